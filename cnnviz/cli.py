@@ -1,0 +1,127 @@
+"""Command-line front end: ``python -m cnnviz {predict,archs,fetch} …``.
+
+Bad input exits with status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cnnviz.errors import CnnvizError
+
+EXIT_BAD_INPUT = 2
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from cnnviz.images import load_image
+    from cnnviz.loading import load
+    from cnnviz.predict import check_top, predict
+    from cnnviz.zoo import get_spec
+
+    spec = get_spec(args.arch)
+    check_top(args.top, 10 if spec.labels == "digits" else 1000)
+    image = load_image(args.image)
+    net = load(args.arch, weights=args.weights, device=args.device)
+    result = predict(net, image, top=args.top)
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    if args.json:
+        print(json.dumps([s.as_dict() for s in result.scores]))
+        return 0
+    print(f"{net.spec.display} · weights: {net.weights_source.value} ({net.weights_detail}) · device: {net.device}")
+    for score in result.scores:
+        print(f"{score.rank:>2}. {score.prob:7.2%}  {score.label} (class {score.index})")
+    return 0
+
+
+def _cmd_archs(args: argparse.Namespace) -> int:
+    from cnnviz.weights import weights_status
+    from cnnviz.zoo import ARCHITECTURES
+
+    rows = [
+        {
+            "name": spec.name,
+            "display": spec.display,
+            "family": spec.family,
+            "year": spec.year,
+            "input_size": spec.input_size,
+            "params": spec.parameter_count(),
+            "weights": weights_status(spec),
+        }
+        for spec in ARCHITECTURES.values()
+    ]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'name':<20} {'year':>4} {'input':>5} {'parameters':>13}  weights")
+    for row in rows:
+        print(f"{row['name']:<20} {row['year']:>4} {row['input_size']:>5} {row['params']:>13,}  {row['weights']}")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from cnnviz.weights import resolve, weights_status
+    from cnnviz.zoo import ARCHITECTURES, get_spec
+
+    names = list(ARCHITECTURES) if args.all else args.arch
+    if not names:
+        raise CnnvizError("Name the architectures to fetch (see `python -m cnnviz archs`), or pass --all.")
+    specs = [get_spec(name) for name in names]
+    failures = 0
+    for spec in specs:
+        status = weights_status(spec)
+        if status in ("bundled", "cached", "none"):
+            note = {"bundled": "bundled, nothing to fetch", "cached": "already cached", "none": "no published weights"}
+            print(f"{spec.name}: {note[status]}")
+            continue
+        try:
+            resolved = resolve(spec, "download")
+        except CnnvizError as exc:
+            failures += 1
+            print(f"{spec.name}: {exc}", file=sys.stderr)
+            continue
+        print(f"{spec.name}: {resolved.source.value} → {resolved.detail}")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from cnnviz.weights import WEIGHTS_CHOICES
+    from cnnviz.zoo import DEFAULT_ARCH
+
+    parser = argparse.ArgumentParser(prog="python -m cnnviz", description="Explore convolutional networks.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", help="top-k classes of an image")
+    predict.add_argument("image", help="path of a JPEG, PNG, WebP, BMP, GIF or TIFF file")
+    predict.add_argument("--arch", default=DEFAULT_ARCH, help=f"architecture (default {DEFAULT_ARCH})")
+    predict.add_argument("--top", type=int, default=5, help="how many classes (default 5)")
+    predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
+    predict.add_argument(
+        "--weights", default="auto", help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a state dict (default auto)"
+    )
+    predict.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
+    predict.set_defaults(run=_cmd_predict)
+
+    archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
+    archs.add_argument("--json", action="store_true")
+    archs.set_defaults(run=_cmd_archs)
+
+    fetch = commands.add_parser("fetch", help="download pretrained weights into the caches before going offline")
+    fetch.add_argument("arch", nargs="*", help="architecture names")
+    fetch.add_argument("--all", action="store_true", help="every architecture with published weights")
+    fetch.set_defaults(run=_cmd_fetch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CnnvizError as exc:
+        print(f"cnnviz: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("cnnviz: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,66 @@
+"""``cnnviz.load(name)``: an architecture with its weights, preprocessing and labels, ready on a device."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torchvision.models
+from torch import nn
+
+from cnnviz.device import select_device
+from cnnviz.preprocess import Preprocessing
+from cnnviz.weights import WeightsSource, resolve
+from cnnviz.zoo import DIGITS, ArchSpec, get_spec
+
+DIGIT_LABELS = tuple(str(d) for d in range(10))
+
+
+def imagenet_categories() -> tuple[str, ...]:
+    """The 1000 ImageNet-1k class names in index order (from torchvision's weights metadata)."""
+    return tuple(torchvision.models.AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A ready network: ``model`` in eval mode on ``device``, ``preprocess`` (PIL image → 1×C×H×W tensor
+    on the CPU), ``categories`` (class names by output index) and where its weights came from."""
+
+    spec: ArchSpec
+    model: nn.Module
+    preprocess: Preprocessing
+    categories: tuple[str, ...]
+    weights_source: WeightsSource
+    weights_detail: str
+    device: torch.device
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def meaningful(self) -> bool:
+        """False when the weights are random: predictions then say nothing about the image."""
+        return self.weights_source is not WeightsSource.RANDOM
+
+
+def load(
+    name: str,
+    weights: str = "auto",
+    device: str | torch.device | None = None,
+    allow_download: bool | None = None,
+) -> LoadedModel:
+    """Load architecture ``name`` from the zoo.
+
+    ``weights`` is ``"auto"`` (bundled → cached → downloaded → random), one of ``"bundled"``,
+    ``"cached"``, ``"download"``, ``"random"``, or the path of a state-dict file. ``device`` defaults to
+    CUDA, then MPS, then CPU (``CNNVIZ_DEVICE`` overrides).
+    """
+    spec = get_spec(name)
+    target = device if isinstance(device, torch.device) else select_device(device)
+    resolved = resolve(spec, weights, allow_download=allow_download)
+    model = resolved.model.to(target).eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    categories = DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()
+    return LoadedModel(spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target)

