@@ -1,0 +1,71 @@
+"""Predict page: the top-5 of the chosen architecture on the chosen image, and what the network saw."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import cnnviz
+from cnnviz.device import describe_device
+from ui.models import shared_model
+from ui.text import t
+
+
+def predictions() -> None:
+    """Draw the page for the choices the sidebar stored in ``st.session_state["choices"]``."""
+    choices = st.session_state["choices"]
+    spec = cnnviz.get_spec(choices.arch)
+    st.header(t("predict.header", arch=spec.display))
+    st.caption(t("predict.paper", paper=spec.paper))
+
+    try:
+        with st.spinner(t("predict.loading", arch=spec.display)):
+            net = shared_model(choices.arch, "auto", choices.device)
+    except cnnviz.WeightsError as exc:
+        st.error(t("error.weights", arch=spec.display, message=exc))
+        return
+    except cnnviz.CnnvizError as exc:
+        st.error(t("error.device", message=exc))
+        return
+
+    if not net.meaningful:
+        hint = f" {t('predict.fetch_hint', name=spec.name)}" if spec.pretrained is not None else ""
+        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail) + hint)
+
+    if choices.image_error:
+        st.error(t("error.image", message=choices.image_error))
+        return
+    if choices.image is None:
+        st.info(t("predict.no_image"))
+        return
+
+    result = cnnviz.predict(net, choices.image, top=5)
+
+    left, middle, right = st.columns([1, 1, 2])
+    left.image(choices.image, caption=t("predict.input"), width="stretch")
+    middle.image(
+        result.crop,
+        caption=t("predict.crop", size=net.preprocess.input_size),
+        width="stretch",
+        clamp=True,
+    )
+    middle.caption(t("predict.crop_help", steps=net.preprocess.describe()))
+
+    with right:
+        st.subheader(t("predict.top5"))
+        table = pd.DataFrame([s.as_dict() for s in result.scores])
+        table["percent"] = table["prob"].map(lambda p: f"{p:.1%}")
+        bars = (
+            alt.Chart(table)
+            .mark_bar()
+            .encode(
+                x=alt.X("prob:Q", title=t("predict.prob"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+                y=alt.Y("label:N", title=t("predict.class"), sort=alt.SortField("rank")),
+                tooltip=[alt.Tooltip("label:N"), alt.Tooltip("index:Q"), alt.Tooltip("prob:Q", format=".2%")],
+            )
+        )
+        labels = bars.mark_text(align="left", dx=4).encode(text="percent:N")
+        st.altair_chart(bars + labels, width="stretch")
+        st.markdown("\n".join(f"{s.rank}. **{s.label}** — {s.prob:.1%}" for s in result.scores))
+        source = t(f"weights.{net.weights_source.value}")
+        st.caption(t("predict.weights", source=source, detail=net.weights_detail))
+        st.caption(t("predict.device", device=describe_device(net.device)))
