@@ -16,6 +16,7 @@ def predictions() -> None:
     spec = cnnviz.get_spec(choices.arch)
     st.header(t("predict.header", arch=spec.display))
     st.caption(t("predict.paper", paper=spec.paper))
+    _about(spec)
 
     try:
         with st.spinner(t("predict.loading", arch=spec.display)):
@@ -69,3 +70,19 @@ def predictions() -> None:
         source = t(f"weights.{net.weights_source.value}")
         st.caption(t("predict.weights", source=source, detail=net.weights_detail))
         st.caption(t("predict.device", device=describe_device(net.device)))
+
+
+def _about(spec: cnnviz.ArchSpec) -> None:
+    """What the lectures say of the architecture, from its spec."""
+    facts = spec.lecture
+    with st.expander(t("about.title", arch=spec.display)):
+        lines = [
+            t("about.family", family=spec.family, year=spec.year, size=spec.input_size, params=spec.parameter_count())
+        ]
+        if facts.ilsvrc:
+            lines.append(t("about.ilsvrc", ilsvrc=facts.ilsvrc))
+        if facts.top5_error is not None:
+            lines.append(t("about.top5", error=facts.top5_error, source=facts.top5_source))
+        if facts.keras_top1 is not None:
+            lines.append(t("about.keras", top1=facts.keras_top1, top5=facts.keras_top5, params=facts.keras_params))
+        st.markdown("\n".join(f"- {line}" for line in [*lines, *facts.notes]))

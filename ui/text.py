@@ -40,7 +40,14 @@ EN = {
     "predict.fetch_hint": "For its trained weights, run `python -m cnnviz fetch {name}` on a machine with a network.",
     "predict.paper": "{paper}.",
     "predict.loading": "Loading {arch}…",
-    "error.image": "This image cannot be used: {message}",
+    "about.title": "About {arch}",
+    "about.family": (
+        "**Family:** {family} · **Year:** {year} · **Input:** {size}×{size} px · **Parameters:** {params:,}"
+    ),
+    "about.ilsvrc": "**ImageNet challenge:** {ilsvrc}",
+    "about.top5": "**Top-5 error in the lectures:** {error}% ({source})",
+    "about.keras": "**Keras Applications table:** top-1 {top1}%, top-5 {top5}%, {params} M parameters",
+    "error.image": "{message}",
     "error.weights": "The weights for {arch} cannot be loaded: {message}",
     "error.device": "{message}",
     "weights.bundled": "bundled",

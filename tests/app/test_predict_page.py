@@ -1,0 +1,81 @@
+"""The Predict page through Streamlit's AppTest: the real script, the real model, no browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import encode
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def top5(at: AppTest) -> str:
+    ranked = [m.value for m in at.markdown if m.value.startswith("1. **")]
+    assert len(ranked) == 1, [m.value for m in at.markdown]
+    return ranked[0]
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_opens_on_the_default_model_with_a_cat(at):
+    assert at.selectbox(key="arch").value == "efficientnet_lite0"
+    assert top5(at).split("\n")[0].split("**")[1] in {"tabby", "tiger cat", "Egyptian cat"}
+    captions = " ".join(c.value for c in at.caption)
+    assert "bundled" in captions and "CPU" in captions
+    assert "centre crop 224 px" in captions
+    assert not at.warning and not at.error
+
+
+def test_gallery_choice_changes_the_prediction(at):
+    at.selectbox(key="gallery").select("coffee").run()
+    assert not at.exception
+    assert top5(at).startswith("1. **espresso**")
+
+
+def test_uploaded_photo_is_classified(at, coffee):
+    at.radio(key="source").set_value("upload").run()
+    assert "Choose a gallery photo" in at.info[0].value
+    at.file_uploader(key="upload").upload("espresso.jpg", encode(coffee, "JPEG"), "image/jpeg").run()
+    assert not at.exception
+    assert top5(at).startswith("1. **espresso**")
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("notes.jpg", b"this is not a photo"), ("empty.png", b""), ("truncated.jpg", None)],
+)
+def test_bad_upload_shows_a_message_and_nothing_breaks(at, chelsea, name, data):
+    if data is None:
+        full = encode(chelsea, "JPEG")
+        data = full[: len(full) // 2]
+    at.radio(key="source").set_value("upload").run()
+    at.file_uploader(key="upload").upload(name, data, "image/jpeg").run()
+    assert not at.exception
+    assert at.error and any(word in at.error[0].value for word in ("not an image", "empty", "truncated"))
+    at.radio(key="source").set_value("gallery").run()
+    assert not at.error and top5(at)
+
+
+def test_untrained_architecture_says_its_predictions_are_meaningless(at):
+    at.selectbox(key="arch").select("zfnet").run()
+    assert not at.exception
+    assert "random weights" in at.warning[0].value and "meaningless" in at.warning[0].value
+    assert "fetch" not in at.warning[0].value  # ZFNet has no published weights to fetch
+    assert top5(at)
+    about = " ".join(e.value for e in at.markdown)
+    assert "11.7%" in about and "7×7 stride 2" in about
+
+
+def test_lenet5_reads_digits(at):
+    at.selectbox(key="arch").select("lenet5").run()
+    assert not at.exception
+    assert "pad 2 px → 32 px" in " ".join(c.value for c in at.caption)

@@ -1,0 +1,45 @@
+"""Shared fixtures: real photos from skimage.data and the default model with its bundled ImageNet weights."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+from PIL import Image
+
+import cnnviz
+from cnnviz.gallery import gallery_image
+
+# ImageNet-1k indices 281-285: tabby, tiger cat, Persian cat, Siamese cat, Egyptian cat.
+CAT_CLASSES = range(281, 286)
+ESPRESSO = 967
+
+
+@pytest.fixture(scope="session")
+def lite0() -> cnnviz.LoadedModel:
+    """The app's default model, with the bundled weights, on the CPU."""
+    return cnnviz.load("efficientnet_lite0", weights="bundled", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def chelsea() -> Image.Image:
+    return gallery_image("chelsea")
+
+
+@pytest.fixture(scope="session")
+def coffee() -> Image.Image:
+    return gallery_image("coffee")
+
+
+def encode(image: Image.Image, fmt: str, **params) -> bytes:
+    """``image`` saved in ``fmt`` as bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_threads():
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    yield

@@ -1,0 +1,101 @@
+"""``python -m cnnviz`` as a lecturer runs it: real processes, real photos, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CAT_CLASSES, ESPRESSO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cnnviz", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "CNNVIZ_DEVICE": "cpu", **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, chelsea, coffee) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("photos")
+    chelsea.save(folder / "chelsea.jpg", quality=92)
+    coffee.save(folder / "coffee.png")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "empty.jpg").write_bytes(b"")
+    return {p.stem: p for p in folder.iterdir()}
+
+
+def test_predict_json_on_real_photos(photos):
+    cat = run_cli("predict", str(photos["chelsea"]), "--json")
+    assert cat.returncode == 0, cat.stderr
+    rows = json.loads(cat.stdout)
+    assert [set(r) for r in rows] == [{"rank", "index", "label", "prob"}] * 5
+    assert rows[0]["index"] in CAT_CLASSES
+    espresso = json.loads(run_cli("predict", str(photos["coffee"]), "--json", "--top", "3").stdout)
+    assert len(espresso) == 3 and espresso[0]["index"] == ESPRESSO and espresso[0]["label"] == "espresso"
+
+
+def test_predict_table_names_weights_and_device(photos):
+    result = run_cli("predict", str(photos["coffee"]))
+    assert result.returncode == 0
+    assert "weights: bundled" in result.stdout and "device: cpu" in result.stdout
+    assert "espresso" in result.stdout.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["predict", "{notes}"], "not an image"),
+        (["predict", "{empty}"], "empty"),
+        (["predict", "/no/such/photo.jpg"], "no file"),
+        (["predict", "{chelsea}", "--top", "0"], "between 1 and 1000"),
+        (["predict", "{chelsea}", "--top", "5000"], "between 1 and 1000"),
+        (["predict", "{chelsea}", "--arch", "resnet9000"], "Unknown architecture"),
+        (["predict", "{chelsea}", "--weights", "/no/such/weights.pt"], "neither a file"),
+        (["predict", "{chelsea}", "--device", "cuda:7"], "cuda"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_on_stderr(photos, args, message):
+    result = run_cli(*[a.format(**{k: str(v) for k, v in photos.items()}) for a in args])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnviz: error:")
+    assert message in lines[0]
+    assert result.stdout == ""
+
+
+def test_random_weights_are_flagged(photos):
+    result = run_cli("predict", str(photos["chelsea"]), "--arch", "zfnet", "--json")
+    assert result.returncode == 0
+    assert len(json.loads(result.stdout)) == 5
+    assert "random weights" in result.stderr
+
+
+def test_archs_lists_every_architecture_with_parameters_and_status():
+    result = run_cli("archs", "--json")
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 27
+    assert rows["vgg16"]["params"] == 138_357_544
+    assert rows["efficientnet_lite0"]["weights"] == "bundled"
+    assert rows["lenet5"]["weights"] == "bundled"
+    assert rows["zfnet"]["weights"] == "none"
+
+
+def test_fetch_offline_says_what_failed(tmp_path):
+    result = run_cli("fetch", "resnet18", "zfnet", "efficientnet_lite0", env={"TORCH_HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert "resnet18: cannot reach download.pytorch.org" in result.stderr
+    assert "zfnet: no published weights" in result.stdout
+    assert "efficientnet_lite0: bundled" in result.stdout
+    assert run_cli("fetch").returncode == 2
