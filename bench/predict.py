@@ -23,10 +23,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cnnviz  # noqa: E402
-from cnnviz.device import describe_device  # noqa: E402
-from cnnviz.gallery import gallery_image  # noqa: E402
-from cnnviz.predict import top_k  # noqa: E402
+import cnnviz
+from cnnviz.device import describe_device
+from cnnviz.gallery import gallery_image
+from cnnviz.predict import top_k
 
 
 def _sync(device: torch.device) -> None:

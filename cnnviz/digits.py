@@ -38,12 +38,18 @@ def digits_32() -> tuple[torch.Tensor, torch.Tensor]:
     return (padded - 0.5) / 0.5, torch.from_numpy(bunch.target.astype(np.int64))
 
 
-def digit_split() -> DigitSplit:
-    """The fixed stratified split (75 % train, 25 % held out) used for training and for the accuracy test."""
-    images, labels = digits_32()
-    idx_train, idx_test = train_test_split(
-        np.arange(len(labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels.numpy()
+def split_indices() -> tuple[np.ndarray, np.ndarray]:
+    """Indices into ``load_digits()`` of the fixed stratified split: 75 % train, 25 % held out."""
+    labels = load_digits().target
+    return train_test_split(
+        np.arange(len(labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels
     )
+
+
+def digit_split() -> DigitSplit:
+    """The split used for training (``scripts/train_lenet5.py``) and for the accuracy test."""
+    images, labels = digits_32()
+    idx_train, idx_test = split_indices()
     return DigitSplit(images[idx_train], labels[idx_train], images[idx_test], labels[idx_test])
 
 

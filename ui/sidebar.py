@@ -43,9 +43,11 @@ def _gallery(name: str) -> Image.Image:
     return gallery_image(name)
 
 
-def _decode(data: bytes) -> tuple[Image.Image | None, str | None]:
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _decode(digest: str, _data: bytes) -> tuple[Image.Image | None, str | None]:
+    """The decoded upload (or the reason it was refused), cached by its SHA-256 so reruns skip decoding."""
     try:
-        return cnnviz.load_image(data), None
+        return cnnviz.load_image(_data), None
     except cnnviz.ImageInputError as exc:
         return None, str(exc)
 
@@ -83,7 +85,7 @@ def render_sidebar() -> Choices:
                 data = upload.getvalue()
                 digest = hashlib.sha256(data).hexdigest()
                 name = upload.name
-                image, error = _decode(data)
+                image, error = _decode(digest, data)
         device = st.selectbox(
             t("sidebar.device"),
             _devices(),

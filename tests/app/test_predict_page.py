@@ -75,7 +75,16 @@ def test_untrained_architecture_says_its_predictions_are_meaningless(at):
     assert "11.7%" in about and "7×7 stride 2" in about
 
 
-def test_lenet5_reads_digits(at):
+def test_lenet5_reads_the_gallery_digit(at):
     at.selectbox(key="arch").select("lenet5").run()
+    at.selectbox(key="gallery").select("digit").run()
     assert not at.exception
     assert "pad 2 px → 32 px" in " ".join(c.value for c in at.caption)
+    assert top5(at).startswith("1. **3**")
+
+
+def test_camera_photo_is_classified(at, coffee):
+    at.radio(key="source").set_value("camera").run()
+    at.camera_input(key="camera").upload("camera.jpg", encode(coffee, "JPEG"), "image/jpeg").run()
+    assert not at.exception
+    assert top5(at).startswith("1. **espresso**")
