@@ -1,0 +1,390 @@
+"""Layer tables: shapes, parameters, multiply-accumulates, activation memory and receptive field per layer.
+
+One forward pass on the ``meta`` device (no memory, no arithmetic) with forward hooks on every module
+gives the rows in execution order. Multiply-accumulates come from ``torch.utils.flop_counter`` (which
+counts 2 FLOPs per MAC, biases not counted); receptive fields are propagated through every torch op by
+:class:`_ReceptiveFieldMode`, written here because no library does it for arbitrary graphs
+(branches, residual additions and concatenations take the largest field of their inputs).
+
+Conventions: ``macs`` = multiply-accumulates, FLOPs ≈ 2 × MACs; ``act_bytes`` = output elements × 4
+(fp32), per image; ``rf`` is the side of the receptive field in input pixels and ``jump`` the distance in
+input pixels between neighbouring output units; ``rf = None`` means the whole image (after global
+pooling and fully connected layers; squeeze-and-excitation gates do not count, see
+:class:`_ReceptiveFieldMode`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnnviz.errors import CnnvizError
+from cnnviz.zoo import ArchSpec, get_spec
+
+CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+BYTES_PER_ELEMENT = 4  # fp32
+MIN_INPUT, MAX_INPUT = 16, 1024
+
+
+@dataclass
+class LayerRow:
+    """One executed layer (or, with ``is_block``, one collapsed block)."""
+
+    name: str
+    type: str
+    block: str = ""
+    is_block: bool = False
+    kernel: str = ""
+    stride: str = ""
+    padding: str = ""
+    groups: int | None = None
+    out_shape: tuple[int, ...] = ()
+    params: int = 0
+    weights: int = 0
+    macs: int = 0
+    act_elems: int = 0
+    act_bytes: int = 0
+    allocates: bool = True
+    rf: int | None = None
+    jump: int | None = None
+
+    def as_dict(self) -> dict:
+        row = asdict(self)
+        row["out_shape"] = list(self.out_shape)
+        return row
+
+
+@dataclass
+class LayerTable:
+    """Rows of an architecture at one input size; ``layers`` are leaves, ``blocks`` the collapsible groups."""
+
+    arch: str
+    input_size: int
+    in_channels: int
+    layers: list[LayerRow]
+    blocks: dict[str, LayerRow] = field(default_factory=dict)
+    counted_macs: int = 0  # torch.utils.flop_counter's total / 2, functional ops outside modules included
+
+    @property
+    def total_params(self) -> int:
+        return sum(r.params for r in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        """Multiply-accumulates of the whole forward pass, as ``torch.utils.flop_counter`` counts them."""
+        return self.counted_macs
+
+    @property
+    def input_elems(self) -> int:
+        return self.in_channels * self.input_size**2
+
+    @property
+    def total_act_elems(self) -> int:
+        """Elements of every tensor the forward pass allocates, the input included (in-place layers, views
+        and identities reuse their input and are not counted again)."""
+        return self.input_elems + sum(r.act_elems for r in self.layers if r.allocates)
+
+    def rows(self, expand: set[str] | bool = False) -> list[LayerRow]:
+        """Execution-order rows with each block collapsed to one row, except blocks in ``expand``
+        (``True`` expands every block)."""
+        out: list[LayerRow] = []
+        shown: set[str] = set()
+        for row in self.layers:
+            if not row.block or expand is True or row.block in expand:
+                out.append(row)
+            elif row.block not in shown:
+                shown.add(row.block)
+                out.append(self.blocks[row.block])
+        return out
+
+    def frame(self, expand: set[str] | bool = False, totals: bool = True) -> pd.DataFrame:
+        """The table as a DataFrame, optionally with a ``Total`` row at the end."""
+        frame = pd.DataFrame([r.as_dict() for r in self.rows(expand)])
+        if totals:
+            total = {
+                "name": "Total",
+                "type": "",
+                "params": self.total_params,
+                "weights": sum(r.weights for r in self.layers),
+                "macs": self.total_macs,
+                "act_elems": self.total_act_elems,
+                "act_bytes": self.total_act_elems * BYTES_PER_ELEMENT,
+            }
+            frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+        return frame
+
+
+def _size(value) -> int:
+    return max(value) if isinstance(value, (tuple, list)) else int(value)
+
+
+def _pair(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return "×".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0])
+    return str(value)
+
+
+def _kernel_text(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return "×".join(str(v) for v in value)
+    return f"{value}×{value}"
+
+
+def _geometry(module: nn.Module) -> dict:
+    """Kernel, stride, padding and groups of convolution and pooling layers, as text."""
+    if isinstance(module, nn.modules.conv._ConvNd):
+        return dict(
+            kernel=_kernel_text(module.kernel_size),
+            stride=_pair(module.stride),
+            padding=_pair(module.padding) if not isinstance(module.padding, str) else module.padding,
+            groups=module.groups,
+        )
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        return dict(
+            kernel=_kernel_text(module.kernel_size),
+            stride=_pair(module.stride),
+            padding=_pair(module.padding),
+        )
+    return {}
+
+
+class _ReceptiveFieldMode(TorchFunctionMode):
+    """Propagates (receptive field, jump) through every torch op of a forward pass.
+
+    For a convolution or pooling with kernel k, dilation d and stride s:
+    ``rf' = rf + (d(k − 1)) · jump`` and ``jump' = jump · s``. Ops that mix all positions (linear layers,
+    global pooling, means over the spatial axes) make the field global (``None``). Every other op takes
+    the largest field and jump of its inputs, which is exact for branches that are added or concatenated.
+    A 1×1 tensor broadcast onto a feature map (a squeeze-and-excitation gate) is left out of that maximum:
+    it re-weights channels with global context but does not widen the field of any unit.
+    """
+
+    GLOBAL = (None, None)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[int, tuple[int | None, int | None]] = {}
+        self._alive: list[torch.Tensor] = []  # keeps ids unique while the pass runs
+
+    def mark(self, tensor: torch.Tensor, value: tuple[int | None, int | None]) -> None:
+        self.fields[id(tensor)] = value
+        self._alive.append(tensor)
+
+    def lookup(self, tensor) -> tuple[int | None, int | None] | None:
+        return self.fields.get(id(tensor)) if isinstance(tensor, torch.Tensor) else None
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        tensors = [t for t in _flatten(args) + _flatten(list(kwargs.values())) if self.lookup(t)]
+        if not tensors:
+            return out
+        spatial = [t for t in tensors if t.dim() > 2 and t.shape[2:].numel() > 1]
+        if spatial and len(spatial) < len(tensors):
+            tensors = spatial  # a broadcast 1×1 gate (squeeze-and-excitation) scales channels, not the field
+        inputs = [self.lookup(t) for t in tensors]
+        if any(f == self.GLOBAL for f in inputs):
+            result = self.GLOBAL
+        else:
+            result = (max(f[0] for f in inputs), max(f[1] for f in inputs))
+        name = getattr(func, "__name__", "")
+        if result != self.GLOBAL:
+            result = self._through(name, args, kwargs, result, out)
+        for tensor in _flatten([out]):
+            if isinstance(tensor, torch.Tensor) and tensor.dim() >= 1:
+                self.mark(tensor, result)
+        return out
+
+    def _through(self, name, args, kwargs, field_in, out):
+        rf, jump = field_in
+        if name in ("conv1d", "conv2d", "conv3d"):
+            weight = args[1] if len(args) > 1 else kwargs["weight"]
+            stride = _arg(args, kwargs, 3, "stride", 1)
+            dilation = _arg(args, kwargs, 5, "dilation", 1)
+            kernel = max(weight.shape[2:])
+            return rf + _size(dilation) * (kernel - 1) * jump, jump * _size(stride)
+        if name in ("max_pool2d", "avg_pool2d", "_max_pool2d", "max_pool2d_with_indices", "lp_pool2d"):
+            kernel = _size(_arg(args, kwargs, 1, "kernel_size", 1))
+            stride = _arg(args, kwargs, 2, "stride", None)
+            stride = kernel if stride in (None, [], ()) else _size(stride)
+            dilation = _size(_arg(args, kwargs, 4, "dilation", 1)) if "max" in name else 1
+            return rf + dilation * (kernel - 1) * jump, jump * stride
+        if name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
+            source = args[0]
+            out_tensor = out[0] if isinstance(out, tuple) else out
+            if out_tensor.shape[-1] == 1 and out_tensor.shape[-2] == 1:
+                return self.GLOBAL
+            factor = max(math.ceil(source.shape[-1] / out_tensor.shape[-1]), 1)
+            stride = max(source.shape[-1] // out_tensor.shape[-1], 1)
+            return rf + (factor - 1) * jump, jump * stride
+        if name in ("linear", "matmul", "mm", "addmm", "bmm", "einsum"):
+            return self.GLOBAL
+        if name in ("mean", "sum", "amax", "amin", "max", "std", "var"):
+            source = args[0]
+            result = out[0] if isinstance(out, tuple) else out
+            spatial_in = source.shape[2:].numel() if source.dim() > 2 else 1
+            spatial_out = result.shape[2:].numel() if result.dim() > 2 else 1
+            if isinstance(result, torch.Tensor) and spatial_in > 1 and spatial_out == 1:
+                return self.GLOBAL
+        return field_in
+
+
+def _arg(args, kwargs, index, name, default):
+    if name in kwargs:
+        return kwargs[name]
+    return args[index] if len(args) > index else default
+
+
+def _flatten(items) -> list:
+    flat = []
+    for item in items:
+        if isinstance(item, (list, tuple)):
+            flat.extend(_flatten(item))
+        else:
+            flat.append(item)
+    return flat
+
+
+def _block_of(model: nn.Module) -> dict[str, str]:
+    """Module name → name of its top-most block ('' when none).
+
+    A block is a module with children whose class is not a plain container (Sequential, ModuleList,
+    ModuleDict): a residual block, an Inception module, a dense block, a conv-bn-act unit.
+    """
+    owner: dict[str, str] = {"": ""}
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        parent = name.rsplit(".", 1)[0] if "." in name else ""
+        inherited = owner.get(parent, "")
+        is_block = bool(list(module.children())) and type(module) not in CONTAINERS
+        owner[name] = inherited or (name if is_block else "")
+    return owner
+
+
+def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: str = "") -> LayerTable:
+    """The layer table of ``model`` for a 1×``in_channels``×``input_size``×``input_size`` input.
+
+    ``model`` should live on the ``meta`` device (see :func:`layer_table`); real tensors work too.
+    """
+    device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("meta")
+    owner = _block_of(model)
+    rows: list[LayerRow] = []
+    blocks: dict[str, LayerRow] = {}
+    seen_params: set[str] = set()
+    calls: dict[str, int] = {}
+    counter = FlopCounterMode(display=False)
+    fields = _ReceptiveFieldMode()
+    flops_before: dict[int, list[int]] = {}
+
+    def total_flops() -> int:
+        return counter.get_total_flops()
+
+    def pre_hook(module, inputs):
+        flops_before.setdefault(id(module), []).append(total_flops())
+        if id(module) in row_modules:
+            slots.setdefault(id(module), []).append(len(rows))
+            rows.append(None)  # reserved: rows follow the order in which layers start
+
+    def make_hook(name: str, module: nn.Module, is_block: bool):
+        def hook(mod, inputs, output):
+            macs = (total_flops() - flops_before[id(mod)].pop()) // 2
+            slot = slots[id(mod)].pop() if id(mod) in row_modules else None
+            tensor = output[0] if isinstance(output, (tuple, list)) else output
+            if not isinstance(tensor, torch.Tensor):
+                return
+            rf, jump = fields.lookup(tensor) or (None, None)
+            shape = tuple(tensor.shape[1:])
+            elems = math.prod(shape)
+            if is_block:
+                blocks[name] = LayerRow(
+                    name=name, type=type(mod).__name__, is_block=True, out_shape=shape, macs=macs,
+                    params=sum(p.numel() for p in mod.parameters()),
+                    weights=sum(p.numel() for n, p in mod.named_parameters() if not n.endswith("bias")),
+                    rf=rf, jump=jump,
+                )  # fmt: skip
+            if slot is None:
+                return
+            count = calls.get(name, 0) + 1
+            calls[name] = count
+            own = [(n, p) for n, p in mod.named_parameters(recurse=False)]
+            fresh = name not in seen_params
+            seen_params.add(name)
+            first_input = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
+            allocates = not (first_input is not None and (tensor is first_input or tensor._base is first_input))
+            rows[slot] = LayerRow(
+                name=name if count == 1 else f"{name} (call {count})",
+                type=type(mod).__name__,
+                block=owner.get(name, ""),
+                out_shape=shape,
+                params=sum(p.numel() for _, p in own) if fresh else 0,
+                weights=sum(p.numel() for n, p in own if not n.endswith("bias")) if fresh else 0,
+                macs=macs,
+                act_elems=elems,
+                act_bytes=elems * BYTES_PER_ELEMENT,
+                allocates=allocates,
+                rf=rf,
+                jump=jump,
+                **_geometry(mod),
+            )
+
+        return hook
+
+    handles = []
+    row_modules: set[int] = set()
+    slots: dict[int, list[int]] = {}
+    for name, module in model.named_modules():
+        if not name:
+            continue
+        computes = not list(module.children()) or any(True for _ in module.parameters(recurse=False))
+        is_block = owner.get(name) == name
+        if not (computes or is_block):
+            continue  # plain containers and inner modules without own weights get no row
+        if computes:
+            row_modules.add(id(module))
+        handles.append(module.register_forward_pre_hook(pre_hook))
+        handles.append(module.register_forward_hook(make_hook(name, module, is_block)))
+    x = torch.zeros(1, in_channels, input_size, input_size, device=device)
+    try:
+        with torch.no_grad(), counter, fields:
+            fields.mark(x, (1, 1))
+            model(x)
+    except RuntimeError as exc:
+        raise CnnvizError(f"{arch or 'The model'} cannot run on a {input_size}×{input_size} input: {exc}") from None
+    finally:
+        for handle in handles:
+            handle.remove()
+    rows = [row for row in rows if row is not None]  # layers whose output was not a tensor
+    _keep_own_macs(rows)
+    for name, block in blocks.items():
+        members = [r for r in rows if r.block == name]
+        block.act_elems = sum(r.act_elems for r in members if r.allocates)
+        block.act_bytes = block.act_elems * BYTES_PER_ELEMENT
+    return LayerTable(
+        arch=arch, input_size=input_size, in_channels=in_channels, layers=rows, blocks=blocks,
+        counted_macs=counter.get_total_flops() // 2,
+    )  # fmt: skip
+
+
+def _keep_own_macs(rows: list[LayerRow]) -> None:
+    """A row whose module also has rows below it (a norm + activation unit) keeps only its own MACs."""
+    for row in sorted(rows, key=lambda r: r.name.count("."), reverse=True):
+        prefix = row.name.split(" (call")[0] + "."
+        row.macs -= sum(r.macs for r in rows if r.name.startswith(prefix))
+
+
+def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTable:
+    """The layer table of zoo architecture ``arch`` at ``input_size`` px (default: its own input size)."""
+    spec = arch if isinstance(arch, ArchSpec) else get_spec(arch)
+    size = spec.input_size if input_size is None else int(input_size)
+    if not MIN_INPUT <= size <= MAX_INPUT:
+        raise CnnvizError(f"Input size must be between {MIN_INPUT} and {MAX_INPUT} px, not {size}.")
+    with torch.device("meta"):
+        model = spec.builder().eval()
+    return build_table(model, size, spec.in_channels, spec.name)
