@@ -139,3 +139,32 @@ def zfnet(num_classes: int = 1000) -> nn.Module:
         )
     )
     return _ConvClassifier(features, _classifier(256 * 6 * 6, num_classes))
+
+
+# VGG configurations of Simonyan & Zisserman 2015, Table 1: numbers are 3×3 convolutions, "1:N" a 1×1
+# convolution with N filters, "M" a 2×2 max-pool. torchvision builds A, B, D and E; C exists only here.
+VGG_CONFIGURATIONS = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "C": [64, 64, "M", 128, 128, "M", 256, 256, "1:256", "M", 512, 512, "1:512", "M", 512, 512, "1:512", "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def vgg_configuration(letter: str, num_classes: int = 1000) -> nn.Module:
+    """VGG configuration ``letter`` (A–E) of the paper's Table 1, as torchvision's ``VGG`` class."""
+    from torchvision.models.vgg import VGG
+
+    layers: list[nn.Module] = []
+    channels = 3
+    for item in VGG_CONFIGURATIONS[letter]:
+        if item == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            continue
+        one_by_one = isinstance(item, str)
+        width = int(item.split(":")[1]) if one_by_one else item
+        layers += [nn.Conv2d(channels, width, kernel_size=1 if one_by_one else 3, padding=0 if one_by_one else 1)]
+        layers += [nn.ReLU(inplace=True)]
+        channels = width
+    return VGG(nn.Sequential(*layers), num_classes=num_classes, init_weights=False)

@@ -93,10 +93,13 @@ class LayerTable:
     def rows(self, expand: set[str] | bool = False) -> list[LayerRow]:
         """Execution-order rows with each block collapsed to one row, except blocks in ``expand``
         (``True`` expands every block)."""
+        if expand is True:
+            return list(self.layers)
+        expanded = expand or set()
         out: list[LayerRow] = []
         shown: set[str] = set()
         for row in self.layers:
-            if not row.block or expand is True or row.block in expand:
+            if not row.block or row.block in expanded:
                 out.append(row)
             elif row.block not in shown:
                 shown.add(row.block)
