@@ -1,17 +1,32 @@
 """cnnviz web app: the router and the shared sidebar.
 
-Each view is a function in a file of ``pages/``, named after its URL path (``pages/predict.py:predictions`` is
-served at ``/predictions``). Run with ``streamlit run app.py``.
+Each view is a function in a file of ``views/``, named after its URL path (``views/predict.py:predict`` is
+served at ``/predict``). The folder is not called ``pages/``: Streamlit would also discover files there as
+legacy pages, which then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 """
+
+from pathlib import Path
 
 import streamlit as st
 
-from pages.predict import predictions
 from ui.sidebar import render_sidebar
 from ui.text import t
+from views.arithmetic import conv_arithmetic
+from views.compare import compare
+from views.layers import layers
+from views.predict import predict
 
-st.set_page_config(page_title=t("app.title"), page_icon="🧠", layout="wide")
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # local: a lecture room may have no network
 
-page = st.navigation([st.Page(predictions, title=t("page.predict"), icon="🏷️", default=True)])
+st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide")
+
+page = st.navigation(
+    [
+        st.Page(predict, title=t("page.predict"), icon=":material/label:", default=True),
+        st.Page(layers, title=t("page.layers"), icon=":material/view_agenda:"),
+        st.Page(compare, title=t("page.compare"), icon=":material/bubble_chart:"),
+        st.Page(conv_arithmetic, title=t("page.arithmetic"), icon=":material/calculate:"),
+    ]
+)
 st.session_state["choices"] = render_sidebar()
 page.run()

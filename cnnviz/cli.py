@@ -1,4 +1,4 @@
-"""Command-line front end: ``python -m cnnviz {predict,archs,fetch} …``.
+"""Command-line front end: ``python -m cnnviz {predict,layers,archs,fetch} …``.
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -86,6 +86,27 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _cmd_layers(args: argparse.Namespace) -> int:
+    from cnnviz.layers import DISPLAY_COLUMNS, display_frame, layer_table
+
+    table = layer_table(args.arch, args.input)
+    if args.format == "json":
+        print(json.dumps([{key: row.as_dict()[key] for key in DISPLAY_COLUMNS} for row in table.layers]))
+        return 0
+    frame = display_frame(table, expand=True)
+    if args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+        return 0
+    shown = frame.drop(columns=["block", "weights", "act_bytes"]).astype(object)
+    print(shown.where(shown.notna(), "").to_string(index=False))
+    print(
+        f"\n{table.arch} at {table.input_size}×{table.input_size}: {table.total_params:,} parameters, "
+        f"{table.total_macs / 1e9:.3f} G multiply-accumulates (≈ {2 * table.total_macs / 1e9:.2f} GFLOPs), "
+        f"{table.total_act_elems * 4 / 2**20:.1f} MiB of fp32 activations per image"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
@@ -107,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")
     archs.set_defaults(run=_cmd_archs)
+
+    layers = commands.add_parser("layers", help="layer table: shapes, parameters, MACs, memory, receptive field")
+    layers.add_argument("arch", help="architecture name")
+    layers.add_argument("--input", type=int, default=None, help="input side in pixels (default: the model's)")
+    layers.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    layers.set_defaults(run=_cmd_layers)
 
     fetch = commands.add_parser("fetch", help="download pretrained weights into the caches before going offline")
     fetch.add_argument("arch", nargs="*", help="architecture names")

@@ -123,6 +123,24 @@ class LayerTable:
         return frame
 
 
+DISPLAY_COLUMNS = ("name", "type", "kernel", "stride", "padding", "groups", "out_shape", "params", "weights",
+                   "macs", "act_elems", "act_bytes", "rf", "jump", "block")  # fmt: skip
+
+
+def display_frame(table: LayerTable, expand: set[str] | bool = False) -> pd.DataFrame:
+    """The table for people: shapes as ``C×H×W``, ``rf`` as pixels or ``"global"``, a ``Total`` row."""
+    frame = table.frame(expand)
+    layer = frame["name"] != "Total"
+    frame["out_shape"] = frame["out_shape"].map(lambda s: "×".join(map(str, s)) if isinstance(s, list) else "")
+    frame["rf"] = [("global" if pd.isna(v) else str(int(v))) if is_layer else "" for v, is_layer in
+                   zip(frame["rf"], layer, strict=True)]  # fmt: skip
+    for column in ("groups", "jump"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("kernel", "stride", "padding", "block", "type"):
+        frame[column] = frame[column].fillna("")
+    return frame[list(DISPLAY_COLUMNS)]
+
+
 def _size(value) -> int:
     return max(value) if isinstance(value, (tuple, list)) else int(value)
 

@@ -14,7 +14,6 @@ import pandas as pd
 from cnnviz.layers import LayerTable
 
 
-
 @dataclass(frozen=True)
 class SlideRow:
     """One printed row: ``params`` (weights, biases not counted) and ``ops`` (multiply-adds) as printed."""

@@ -99,3 +99,35 @@ def test_fetch_offline_says_what_failed(tmp_path):
     assert "zfnet: no published weights" in result.stdout
     assert "efficientnet_lite0: bundled" in result.stdout
     assert run_cli("fetch").returncode == 2
+
+
+def test_layers_json_has_the_documented_fields():
+    result = run_cli("layers", "alexnet2012", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert {"name", "type", "out_shape", "params", "macs", "act_elems", "rf", "jump"} <= set(rows[0])
+    conv1 = rows[0]
+    assert (conv1["name"], conv1["out_shape"], conv1["params"], conv1["rf"], conv1["jump"]) == (
+        "features.conv1", [96, 55, 55], 34_944, 11, 4,
+    )
+    assert sum(r["params"] for r in rows) == 60_965_224
+
+
+def test_layers_table_and_csv():
+    table = run_cli("layers", "vgg16")
+    assert table.returncode == 0
+    assert "138,357,544 parameters" in table.stdout and "global" in table.stdout
+    csv = run_cli("layers", "resnet18", "--input", "160", "--format", "csv")
+    header, first = csv.stdout.splitlines()[:2]
+    assert header.startswith("name,type,kernel,stride,padding,groups,out_shape")
+    assert first.startswith("conv1,Conv2d,7×7,2,3,1,64×80×80")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["layers", "vgg16", "--input", "3"], "between 16 and 1024"), (["layers", "nope"], "Unknown architecture"),
+     (["layers", "alexnet2012", "--input", "32"], "cannot run")],
+)  # fmt: skip
+def test_layers_bad_input(args, message):
+    result = run_cli(*args)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1

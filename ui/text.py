@@ -9,6 +9,9 @@ EN = {
     "app.title": "cnnviz",
     "app.tagline": "Explore convolutional networks, from LeNet-5 to EfficientNet.",
     "page.predict": "Predict",
+    "page.layers": "Layers",
+    "page.compare": "Compare",
+    "page.arithmetic": "Conv arithmetic",
     "sidebar.arch": "Architecture",
     "sidebar.arch_help": (
         "The network to explore. EfficientNet-Lite0 ships with real ImageNet weights and works offline."
@@ -50,6 +53,79 @@ EN = {
     "error.image": "{message}",
     "error.weights": "The weights for {arch} cannot be loaded: {message}",
     "error.device": "{message}",
+    "layers.header": "Inside {arch}",
+    "layers.input": "Input size (px)",
+    "layers.input_help": "Side of the square input image; the table is recomputed for it.",
+    "layers.params": "Parameters",
+    "layers.macs": "Multiply-accumulates",
+    "layers.memory": "Activations (fp32)",
+    "layers.count": "Layers",
+    "layers.convention": (
+        "Counting conventions: **MACs** are multiply-accumulates from `torch.utils.flop_counter` (1 MAC = "
+        "2 FLOPs; bias additions not counted; the slides' “flops” are MACs with the bias). **Parameters** "
+        "include biases (**weights** exclude them, as the slides do). **Activations** are output elements "
+        "per image, 4 bytes each in fp32; in-place layers reuse their input. **RF** is the receptive field "
+        "in input pixels and **jump** the input-pixel distance between neighbouring outputs; “global” means "
+        "the whole image."
+    ),
+    "layers.slides": "Lecture table vs cnnviz",
+    "layers.slides_source": "Source: {source}. Slide numbers are rounded as printed.",
+    "layers.slides_agree": "Every row of the slide agrees with cnnviz.",
+    "layers.slides_differ": "{count} row(s) differ from the slide; cnnviz follows the paper:",
+    "layers.expand_all": "Expand every block",
+    "layers.expand": "Expand blocks",
+    "layers.expand_help": "Residual, Inception and dense blocks are collapsed to one row; pick some to see inside.",
+    "layers.table": "Layer table",
+    "layers.download": "Download CSV (every layer)",
+    "layers.params_chart": "Parameters per layer",
+    "layers.memory_chart": "Activation memory per layer (MiB)",
+    "layers.diagram": "Block diagram",
+    "layers.diagram_network": "Whole network",
+    "layers.diagram_block": "Inside a block",
+    "layers.block_pick": "Block",
+    "layers.no_blocks": "{arch} is a plain chain of layers: it has no blocks.",
+    "layers.untraceable": "This block cannot be drawn (its forward pass depends on the data).",
+    "compare.header": "Architectures compared",
+    "compare.metric": "Accuracy",
+    "compare.chart_caption": (
+        "ImageNet accuracy from each model's published weights metadata (torchvision), against "
+        "multiply-accumulates per image counted by cnnviz; bubble area = parameters. Models whose weights "
+        "carry no accuracy metadata ({missing}) are listed in the table only."
+    ),
+    "compare.table": "Every architecture in cnnviz",
+    "compare.ilsvrc": "ILSVRC classification results (top-5 error, %) from the lectures",
+    "compare.timeline": "Timeline",
+    "compare.vgg": "VGG configurations of the paper (Table 2): parameters in millions",
+    "compare.computing": "Counting every architecture…",
+    "arith.header": "Convolution arithmetic",
+    "arith.layer": "One convolution layer",
+    "arith.n": "Input size N (px)",
+    "arith.f": "Filter size F",
+    "arith.p": "Padding P",
+    "arith.s": "Stride S",
+    "arith.c_in": "Input channels",
+    "arith.c_out": "Filters (output channels)",
+    "arith.groups": "Groups",
+    "arith.output": "Output size",
+    "arith.params": "Parameters (F·F·C_in/groups + 1)·C_out",
+    "arith.macs": "Multiply-accumulates",
+    "arith.bottleneck": "1×1 bottleneck",
+    "arith.bottleneck_text": (
+        "{f}×{f} convolution from {c_in} to {c_out} channels on {n}×{n}: directly, or after a 1×1 reduction to "
+        "{c_mid} channels."
+    ),
+    "arith.c_mid": "Channels after the 1×1 reduction",
+    "arith.direct": "Direct",
+    "arith.factored": "With 1×1 first",
+    "arith.ratio": "{weights:.1f}× fewer weights, {macs:.1f}× fewer MACs with the bottleneck.",
+    "arith.stacked": "Stacked 3×3 vs one large filter",
+    "arith.layers": "Stacked 3×3 layers",
+    "arith.channels": "Channels C",
+    "arith.stacked_text": (
+        "{layers} stacked 3×3 layers see a {field}×{field} region, like one {field}×{field} filter: "
+        "{factored:,} weights ({layers}·9·C² = {coef_f}C²) instead of {direct:,} ({coef_d}C²), with a ReLU "
+        "between each."
+    ),
     "weights.bundled": "bundled",
     "weights.cached": "cached",
     "weights.downloaded": "downloaded",

@@ -71,14 +71,37 @@ def browser():
         browser.close()
 
 
-class PageWatch:
-    """A browser page that records console errors and uncaught exceptions."""
+# On a deep link (/layers) Streamlit's frontend first probes these under the page's path, then the root.
+STREAMLIT_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
 
-    def __init__(self, page):
+
+class PageWatch:
+    """A browser page that records console errors, uncaught exceptions and failed or external requests.
+
+    Network failures are checked request by request (console lines do not name the URL); any request that
+    leaves 127.0.0.1 is an error, since a lecture room may have no network.
+    """
+
+    def __init__(self, page, server_url: str):
         self.page = page
         self.errors: list[str] = []
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("request", lambda req: self._external(req.url, server_url))
+        page.on("response", self._response)
+        page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} {req.failure}"))
+
+    def _console(self, message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(f"console: {message.text}")
+
+    def _external(self, url: str, server_url: str):
+        if not url.startswith((server_url, "data:", "blob:")):
+            self.errors.append(f"external request: {url}")
+
+    def _response(self, response):
+        if response.status >= 400 and not response.url.endswith(STREAMLIT_PATH_PROBES):
+            self.errors.append(f"HTTP {response.status}: {response.url}")
 
     def assert_clean(self):
         exceptions = self.page.locator('[data-testid="stException"]')
@@ -87,8 +110,8 @@ class PageWatch:
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, server_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    watch = PageWatch(context.new_page())
+    watch = PageWatch(context.new_page(), server_url)
     yield watch
     context.close()

@@ -1,0 +1,27 @@
+"""Helpers for AppTest: a view rendered under the real sidebar, as app.py renders it."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+VIEW_SCRIPT = """
+import streamlit as st
+from ui.sidebar import render_sidebar
+from views.{module} import {function}
+st.session_state["choices"] = render_sidebar()
+{function}()
+"""
+
+
+def view(module: str, function: str) -> AppTest:
+    """An AppTest of ``views/<module>.py:<function>`` with the shared sidebar, after its first run."""
+    app = AppTest.from_string(VIEW_SCRIPT.format(module=module, function=function), default_timeout=180)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.fixture
+def layers_view() -> AppTest:
+    return view("layers", "layers")

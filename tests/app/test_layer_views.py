@@ -1,0 +1,85 @@
+"""The Layers, Compare and Conv arithmetic views through AppTest, on every architecture."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.zoo import ARCHITECTURES, get_spec
+from tests.app.conftest import view
+
+
+def metrics(app) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_layers_view_opens_on_the_default_model(layers_view):
+    assert metrics(layers_view)["Parameters"] == f"{get_spec('efficientnet_lite0').parameter_count():,}"
+    assert "flop_counter" in " ".join(c.value for c in layers_view.caption)
+    network, block = (chart.proto.spec for chart in layers_view.get("graphviz_chart"))
+    assert network.startswith("digraph network") and "conv_stem" in network
+    assert block.startswith('digraph "bn1"')  # the first block, drawn from its fx trace
+    table = layers_view.dataframe[0].value
+    assert table.iloc[-1]["name"] == "Total" and table.iloc[-1]["params"] == 4_652_008
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_layers_view_for_every_architecture(layers_view, name):
+    layers_view.selectbox(key="arch").select(name).run()
+    assert not layers_view.exception, layers_view.exception
+    assert metrics(layers_view)["Parameters"] == f"{get_spec(name).parameter_count():,}"
+    assert not layers_view.error
+
+
+def test_vgg16_view_confirms_the_slide_and_explains_the_total(layers_view):
+    layers_view.selectbox(key="arch").select("vgg16").run()
+    assert "Every row of the slide agrees" in layers_view.success[0].value
+    assert any("24M" in info.value for info in layers_view.info)
+    assert metrics(layers_view)["Parameters"] == "138,357,544"
+
+
+def test_alexnet2012_view_says_where_the_slide_differs(layers_view):
+    layers_view.selectbox(key="arch").select("alexnet2012").run()
+    warning = layers_view.warning[0].value
+    assert "1 row(s) differ" in warning and "two GPUs" in warning
+
+
+def test_input_size_changes_the_table_and_absurd_sizes_are_refused(layers_view):
+    layers_view.selectbox(key="arch").select("alexnet2012").run()
+    layers_view.number_input(key="layers_input_alexnet2012").set_value(32).run()
+    assert not layers_view.exception
+    assert "cannot run on a 32×32 input" in layers_view.error[0].value
+    layers_view.number_input(key="layers_input_alexnet2012").set_value(227).run()
+    assert not layers_view.error
+
+
+def test_blocks_expand_and_the_residual_shortcut_is_drawn(layers_view):
+    layers_view.selectbox(key="arch").select("resnet18").run()
+    collapsed = len(layers_view.dataframe[0].value)
+    layers_view.multiselect[0].select("layer1.0").run()
+    # the block row gives way to its six layers: conv1 bn1 relu conv2 bn2 relu (second call)
+    assert len(layers_view.dataframe[0].value) == collapsed - 1 + 6
+    layers_view.toggle(key="layers_expand_all").set_value(True).run()
+    assert len(layers_view.dataframe[0].value) == 60 + 1  # every layer and the total
+    block = layers_view.get("graphviz_chart")[1].proto.spec
+    assert 'label="+"' in block  # the residual addition
+
+
+def test_compare_view():
+    app = view("compare", "compare")
+    caption = " ".join(c.value for c in app.caption)
+    assert "metadata" in caption and "efficientnet_lite0" in caption  # no accuracy metadata: named, not guessed
+    app.radio[0].set_value("top5").run()
+    assert not app.exception
+
+
+def test_conv_arithmetic_view_and_its_errors():
+    app = view("arithmetic", "conv_arithmetic")
+    values = metrics(app)
+    assert values["Parameters (F·F·C_in/groups + 1)·C_out"] == "34,944"
+    assert any("= 55 → **55×55×96**" in m.value for m in app.markdown)
+    app.number_input(key="arith_n").set_value(224).run()
+    assert "not a whole number" in app.warning[0].value
+    app.number_input(key="arith_f").set_value(500).run()
+    assert "larger than the padded input" in app.error[0].value
+    app.number_input(key="arith_groups").set_value(5).run()
+    assert app.error and not app.exception

@@ -1,0 +1,48 @@
+"""Every page in a real browser; the Layers page for every architecture in the zoo."""
+
+from __future__ import annotations
+
+import pytest
+
+from cnnviz.zoo import ARCHITECTURES
+from tests.e2e.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 90_000
+PAGES = {  # URL path → heading; the default page (Predict) is the root
+    "": "What does EfficientNet-Lite0 see?",
+    "layers": "Inside EfficientNet-Lite0",
+    "compare": "Architectures compared",
+    "conv_arithmetic": "Convolution arithmetic",
+}
+
+
+def choose_architecture(page, name: str) -> None:
+    spec = ARCHITECTURES[name]
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.keyboard.type(f"{spec.display} ({spec.year})")
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_from_its_link(server_url, page, path):
+    page.page.goto(f"{server_url}/{path}")
+    page.page.get_by_text(PAGES[path]).first.wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_timeout(1500)  # charts and diagrams finish drawing
+    page.page.screenshot(path=str(SCREENSHOTS / f"page-{path or 'predict'}.png"))
+    page.assert_clean()
+
+
+def test_layers_page_for_every_architecture(server_url, page):
+    page.page.goto(f"{server_url}/layers")
+    page.page.get_by_text(PAGES["layers"]).wait_for(timeout=TIMEOUT_MS)
+    for name, spec in ARCHITECTURES.items():
+        choose_architecture(page.page, name)
+        page.page.get_by_role("heading", name=f"Inside {spec.display}").wait_for(timeout=TIMEOUT_MS)
+        parameters = page.page.locator('[data-testid="stMetricValue"]').first
+        parameters.filter(has_text=f"{spec.parameter_count():,}").wait_for(timeout=TIMEOUT_MS)
+        page.page.locator('[data-testid="stGraphVizChart"]').first.wait_for(timeout=TIMEOUT_MS)
+        if name in ("alexnet2012", "resnet50", "googlenet", "densenet121"):
+            page.page.screenshot(path=str(SCREENSHOTS / f"layers-{name}.png"))
+        page.assert_clean()

@@ -1,0 +1,89 @@
+"""Conv arithmetic page: output size, parameters and MACs of one layer; the 1×1 bottleneck; stacked 3×3."""
+
+import streamlit as st
+
+from cnnviz.arithmetic import bottleneck, conv_layer, stacked_3x3
+from cnnviz.errors import CnnvizError
+from ui.text import t
+
+
+def _int(label: str, value: int, low: int, high: int, key: str) -> int:
+    return int(st.number_input(t(label), min_value=low, max_value=high, value=value, step=1, key=key))
+
+
+def conv_arithmetic() -> None:
+    """Draw the calculators."""
+    st.header(t("arith.header"))
+    st.subheader(t("arith.layer"))
+    cols = st.columns(7)
+    with cols[0]:
+        n = _int("arith.n", 227, 1, 100_000, "arith_n")
+    with cols[1]:
+        f = _int("arith.f", 11, 1, 100_000, "arith_f")
+    with cols[2]:
+        p = _int("arith.p", 0, 0, 100_000, "arith_p")
+    with cols[3]:
+        s = _int("arith.s", 4, 1, 100_000, "arith_s")
+    with cols[4]:
+        c_in = _int("arith.c_in", 3, 1, 1_000_000, "arith_cin")
+    with cols[5]:
+        c_out = _int("arith.c_out", 96, 1, 1_000_000, "arith_cout")
+    with cols[6]:
+        groups = _int("arith.groups", 1, 1, 1_000_000, "arith_groups")
+    try:
+        result = conv_layer(n, f, p, s, c_in, c_out, groups)
+    except CnnvizError as exc:
+        st.error(str(exc))
+    else:
+        st.latex(r"\text{out} = \frac{N - F + 2P}{S} + 1")
+        st.markdown(f"**{t('arith.output')}:** {result.formula} → **{result.out_size}×{result.out_size}×{c_out}**")
+        if result.warning:
+            st.warning(result.warning)
+        metrics = st.columns(2)
+        metrics[0].metric(t("arith.params"), f"{result.params:,}")
+        metrics[1].metric(t("arith.macs"), f"{result.macs:,}")
+
+    st.subheader(t("arith.bottleneck"))
+    cols = st.columns(5)
+    with cols[0]:
+        bn_n = _int("arith.n", 56, 1, 10_000, "bn_n")
+    with cols[1]:
+        bn_in = _int("arith.c_in", 256, 1, 100_000, "bn_cin")
+    with cols[2]:
+        bn_mid = _int("arith.c_mid", 64, 1, 100_000, "bn_mid")
+    with cols[3]:
+        bn_f = _int("arith.f", 3, 1, 99, "bn_f")
+    with cols[4]:
+        bn_out = _int("arith.c_out", 256, 1, 100_000, "bn_cout")
+    try:
+        comparison = bottleneck(bn_n, bn_in, bn_mid, bn_f, bn_out)
+    except CnnvizError as exc:
+        st.error(str(exc))
+    else:
+        st.markdown(t("arith.bottleneck_text", f=bn_f, c_in=bn_in, c_out=bn_out, n=bn_n, c_mid=bn_mid))
+        st.table(
+            {
+                "": [t("arith.direct"), t("arith.factored")],
+                "weights": [f"{comparison.direct_weights:,}", f"{comparison.factored_weights:,}"],
+                "MACs": [f"{comparison.direct_macs:,}", f"{comparison.factored_macs:,}"],
+            }
+        )
+        st.markdown(t("arith.ratio", weights=comparison.weight_ratio, macs=comparison.mac_ratio))
+
+    st.subheader(t("arith.stacked"))
+    cols = st.columns(2)
+    with cols[0]:
+        depth = _int("arith.layers", 3, 1, 50, "stack_layers")
+    with cols[1]:
+        channels = _int("arith.channels", 64, 1, 100_000, "stack_channels")
+    field, comparison = stacked_3x3(channels, depth)
+    text = t(
+        "arith.stacked_text",
+        layers=depth,
+        field=field,
+        factored=comparison.factored_weights,
+        direct=comparison.direct_weights,
+        coef_f=9 * depth,
+        coef_d=field * field,
+    )
+    st.markdown(text)

@@ -1,0 +1,65 @@
+"""Compare page: accuracy against computation for every architecture, the ILSVRC results, a timeline."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cnnviz.compare import architecture_summary
+from cnnviz.lectures import ILSVRC_CLASSIFICATION, VGG_CONFIG_PARAMS_M
+from ui.text import t
+
+
+@st.cache_data(show_spinner=False)
+def _summary() -> pd.DataFrame:
+    return architecture_summary()
+
+
+def compare() -> None:
+    """Draw the comparison of every architecture in the zoo."""
+    st.header(t("compare.header"))
+    with st.spinner(t("compare.computing")):
+        summary = _summary()
+    metric = st.radio(t("compare.metric"), ["top1", "top5"], format_func=str.upper, horizontal=True)
+    measured = summary.dropna(subset=[metric])
+    missing = ", ".join(summary.loc[summary[metric].isna(), "name"])
+    bubbles = (
+        alt.Chart(measured)
+        .mark_circle(opacity=0.65)
+        .encode(
+            x=alt.X("gmacs:Q", title="G multiply-accumulates per image", scale=alt.Scale(type="log")),
+            y=alt.Y(f"{metric}:Q", title=f"ImageNet {metric} accuracy (%)", scale=alt.Scale(zero=False)),
+            size=alt.Size("params_m:Q", title="parameters (M)", scale=alt.Scale(range=[30, 2500])),
+            color=alt.Color("family:N"),
+            tooltip=["display", "year", alt.Tooltip("params_m:Q", format=".1f"), alt.Tooltip("gmacs:Q", format=".2f"),
+                     "top1", "top5"],
+        )
+    )  # fmt: skip
+    labels = alt.Chart(measured).mark_text(dy=-12, fontSize=10).encode(x="gmacs:Q", y=f"{metric}:Q", text="name:N")
+    st.altair_chart(bubbles + labels, width="stretch")
+    st.caption(t("compare.chart_caption", missing=missing))
+
+    st.subheader(t("compare.table"))
+    st.dataframe(summary.drop(columns=["params_m"]), hide_index=True, width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("compare.ilsvrc"))
+        width = max(len(v) for v in ILSVRC_CLASSIFICATION.values())
+        columns = {}
+        for year, teams in ILSVRC_CLASSIFICATION.items():
+            padded = teams + [("", None)] * (width - len(teams))
+            columns[f"{year}"] = [team for team, _ in padded]
+            columns[f"{year} %"] = [error for _, error in padded]
+        st.dataframe(pd.DataFrame(columns), hide_index=True)
+        st.subheader(t("compare.vgg"))
+        st.dataframe(pd.DataFrame([VGG_CONFIG_PARAMS_M]), hide_index=True)
+    with right:
+        st.subheader(t("compare.timeline"))
+        timeline = (
+            alt.Chart(summary.drop_duplicates("family", keep="first"))
+            .mark_circle(size=120)
+            .encode(x=alt.X("year:O", title=None), y=alt.Y("family:N", title=None, sort=alt.SortField("year")),
+                    color="family:N", tooltip=["display", "year", "ilsvrc"])
+        )  # fmt: skip
+        text = timeline.mark_text(align="left", dx=8).encode(text="display:N")
+        st.altair_chart(timeline + text, width="stretch")

@@ -1,0 +1,112 @@
+"""Layers page: the layer table, parameters and memory per layer, the slide comparison, block diagrams."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import cnnviz
+from cnnviz.diagram import block_dot, network_dot
+from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame
+from cnnviz.lectures import slide_comparison
+from ui.tables import cached_table
+from ui.text import t
+
+
+def layers() -> None:
+    """Draw the page for the architecture chosen in the sidebar."""
+    spec = cnnviz.get_spec(st.session_state["choices"].arch)
+    st.header(t("layers.header", arch=spec.display))
+    size = st.number_input(
+        t("layers.input"), min_value=MIN_INPUT, max_value=MAX_INPUT, value=spec.input_size, step=1,
+        help=t("layers.input_help"), key=f"layers_input_{spec.name}",
+    )  # fmt: skip
+    try:
+        table = cached_table(spec.name, int(size))
+    except cnnviz.CnnvizError as exc:
+        st.error(str(exc))
+        return
+
+    totals = st.columns(4)
+    totals[0].metric(t("layers.params"), f"{table.total_params:,}")
+    totals[1].metric(t("layers.macs"), f"{table.total_macs / 1e9:.3f} G")
+    totals[2].metric(t("layers.memory"), f"{table.total_act_elems * 4 / 2**20:.1f} MiB")
+    totals[3].metric(t("layers.count"), f"{len(table.layers)}")
+    st.caption(t("layers.convention"))
+
+    _slides(spec.name, table)
+
+    st.subheader(t("layers.table"))
+    expand: set[str] | bool = set()
+    if table.blocks:
+        if st.toggle(t("layers.expand_all"), key="layers_expand_all"):
+            expand = True
+        else:
+            expand = set(st.multiselect(t("layers.expand"), list(table.blocks), help=t("layers.expand_help")))
+    frame = display_frame(table, expand)
+    st.dataframe(frame, hide_index=True, width="stretch", height=420)
+    st.download_button(
+        t("layers.download"),
+        display_frame(table, expand=True).to_csv(index=False).encode(),
+        file_name=f"{spec.name}_{table.input_size}px_layers.csv",
+        mime="text/csv",
+    )
+    _charts(frame[frame["name"] != "Total"])
+    _diagrams(spec, table)
+
+
+def _slides(arch: str, table) -> None:
+    found = slide_comparison(arch, table)
+    if found is None:
+        return
+    source, comparison, notes = found
+    with st.expander(t("layers.slides"), expanded=True):
+        st.caption(t("layers.slides_source", source=source))
+        st.dataframe(comparison.drop(columns=["note"]), hide_index=True, width="stretch")
+        differ = comparison[~comparison["agrees"]]
+        if differ.empty:
+            st.success(t("layers.slides_agree"))
+        else:
+            st.warning(t("layers.slides_differ", count=len(differ)) + "\n\n" + "\n\n".join(differ["note"]))
+        for note in notes:
+            st.info(note)
+
+
+def _charts(frame: pd.DataFrame) -> None:
+    data = frame.assign(order=range(len(frame)), mib=frame["act_bytes"] / 2**20)
+    base = alt.Chart(data).encode(
+        x=alt.X("name:N", sort=alt.SortField("order"), axis=alt.Axis(labels=len(data) <= 60, title=None))
+    )
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('layers.params_chart')}**")
+        st.altair_chart(
+            base.mark_bar(color="#e07b39").encode(
+                y=alt.Y("params:Q", title=t("layers.params")), tooltip=["name", "type", "params", "out_shape"]
+            ),
+            width="stretch",
+        )
+    with right:
+        st.markdown(f"**{t('layers.memory_chart')}**")
+        st.altair_chart(
+            base.mark_bar(color="#1f6feb").encode(
+                y=alt.Y("mib:Q", title="MiB"), tooltip=["name", "type", "act_elems", "out_shape"]
+            ),
+            width="stretch",
+        )
+
+
+def _diagrams(spec: cnnviz.ArchSpec, table) -> None:
+    st.subheader(t("layers.diagram"))
+    network, inside = st.tabs([t("layers.diagram_network"), t("layers.diagram_block")])
+    with network:
+        st.graphviz_chart(network_dot(table), width="content")
+    with inside:
+        if not table.blocks:
+            st.info(t("layers.no_blocks", arch=spec.display))
+            return
+        block = st.selectbox(t("layers.block_pick"), list(table.blocks), key=f"layers_block_{spec.name}")
+        dot = block_dot(spec, block, table)
+        if dot is None:
+            st.info(t("layers.untraceable"))
+        else:
+            st.graphviz_chart(dot, width="content")
