@@ -130,10 +130,17 @@ def test_every_architecture_counts_all_its_parameters_and_macs(name):
 @pytest.mark.parametrize(
     "name", [n for n, s in ARCHITECTURES.items() if s.pretrained and s.pretrained.library == "torchvision"]
 )
-def test_macs_agree_with_torchvision_metadata(name):
+def test_macs_and_parameters_agree_with_torchvision_metadata(name):
     """torchvision's ``_ops`` (labelled GFLOPS) counts multiply-accumulates, like cnnviz's ``macs``."""
-    ops = get_spec(name).pretrained.torchvision_weights().meta["_ops"]
-    assert layer_table(name).total_macs / 1e9 == pytest.approx(ops, rel=0.01)
+    meta = get_spec(name).pretrained.torchvision_weights().meta
+    table = layer_table(name)
+    assert table.total_macs / 1e9 == pytest.approx(meta["_ops"], rel=0.01)
+    training_only = 0
+    if name == "inception_v3":  # torchvision's count includes the auxiliary classifier used in training
+        from torchvision.models.inception import InceptionAux
+
+        training_only = sum(p.numel() for p in InceptionAux(768, 1000).parameters())
+    assert table.total_params + training_only == meta["num_params"]
 
 
 def test_blocks_collapse_and_expand():
