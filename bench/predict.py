@@ -40,7 +40,7 @@ def measure(arch: str, rounds: int, warmup: int, device: str | None) -> dict:
     net = cnnviz.load(arch, device=device)
     image = gallery_image("chelsea")
     x_cpu = net.preprocess(image)
-    x_dev = x_cpu.to(net.device)
+    x_dev = net.to_input(x_cpu)
 
     def bare() -> None:
         with torch.inference_mode():

@@ -39,6 +39,15 @@ class LoadedModel:
         return self.spec.name
 
     @property
+    def memory_format(self) -> torch.memory_format:
+        """Channels-last on CPU and CUDA (faster convolutions there), the default layout elsewhere."""
+        return torch.channels_last if self.device.type in ("cpu", "cuda") else torch.contiguous_format
+
+    def to_input(self, batch: torch.Tensor) -> torch.Tensor:
+        """``batch`` (N×C×H×W) on the model's device in the model's memory format."""
+        return batch.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
+    @property
     def meaningful(self) -> bool:
         """False when the weights are random: predictions then say nothing about the image."""
         return self.weights_source is not WeightsSource.RANDOM
@@ -54,12 +63,15 @@ def load(
 
     ``weights`` is ``"auto"`` (bundled → cached → downloaded → random), one of ``"bundled"``,
     ``"cached"``, ``"download"``, ``"random"``, or the path of a state-dict file. ``device`` defaults to
-    CUDA, then MPS, then CPU (``CNNVIZ_DEVICE`` overrides).
+    CUDA, then MPS, then CPU (``CNNVIZ_DEVICE`` overrides). On CPU and CUDA the weights are stored
+    channels-last, which makes convolutions up to twice as fast; feed inputs through ``to_input``.
     """
     spec = get_spec(name)
     target = device if isinstance(device, torch.device) else select_device(device)
     resolved = resolve(spec, weights, allow_download=allow_download)
     model = resolved.model.to(target).eval()
+    if target.type in ("cpu", "cuda"):
+        model = model.to(memory_format=torch.channels_last)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     categories = DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()

@@ -43,7 +43,7 @@ def top_k(loaded: LoadedModel, batch: torch.Tensor, top: int = 5) -> tuple[Class
     """Top-``top`` classes for a preprocessed 1×C×H×W tensor (on any device)."""
     check_top(top, len(loaded.categories))
     with torch.inference_mode():
-        logits = loaded.model(batch.to(loaded.device, non_blocking=True))
+        logits = loaded.model(loaded.to_input(batch))
         probs, indices = logits.float().softmax(dim=1)[0].topk(top)
     pairs = zip(probs.tolist(), indices.tolist(), strict=True)
     return tuple(

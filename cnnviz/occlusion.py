@@ -1,0 +1,229 @@
+"""Occlusion sensitivity as in Zeiler & Fergus 2014, Fig. 7, batched on the device.
+
+A grey (or black, or blurred) square slides over the network's input; for every position cnnviz
+records (a) the probability of the target class, (b) the most probable class and (c) the total
+activation of the strongest channel (on the clean image) of a chosen layer. Many occluded copies go
+through the network per forward pass; the batch is sized from the device's free memory.
+
+Positions are the top-left corners ``range(0, side − window + 1, stride)`` in input pixels, as in
+captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``tests/test_occlusion.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torchvision.transforms.v2.functional as TF
+from PIL import Image
+
+from cnnviz.errors import CnnvizError
+from cnnviz.graphs import private_graph
+from cnnviz.layers import layer_table
+from cnnviz.loading import LoadedModel
+
+FILLS = ("mean", "black", "blur")
+MAX_POSITIONS = 20_000
+CPU_BATCH_BYTES = 1 << 30  # activation memory per batch on the CPU
+CUDA_MEMORY_SHARE = 0.4  # of the free device memory, per batch
+
+
+class OcclusionCancelled(CnnvizError):
+    """The progress callback asked to stop."""
+
+
+@dataclass(frozen=True)
+class OcclusionMaps:
+    """ZF Fig. 7 for one image, at window-grid resolution (``grid`` positions per side).
+
+    ``probability`` (a): probability (0–1) of ``target`` with the window at each position;
+    ``argmax`` (b): the most probable class index there; ``activation`` (c): total activation of channel
+    ``channel`` of ``layer`` there (None when no layer was asked for); ``overlay``: map (a) at input
+    resolution, each pixel the mean over the windows that cover it (pixels never covered keep the clean
+    probability).
+    """
+
+    probability: np.ndarray
+    argmax: np.ndarray
+    activation: np.ndarray | None
+    overlay: np.ndarray
+    target: int
+    clean_probability: float
+    layer: str | None
+    channel: int | None
+    window: int
+    stride: int
+    fill: str
+    positions: np.ndarray  # top-left corners along one side, px
+    batch_size: int
+
+
+def grid_positions(side: int, window: int, stride: int) -> np.ndarray:
+    """Top-left corners along one side of a ``side`` px input (px)."""
+    return np.arange(0, side - window + 1, stride)
+
+
+def check_params(side: int, window: int, stride: int, fill: str, gmacs: float, max_gmacs: float) -> int:
+    """Validate the request; return the number of positions. The message says what would work."""
+    if fill not in FILLS:
+        raise CnnvizError(f"Fill must be one of {', '.join(FILLS)}, not {fill!r}.")
+    if not 1 <= window <= side:
+        raise CnnvizError(f"The window must be between 1 and {side} px (the network's input), not {window}.")
+    if not 1 <= stride <= side:
+        raise CnnvizError(f"The stride must be between 1 and {side} px, not {stride}.")
+    count = len(grid_positions(side, window, stride)) ** 2
+    cost = count * gmacs
+    if count > MAX_POSITIONS or cost > max_gmacs:
+        workable = next(
+            (s for s in range(stride + 1, side + 1)
+             if len(grid_positions(side, window, s)) ** 2 <= MAX_POSITIONS
+             and len(grid_positions(side, window, s)) ** 2 * gmacs <= max_gmacs),
+            side,
+        )  # fmt: skip
+        positions = len(grid_positions(side, window, workable)) ** 2
+        raise CnnvizError(
+            f"{count:,} positions ({cost:,.0f} G multiply-accumulates) is more than this server allows "
+            f"({min(MAX_POSITIONS, int(max_gmacs / gmacs)):,} positions for this model). "
+            f"Stride {workable} gives {positions:,} positions with the same window."
+        )
+    return count
+
+
+def fill_tensor(x: torch.Tensor, fill: str, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+    """What the window shows, as a normalised C×H×W tensor: the dataset mean (0 after normalising),
+    black, or the image blurred (Gaussian, σ = 8 px at input resolution)."""
+    if fill == "mean":
+        return torch.zeros_like(x)
+    if fill == "black":
+        values = torch.tensor([-m / s for m, s in zip(mean, std, strict=True)], dtype=x.dtype, device=x.device)
+        return values.view(-1, 1, 1).expand_as(x).clone()
+    return TF.gaussian_blur(x.unsqueeze(0), kernel_size=[49, 49], sigma=[8.0, 8.0])[0]
+
+
+def batch_size_for(net: LoadedModel, side: int, amp: bool) -> int:
+    """Occluded copies per forward pass: a share of the device's free memory over per-image activations."""
+    per_image = layer_table(net.spec, side).total_act_elems * (2 if amp else 4)
+    if net.device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(net.device)
+        budget = free * CUDA_MEMORY_SHARE
+    else:
+        budget = CPU_BATCH_BYTES
+    return int(max(1, min(1024, budget // max(per_image, 1))))
+
+
+def default_layer(net: LoadedModel) -> str:
+    """The last layer (or block) with a spatial output of at least 2×2: ZF used their layer 5."""
+    table = layer_table(net.spec)
+    rows = [r for r in table.rows() if len(r.out_shape) == 3 and r.out_shape[-1] >= 2]
+    return rows[-1].name.split(" (call")[0]
+
+
+def occlusion(
+    net: LoadedModel,
+    image: Image.Image,
+    window: int = 32,
+    stride: int = 8,
+    fill: str = "mean",
+    target: int | None = None,
+    layer: str | None = None,
+    amp: bool | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int], bool | None] | None = None,
+    max_gmacs: float | None = None,
+) -> OcclusionMaps:
+    """The three maps of ZF Fig. 7 for ``image`` (see :class:`OcclusionMaps`).
+
+    ``window`` and ``stride`` are in input pixels; ``target`` defaults to the clean image's top-1;
+    ``layer`` (a module name) adds map (c). ``progress(done, total)`` is called after every batch and
+    cancels the run by returning False. ``amp`` (default: on CUDA) runs in float16.
+    """
+    x = net.to_input(net.preprocess(image))
+    side = x.shape[-1]
+    gmacs = layer_table(net.spec, side).total_macs / 1e9
+    budget = max_gmacs if max_gmacs is not None else (200_000.0 if net.device.type == "cuda" else 5_000.0)
+    total = check_params(side, window, stride, fill, gmacs, budget)
+    amp = net.device.type == "cuda" if amp is None else amp
+    graph = private_graph(net.model)
+    channel, captured = None, []
+    if layer is not None:
+        try:
+            module = graph.get_submodule(layer)
+        except AttributeError:
+            raise CnnvizError(f"{net.spec.display} has no layer {layer!r}.") from None
+        handle = module.register_forward_hook(lambda mod, inputs, output: captured.append(output))
+    try:
+        with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
+            clean_logits = graph(x)
+            if layer is not None:
+                clean_map = captured.pop()
+                if clean_map.dim() != 4:
+                    raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(clean_map.shape)}).")
+                channel = int(clean_map[0].float().sum(dim=(1, 2)).argmax())
+        clean = clean_logits.float().softmax(1)[0]
+        target = int(clean.argmax()) if target is None else int(target)
+        if not 0 <= target < clean.numel():
+            raise CnnvizError(f"Target class must be between 0 and {clean.numel() - 1}, not {target}.")
+        positions = grid_positions(side, window, stride)
+        corners = torch.tensor([(y, x0) for y in positions for x0 in positions], device=net.device)
+        baseline = fill_tensor(x[0], fill, net.preprocess.mean, net.preprocess.std)
+        size = batch_size or batch_size_for(net, side, amp)
+        probs, argmax, activity = [], [], []
+        coords = torch.arange(side, device=net.device)
+        for start in range(0, total, size):
+            block = corners[start : start + size]
+            rows = (coords.view(1, -1) >= block[:, :1]) & (coords.view(1, -1) < block[:, :1] + window)
+            cols = (coords.view(1, -1) >= block[:, 1:]) & (coords.view(1, -1) < block[:, 1:] + window)
+            mask = (rows[:, :, None] & cols[:, None, :]).unsqueeze(1)  # N×1×H×W
+            batch = net.to_input(torch.where(mask, baseline.unsqueeze(0), x))
+            with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
+                out = graph(batch).float().softmax(1)
+                probs.append(out[:, target])
+                argmax.append(out.argmax(1))
+                if layer is not None:
+                    activity.append(captured.pop()[:, channel].float().sum(dim=(1, 2)))
+            done = min(start + size, total)
+            if progress is not None and progress(done, total) is False:
+                raise OcclusionCancelled(f"Occlusion cancelled after {done} of {total} positions.")
+    finally:
+        if layer is not None:
+            handle.remove()
+    grid = len(positions)
+    probability = torch.cat(probs).view(grid, grid)
+    return OcclusionMaps(
+        probability=probability.cpu().numpy(),
+        argmax=torch.cat(argmax).view(grid, grid).cpu().numpy(),
+        activation=torch.cat(activity).view(grid, grid).cpu().numpy() if layer is not None else None,
+        overlay=_per_pixel_mean(probability.cpu(), positions, window, side, float(clean[target])),
+        target=target,
+        clean_probability=float(clean[target]),
+        layer=layer,
+        channel=channel,
+        window=window,
+        stride=stride,
+        fill=fill,
+        positions=positions,
+        batch_size=size,
+    )
+
+
+def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side: int, clean: float) -> np.ndarray:
+    """Each input pixel: the mean of ``grid`` over the windows that cover it (``clean`` where none does)."""
+    total = torch.zeros(side, side, dtype=torch.float64)
+    count = torch.zeros(side, side, dtype=torch.float64)
+    values = grid.double()
+    for i, y in enumerate(positions):
+        for j, x0 in enumerate(positions):
+            total[y : y + window, x0 : x0 + window] += values[i, j]
+            count[y : y + window, x0 : x0 + window] += 1
+    covered = count > 0
+    result = torch.full((side, side), clean, dtype=torch.float64)
+    result[covered] = total[covered] / count[covered]
+    return result.numpy()
+
+
+def grid_side(side: int, window: int, stride: int) -> int:
+    """Positions along one side (the maps are grid_side × grid_side)."""
+    return math.floor((side - window) / stride) + 1

@@ -1,0 +1,119 @@
+"""Occlusion sensitivity: equal to captum's Occlusion, the three ZF maps, batching, limits, cancelling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from captum.attr import Occlusion
+
+import cnnviz
+from cnnviz.gallery import gallery_image
+from cnnviz.occlusion import OcclusionCancelled, grid_positions, occlusion
+from tests.conftest import CAT_CLASSES
+
+
+def captum_map(net, image, window, stride, fill_value, target):
+    """captum's Occlusion on the probability of ``target``: per pixel, mean of (clean − occluded)."""
+    x = net.preprocess(image)
+    model = net.model.float()
+
+    def probability(batch):
+        return model(net.to_input(batch)).softmax(1)
+
+    with torch.no_grad():
+        attribution = Occlusion(probability).attribute(
+            x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
+            baselines=fill_value, target=target, perturbations_per_eval=16,
+        )  # fmt: skip
+    return attribution[0, 0].double().numpy()
+
+
+def our_attribution(maps, side):
+    """cnnviz's map (a) turned into captum's per-pixel attribution (clean − occluded, averaged)."""
+    total = np.zeros((side, side))
+    count = np.zeros((side, side))
+    for i, y in enumerate(maps.positions):
+        for j, x in enumerate(maps.positions):
+            total[y : y + maps.window, x : x + maps.window] += maps.clean_probability - maps.probability[i, j]
+            count[y : y + maps.window, x : x + maps.window] += 1
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+@pytest.mark.parametrize(
+    ("arch", "photo", "window", "stride"),
+    [("lenet5", "digit", 8, 4), ("efficientnet_lite0", "chelsea", 56, 28)],
+)
+def test_map_a_equals_captum_occlusion(arch, photo, window, stride):
+    net = cnnviz.load(arch, device="cpu")
+    image = gallery_image(photo)
+    maps = occlusion(net, image, window=window, stride=stride, fill="mean", batch_size=7)
+    expected = captum_map(net, image, window, stride, 0.0, maps.target)
+    ours = our_attribution(maps, net.spec.input_size)
+    assert np.abs(ours - expected).max() < 1e-4
+
+
+def test_three_maps_of_zf_figure_7(lite0, chelsea):
+    maps = occlusion(lite0, chelsea, window=64, stride=32, layer="blocks.5")
+    assert maps.probability.shape == maps.argmax.shape == maps.activation.shape == (6, 6)
+    assert maps.target in CAT_CLASSES and maps.target == cnnviz.predict(lite0, chelsea).scores[0].index
+    assert maps.probability.min() < maps.clean_probability  # covering the cat costs probability
+    assert set(np.unique(maps.argmax)) & set(CAT_CLASSES)
+    assert maps.channel is not None and np.isfinite(maps.activation).all()
+    assert maps.overlay.shape == (224, 224)
+    assert maps.probability.min() - 1e-6 <= maps.overlay.min() <= maps.overlay.max() <= maps.probability.max() + 1e-6
+
+
+def test_covering_the_coffee_hurts_more_than_covering_the_saucer(lite0, coffee):
+    maps = occlusion(lite0, coffee, window=64, stride=32, target=967)  # espresso; 6×6 positions
+    coffee_in_the_cup = maps.probability[0:2, 1:5].min()  # the crema, top centre of the crop
+    saucer_and_table = maps.probability[5].min()  # bottom row
+    assert coffee_in_the_cup < saucer_and_table - 0.05
+
+
+def test_batch_size_does_not_change_the_result(lite0, chelsea):
+    one = occlusion(lite0, chelsea, window=112, stride=56, batch_size=1)
+    many = occlusion(lite0, chelsea, window=112, stride=56, batch_size=9)
+    assert np.allclose(one.probability, many.probability, atol=1e-5)
+    assert (one.argmax == many.argmax).all()
+
+
+@pytest.mark.parametrize("fill", ["mean", "black", "blur"])
+def test_fills(lite0, chelsea, fill):
+    maps = occlusion(lite0, chelsea, window=112, stride=112, fill=fill)
+    assert maps.probability.shape == (2, 2) and np.isfinite(maps.probability).all()
+
+
+def test_progress_is_reported_and_can_cancel(lite0, chelsea):
+    seen = []
+    occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(4, 9), (8, 9), (9, 9)]
+    with pytest.raises(OcclusionCancelled, match="after 4 of 9"):
+        occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, progress=lambda d, t: False)
+
+
+def test_the_shared_model_carries_no_hook_afterwards(lite0, chelsea):
+    occlusion(lite0, chelsea, window=112, stride=112, layer="blocks.5")
+    assert all(not m._forward_hooks for m in lite0.model.modules())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(window=32, stride=1), "Stride 2 gives"),
+        (dict(window=0, stride=8), "window must be"),
+        (dict(window=500, stride=8), "window must be"),
+        (dict(window=32, stride=0), "stride must be"),
+        (dict(window=32, stride=8, fill="pink"), "Fill must be"),
+        (dict(window=112, stride=112, target=5000), "Target class"),
+        (dict(window=112, stride=112, layer="no.such.layer"), "no layer"),
+        (dict(window=112, stride=112, layer="classifier"), "no spatial output"),
+    ],
+)
+def test_absurd_requests_are_refused_with_what_would_work(lite0, chelsea, kwargs, message):
+    with pytest.raises(cnnviz.CnnvizError, match=message):
+        occlusion(lite0, chelsea, max_gmacs=20_000, **kwargs)
+
+
+def test_grid_of_the_issue():
+    assert len(grid_positions(224, 32, 8)) ** 2 == 625
