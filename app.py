@@ -14,6 +14,7 @@ from ui.text import t
 from views.arithmetic import conv_arithmetic
 from views.compare import compare
 from views.layers import layers
+from views.occlusion import occlusion_page
 from views.predict import predict
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # local: a lecture room may have no network
@@ -23,6 +24,7 @@ st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide"
 page = st.navigation(
     [
         st.Page(predict, title=t("page.predict"), icon=":material/label:", default=True),
+        st.Page(occlusion_page, title=t("page.occlusion"), icon=":material/grid_on:", url_path="occlusion"),
         st.Page(layers, title=t("page.layers"), icon=":material/view_agenda:"),
         st.Page(compare, title=t("page.compare"), icon=":material/bubble_chart:"),
         st.Page(conv_arithmetic, title=t("page.arithmetic"), icon=":material/calculate:"),

@@ -1,4 +1,4 @@
-"""Command-line front end: ``python -m cnnviz {predict,layers,archs,fetch} …``.
+"""Command-line front end: ``python -m cnnviz {predict,layers,occlusion,archs,fetch} …``.
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -12,6 +12,7 @@ import sys
 from cnnviz.errors import CnnvizError
 
 EXIT_BAD_INPUT = 2
+CLI_MAX_GMACS = 100_000.0  # occlusion work one command may ask for (the web app allows less per request)
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -107,6 +108,58 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_occlusion(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.images import load_image
+    from cnnviz.loading import load
+    from cnnviz.occlusion import occlusion
+    from cnnviz.render import overlay
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".npy", ".png"):
+        raise CnnvizError(f"--out must end in .npy or .png, not {out.suffix or 'nothing'}.")
+    image = load_image(args.image)
+    net = load(args.arch, weights=args.weights, device=args.device)
+
+    def report(done: int, total: int) -> None:
+        print(f"\r{done}/{total} positions", end="", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    maps = occlusion(
+        net, image, args.window, args.stride, args.fill, args.target, args.layer, progress=report,
+        max_gmacs=CLI_MAX_GMACS,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(file=sys.stderr)
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    grid = maps.probability.shape[0]
+    low = np.unravel_index(maps.probability.argmin(), maps.probability.shape)
+    print(
+        f"{net.spec.display}: {grid}×{grid} positions (window {maps.window} px, stride {maps.stride} px, "
+        f"{maps.fill} fill) in {seconds:.1f} s on {net.device}"
+    )
+    print(
+        f"target {maps.target} ({net.categories[maps.target]}): clean {maps.clean_probability:.3f}, "
+        f"occluded {maps.probability.min():.3f}–{maps.probability.max():.3f}, lowest with the window at "
+        f"x={maps.positions[low[1]]} y={maps.positions[low[0]]} px"
+    )
+    if out is not None:
+        if out.suffix.lower() == ".npy":
+            np.save(out, maps.probability.astype(np.float32))
+        else:
+            crop = np.asarray(net.preprocess.crop_image(image))
+            low, high = float(maps.probability.min()), float(maps.probability.max())
+            Image.fromarray(overlay(crop, maps.overlay, cmap="inferno", low=low, high=high)).save(out)
+        print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
@@ -124,6 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
     predict.set_defaults(run=_cmd_predict)
+
+    occl = commands.add_parser("occlusion", help="occlusion sensitivity maps (Zeiler & Fergus Fig. 7)")
+    occl.add_argument("image")
+    occl.add_argument("--arch", default=DEFAULT_ARCH)
+    occl.add_argument("--window", type=int, default=32, help="side of the grey square, input px (default 32)")
+    occl.add_argument("--stride", type=int, default=8, help="step between positions, input px (default 8)")
+    occl.add_argument("--fill", default="mean", help="mean | black | blur (default mean)")
+    occl.add_argument("--target", type=int, default=None, help="class index (default: the clean top-1)")
+    occl.add_argument("--layer", default=None, help="module name for the strongest-channel map")
+    occl.add_argument("--out", default=None, help="FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)")
+    occl.add_argument("--weights", default="auto")
+    occl.add_argument("--device", default=None)
+    occl.set_defaults(run=_cmd_occlusion)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")

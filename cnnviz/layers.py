@@ -15,6 +15,7 @@ pooling and fully connected layers; squeeze-and-excitation gates do not count, s
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -401,11 +402,20 @@ def _keep_own_macs(rows: list[LayerRow]) -> None:
 
 
 def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTable:
-    """The layer table of zoo architecture ``arch`` at ``input_size`` px (default: its own input size)."""
+    """The layer table of zoo architecture ``arch`` at ``input_size`` px (default: its own input size).
+
+    Tables are memoised per (architecture, size) and shared: treat them as read-only.
+    """
     spec = arch if isinstance(arch, ArchSpec) else get_spec(arch)
     size = spec.input_size if input_size is None else int(input_size)
     if not MIN_INPUT <= size <= MAX_INPUT:
         raise CnnvizError(f"Input size must be between {MIN_INPUT} and {MAX_INPUT} px, not {size}.")
+    return _memoised_table(spec.name, size)
+
+
+@functools.lru_cache(maxsize=128)
+def _memoised_table(name: str, size: int) -> LayerTable:
+    spec = get_spec(name)
     with torch.device("meta"):
         model = spec.builder().eval()
     return build_table(model, size, spec.in_channels, spec.name)

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import CAT_CLASSES, ESPRESSO
 
@@ -131,3 +133,26 @@ def test_layers_table_and_csv():
 def test_layers_bad_input(args, message):
     result = run_cli(*args)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
+    npy, png = tmp_path / "map.npy", tmp_path / "map.png"
+    result = run_cli("occlusion", str(photos["coffee"]), "--window", "64", "--stride", "32", "--target", "967",
+                     "--out", str(npy))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "6×6 positions" in result.stdout and "target 967 (espresso)" in result.stdout
+    grid = np.load(npy)
+    assert grid.shape == (6, 6) and grid.dtype == np.float32 and 0 < grid.min() < grid.max() <= 1
+    assert run_cli("occlusion", str(photos["coffee"]), "--window", "112", "--stride", "112", "--out",
+                   str(png)).returncode == 0  # fmt: skip
+    assert Image.open(png).size == (224, 224)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--stride", "1"], "Stride 2 gives"), (["--window", "0"], "window must be"), (["--fill", "pink"], "Fill"),
+     (["--out", "map.txt"], "must end in .npy or .png"), (["--layer", "nope"], "no layer")],
+)  # fmt: skip
+def test_occlusion_bad_input(photos, args, message):
+    result = run_cli("occlusion", str(photos["chelsea"]), "--window", "32", *args)
+    assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]

@@ -12,6 +12,7 @@ EN = {
     "page.layers": "Layers",
     "page.compare": "Compare",
     "page.arithmetic": "Conv arithmetic",
+    "page.occlusion": "Occlusion",
     "sidebar.arch": "Architecture",
     "sidebar.arch_help": (
         "The network to explore. EfficientNet-Lite0 ships with real ImageNet weights and works offline."
@@ -126,6 +127,35 @@ EN = {
         "{factored:,} weights ({layers}·9·C² = {coef_f}C²) instead of {direct:,} ({coef_d}C²), with a ReLU "
         "between each."
     ),
+    "occl.header": "Where does {arch} look?",
+    "occl.intro": (
+        "A square slides over the picture the network sees (Zeiler & Fergus 2014, Fig. 7). For every position: "
+        "(a) the probability of the target class, (b) the most probable class, (c) the total activation of the "
+        "strongest channel of a layer. If the network looks at the object, covering it hurts most."
+    ),
+    "occl.window": "Window (px)",
+    "occl.stride": "Stride (px)",
+    "occl.fill": "Fill",
+    "occl.fill_mean": "dataset mean (grey)",
+    "occl.fill_black": "black",
+    "occl.fill_blur": "blurred image",
+    "occl.target": "Target class",
+    "occl.layer": "Layer for map (c)",
+    "occl.positions": "{count:,} positions ({grid}×{grid}).",
+    "occl.run": "Compute the maps",
+    "occl.progress": "{done} of {total} positions",
+    "occl.done": "{count:,} positions in {seconds:.1f} s on {device}, {batch} copies per forward pass.",
+    "occl.cached": "Already computed for this image and these settings (shared by everyone on this server).",
+    "occl.press_run": "Press **Compute the maps**.",
+    "occl.map_a": "(a) Probability of “{label}”",
+    "occl.map_a_help": "Clean image: {clean:.1%}. Dark = covering that square lowers the probability most.",
+    "occl.overlay_help": "Same colours as (a); each pixel is the mean over the windows that cover it.",
+    "occl.map_b": "(b) Most probable class",
+    "occl.map_c": "(c) Strongest channel of {layer} (channel {channel})",
+    "occl.overlay": "Map (a) over the picture the network sees",
+    "occl.legend_prob": "probability",
+    "occl.legend_class": "class",
+    "occl.legend_activation": "total activation",
     "weights.bundled": "bundled",
     "weights.cached": "cached",
     "weights.downloaded": "downloaded",

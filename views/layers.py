@@ -6,9 +6,8 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.diagram import block_dot, network_dot
-from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame
+from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame, layer_table
 from cnnviz.lectures import slide_comparison
-from ui.tables import cached_table
 from ui.text import t
 
 
@@ -21,7 +20,7 @@ def layers() -> None:
         help=t("layers.input_help"), key=f"layers_input_{spec.name}",
     )  # fmt: skip
     try:
-        table = cached_table(spec.name, int(size))
+        table = layer_table(spec.name, int(size))
     except cnnviz.CnnvizError as exc:
         st.error(str(exc))
         return

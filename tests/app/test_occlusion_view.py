@@ -1,0 +1,59 @@
+"""The Occlusion view through AppTest: the form, the three maps, the shared cache, bad settings."""
+
+from __future__ import annotations
+
+from tests.app.conftest import view
+
+
+def compute(app, window: int, stride: int):
+    app.slider(key="occl_window").set_value(window)
+    app.slider(key="occl_stride").set_value(stride)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_waits_for_the_button_then_draws_the_three_maps():
+    app = view("occlusion", "occlusion_page")
+    assert "625 positions (25×25)." in [c.value for c in app.caption]
+    assert "Compute the maps" in app.info[0].value
+    compute(app, 112, 56)
+    captions = " ".join(c.value for c in app.caption)
+    assert "9 positions in" in captions and "Clean image: 39.3%" in captions
+    headings = " ".join(m.value for m in app.markdown)
+    assert "(a) Probability of “tiger cat”" in headings and "(c) Strongest channel of bn2" in headings
+
+
+def test_another_session_gets_the_result_from_the_shared_cache():
+    first = compute(view("occlusion", "occlusion_page"), 100, 50)  # settings no other test uses
+    assert not any("Already computed" in c.value for c in first.caption)
+    second = compute(view("occlusion", "occlusion_page"), 100, 50)  # another browser session
+    assert any("Already computed" in c.value for c in second.caption)
+
+
+def test_result_cache_is_bounded_and_least_recently_used_goes_first():
+    from ui.results import ResultCache
+
+    cache = ResultCache(max_entries=2)
+    cache.put(("a",), 1)
+    cache.put(("b",), 2)
+    assert cache.get(("a",)) == 1  # "a" is now the most recent
+    cache.put(("c",), 3)
+    assert cache.get(("b",)) is None and cache.get(("a",)) == 1 and cache.get(("c",)) == 3
+
+
+def test_another_target_and_layer():
+    app = view("occlusion", "occlusion_page")
+    app.selectbox(key="occl_target").select_index(1)
+    app.selectbox(key="occl_layer").select("blocks.4.0")
+    compute(app, 112, 56)
+    headings = " ".join(m.value for m in app.markdown)
+    assert "Egyptian cat" in headings and "blocks.4.0" in headings
+
+
+def test_no_image_and_bad_upload_are_explained():
+    app = view("occlusion", "occlusion_page")
+    app.radio(key="source").set_value("upload").run()
+    assert "Choose a gallery photo" in app.info[0].value
+    app.file_uploader(key="upload").upload("x.png", b"not a png", "image/png").run()
+    assert not app.exception and "not an image" in app.info[0].value

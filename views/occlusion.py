@@ -1,0 +1,130 @@
+"""Occlusion page: the three maps of Zeiler & Fergus Fig. 7 for the chosen image and architecture."""
+
+import time
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import cnnviz
+from cnnviz.device import describe_device
+from cnnviz.layers import layer_table
+from cnnviz.occlusion import FILLS, default_layer, grid_positions, occlusion
+from cnnviz.render import overlay
+from ui.models import shared_model
+from ui.results import shared_results
+from ui.text import t
+
+
+def occlusion_page() -> None:
+    """Draw the page for the choices of the sidebar."""
+    choices = st.session_state["choices"]
+    spec = cnnviz.get_spec(choices.arch)
+    st.header(t("occl.header", arch=spec.display))
+    st.caption(t("occl.intro"))
+    if choices.image is None:
+        st.info(choices.image_error or t("predict.no_image"))
+        return
+    try:
+        net = shared_model(choices.arch, "auto", choices.device)
+    except cnnviz.CnnvizError as exc:
+        st.error(str(exc))
+        return
+    if not net.meaningful:
+        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail))
+
+    clean = cnnviz.predict(net, choices.image, top=5)
+    side = net.preprocess.input_size
+    layers = [r.name for r in layer_table(spec.name, side).rows() if len(r.out_shape) == 3 and r.out_shape[-1] >= 2]
+    with st.form("occlusion"):
+        cols = st.columns(5)
+        window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), min(32, side // 2), key="occl_window")
+        stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), min(8, side // 4), key="occl_stride")
+        fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=lambda f: t(f"occl.fill_{f}"), key="occl_fill")
+        target = cols[3].selectbox(
+            t("occl.target"), [s.index for s in clean.scores],
+            format_func=lambda i: f"{net.categories[i]} ({next(s.prob for s in clean.scores if s.index == i):.1%})",
+            key="occl_target",
+        )  # fmt: skip
+        layer = cols[4].selectbox(t("occl.layer"), layers, index=layers.index(default_layer(net)), key="occl_layer")
+        count = len(grid_positions(side, window, stride))
+        st.caption(t("occl.positions", count=count**2, grid=count))
+        submitted = st.form_submit_button(t("occl.run"), type="primary")
+
+    key = (spec.name, net.weights_source.value, str(net.device), choices.image_digest, window, stride, fill,
+           target, layer)  # fmt: skip
+    maps = shared_results().get(key)
+    if maps is not None:
+        st.caption(t("occl.cached"))
+    elif submitted:
+        bar = st.progress(0.0, text=t("occl.progress", done=0, total=count**2))
+        start = time.perf_counter()
+        def report(done: int, total: int) -> None:
+            bar.progress(done / total, text=t("occl.progress", done=done, total=total))
+
+        try:
+            maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+        except cnnviz.CnnvizError as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        shared_results().put(key, maps)
+        st.caption(t("occl.done", count=count**2, seconds=time.perf_counter() - start,
+                     device=describe_device(net.device), batch=maps.batch_size))  # fmt: skip
+    else:
+        st.info(t("occl.press_run"))
+        return
+    _show(net, maps, clean.crop)
+
+
+def _grid_frame(maps, values: np.ndarray, column: str) -> pd.DataFrame:
+    ys, xs = np.meshgrid(maps.positions, maps.positions, indexing="ij")
+    return pd.DataFrame({"x": xs.ravel(), "y": ys.ravel(), column: values.ravel()})
+
+
+def _heatmap(frame: pd.DataFrame, column: str, kind: str, legend: str, scheme: str | None = None) -> alt.Chart:
+    colour = alt.Color(f"{column}:{kind}", title=legend)
+    if scheme:
+        colour = alt.Color(f"{column}:{kind}", title=legend, scale=alt.Scale(scheme=scheme))
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("x:O", title="x (px)", axis=alt.Axis(labelOverlap=True)),
+            y=alt.Y("y:O", title="y (px)", axis=alt.Axis(labelOverlap=True)),
+            color=colour,
+            tooltip=["x", "y", column],
+        )
+        .properties(height=320)
+    )
+
+
+def _show(net, maps, crop: np.ndarray) -> None:
+    label = net.categories[maps.target]
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('occl.map_a', label=label)}**")
+        frame = _grid_frame(maps, maps.probability, "probability")
+        st.altair_chart(_heatmap(frame, "probability", "Q", t("occl.legend_prob"), "inferno"), width="stretch")
+        st.caption(t("occl.map_a_help", clean=maps.clean_probability))
+    with right:
+        st.markdown(f"**{t('occl.overlay')}**")
+        low, high = float(maps.probability.min()), float(maps.probability.max())
+        st.image(overlay(crop, maps.overlay, cmap="inferno", low=low, high=high), width="stretch")
+        st.caption(t("occl.overlay_help"))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('occl.map_b')}**")
+        names = np.vectorize(lambda i: f"{i}: {net.categories[i]}")(maps.argmax)
+        st.altair_chart(_heatmap(_grid_frame(maps, names, "class"), "class", "N", t("occl.legend_class")),
+                        width="stretch")  # fmt: skip
+        counts = pd.Series(names.ravel()).value_counts()
+        st.dataframe(counts.rename_axis("class").reset_index(name="positions"), hide_index=True)
+    with right:
+        if maps.activation is not None:
+            st.markdown(f"**{t('occl.map_c', layer=maps.layer, channel=maps.channel)}**")
+            frame = _grid_frame(maps, maps.activation, "activation")
+            st.altair_chart(_heatmap(frame, "activation", "Q", t("occl.legend_activation"), "viridis"),
+                            width="stretch")  # fmt: skip
