@@ -28,6 +28,7 @@ from cnnviz.loading import LoadedModel
 FILLS = ("mean", "black", "blur")
 MAX_POSITIONS = 20_000
 CPU_BATCH_BYTES = 1 << 30  # activation memory per batch on the CPU
+CPU_MAX_BATCH = 16  # larger CPU batches fall out of cache and run slower (measured: bench/occlusion.py)
 CUDA_MEMORY_SHARE = 0.4  # of the free device memory, per batch
 
 
@@ -109,9 +110,8 @@ def batch_size_for(net: LoadedModel, side: int, amp: bool) -> int:
     if net.device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(net.device)
         budget = free * CUDA_MEMORY_SHARE
-    else:
-        budget = CPU_BATCH_BYTES
-    return int(max(1, min(1024, budget // max(per_image, 1))))
+        return int(max(1, min(1024, budget // max(per_image, 1))))
+    return int(max(1, min(CPU_MAX_BATCH, CPU_BATCH_BYTES // max(per_image, 1))))
 
 
 def default_layer(net: LoadedModel) -> str:
