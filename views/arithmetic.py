@@ -7,29 +7,28 @@ from cnnviz.errors import CnnvizError
 from ui.text import t
 
 
-def _int(label: str, value: int, low: int, high: int, key: str) -> int:
-    return int(st.number_input(t(label), min_value=low, max_value=high, value=value, step=1, key=key))
+def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
+    """A row of whole-number inputs, one per (label key, default, minimum, maximum, widget key)."""
+    columns = st.columns(len(fields))
+    return [
+        int(column.number_input(t(label), min_value=low, max_value=high, value=value, step=1, key=key))
+        for column, (label, value, low, high, key) in zip(columns, fields, strict=True)
+    ]
 
 
 def conv_arithmetic() -> None:
     """Draw the calculators."""
     st.header(t("arith.header"))
     st.subheader(t("arith.layer"))
-    cols = st.columns(7)
-    with cols[0]:
-        n = _int("arith.n", 227, 1, 100_000, "arith_n")
-    with cols[1]:
-        f = _int("arith.f", 11, 1, 100_000, "arith_f")
-    with cols[2]:
-        p = _int("arith.p", 0, 0, 100_000, "arith_p")
-    with cols[3]:
-        s = _int("arith.s", 4, 1, 100_000, "arith_s")
-    with cols[4]:
-        c_in = _int("arith.c_in", 3, 1, 1_000_000, "arith_cin")
-    with cols[5]:
-        c_out = _int("arith.c_out", 96, 1, 1_000_000, "arith_cout")
-    with cols[6]:
-        groups = _int("arith.groups", 1, 1, 1_000_000, "arith_groups")
+    n, f, p, s, c_in, c_out, groups = _row(
+        ("arith.n", 227, 1, 100_000, "arith_n"),
+        ("arith.f", 11, 1, 100_000, "arith_f"),
+        ("arith.p", 0, 0, 100_000, "arith_p"),
+        ("arith.s", 4, 1, 100_000, "arith_s"),
+        ("arith.c_in", 3, 1, 1_000_000, "arith_cin"),
+        ("arith.c_out", 96, 1, 1_000_000, "arith_cout"),
+        ("arith.groups", 1, 1, 1_000_000, "arith_groups"),
+    )
     try:
         result = conv_layer(n, f, p, s, c_in, c_out, groups)
     except CnnvizError as exc:
@@ -44,17 +43,13 @@ def conv_arithmetic() -> None:
         metrics[1].metric(t("arith.macs"), f"{result.macs:,}")
 
     st.subheader(t("arith.bottleneck"))
-    cols = st.columns(5)
-    with cols[0]:
-        bn_n = _int("arith.n", 56, 1, 10_000, "bn_n")
-    with cols[1]:
-        bn_in = _int("arith.c_in", 256, 1, 100_000, "bn_cin")
-    with cols[2]:
-        bn_mid = _int("arith.c_mid", 64, 1, 100_000, "bn_mid")
-    with cols[3]:
-        bn_f = _int("arith.f", 3, 1, 99, "bn_f")
-    with cols[4]:
-        bn_out = _int("arith.c_out", 256, 1, 100_000, "bn_cout")
+    bn_n, bn_in, bn_mid, bn_f, bn_out = _row(
+        ("arith.n", 56, 1, 10_000, "bn_n"),
+        ("arith.c_in", 256, 1, 100_000, "bn_cin"),
+        ("arith.c_mid", 64, 1, 100_000, "bn_mid"),
+        ("arith.f", 3, 1, 99, "bn_f"),
+        ("arith.c_out", 256, 1, 100_000, "bn_cout"),
+    )
     try:
         comparison = bottleneck(bn_n, bn_in, bn_mid, bn_f, bn_out)
     except CnnvizError as exc:
@@ -71,11 +66,10 @@ def conv_arithmetic() -> None:
         st.markdown(t("arith.ratio", weights=comparison.weight_ratio, macs=comparison.mac_ratio))
 
     st.subheader(t("arith.stacked"))
-    cols = st.columns(2)
-    with cols[0]:
-        depth = _int("arith.layers", 3, 1, 50, "stack_layers")
-    with cols[1]:
-        channels = _int("arith.channels", 64, 1, 100_000, "stack_channels")
+    depth, channels = _row(
+        ("arith.layers", 3, 1, 50, "stack_layers"),
+        ("arith.channels", 64, 1, 100_000, "stack_channels"),
+    )
     field, comparison = stacked_3x3(channels, depth)
     text = t(
         "arith.stacked_text",
