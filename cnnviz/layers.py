@@ -295,7 +295,7 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
 
     ``model`` should live on the ``meta`` device (see :func:`layer_table`); real tensors work too.
     """
-    device = next(model.parameters()).device if any(True for _ in model.parameters()) else torch.device("meta")
+    device = next(model.parameters(), torch.empty(0, device="meta")).device
     owner = _block_of(model)
     rows: list[LayerRow] = []
     blocks: dict[str, LayerRow] = {}

@@ -11,7 +11,6 @@ captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -222,8 +221,3 @@ def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side
     result = torch.full((side, side), clean, dtype=torch.float64)
     result[covered] = total[covered] / count[covered]
     return result.numpy()
-
-
-def grid_side(side: int, window: int, stride: int) -> int:
-    """Positions along one side (the maps are grid_side × grid_side)."""
-    return math.floor((side - window) / stride) + 1

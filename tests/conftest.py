@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pytest
-import torch
 from PIL import Image
 
 import cnnviz
@@ -37,9 +36,3 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)
     return buffer.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def _deterministic_threads():
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    yield

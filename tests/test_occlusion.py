@@ -117,3 +117,23 @@ def test_absurd_requests_are_refused_with_what_would_work(lite0, chelsea, kwargs
 
 def test_grid_of_the_issue():
     assert len(grid_positions(224, 32, 8)) ** 2 == 625
+
+
+def test_hooked_occlusion_and_plain_prediction_share_a_model_across_threads(lite0, chelsea, coffee):
+    """Sessions share one cached model: occlusion's hooks must never reach another thread's prediction."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    serial_scores = cnnviz.predict(lite0, coffee).scores
+    serial_maps = occlusion(lite0, chelsea, window=112, stride=56, layer="blocks.5")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        predictions = [pool.submit(cnnviz.predict, lite0, coffee) for _ in range(6)]
+        maps = [pool.submit(occlusion, lite0, chelsea, 112, 56, layer="blocks.5") for _ in range(2)]
+        predictions = [future.result().scores for future in predictions]
+        maps = [future.result() for future in maps]
+    for scores in predictions:
+        assert [s.index for s in scores] == [s.index for s in serial_scores]
+        assert np.allclose([s.prob for s in scores], [s.prob for s in serial_scores], atol=1e-6)
+    for result in maps:
+        assert np.allclose(result.probability, serial_maps.probability, atol=1e-6)
+        assert np.allclose(result.activation, serial_maps.activation, rtol=1e-5)
+    assert all(not m._forward_hooks for m in lite0.model.modules())
