@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.sidebar import render_sidebar
+from ui.sidebar import init_session, render_sidebar
 from ui.text import t
 from views.arithmetic import conv_arithmetic
 from views.compare import compare
@@ -20,6 +20,7 @@ from views.predict import predict
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # local: a lecture room may have no network
 
 st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide")
+init_session()  # language and shared-link choices first: page titles below are translated
 
 page = st.navigation(
     [

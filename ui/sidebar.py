@@ -12,7 +12,7 @@ from PIL import Image
 import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES
-from ui.text import t
+from ui.text import CATALOGUES, LANGUAGE_NAMES, labeller, language_from_locale, t
 
 SOURCES = ("gallery", "upload", "camera")
 
@@ -38,6 +38,34 @@ def _devices() -> list[str]:
     return devices
 
 
+def init_session() -> None:
+    """On a session's first run: language, architecture and gallery photo from the link's query
+    (``?lang=pt&arch=vgg16&image=coffee``), else the language from the browser."""
+    if st.session_state.get("_initialised"):
+        return
+    st.session_state["_initialised"] = True
+    query = st.query_params
+    lang = query.get("lang")
+    st.session_state["lang"] = lang if lang in CATALOGUES else language_from_locale(st.context.locale)
+    if query.get("arch") in cnnviz.ARCHITECTURES:
+        st.session_state["arch"] = query["arch"]
+    if query.get("image") in GALLERY:
+        st.session_state["source"] = "gallery"
+        st.session_state["gallery"] = query["image"]
+
+
+def _share(choices: Choices) -> None:
+    """Keep the choices in the URL, so the address bar is always a link to this exact view."""
+    shared = {"lang": st.session_state["lang"], "arch": choices.arch}
+    if choices.image_digest and choices.image_digest.startswith("gallery:"):
+        shared["image"] = choices.image_name
+    for key, value in shared.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+    if "image" not in shared and "image" in st.query_params:
+        del st.query_params["image"]
+
+
 @st.cache_data(max_entries=len(GALLERY), show_spinner=False)
 def _gallery(name: str) -> Image.Image:
     return gallery_image(name)
@@ -56,6 +84,7 @@ def render_sidebar() -> Choices:
     """Draw the shared sidebar and return the current choices."""
     names = list(cnnviz.ARCHITECTURES)
     with st.sidebar:
+        st.selectbox(t("sidebar.language"), list(CATALOGUES), format_func=LANGUAGE_NAMES.get, key="lang")
         arch = st.selectbox(
             t("sidebar.arch"),
             names,
@@ -66,12 +95,16 @@ def render_sidebar() -> Choices:
         )
         st.subheader(t("sidebar.image"))
         source = st.radio(
-            t("sidebar.source"), SOURCES, format_func=lambda s: t(f"source.{s}"), horizontal=True, key="source"
+            t("sidebar.source"), SOURCES, format_func=labeller("source.{}"), horizontal=True, key="source"
         )
         image, name, digest, error = None, None, None, None
         if source == "gallery":
+            describe = labeller("gallery.{}")
             name = st.selectbox(
-                t("sidebar.gallery_pick"), list(GALLERY), format_func=lambda n: f"{n} — {GALLERY[n]}", key="gallery"
+                t("sidebar.gallery_pick"),
+                list(GALLERY),
+                format_func=lambda n: f"{n} — {describe(n)}",
+                key="gallery",
             )
             image, digest = _gallery(name), f"gallery:{name}"
         else:
@@ -86,10 +119,13 @@ def render_sidebar() -> Choices:
                 digest = hashlib.sha256(data).hexdigest()
                 name = upload.name
                 image, error = _decode(digest, data)
+        best_available = t("sidebar.device_auto")
         device = st.selectbox(
             t("sidebar.device"),
             _devices(),
-            format_func=lambda d: t("sidebar.device_auto") if d == "auto" else d,
+            format_func=lambda d: best_available if d == "auto" else d,
             key="device",
         )
-    return Choices(arch, device, image, name, digest, error)
+    choices = Choices(arch, device, image, name, digest, error)
+    _share(choices)
+    return choices

@@ -14,7 +14,7 @@ from cnnviz.occlusion import FILLS, default_layer, grid_positions, occlusion
 from cnnviz.render import overlay
 from ui.models import shared_model
 from ui.results import shared_results
-from ui.text import t
+from ui.text import labeller, t
 
 
 def occlusion_page() -> None:
@@ -41,7 +41,7 @@ def occlusion_page() -> None:
         cols = st.columns(5)
         window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), min(32, side // 2), key="occl_window")
         stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), min(8, side // 4), key="occl_stride")
-        fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=lambda f: t(f"occl.fill_{f}"), key="occl_fill")
+        fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
         target = cols[3].selectbox(
             t("occl.target"), [s.index for s in clean.scores],
             format_func=lambda i: f"{net.categories[i]} ({next(s.prob for s in clean.scores if s.index == i):.1%})",

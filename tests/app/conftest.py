@@ -7,8 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 VIEW_SCRIPT = """
 import streamlit as st
-from ui.sidebar import render_sidebar
+from ui.sidebar import init_session, render_sidebar
 from views.{module} import {function}
+init_session()
 st.session_state["choices"] = render_sidebar()
 {function}()
 """

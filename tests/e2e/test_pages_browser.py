@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cnnviz.zoo import ARCHITECTURES
@@ -46,3 +48,26 @@ def test_layers_page_for_every_architecture(server_url, page):
         if name in ("alexnet2012", "resnet50", "googlenet", "densenet121"):
             page.page.screenshot(path=str(SCREENSHOTS / f"layers-{name}.png"))
         page.assert_clean()
+
+
+def test_a_shared_link_opens_the_view_in_the_browsers_language(server_url, browser):
+    from tests.e2e.conftest import PageWatch
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="pt-BR")
+    try:
+        watch = PageWatch(context.new_page(), server_url)
+        watch.page.goto(f"{server_url}/?arch=vgg16&image=coffee")
+        watch.page.get_by_role("heading", name="O que a VGG-16 vê?").wait_for(timeout=TIMEOUT_MS)
+        watch.page.wait_for_url(re.compile(r"lang=pt"), timeout=TIMEOUT_MS)
+        assert "image=coffee" in watch.page.url  # written back from the choice, so the link was honoured
+        watch.page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+        watch.page.keyboard.type("Español")
+        watch.page.keyboard.press("Enter")
+        watch.page.get_by_role("heading", name="¿Qué ve VGG-16?").wait_for(timeout=TIMEOUT_MS)
+        watch.page.get_by_role("link", name="Oclusión").click()
+        watch.page.get_by_role("heading", name="¿Hacia dónde mira VGG-16?").wait_for(timeout=TIMEOUT_MS)
+        assert "lang=es" in watch.page.url and "arch=vgg16" in watch.page.url
+        watch.page.screenshot(path=str(SCREENSHOTS / "occlusion-es.png"))
+        watch.assert_clean()
+    finally:
+        context.close()

@@ -1,0 +1,61 @@
+"""The three UI catalogues: same keys, same placeholders, and the language follows the link or browser."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import view
+from tests.app.test_predict_page import APP
+from ui.text import CATALOGUES, language_from_locale, t
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
+
+
+@pytest.mark.parametrize("lang", [lang for lang in CATALOGUES if lang != "en"])
+def test_every_key_is_in_every_catalogue_with_the_same_placeholders(lang):
+    english, other = CATALOGUES["en"], CATALOGUES[lang]
+    assert set(other) == set(english), (set(english) - set(other), set(other) - set(english))
+    for key, text in english.items():
+        assert placeholders(other[key]) == placeholders(text), key
+
+
+@pytest.mark.parametrize("lang", list(CATALOGUES))
+def test_every_entry_formats(lang):
+    values = {"arch": "X", "size": 1, "steps": "s", "source": "s", "detail": "d", "device": "d", "name": "n",
+              "paper": "p", "family": "f", "year": 1, "params": 1, "ilsvrc": "i", "error": 1, "top1": 1,
+              "top5": 1, "message": "m", "count": 1, "missing": "m", "f": 1, "c_in": 1, "c_out": 1, "n": 1,
+              "c_mid": 1, "weights": 1.0, "macs": 1.0, "layers": 1, "field": 1, "factored": 1, "direct": 1,
+              "coef_f": 1, "coef_d": 1, "grid": 1, "done": 1, "total": 1, "seconds": 1.0, "batch": 1,
+              "label": "l", "clean": 0.5, "layer": "l", "channel": 1}  # fmt: skip
+    for key in CATALOGUES[lang]:
+        assert t(key, lang, **values)
+
+
+def test_browser_locales():
+    assert [language_from_locale(x) for x in ("pt-BR", "pt", "es-UY", "es_AR", "en-US", "fr-FR", None)] == [
+        "pt", "pt", "es", "es", "en", "en", "en",
+    ]  # fmt: skip
+
+
+def test_a_shared_link_opens_the_same_view_in_portuguese():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params.update({"lang": "pt", "arch": "vgg16", "image": "coffee"})
+    app.run()
+    assert not app.exception
+    assert app.selectbox(key="arch").value == "vgg16" and app.selectbox(key="gallery").value == "coffee"
+    assert app.header[0].value == "O que a VGG-16 vê?"
+    assert app.selectbox(key="lang").value == "pt"
+
+
+def test_switching_language_translates_the_page_and_the_link_follows():
+    app = view("occlusion", "occlusion_page")
+    app.selectbox(key="lang").select("es").run()
+    assert app.header[0].value == "¿Hacia dónde mira EfficientNet-Lite0?"
+    assert app.query_params["lang"] == ["es"] or app.query_params["lang"] == "es"
+    app.selectbox(key="arch").select("resnet18").run()
+    assert app.query_params["arch"] in ("resnet18", ["resnet18"])
