@@ -20,11 +20,17 @@ PAGES = {  # URL path → heading; the default page (Predict) is the root
 }
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox labelled ``label`` (typing filters the long lists)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
+    box.locator("input").click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+
+
 def choose_architecture(page, name: str) -> None:
     spec = ARCHITECTURES[name]
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-    page.keyboard.type(f"{spec.display} ({spec.year})")
-    page.keyboard.press("Enter")
+    choose(page, "Architecture", f"{spec.display} ({spec.year})")
 
 
 @pytest.mark.parametrize("path", list(PAGES))
@@ -60,9 +66,7 @@ def test_a_shared_link_opens_the_view_in_the_browsers_language(server_url, brows
         watch.page.get_by_role("heading", name="O que a VGG-16 vê?").wait_for(timeout=TIMEOUT_MS)
         watch.page.wait_for_url(re.compile(r"lang=pt"), timeout=TIMEOUT_MS)
         assert "image=coffee" in watch.page.url  # written back from the choice, so the link was honoured
-        watch.page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-        watch.page.keyboard.type("Español")
-        watch.page.keyboard.press("Enter")
+        choose(watch.page, "Idioma", "Español")
         watch.page.get_by_role("heading", name="¿Qué ve VGG-16?").wait_for(timeout=TIMEOUT_MS)
         watch.page.get_by_role("link", name="Oclusión").click()
         watch.page.get_by_role("heading", name="¿Hacia dónde mira VGG-16?").wait_for(timeout=TIMEOUT_MS)
