@@ -35,6 +35,10 @@ class OcclusionCancelled(CnnvizError):
     """The progress callback asked to stop."""
 
 
+class DeviceMemoryError(CnnvizError):
+    """Not even one occluded image fits in the device's memory."""
+
+
 @dataclass(frozen=True)
 class OcclusionMaps:
     """ZF Fig. 7 for one image, at window-grid resolution (``grid`` positions per side).
@@ -137,7 +141,8 @@ def occlusion(
 
     ``window`` and ``stride`` are in input pixels; ``target`` defaults to the clean image's top-1;
     ``layer`` (a module name) adds map (c). ``progress(done, total)`` is called after every batch and
-    cancels the run by returning False. ``amp`` (default: on CUDA) runs in float16.
+    cancels the run by returning False. ``amp`` (default: on CUDA) runs in float16. When the device runs
+    out of memory the batch is halved and retried; :class:`DeviceMemoryError` means not even one fits.
     """
     x = net.to_input(net.preprocess(image))
     side = x.shape[-1]
@@ -154,13 +159,16 @@ def occlusion(
             raise CnnvizError(f"{net.spec.display} has no layer {layer!r}.") from None
         handle = module.register_forward_hook(lambda mod, inputs, output: captured.append(output))
     try:
-        with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
-            clean_logits = graph(x)
-            if layer is not None:
-                clean_map = captured.pop()
-                if clean_map.dim() != 4:
-                    raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(clean_map.shape)}).")
-                channel = int(clean_map[0].float().sum(dim=(1, 2)).argmax())
+        try:
+            with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
+                clean_logits = graph(x)
+        except torch.cuda.OutOfMemoryError:
+            raise _no_memory(net, side) from None
+        if layer is not None:
+            clean_map = captured.pop()
+            if clean_map.dim() != 4:
+                raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(clean_map.shape)}).")
+            channel = int(clean_map[0].float().sum(dim=(1, 2)).argmax())
         clean = clean_logits.float().softmax(1)[0]
         target = int(clean.argmax()) if target is None else int(target)
         if not 0 <= target < clean.numel():
@@ -171,21 +179,32 @@ def occlusion(
         size = batch_size or batch_size_for(net, side, amp)
         probs, argmax, activity = [], [], []
         coords = torch.arange(side, device=net.device)
-        for start in range(0, total, size):
+        start = 0
+        while start < total:
             block = corners[start : start + size]
             rows = (coords.view(1, -1) >= block[:, :1]) & (coords.view(1, -1) < block[:, :1] + window)
             cols = (coords.view(1, -1) >= block[:, 1:]) & (coords.view(1, -1) < block[:, 1:] + window)
             mask = (rows[:, :, None] & cols[:, None, :]).unsqueeze(1)  # N×1×H×W
-            batch = net.to_input(torch.where(mask, baseline.unsqueeze(0), x))
-            with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
-                out = graph(batch).float().softmax(1)
-                probs.append(out[:, target])
-                argmax.append(out.argmax(1))
-                if layer is not None:
-                    activity.append(captured.pop()[:, channel].float().sum(dim=(1, 2)))
-            done = min(start + size, total)
-            if progress is not None and progress(done, total) is False:
-                raise OcclusionCancelled(f"Occlusion cancelled after {done} of {total} positions.")
+            try:
+                batch = net.to_input(torch.where(mask, baseline.unsqueeze(0), x))
+                with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
+                    out = graph(batch).float().softmax(1)
+                    block_activity = captured.pop()[:, channel].float().sum(dim=(1, 2)) if layer else None
+            except torch.cuda.OutOfMemoryError:
+                captured.clear()
+                if size == 1:
+                    raise _no_memory(net, side) from None
+                size = max(1, size // 2)  # retry the same positions in smaller batches
+                if net.device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            probs.append(out[:, target])
+            argmax.append(out.argmax(1))
+            if block_activity is not None:
+                activity.append(block_activity)
+            start += len(block)
+            if progress is not None and progress(start, total) is False:
+                raise OcclusionCancelled(f"Occlusion cancelled after {start} of {total} positions.")
     finally:
         if layer is not None:
             handle.remove()
@@ -205,6 +224,12 @@ def occlusion(
         fill=fill,
         positions=positions,
         batch_size=size,
+    )
+
+
+def _no_memory(net: LoadedModel, side: int) -> DeviceMemoryError:
+    return DeviceMemoryError(
+        f"{net.device} has not enough free memory for even one {side}×{side} image of {net.spec.display}."
     )
 
 

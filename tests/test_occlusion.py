@@ -137,3 +137,35 @@ def test_hooked_occlusion_and_plain_prediction_share_a_model_across_threads(lite
         assert np.allclose(result.probability, serial_maps.probability, atol=1e-6)
         assert np.allclose(result.activation, serial_maps.activation, rtol=1e-5)
     assert all(not m._forward_hooks for m in lite0.model.modules())
+
+
+class _Cramped(torch.nn.Module):
+    """A model on a device that runs out of memory above ``limit`` images per batch."""
+
+    def __init__(self, inner: torch.nn.Module, limit: int) -> None:
+        super().__init__()
+        self.inner, self.limit = inner, limit
+
+    def forward(self, x):
+        if x.shape[0] > self.limit:
+            raise torch.cuda.OutOfMemoryError(f"CUDA out of memory: a batch of {x.shape[0]} does not fit (test)")
+        return self.inner(x)
+
+
+def test_out_of_memory_halves_the_batch_and_gives_the_same_maps(lite0, chelsea):
+    from dataclasses import replace
+
+    reference = occlusion(lite0, chelsea, window=112, stride=56, batch_size=16)
+    cramped = replace(lite0, model=_Cramped(lite0.model, limit=3))
+    maps = occlusion(cramped, chelsea, window=112, stride=56, batch_size=16)
+    assert maps.batch_size == 2  # 16 → 8 → 4 → 2
+    assert np.allclose(maps.probability, reference.probability, atol=1e-6)
+
+
+def test_out_of_memory_at_one_image_is_a_clear_error(lite0, chelsea):
+    from dataclasses import replace
+
+    from cnnviz.occlusion import DeviceMemoryError
+
+    with pytest.raises(DeviceMemoryError, match="not enough free memory for even one"):
+        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56)

@@ -10,7 +10,7 @@ import streamlit as st
 import cnnviz
 from cnnviz.device import describe_device
 from cnnviz.layers import layer_table
-from cnnviz.occlusion import FILLS, default_layer, grid_positions, occlusion
+from cnnviz.occlusion import FILLS, DeviceMemoryError, default_layer, grid_positions, occlusion
 from cnnviz.render import overlay
 from ui.models import shared_model
 from ui.results import shared_results
@@ -64,7 +64,14 @@ def occlusion_page() -> None:
             bar.progress(done / total, text=t("occl.progress", done=done, total=total))
 
         try:
-            maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+            try:
+                maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+            except DeviceMemoryError as exc:
+                if net.device.type == "cpu":
+                    raise
+                st.warning(t("occl.cpu_fallback", message=exc))
+                net = shared_model(choices.arch, "auto", "cpu")
+                maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
         except cnnviz.CnnvizError as exc:
             bar.empty()
             st.error(str(exc))
