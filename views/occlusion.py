@@ -16,6 +16,32 @@ from ui.models import shared_model
 from ui.results import shared_results
 from ui.text import labeller, t
 
+LINK_FIELDS = {"window": ("occl_window", int), "stride": ("occl_stride", int), "fill": ("occl_fill", str),
+               "layer": ("occl_layer", str)}  # fmt: skip
+
+
+def _settings_from_link(side: int, layers: list[str]) -> None:
+    """Once per session: window, stride, fill and layer from the link (``?window=64&stride=16``)."""
+    if st.session_state.get("_occl_link_read"):
+        return
+    st.session_state["_occl_link_read"] = True
+    valid = {"window": lambda v: 4 <= v <= max(4, side // 2), "stride": lambda v: 2 <= v <= max(2, side // 4),
+             "fill": lambda v: v in FILLS, "layer": lambda v: v in layers}  # fmt: skip
+    for field, (key, kind) in LINK_FIELDS.items():
+        if field in st.query_params:
+            try:
+                value = kind(st.query_params[field])
+            except ValueError:
+                continue
+            if valid[field](value):
+                st.session_state[key] = value
+
+
+def _settings_to_link() -> None:
+    for field, (key, _) in LINK_FIELDS.items():
+        if key in st.session_state:
+            st.query_params[field] = str(st.session_state[key])
+
 
 def occlusion_page() -> None:
     """Draw the page for the choices of the sidebar."""
@@ -37,20 +63,26 @@ def occlusion_page() -> None:
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
     layers = [r.name for r in layer_table(spec.name, side).rows() if len(r.out_shape) == 3 and r.out_shape[-1] >= 2]
+    _settings_from_link(side, layers)
+    if st.session_state.get("occl_layer") not in layers:
+        st.session_state["occl_layer"] = default_layer(net)
+    st.session_state.setdefault("occl_window", min(32, side // 2))
+    st.session_state.setdefault("occl_stride", min(8, side // 4))
     with st.form("occlusion"):
         cols = st.columns(5)
-        window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), min(32, side // 2), key="occl_window")
-        stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), min(8, side // 4), key="occl_stride")
+        window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), key="occl_window")
+        stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), key="occl_stride")
         fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
         target = cols[3].selectbox(
             t("occl.target"), [s.index for s in clean.scores],
             format_func=lambda i: f"{net.categories[i]} ({next(s.prob for s in clean.scores if s.index == i):.1%})",
             key="occl_target",
         )  # fmt: skip
-        layer = cols[4].selectbox(t("occl.layer"), layers, index=layers.index(default_layer(net)), key="occl_layer")
+        layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
         submitted = st.form_submit_button(t("occl.run"), type="primary")
+    _settings_to_link()
 
     key = (spec.name, net.weights_source.value, str(net.device), choices.image_digest, window, stride, fill,
            target, layer)  # fmt: skip
