@@ -15,9 +15,11 @@ st.session_state["choices"] = render_sidebar()
 """
 
 
-def view(module: str, function: str) -> AppTest:
-    """An AppTest of ``views/<module>.py:<function>`` with the shared sidebar, after its first run."""
+def view(module: str, function: str, query: dict[str, str] | None = None) -> AppTest:
+    """An AppTest of ``views/<module>.py:<function>`` with the shared sidebar, opened from a link with
+    ``query`` (if given), after its first run."""
     app = AppTest.from_string(VIEW_SCRIPT.format(module=module, function=function), default_timeout=180)
+    app.query_params.update(query or {})
     app.run()
     assert not app.exception, app.exception
     return app

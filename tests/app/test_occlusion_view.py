@@ -60,14 +60,8 @@ def test_no_image_and_bad_upload_are_explained():
 
 
 def test_a_link_sets_the_occlusion_settings_and_the_settings_go_back_into_the_link():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.conftest import VIEW_SCRIPT
-
-    app = AppTest.from_string(VIEW_SCRIPT.format(module="occlusion", function="occlusion_page"), default_timeout=120)
-    app.query_params.update({"window": "112", "stride": "56", "fill": "black", "layer": "blocks.4.0"})
-    app.run()
-    assert not app.exception
+    query = {"window": "112", "stride": "56", "fill": "black", "layer": "blocks.4.0"}
+    app = view("occlusion", "occlusion_page", query)
     assert app.slider(key="occl_window").value == 112 and app.slider(key="occl_stride").value == 56
     assert app.selectbox(key="occl_fill").value == "black" and app.selectbox(key="occl_layer").value == "blocks.4.0"
     compute(app, 64, 32)
@@ -75,13 +69,6 @@ def test_a_link_sets_the_occlusion_settings_and_the_settings_go_back_into_the_li
 
 
 def test_a_bad_link_falls_back_to_the_defaults():
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.conftest import VIEW_SCRIPT
-
-    app = AppTest.from_string(VIEW_SCRIPT.format(module="occlusion", function="occlusion_page"), default_timeout=120)
-    app.query_params.update({"window": "99999", "stride": "x", "fill": "pink", "layer": "nope"})
-    app.run()
-    assert not app.exception
+    app = view("occlusion", "occlusion_page", {"window": "99999", "stride": "x", "fill": "pink", "layer": "nope"})
     assert app.slider(key="occl_window").value == 32 and app.slider(key="occl_stride").value == 8
     assert app.selectbox(key="occl_layer").value == "bn2"
