@@ -72,7 +72,6 @@ VGG16_SLIDE = (
 )
 VGG16_SLIDE_INPUT = (3, 224, 224)
 VGG16_SLIDE_TOTAL_ACT = 15.2e6  # Spanish deck: "15,2M × 4 bytes ≈ 60,8MB"
-VGG16_SLIDE_TOTAL_PARAMS = 138e6
 VGG16_TOTAL_NOTE = (
     "The Portuguese deck gives the total as 24M × 4 bytes = 96 MB; its own rows add up to 15.2M elements "
     "(61 MB), as the Spanish deck says. torchvision's VGG-16 also has an adaptive average pool (7×7×512) "

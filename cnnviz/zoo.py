@@ -419,7 +419,3 @@ def get_spec(name: str) -> ArchSpec:
             f"Unknown architecture {name!r}. Choose one of: {', '.join(ARCHITECTURES)}."
         ) from None
 
-
-def architecture_names() -> list[str]:
-    """Registry names in teaching order (LeNet-5 first, EfficientNet last)."""
-    return list(ARCHITECTURES)

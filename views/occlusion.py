@@ -9,8 +9,7 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
-from cnnviz.layers import layer_table
-from cnnviz.occlusion import FILLS, DeviceMemoryError, default_layer, grid_positions, occlusion
+from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion, spatial_layers
 from cnnviz.render import overlay
 from ui.models import shared_model
 from ui.results import shared_results
@@ -62,10 +61,10 @@ def occlusion_page() -> None:
 
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
-    layers = [r.name for r in layer_table(spec.name, side).rows() if len(r.out_shape) == 3 and r.out_shape[-1] >= 2]
+    layers = spatial_layers(net, side)
     _settings_from_link(side, layers)
     if st.session_state.get("occl_layer") not in layers:
-        st.session_state["occl_layer"] = default_layer(net)
+        st.session_state["occl_layer"] = layers[-1]  # the default: the last spatial layer
     st.session_state.setdefault("occl_window", min(32, side // 2))
     st.session_state.setdefault("occl_stride", min(8, side // 4))
     with st.form("occlusion"):

@@ -2,7 +2,6 @@
 
 CATALOGUE = {
     "app.title": "cnnviz",
-    "app.tagline": "Explore convolutional networks, from LeNet-5 to EfficientNet.",
     "page.predict": "Predict",
     "page.layers": "Layers",
     "page.compare": "Compare",

@@ -2,7 +2,6 @@
 
 CATALOGUE = {
     "app.title": "cnnviz",
-    "app.tagline": "Explora redes convolucionales, de LeNet-5 a EfficientNet.",
     "page.predict": "Predicción",
     "page.layers": "Capas",
     "page.compare": "Comparar",

@@ -2,7 +2,6 @@
 
 CATALOGUE = {
     "app.title": "cnnviz",
-    "app.tagline": "Explore redes convolucionais, da LeNet-5 à EfficientNet.",
     "page.predict": "Predição",
     "page.layers": "Camadas",
     "page.compare": "Comparar",
