@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cnnviz
 from cnnviz.device import describe_device
 from cnnviz.gallery import gallery_image
-from cnnviz.occlusion import batch_size_for, grid_positions, occlusion
+from cnnviz.occlusion import grid_positions, occlusion
 
 
 def _sync(device: torch.device) -> None:
@@ -59,7 +59,8 @@ def captum_seconds(net, x: torch.Tensor, window: int, stride: int, target: int, 
     _sync(net.device)
     start = time.perf_counter()
     with torch.no_grad():
-        occluder.attribute(x, sliding_window_shapes=(3, window, window), strides=(3, stride, stride),
+        channels = x.shape[1]
+        occluder.attribute(x, sliding_window_shapes=(channels, window, window), strides=(channels, stride, stride),
                            baselines=0.0, target=target, perturbations_per_eval=ppe)  # fmt: skip
     _sync(net.device)
     return time.perf_counter() - start
@@ -76,7 +77,7 @@ def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | 
     maps = occlusion(net, image, window, stride, max_gmacs=float("inf"))
     _sync(net.device)
     ours = time.perf_counter() - start
-    batch = maps.batch_size or batch_size_for(net, x.shape[-1], amp)
+    batch = maps.batch_size
     bare = bare_throughput(net, x, batch, positions, amp)
     captum = {ppe: captum_seconds(net, x, window, stride, maps.target, ppe, amp) for ppe in ppes}
     best_ppe = min(captum, key=captum.get)
