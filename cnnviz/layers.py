@@ -419,3 +419,36 @@ def _memoised_table(name: str, size: int) -> LayerTable:
     with torch.device("meta"):
         model = spec.builder().eval()
     return build_table(model, size, spec.in_channels, spec.name)
+
+
+def spatial_layers(arch: str | ArchSpec, input_size: int | None = None) -> list[str]:
+    """Module names (blocks collapsed) whose output is a spatial map of at least 2×2, in execution order:
+    the layers whose feature maps can be shown, occluded or projected. Adaptive pools are left out (at
+    the model's own input size they pass the map through unchanged)."""
+    names: list[str] = []
+    for row in layer_table(arch, input_size).rows():
+        name = row.name.split(" (call")[0]
+        adaptive = row.type.startswith("Adaptive")
+        if len(row.out_shape) == 3 and row.out_shape[-1] >= 2 and not adaptive and name not in names:
+            names.append(name)
+    return names
+
+
+def conv_stages(arch: str | ArchSpec, input_size: int | None = None) -> list[str]:
+    """The last spatial layer at each resolution (ZF's "layers 1–5"), in execution order."""
+    table = layer_table(arch, input_size)
+    sides = {row.name.split(" (call")[0]: row.out_shape[-1] for row in table.rows() if len(row.out_shape) == 3}
+    names = spatial_layers(arch, input_size)
+    return [name for name, after in zip(names, [*names[1:], None], strict=True)
+            if after is None or sides[after] != sides[name]]  # fmt: skip
+
+
+def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = None) -> int | None:
+    """Side of the receptive field of one unit of ``layer`` in input pixels (None: the whole image)."""
+    table = layer_table(arch, input_size)
+    if layer in table.blocks:
+        return table.blocks[layer].rf
+    for row in table.layers:
+        if row.name == layer:
+            return row.rf
+    raise CnnvizError(f"{table.arch} has no layer {layer!r}.")

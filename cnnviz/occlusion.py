@@ -117,22 +117,6 @@ def batch_size_for(net: LoadedModel, side: int, amp: bool) -> int:
     return int(max(1, min(CPU_MAX_BATCH, CPU_BATCH_BYTES // max(per_image, 1))))
 
 
-def spatial_layers(net: LoadedModel, side: int | None = None) -> list[str]:
-    """Layers (blocks collapsed) whose output has a spatial map of at least 2×2, in execution order:
-    the choices for map (c)."""
-    names: list[str] = []
-    for row in layer_table(net.spec, side).rows():
-        name = row.name.split(" (call")[0]
-        if len(row.out_shape) == 3 and row.out_shape[-1] >= 2 and name not in names:
-            names.append(name)
-    return names
-
-
-def default_layer(net: LoadedModel) -> str:
-    """The last layer with a spatial output of at least 2×2: ZF used their layer 5."""
-    return spatial_layers(net)[-1]
-
-
 def occlusion(
     net: LoadedModel,
     image: Image.Image,

@@ -22,3 +22,40 @@ def overlay(picture: np.ndarray, values: np.ndarray, alpha: float = 0.55, **colo
     if heat.shape[:2] != rgb.shape[:2]:
         heat = np.asarray(Image.fromarray(heat).resize(rgb.shape[1::-1], Image.BILINEAR))
     return (rgb * (1 - alpha) + heat * alpha).astype(np.uint8)
+
+
+def projection_image(pixels: np.ndarray, percentile: float = 99.5) -> np.ndarray:
+    """A projection (C×H×W floats) as H×W×3 uint8, contrast-normalised as in ZF's figures: each channel's
+    mean becomes mid grey and ±(the ``percentile`` of |value|) black or white; one channel shows grey."""
+    centred = pixels - pixels.mean(axis=(1, 2), keepdims=True)
+    scale = float(np.percentile(np.abs(centred), percentile))
+    shown = 0.5 + centred / (2 * scale) if scale > 0 else np.full_like(centred, 0.5)
+    rgb = np.clip(shown, 0, 1).transpose(1, 2, 0)
+    if rgb.shape[2] == 1:
+        rgb = np.repeat(rgb, 3, axis=2)
+    return (rgb * 255).round().astype(np.uint8)
+
+
+def energy_map(pixels: np.ndarray) -> np.ndarray:
+    """Where a projection (C×H×W) puts its signal: the sum of squares over channels (H×W)."""
+    return (pixels.astype(np.float64) ** 2).sum(axis=0)
+
+
+def heat_image(values: np.ndarray, cmap: str = "inferno") -> np.ndarray:
+    """A non-negative map (H×W) as H×W×3 uint8, 0 to its maximum."""
+    return colourise(values, cmap=cmap, low=0.0, high=max(float(values.max()), 1e-12))
+
+
+def tile_grid(tiles: list[np.ndarray], columns: int, zoom: int = 1, gap: int = 2, background: int = 255) -> np.ndarray:
+    """Equal-sized H×W×3 uint8 ``tiles`` laid out in rows of ``columns``, each pixel repeated ``zoom``
+    times per side (nearest neighbour, so kernels stay sharp), ``gap`` px apart."""
+    if not tiles:
+        raise ValueError("no tiles")
+    big = [np.kron(t, np.ones((zoom, zoom, 1), dtype=t.dtype)) if zoom > 1 else t for t in tiles]
+    height, width = big[0].shape[:2]
+    rows = -(-len(big) // columns)
+    grid = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap, 3), background, np.uint8)
+    for i, tile in enumerate(big):
+        r, c = divmod(i, columns)
+        grid[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = tile
+    return grid

@@ -9,7 +9,8 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
-from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion, spatial_layers
+from cnnviz.layers import spatial_layers
+from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.render import overlay
 from ui.models import shared_model
 from ui.results import shared_results
@@ -61,7 +62,7 @@ def occlusion_page() -> None:
 
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
-    layers = spatial_layers(net, side)
+    layers = spatial_layers(spec, side)
     _settings_from_link(side, layers)
     if st.session_state.get("occl_layer") not in layers:
         st.session_state["occl_layer"] = layers[-1]  # the default: the last spatial layer
