@@ -1,4 +1,4 @@
-"""Command-line front end: ``python -m cnnviz {predict,layers,occlusion,archs,fetch} …``.
+"""Command-line front end: ``python -m cnnviz {predict,layers,deconv,patches,occlusion,archs,fetch} …``.
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -160,6 +160,90 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_layer(arch: str, layer: str | None) -> str:
+    from cnnviz.layers import conv_stages
+
+    return layer if layer is not None else conv_stages(arch)[-1]
+
+
+def _cmd_deconv(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.deconvnet import project
+    from cnnviz.images import load_image
+    from cnnviz.loading import load
+    from cnnviz.render import projection_image
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".npy", ".png"):
+        raise CnnvizError(f"--out must end in .npy or .png, not {out.suffix or 'nothing'}.")
+    image = load_image(args.image)
+    net = load(args.arch, weights=args.weights, device=args.device)
+    layer = _default_layer(args.arch, args.layer)
+    channels = None if args.channel is None else [args.channel]
+    projections = project(net, image, layer, channels, whole_map=args.whole_map, method=args.method)
+    projection = projections[0]  # the requested channel, or the strongest one
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    where = "whole map" if projection.position is None else f"unit (row {projection.position[0]}, column " \
+        f"{projection.position[1]})"
+    print(
+        f"{net.spec.display} · {layer} · channel {projection.channel} · {where} · activation "
+        f"{projection.activation:.4g} · method {projection.method}"
+    )
+    if out is not None:
+        if out.suffix.lower() == ".npy":
+            np.save(out, projection.pixels)
+        else:
+            Image.fromarray(projection_image(projection.pixels)).save(out)
+        print(f"wrote {out}")
+    return 0
+
+
+def _cmd_patches(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.images import load_image
+    from cnnviz.loading import load
+    from cnnviz.patches import MAX_IMAGES, top_patches
+    from cnnviz.render import projection_image, tile_grid
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise CnnvizError(f"{folder} is not a folder.")
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() != ".png":
+        raise CnnvizError(f"--out must end in .png, not {out.suffix or 'nothing'}.")
+    images = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]:
+        try:
+            images[path.name] = load_image(path)
+        except CnnvizError as exc:
+            print(f"skipped {path.name}: {exc}", file=sys.stderr)
+    net = load(args.arch, weights=args.weights, device=args.device)
+    layer = _default_layer(args.arch, args.layer)
+    patches = top_patches(net, images, layer, args.channel)
+    print(f"{net.spec.display} · {layer} · channel {args.channel} · {len(images)} images")
+    for rank, patch in enumerate(patches, start=1):
+        print(f"{rank}. {patch.activation:10.4g}  {patch.image} unit {patch.unit} box {patch.box}")
+    if out is not None and patches:
+        side = 96
+        pairs = []
+        for patch in patches:
+            crop = Image.fromarray(patch.crop).resize((side, side), Image.NEAREST)
+            projection = Image.fromarray(projection_image(patch.projection)).resize((side, side), Image.NEAREST)
+            pairs += [np.asarray(projection), np.asarray(crop)]
+        Image.fromarray(tile_grid(pairs, columns=6)).save(out)
+        print(f"wrote {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
@@ -190,6 +274,28 @@ def build_parser() -> argparse.ArgumentParser:
     occl.add_argument("--weights", default="auto")
     occl.add_argument("--device", default=None)
     occl.set_defaults(run=_cmd_occlusion)
+
+    deconv = commands.add_parser("deconv", help="deconvnet projection of a channel (Zeiler & Fergus 2014)")
+    deconv.add_argument("image")
+    deconv.add_argument("--arch", default=DEFAULT_ARCH)
+    deconv.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
+    deconv.add_argument("--channel", type=int, default=None, help="channel (default: the strongest on this image)")
+    deconv.add_argument("--whole-map", action="store_true", help="project the whole map, not its strongest unit")
+    deconv.add_argument("--method", default="auto", help="auto | zf | backward | guided (default auto)")
+    deconv.add_argument("--out", default=None, help="FILE.npy (raw C×H×W float32 at input size) or FILE.png")
+    deconv.add_argument("--weights", default="auto")
+    deconv.add_argument("--device", default=None)
+    deconv.set_defaults(run=_cmd_deconv)
+
+    patches = commands.add_parser("patches", help="top-9 patches of a channel over a folder of images (ZF Fig. 2)")
+    patches.add_argument("folder")
+    patches.add_argument("--arch", default=DEFAULT_ARCH)
+    patches.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
+    patches.add_argument("--channel", type=int, default=0)
+    patches.add_argument("--out", default=None, help="FILE.png: each projection next to its patch")
+    patches.add_argument("--weights", default="auto")
+    patches.add_argument("--device", default=None)
+    patches.set_defaults(run=_cmd_patches)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")

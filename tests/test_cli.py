@@ -156,3 +156,53 @@ def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
 def test_occlusion_bad_input(photos, args, message):
     result = run_cli("occlusion", str(photos["chelsea"]), "--window", "32", *args)
     assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]
+
+
+def test_deconv_writes_the_raw_projection_of_the_strongest_unit(photos, tmp_path, lite0, chelsea):
+    from cnnviz.deconvnet import project
+
+    out = tmp_path / "projection.npy"
+    result = run_cli("deconv", str(photos["chelsea"]), "--layer", "blocks.5.3", "--channel", "34", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "channel 34 · unit (row" in result.stdout and "method backward" in result.stdout
+    pixels = np.load(out)
+    assert pixels.shape == (3, 224, 224) and pixels.dtype == np.float32
+    expected = project(lite0, Image.open(photos["chelsea"]).convert("RGB"), "blocks.5.3", [34])[0].pixels
+    np.testing.assert_allclose(pixels, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
+    png = tmp_path / "projection.png"
+    result = run_cli("deconv", str(photos["chelsea"]), "--whole-map", "--out", str(png))
+    assert result.returncode == 0, result.stderr
+    assert "whole map" in result.stdout and Image.open(png).size == (224, 224)
+
+
+def test_deconv_on_a_sequential_network_uses_the_papers_procedure(photos):
+    result = run_cli("deconv", str(photos["chelsea"]), "--arch", "alexnet", "--layer", "features.11")
+    assert result.returncode == 0, result.stderr
+    assert "method zf" in result.stdout and "random weights" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--layer", "blocks.99"], "has no layer 'blocks.99'"),
+        (["--layer", "classifier"], "no spatial output"),
+        (["--channel", "5000"], "Channel must be between 0 and"),
+        (["--method", "zf"], "plain convolution"),
+        (["--out", "x.jpg"], "--out must end in .npy or .png"),
+    ],
+)
+def test_deconv_bad_input(photos, args, message):
+    result = run_cli("deconv", str(photos["chelsea"]), *args)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_patches_searches_a_folder_and_skips_what_is_not_an_image(photos, tmp_path):
+    out = tmp_path / "patches.png"
+    folder = photos["chelsea"].parent
+    result = run_cli("patches", str(folder), "--layer", "blocks.3.2", "--channel", "4", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "skipped notes.txt" in result.stderr and "skipped empty.jpg" in result.stderr
+    ranks = [line for line in result.stdout.splitlines() if line[:2].rstrip(".").isdigit()]
+    assert len(ranks) == 9 and all(("chelsea.jpg" in r) or ("coffee.png" in r) for r in ranks)
+    assert Image.open(out).size[0] > 0
