@@ -13,6 +13,7 @@ from ui.sidebar import init_session, render_sidebar
 from ui.text import t
 from views.arithmetic import conv_arithmetic
 from views.compare import compare
+from views.deconvnet import deconvnet_page
 from views.layers import layers
 from views.occlusion import occlusion_page
 from views.predict import predict
@@ -25,6 +26,7 @@ init_session()  # language and shared-link choices first: page titles below are 
 page = st.navigation(
     [
         st.Page(predict, title=t("page.predict"), icon=":material/label:", default=True),
+        st.Page(deconvnet_page, title=t("page.deconvnet"), icon=":material/layers:", url_path="deconvnet"),
         st.Page(occlusion_page, title=t("page.occlusion"), icon=":material/grid_on:", url_path="occlusion"),
         st.Page(layers, title=t("page.layers"), icon=":material/view_agenda:"),
         st.Page(compare, title=t("page.compare"), icon=":material/bubble_chart:"),

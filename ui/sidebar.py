@@ -66,9 +66,27 @@ def _share(choices: Choices) -> None:
         del st.query_params["image"]
 
 
+MAX_SESSION_UPLOADS = 20
+
+
 @st.cache_data(max_entries=len(GALLERY), show_spinner=False)
-def _gallery(name: str) -> Image.Image:
+def gallery_photo(name: str) -> Image.Image:
+    """Gallery photo ``name``, decoded once per process."""
     return gallery_image(name)
+
+
+def session_uploads() -> dict[str, Image.Image]:
+    """The photos this session uploaded or took that decoded, by file name (the latest
+    ``MAX_SESSION_UPLOADS``): with the gallery, the image set the top-9 search looks through."""
+    return {name: image for name, image in st.session_state.get("_uploads", {}).values()}
+
+
+def _remember_upload(digest: str, name: str, image: Image.Image) -> None:
+    uploads = st.session_state.setdefault("_uploads", {})
+    uploads.pop(digest, None)
+    uploads[digest] = (f"{name} ({digest[:6]})", image)
+    while len(uploads) > MAX_SESSION_UPLOADS:
+        uploads.pop(next(iter(uploads)))
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
@@ -106,7 +124,7 @@ def render_sidebar() -> Choices:
                 format_func=lambda n: f"{n} — {describe(n)}",
                 key="gallery",
             )
-            image, digest = _gallery(name), f"gallery:{name}"
+            image, digest = gallery_photo(name), f"gallery:{name}"
         else:
             if source == "upload":
                 upload = st.file_uploader(
@@ -119,6 +137,8 @@ def render_sidebar() -> Choices:
                 digest = hashlib.sha256(data).hexdigest()
                 name = upload.name
                 image, error = _decode(digest, data)
+                if image is not None:
+                    _remember_upload(digest, name, image)
         best_available = t("sidebar.device_auto")
         device = st.selectbox(
             t("sidebar.device"),

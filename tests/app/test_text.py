@@ -31,7 +31,8 @@ def test_every_entry_formats(lang):
               "top5": 1, "message": "m", "count": 1, "missing": "m", "f": 1, "c_in": 1, "c_out": 1, "n": 1,
               "c_mid": 1, "weights": 1.0, "macs": 1.0, "layers": 1, "field": 1, "factored": 1, "direct": 1,
               "coef_f": 1, "coef_d": 1, "grid": 1, "done": 1, "total": 1, "seconds": 1.0, "batch": 1,
-              "label": "l", "clean": 0.5, "layer": "l", "channel": 1}  # fmt: skip
+              "label": "l", "clean": 0.5, "layer": "l", "channel": 1, "row": 1, "col": 1, "activation": 1.0,
+              "shown": 1, "kernel": 1, "stride": 1, "zoom": 1, "image": "i"}  # fmt: skip
     for key in CATALOGUES[lang]:
         assert t(key, lang, **values)
 

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 90_000
 PAGES = {  # URL path → heading; the default page (Predict) is the root
     "": "What does EfficientNet-Lite0 see?",
+    "deconvnet": "What do the units of EfficientNet-Lite0 respond to?",
     "layers": "Inside EfficientNet-Lite0",
     "compare": "Architectures compared",
     "conv_arithmetic": "Convolution arithmetic",

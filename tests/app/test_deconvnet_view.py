@@ -1,0 +1,81 @@
+"""The Deconvnet page under the real sidebar: projections, the three methods, activation statistics,
+filters, top-9 patches, and its settings in the shareable link."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1.element_tree import Image as ImageElement
+
+from tests.app.conftest import view
+
+
+def image_captions(app) -> list[list[str]]:
+    """The captions of every ``st.image`` call on the page, in order (one list per call)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, ImageElement):
+            found.append([img.caption for img in node.proto.imgs])
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return found
+
+
+def test_default_view_projects_the_nine_strongest_of_the_last_stage():
+    app = view("deconvnet", "deconvnet_page")
+    assert app.selectbox(key="deconv_layer").value == "bn2"
+    assert app.query_params["layer"] == "bn2" and "channel" not in app.query_params
+    captions = image_captions(app)
+    projections = captions[0]
+    assert len(projections) == 9 and all(c.startswith("channel ") and " · unit (" in c for c in projections)
+    methods = [c[0] for c in captions[1:5]]  # the picture, deconvnet, guided backprop, Grad-CAM
+    assert methods[0] == "What the network sees" and methods[1].startswith("Deconvnet") and methods[2].startswith("Guided") and "Grad-CAM" in methods[3]
+    assert any(c.value.startswith("Method: the deconvnet as a backward pass") for c in app.caption)
+    assert any("no max-pooling" in i.value for i in app.info)  # Lite0 has no switches: said plainly
+    assert [m.label for m in app.metric] == ["Mean activation", "Largest activation", "Units at zero or below",
+                                             "Channels never active"]  # fmt: skip
+    assert app.metric[3].value.endswith("/ 1280")
+    assert any(c.value.startswith("32 learned kernels of conv_stem, 3×3, stride 2") for c in app.caption)
+    assert not app.error
+
+
+def test_link_opens_a_layer_channel_and_whole_map():
+    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.2.1", "channel": "3", "whole": "1"})
+    assert app.selectbox(key="deconv_layer").value == "blocks.2.1"
+    assert app.selectbox(key="deconv_channel").value == 3
+    assert app.toggle(key="deconv_whole").value is True
+    assert image_captions(app)[0] == [image_captions(app)[0][0]] and image_captions(app)[0][0].startswith(
+        "channel 3 · max"
+    )  # fmt: skip
+    app.selectbox(key="deconv_channel").set_value(7).run()
+    assert app.query_params["channel"] == "7" and app.query_params["whole"] == "1"
+    assert not app.exception and not app.error
+
+
+def test_bad_link_values_fall_back_to_the_defaults():
+    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.99", "channel": "99999", "whole": "maybe"})
+    assert app.selectbox(key="deconv_layer").value == "bn2"
+    assert app.selectbox(key="deconv_channel").value == -1  # the nine strongest
+    assert app.toggle(key="deconv_whole").value is False
+    assert not app.error
+
+
+def test_a_sequential_network_uses_the_papers_procedure_and_says_weights_are_random():
+    app = view("deconvnet", "deconvnet_page", {"arch": "alexnet", "layer": "features.11"})
+    assert any(c.value.startswith("Method: the paper's deconvnet, layer by layer") for c in app.caption)
+    assert any("random" in w.value for w in app.warning)
+    assert not any("no max-pooling" in i.value for i in app.info)
+    assert any(c.value.startswith("64 learned kernels of features.0, 11×11, stride 4") for c in app.caption)
+
+
+def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
+    query = {"layer": "blocks.2.1", "channel": "3"}
+    app = view("deconvnet", "deconvnet_page", query)
+    app.button(key="deconv_patches_run").click().run()
+    patches = image_captions(app)[-1]
+    assert len(patches) == 9 and all(" · " in c for c in patches)
+    assert {c.split(" · ")[0] for c in patches} <= {"chelsea", "coffee", "astronaut", "rocket", "camera", "coins",
+                                                     "digit"}  # fmt: skip
+    second = view("deconvnet", "deconvnet_page", query)  # another student, same link: no button to press
+    assert image_captions(second)[-1] == patches

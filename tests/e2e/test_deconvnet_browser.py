@@ -1,0 +1,44 @@
+"""The Deconvnet page in a real browser: the cat's strongest late-layer channels, each tab, a shared link."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 120_000
+IMAGES_LOADED = """(count) => {
+    const images = [...document.querySelectorAll('[data-testid="stImage"] img')];
+    return images.length >= count && images.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+
+
+def test_cat_projections_and_every_tab(server_url, page):
+    page.page.goto(f"{server_url}/deconvnet?image=chelsea")
+    page.page.get_by_text("with three methods").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Guided backpropagation (Springenberg et al. 2015)").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=13, timeout=TIMEOUT_MS)  # nine projections, four methods
+    page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-chelsea.png"), full_page=True)
+    page.page.get_by_role("tab", name="Activation maps").click()
+    page.page.get_by_text("Channels never active").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_role("tab", name="First-layer filters").click()
+    page.page.get_by_text("32 learned kernels of conv_stem").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_role("tab", name="Top-9 patches").click()
+    page.page.get_by_role("button", name="Search the images for channel").click()
+    page.page.locator('[data-testid="stImage"]').filter(has_text="chelsea ·").or_(
+        page.page.locator('[data-testid="stImage"]').filter(has_text="coffee ·")
+    ).first.wait_for(timeout=TIMEOUT_MS)
+    page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-top9.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_shared_link_opens_the_layer_and_channel_in_portuguese(server_url, page):
+    page.page.goto(f"{server_url}/deconvnet?lang=pt&arch=lenet5&image=digit&layer=features.relu3&channel=4")
+    page.page.get_by_text("Canal 4 com três métodos").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("canal 4 · unidade (", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+    assert "layer=features.relu3" in page.page.url and "channel=4" in page.page.url
+    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)  # one projection, four methods
+    page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-lenet5-pt.png"), full_page=True)
+    page.assert_clean()

@@ -1,0 +1,229 @@
+"""Deconvnet page: what a layer's units respond to (Zeiler & Fergus 2014) — projections to pixel space,
+guided backprop and Grad-CAM beside them, the layer's activation maps, the first layer's filters and the
+top-9 patches over the gallery and the session's uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from torch import nn
+
+import cnnviz
+from cnnviz.activations import activation_maps, first_layer_filters
+from cnnviz.deconvnet import grad_cam, project
+from cnnviz.gallery import GALLERY
+from cnnviz.layers import conv_stages, spatial_layers
+from cnnviz.patches import top_patches
+from cnnviz.render import colourise, overlay, projection_image, tile_grid
+from ui.models import shared_model
+from ui.results import shared_results
+from ui.sidebar import gallery_photo, session_uploads
+from ui.text import t
+
+STRONGEST = -1  # the channel choice "the nine strongest"
+SHOWN_MAPS = 36
+FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
+PATCH_SIDE = 112  # px of each top-9 tile on screen
+
+
+def _settings_from_link(layers: list[str]) -> None:
+    """Once per session: layer, channel and whole-map choice from the link (``?layer=bn2&channel=7``)."""
+    if st.session_state.get("_deconv_link_read"):
+        return
+    st.session_state["_deconv_link_read"] = True
+    query = st.query_params
+    if query.get("layer") in layers:
+        st.session_state["deconv_layer"] = query["layer"]
+    if query.get("channel", "").isdigit():
+        st.session_state["_deconv_link_channel"] = int(query["channel"])
+    if query.get("whole") in ("0", "1"):
+        st.session_state["deconv_whole"] = query["whole"] == "1"
+
+
+def _settings_to_link(layer: str, channel: int, whole: bool) -> None:
+    wanted = {"layer": layer, "channel": None if channel == STRONGEST else str(channel),
+              "whole": "1" if whole else None}  # fmt: skip
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def _cached(key: tuple, compute: Callable):
+    """``compute()``, remembered for every session in the shared result cache."""
+    results = shared_results()
+    value = results.get(key)
+    if value is None:
+        value = compute()
+        results.put(key, value)
+    return value
+
+
+def deconvnet_page() -> None:
+    """Draw the page for the choices of the sidebar."""
+    choices = st.session_state["choices"]
+    spec = cnnviz.get_spec(choices.arch)
+    st.header(t("deconv.header", arch=spec.display))
+    st.caption(t("deconv.intro"))
+    try:
+        net = shared_model(choices.arch, "auto", choices.device)
+    except cnnviz.CnnvizError as exc:
+        st.error(str(exc))
+        return
+    if not net.meaningful:
+        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail))
+    if choices.image is None:
+        st.info(choices.image_error or t("predict.no_image"))
+        return
+
+    side = net.preprocess.input_size
+    layers = spatial_layers(spec, side)
+    stages = conv_stages(spec, side)
+    _settings_from_link(layers)
+    if st.session_state.get("deconv_layer") not in layers:
+        st.session_state["deconv_layer"] = stages[-1]
+    left, middle, right = st.columns([3, 2, 1])
+    layer = left.selectbox(
+        t("deconv.layer"), layers, key="deconv_layer",
+        format_func=lambda n: f"{n}  ·  {t('deconv.stage')}" if n in stages else n,
+    )  # fmt: skip
+    base = (spec.name, net.weights_source.value, str(net.device), choices.image_digest, layer)
+    try:
+        maps = _cached(("activations", *base), lambda: activation_maps(net, choices.image, layer))
+    except cnnviz.CnnvizError as exc:
+        st.error(str(exc))
+        return
+    options = [STRONGEST, *range(maps.channels)]
+    linked = st.session_state.pop("_deconv_link_channel", None)
+    if linked is not None and linked < maps.channels:
+        st.session_state["deconv_channel"] = linked
+    if st.session_state.get("deconv_channel") not in options:
+        st.session_state["deconv_channel"] = STRONGEST
+    channel = middle.selectbox(
+        t("deconv.channel"), options, key="deconv_channel",
+        format_func=lambda c: t("deconv.strongest", count=9) if c == STRONGEST else t("deconv.channel_n", channel=c),
+    )  # fmt: skip
+    whole = right.toggle(t("deconv.whole_map"), key="deconv_whole", help=t("deconv.whole_map_help"))
+    _settings_to_link(layer, channel, whole)
+    channels = [int(c) for c in maps.order[:9]] if channel == STRONGEST else [channel]
+
+    tabs = st.tabs([t("deconv.tab_projection"), t("deconv.tab_activations"), t("deconv.tab_filters"),
+                    t("deconv.tab_patches")])  # fmt: skip
+    with tabs[0]:
+        _projections(net, choices, layer, channels, whole, base)
+    with tabs[1]:
+        _activations(maps)
+    with tabs[2]:
+        _filters(net)
+    with tabs[3]:
+        _patches(net, choices, layer, channels[0])
+
+
+def _projections(net, choices, layer: str, channels: list[int], whole: bool, base: tuple) -> None:
+    start = time.perf_counter()
+    with st.spinner(t("deconv.computing")):
+        try:
+            projections = _cached(("deconv", *base, tuple(channels), whole),
+                                  lambda: project(net, choices.image, layer, channels, whole_map=whole))  # fmt: skip
+        except cnnviz.CnnvizError as exc:
+            st.error(str(exc))
+            return
+    method = projections[0].method
+    st.caption(t(f"deconv.method_{method}", seconds=time.perf_counter() - start))
+    if not any(isinstance(m, nn.MaxPool2d) for m in net.model.modules()):
+        st.info(t("deconv.no_switches"))
+    captions = [
+        t("deconv.caption_map", channel=p.channel, activation=p.activation) if p.position is None
+        else t("deconv.caption_unit", channel=p.channel, row=p.position[0], col=p.position[1], activation=p.activation)
+        for p in projections
+    ]  # fmt: skip
+    st.image([projection_image(p.pixels) for p in projections], caption=captions, width=220)
+
+    first = projections[0]
+    st.subheader(t("deconv.compare", channel=first.channel))
+    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    try:
+        guided = _cached(("guided", *base, first.channel, whole),
+                         lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])  # fmt: skip
+        cam, target = _cached(("gradcam", *base), lambda: grad_cam(net, choices.image, layer))
+    except cnnviz.CnnvizError as exc:
+        st.error(str(exc))
+        return
+    columns = st.columns(4)
+    columns[0].image(crop, caption=t("deconv.input"), width="stretch")
+    columns[1].image(projection_image(first.pixels), caption=t("deconv.label_deconvnet"), width="stretch")
+    columns[2].image(projection_image(guided.pixels), caption=t("deconv.label_guided"), width="stretch")
+    columns[3].image(overlay(crop, cam / max(float(cam.max()), 1e-12), low=0.0, high=1.0, cmap="jet"),
+                     caption=t("deconv.label_gradcam", label=net.categories[target]), width="stretch")  # fmt: skip
+    st.caption(t("deconv.methods_help"))
+
+
+def _activations(maps) -> None:
+    cols = st.columns(4)
+    cols[0].metric(t("deconv.stat_mean"), f"{maps.mean:.3g}")
+    cols[1].metric(t("deconv.stat_max"), f"{maps.max:.3g}")
+    cols[2].metric(t("deconv.stat_zero"), f"{maps.zero_fraction:.1%}")
+    cols[3].metric(t("deconv.stat_dead"), f"{len(maps.never_active)} / {maps.channels}")
+    shown = [int(c) for c in maps.order[:SHOWN_MAPS]]
+    top = max(maps.max, 1e-12)
+    tiles = [colourise(np.clip(maps.maps[c], 0, None), "viridis", 0.0, top) for c in shown]  # one scale
+    tiles = [np.asarray(Image.fromarray(tile).resize((96, 96), Image.NEAREST)) for tile in tiles]
+    st.image(tiles, caption=[t("deconv.caption_map", channel=c, activation=float(maps.maps[c].max())) for c in shown])
+    st.caption(t("deconv.maps_help", shown=len(shown), total=maps.channels))
+    if maps.never_active:
+        with st.expander(t("deconv.dead_list", count=len(maps.never_active))):
+            st.write(", ".join(str(c) for c in maps.never_active))
+
+
+def _filters(net) -> None:
+    filters = first_layer_filters(net)
+    tiles = [(tile * 255).round().astype(np.uint8) for tile in filters.tiles()]
+    tiles = [np.repeat(tile, 3, axis=2) if tile.shape[2] == 1 else tile for tile in tiles]
+    st.image(tile_grid(tiles, columns=16, zoom=FILTER_ZOOM))
+    st.caption(t("deconv.filters_help", layer=filters.layer, count=len(tiles), kernel=filters.kernel,
+                 stride=filters.stride, zoom=FILTER_ZOOM))  # fmt: skip
+
+
+def _image_set(choices) -> dict[str, Image.Image]:
+    """The gallery and the session's uploads."""
+    images = {name: gallery_photo(name) for name in GALLERY}
+    images.update(session_uploads())
+    return images
+
+
+def _patches(net, choices, layer: str, channel: int) -> None:
+    images = _image_set(choices)
+    st.caption(t("deconv.patches_help", channel=channel, count=len(images)))
+    digest = hashlib.sha256("|".join(sorted(images)).encode()).hexdigest()[:16]
+    key = ("patches", net.spec.name, net.weights_source.value, str(net.device), digest, layer, channel)
+    found = shared_results().get(key)
+    if found is None:
+        if not st.button(t("deconv.patches_run", channel=channel), key="deconv_patches_run"):
+            return
+        bar = st.progress(0.0)
+        try:
+            found = top_patches(net, images, layer, channel,
+                                progress=lambda done, total: bar.progress(done / total))  # fmt: skip
+        except cnnviz.CnnvizError as exc:
+            st.error(str(exc))
+            return
+        finally:
+            bar.empty()
+        shared_results().put(key, found)
+    if not found:
+        st.info(t("deconv.patches_none", channel=channel))
+        return
+    pairs, captions = [], []
+    for patch in found:
+        projection = Image.fromarray(projection_image(patch.projection)).resize((PATCH_SIDE, PATCH_SIDE))
+        crop = Image.fromarray(patch.crop).resize((PATCH_SIDE, PATCH_SIDE))
+        pairs.append(tile_grid([np.asarray(projection), np.asarray(crop)], columns=2))
+        captions.append(t("deconv.patch_caption", image=patch.image, activation=patch.activation))
+    st.image(pairs, caption=captions, width=2 * PATCH_SIDE + 2)
