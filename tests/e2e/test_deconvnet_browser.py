@@ -42,3 +42,20 @@ def test_shared_link_opens_the_layer_and_channel_in_portuguese(server_url, page)
     page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)  # one projection, four methods
     page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-lenet5-pt.png"), full_page=True)
     page.assert_clean()
+
+
+def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
+    from cnnviz.gallery import gallery_image
+
+    photo = tmp_path / "my-coins.png"
+    gallery_image("coins").rotate(90, expand=True).save(photo)  # channel 3 likes coins: 6 of its top 9 (engine)
+    page.page.goto(f"{server_url}/deconvnet?layer=blocks.2.1&channel=3")
+    page.page.get_by_text("with three methods").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Upload", exact=True).click()
+    page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    page.page.get_by_text("channel 3 · unit (").wait_for(timeout=TIMEOUT_MS)  # the link's settings survive
+    page.page.get_by_role("tab", name="Top-9 patches").click()
+    page.page.get_by_text("Where channel 3 fires most in 8 images").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_role("button", name="Search the images for channel 3").click()
+    page.page.get_by_text("my-coins.png (").first.wait_for(timeout=TIMEOUT_MS)
+    page.assert_clean()
