@@ -1,11 +1,14 @@
 """Results shared by every session: a bounded, thread-safe LRU keyed by (architecture, weights, device,
-image digest, parameters), so the same demo computed once answers the whole class at once."""
+image digest, parameters), so the same demo computed once answers the whole class at once. When many
+sessions ask for the same missing result at the same moment (a lecturer's link), one computes it and
+the others wait for that result instead of repeating the work."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -20,6 +23,8 @@ class ResultCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._flights: dict[tuple, threading.Lock] = {}
+        self.computed = 0  # how many results were computed (not found or awaited): for tests and load runs
 
     def get(self, key: tuple) -> Any | None:
         with self._lock:
@@ -27,6 +32,29 @@ class ResultCache:
                 return None
             self._entries.move_to_end(key)
             return self._entries[key]
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> tuple[Any, bool]:
+        """The result for ``key`` and whether it was already there (or computed by another session while
+        this one waited); otherwise ``compute()`` runs once for all sessions asking at the same time. An
+        exception reaches the session that computed; the waiting ones then try themselves."""
+        value = self.get(key)
+        if value is not None:
+            return value, True
+        with self._lock:
+            flight = self._flights.setdefault(key, threading.Lock())
+        with flight:
+            value = self.get(key)
+            if value is not None:
+                return value, True
+            try:
+                value = compute()
+                self.put(key, value)
+                with self._lock:
+                    self.computed += 1
+            finally:
+                with self._lock:
+                    self._flights.pop(key, None)
+        return value, False
 
     def put(self, key: tuple, value: Any) -> None:
         with self._lock:

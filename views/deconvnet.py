@@ -57,13 +57,9 @@ def _settings_to_link(layer: str, channel: int, whole: bool) -> None:
 
 
 def _cached(key: tuple, compute: Callable):
-    """``compute()``, remembered for every session in the shared result cache."""
-    results = shared_results()
-    value = results.get(key)
-    if value is None:
-        value = compute()
-        results.put(key, value)
-    return value
+    """``compute()``, remembered for every session in the shared result cache (computed once when many
+    sessions ask at the same time)."""
+    return shared_results().get_or_compute(key, compute)[0]
 
 
 def deconvnet_page() -> None:
@@ -208,15 +204,17 @@ def _patches(net, choices, layer: str, channel: int) -> None:
         if not st.button(t("deconv.patches_run", channel=channel), key="deconv_patches_run"):
             return
         bar = st.progress(0.0)
+
+        def report(done: int, total: int) -> None:
+            bar.progress(done / total)
+
         try:
-            found = top_patches(net, images, layer, channel,
-                                progress=lambda done, total: bar.progress(done / total))  # fmt: skip
+            found = _cached(key, lambda: top_patches(net, images, layer, channel, progress=report))
         except cnnviz.CnnvizError as exc:
             st.error(str(exc))
             return
         finally:
             bar.empty()
-        shared_results().put(key, found)
     if not found:
         st.info(t("deconv.patches_none", channel=channel))
         return

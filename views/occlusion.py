@@ -92,26 +92,34 @@ def occlusion_page() -> None:
     elif submitted:
         bar = st.progress(0.0, text=t("occl.progress", done=0, total=count**2))
         start = time.perf_counter()
+        used = {"net": net}
+
         def report(done: int, total: int) -> None:
             bar.progress(done / total, text=t("occl.progress", done=done, total=total))
 
-        try:
+        def compute():
             try:
-                maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+                return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
             except DeviceMemoryError as exc:
                 if net.device.type == "cpu":
                     raise
                 st.warning(t("occl.cpu_fallback", message=exc))
-                net = shared_model(choices.arch, "auto", "cpu")
-                maps = occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+                used["net"] = shared_model(choices.arch, "auto", "cpu")
+                return occlusion(used["net"], choices.image, window, stride, fill, target, layer, progress=report)
+
+        try:
+            with st.spinner(t("occl.waiting")):
+                maps, shared = shared_results().get_or_compute(key, compute)
         except cnnviz.CnnvizError as exc:
             bar.empty()
             st.error(str(exc))
             return
         bar.empty()
-        shared_results().put(key, maps)
-        st.caption(t("occl.done", count=count**2, seconds=time.perf_counter() - start,
-                     device=describe_device(net.device), batch=maps.batch_size))  # fmt: skip
+        if shared:
+            st.caption(t("occl.cached"))
+        else:
+            st.caption(t("occl.done", count=count**2, seconds=time.perf_counter() - start,
+                         device=describe_device(used["net"].device), batch=maps.batch_size))  # fmt: skip
     else:
         st.info(t("occl.press_run"))
         return

@@ -42,6 +42,42 @@ def test_result_cache_is_bounded_and_least_recently_used_goes_first():
     assert cache.get(("b",)) is None and cache.get(("a",)) == 1 and cache.get(("c",)) == 3
 
 
+def test_sessions_asking_for_the_same_result_at_once_compute_it_once():
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ui.results import ResultCache
+
+    cache = ResultCache(max_entries=4)
+    calls = []
+    start = threading.Barrier(8)
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.5)
+        return "map"
+
+    def session(_):
+        start.wait()
+        return cache.get_or_compute(("same link",), slow)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(session, range(8)))
+    assert len(calls) == 1 and cache.computed == 1
+    assert sorted(shared for _, shared in answers) == [False] + [True] * 7
+    assert {value for value, _ in answers} == {"map"}
+
+    def broken():
+        raise ValueError("bad settings")
+
+    try:
+        cache.get_or_compute(("broken",), broken)
+    except ValueError:
+        pass
+    assert cache.get_or_compute(("broken",), lambda: "fixed") == ("fixed", False)  # nothing stuck
+
+
 def test_another_target_and_layer():
     app = view("occlusion", "occlusion_page")
     app.selectbox(key="occl_target").select_index(1)

@@ -149,6 +149,7 @@ CATALOGUE = {
     "occl.done": "{count:,} positions in {seconds:.1f} s on {device}, {batch} copies per forward pass.",
     "occl.cached": "Already computed for this image and these settings (shared by everyone on this server).",
     "occl.cpu_fallback": "The GPU ran out of memory even one image at a time ({message}); computing on the CPU instead, which is slower.",
+    "occl.waiting": "Computing, or waiting for the same map another session is computing…",
     "occl.press_run": "Press **Compute the maps**.",
     "occl.map_a": "(a) Probability of “{label}”",
     "occl.map_a_help": "Clean image: {clean:.1%}. Dark = covering that square lowers the probability most.",

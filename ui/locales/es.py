@@ -152,6 +152,7 @@ CATALOGUE = {
     "occl.done": "{count:,} posiciones en {seconds:.1f} s en {device}, {batch} copias por pasada.",
     "occl.cached": "Ya calculado para esta imagen y estos ajustes (compartido por todos en este servidor).",
     "occl.cpu_fallback": "La GPU se quedó sin memoria incluso con una imagen a la vez ({message}); se calcula en la CPU, que es más lenta.",
+    "occl.waiting": "Calculando, o esperando el mismo mapa que otra sesión está calculando…",
     "occl.press_run": "Pulsa **Calcular los mapas**.",
     "occl.map_a": "(a) Probabilidad de “{label}”",
     "occl.map_a_help": "Imagen limpia: {clean:.1%}. Oscuro = tapar ese cuadrado es lo que más baja la probabilidad.",

@@ -151,6 +151,7 @@ CATALOGUE = {
     "occl.done": "{count:,} posições em {seconds:.1f} s em {device}, {batch} cópias por passada.",
     "occl.cached": "Já calculado para esta imagem e estes ajustes (compartilhado por todos neste servidor).",
     "occl.cpu_fallback": "A GPU ficou sem memória mesmo com uma imagem por vez ({message}); calculando na CPU, que é mais lenta.",
+    "occl.waiting": "Calculando, ou esperando o mesmo mapa que outra sessão está calculando…",
     "occl.press_run": "Clique em **Calcular os mapas**.",
     "occl.map_a": "(a) Probabilidade de “{label}”",
     "occl.map_a_help": (
