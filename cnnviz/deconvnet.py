@@ -153,7 +153,8 @@ def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] |
     """The projected unit's (row, column) — None for a whole map — and its activation."""
     channels = output.shape[1]
     if not 0 <= selection.channel < channels:
-        raise CnnvizError(f"Channel must be between 0 and {channels - 1}, not {selection.channel}.")
+        raise CnnvizError(f"Channel must be between 0 and {channels - 1}, not {selection.channel}.", "channel_range",
+                          last=channels - 1, channel=selection.channel)  # fmt: skip
     plane = output[0, selection.channel]
     if selection.unit == "map":
         return None, float(plane.max())

@@ -36,19 +36,29 @@ def load_image(source: bytes | str | Path, *, max_bytes: int = MAX_BYTES, max_pi
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageInputError(f"This file is not an image cnnviz can read: please use a {FORMAT_NAMES} file.") from None
+        raise ImageInputError(
+            f"This file is not an image cnnviz can read: please use a {FORMAT_NAMES} file.", "not_image",
+            formats=FORMAT_NAMES,
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(max_pixels) from None
     except Exception as exc:  # Pillow raises many types for malformed headers
-        raise ImageInputError(f"This image file is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise ImageInputError(
+            f"This image file is damaged and cannot be opened ({type(exc).__name__}).", "damaged",
+            reason=type(exc).__name__,
+        ) from None
     if image.format not in FORMATS:
-        raise ImageInputError(f"{image.format} images are not supported: please use a {FORMAT_NAMES} file.")
+        raise ImageInputError(
+            f"{image.format} images are not supported: please use a {FORMAT_NAMES} file.", "format",
+            format=image.format, formats=FORMAT_NAMES,
+        )
     width, height = image.size
     if width * height > max_pixels:
         raise _too_many_pixels(max_pixels, width, height)
     if min(width, height) < MIN_SIDE:
         raise ImageInputError(
-            f"This image is only {width}×{height} pixels: it needs to be at least {MIN_SIDE}×{MIN_SIDE}."
+            f"This image is only {width}×{height} pixels: it needs to be at least {MIN_SIDE}×{MIN_SIDE}.",
+            "too_small", width=width, height=height, min_side=MIN_SIDE,
         )
     try:
         image.seek(0)
@@ -60,7 +70,7 @@ def load_image(source: bytes | str | Path, *, max_bytes: int = MAX_BYTES, max_pi
     except Exception as exc:  # truncated data, bad compression streams, broken EXIF
         raise ImageInputError(
             f"This image file is truncated or damaged and cannot be decoded ({type(exc).__name__}). "
-            "Try saving it again or use another photo."
+            "Try saving it again or use another photo.", "truncated", reason=type(exc).__name__,
         ) from None
 
 
@@ -107,7 +117,7 @@ def _read(source: bytes | str | Path, max_bytes: int) -> bytes:
         except OSError as exc:
             raise ImageInputError(f"{path} cannot be read: {exc.strerror or exc}.") from None
     if not data:
-        raise ImageInputError("The file is empty (0 bytes): please choose a photo.")
+        raise ImageInputError("The file is empty (0 bytes): please choose a photo.", "empty")
     if len(data) > max_bytes:
         raise _too_big(len(data), max_bytes)
     return data
@@ -115,12 +125,14 @@ def _read(source: bytes | str | Path, max_bytes: int) -> bytes:
 
 def _too_big(size: int, max_bytes: int) -> ImageInputError:
     return ImageInputError(
-        f"This file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Please use a smaller photo."
+        f"This file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Please use a smaller photo.",
+        "too_big", size_mb=size / 2**20, limit_mb=max_bytes / 2**20,
     )
 
 
 def _too_many_pixels(max_pixels: int, width: int | None = None, height: int | None = None) -> ImageInputError:
     size = f" ({width}×{height} pixels)" if width else ""
     return ImageInputError(
-        f"This image is too large{size}: the limit is {max_pixels / 1e6:.0f} megapixels. Please use a smaller photo."
+        f"This image is too large{size}: the limit is {max_pixels / 1e6:.0f} megapixels. Please use a smaller photo.",
+        "too_many_pixels", limit_mp=max_pixels / 1e6,
     )

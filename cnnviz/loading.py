@@ -33,6 +33,7 @@ class LoadedModel:
     weights_source: WeightsSource
     weights_detail: str
     device: torch.device
+    weights_note: tuple[str, dict] = ("", {})  # the detail as a message key and values, for translation
 
     @property
     def name(self) -> str:
@@ -75,4 +76,5 @@ def load(
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     categories = DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()
-    return LoadedModel(spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target)
+    return LoadedModel(spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target,
+                       resolved.note)  # fmt: skip

@@ -91,7 +91,9 @@ def check_params(side: int, window: int, stride: int, fill: str, gmacs: float, m
         raise CnnvizError(
             f"{count:,} positions ({cost:,.0f} G multiply-accumulates) is more than this server allows "
             f"({min(MAX_POSITIONS, int(max_gmacs / gmacs)):,} positions for this model). "
-            f"Stride {workable} gives {positions:,} positions with the same window."
+            f"Stride {workable} gives {positions:,} positions with the same window.",
+            "occlusion_too_much", count=count, limit=min(MAX_POSITIONS, int(max_gmacs / gmacs)), stride=workable,
+            positions=positions,
         )
     return count
 

@@ -69,17 +69,32 @@ class Preprocessing:
         """PIL image → normalised 1×C×H×W float32 tensor on the CPU."""
         return self.normalise(self.crop_image(image))
 
-    def describe(self) -> str:
-        """One line for the page, e.g. ``resize 256 px (bicubic) → centre crop 224 px → mean/std …``."""
-        parts = [f"resize shorter side to {self.resize} px ({self.interpolation})", f"centre crop {self.crop} px"]
-        if self.pad:
-            parts.append(f"pad {self.pad} px → {self.input_size} px")
+    def steps(self) -> list[tuple[str, dict]]:
+        """The preprocessing as (step, values) pairs, in order; :meth:`describe` words them in English."""
+        steps: list[tuple[str, dict]] = []
         if self.grayscale:
-            parts.insert(0, "grey scale" + (", inverted if the background is light" if self.ink_is_bright else ""))
-        mean = ", ".join(f"{m:.3f}" for m in self.mean)
-        std = ", ".join(f"{s:.3f}" for s in self.std)
-        parts.append(f"normalise with mean ({mean}) and std ({std})")
-        return " → ".join(parts)
+            steps.append(("grey_inverted" if self.ink_is_bright else "grey", {}))
+        steps.append(("resize", {"size": self.resize, "interpolation": self.interpolation}))
+        steps.append(("crop", {"size": self.crop}))
+        if self.pad:
+            steps.append(("pad", {"pad": self.pad, "size": self.input_size}))
+        steps.append(("normalise", {"mean": ", ".join(f"{m:.3f}" for m in self.mean),
+                                    "std": ", ".join(f"{s:.3f}" for s in self.std)}))  # fmt: skip
+        return steps
+
+    def describe(self) -> str:
+        """One line, e.g. ``resize shorter side to 256 px (bicubic) → centre crop 224 px → normalise …``."""
+        return " → ".join(STEP_TEXT[step].format(**values) for step, values in self.steps())
+
+
+STEP_TEXT = {
+    "grey": "grey scale",
+    "grey_inverted": "grey scale, inverted if the background is light",
+    "resize": "resize shorter side to {size} px ({interpolation})",
+    "crop": "centre crop {size} px",
+    "pad": "pad {pad} px → {size} px",
+    "normalise": "normalise with mean ({mean}) and std ({std})",
+}
 
 
 def _has_light_background(image: Image.Image) -> bool:

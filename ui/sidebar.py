@@ -12,7 +12,7 @@ from PIL import Image
 import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES
-from ui.text import CATALOGUES, LANGUAGE_NAMES, labeller, language_from_locale, t
+from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, t
 
 SOURCES = ("gallery", "upload", "camera")
 
@@ -90,12 +90,12 @@ def _remember_upload(digest: str, name: str, image: Image.Image) -> None:
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _decode(digest: str, _data: bytes) -> tuple[Image.Image | None, str | None]:
+def _decode(digest: str, _data: bytes) -> tuple[Image.Image | None, cnnviz.ImageInputError | None]:
     """The decoded upload (or the reason it was refused), cached by its SHA-256 so reruns skip decoding."""
     try:
         return cnnviz.load_image(_data), None
     except cnnviz.ImageInputError as exc:
-        return None, str(exc)
+        return None, exc
 
 
 # Page settings kept while their page is not drawn (another page, or no image yet): Streamlit drops a
@@ -149,7 +149,8 @@ def render_sidebar() -> Choices:
                 data = upload.getvalue()
                 digest = hashlib.sha256(data).hexdigest()
                 name = upload.name
-                image, error = _decode(digest, data)
+                image, refused = _decode(digest, data)
+                error = error_text(refused) if refused is not None else None
                 if image is not None:
                     _remember_upload(digest, name, image)
         best_available = t("sidebar.device_auto")

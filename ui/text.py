@@ -40,3 +40,59 @@ def labeller(template: str):
     the run that built the widget, so the labels never depend on when Streamlit formats them."""
     lang = current_language()
     return lambda option: t(template.format(option), lang)
+
+
+def error_text(exc: Exception, lang: str | None = None) -> str:
+    """An engine error in the session's language when its message key is in the catalogue, else its
+    English message."""
+    key = getattr(exc, "key", None)
+    catalogue = CATALOGUES.get(lang or current_language(), CATALOGUES[DEFAULT_LANGUAGE])
+    if key and f"error.{key}" in catalogue:
+        return t(f"error.{key}", lang, **exc.values)
+    return str(exc)
+
+
+def weights_text(net, lang: str | None = None) -> str:
+    """Where a loaded model's weights came from (or why they are random), in the session's language."""
+    key, values = net.weights_note
+    if not key:
+        return net.weights_detail
+    if key == "random":
+        reason = dict(values)
+        why = reason.pop("reason")
+        seed = reason.pop("seed")
+        return t("weights.note_random", lang, seed=seed, reason=t(f"weights.reason_{why}", lang, **reason))
+    return t(f"weights.note_{key}", lang, **values)
+
+
+def preprocessing_text(preprocessing, lang: str | None = None) -> str:
+    """The preprocessing steps, in the session's language."""
+    return " → ".join(t(f"preprocess.{step}", lang, **values) for step, values in preprocessing.steps())
+
+
+def note_text(english: str, lang: str | None = None) -> str:
+    """A lecture note of the engine (written in English) in the session's language."""
+    from ui.locales.notes import NOTES
+
+    return NOTES.get(lang or current_language(), {}).get(english, english)
+
+
+def column_config(columns) -> dict:
+    """``st.dataframe`` column labels in the session's language for the engine's column names."""
+    import streamlit as st
+
+    catalogue = CATALOGUES.get(current_language(), CATALOGUES[DEFAULT_LANGUAGE])
+    return {c: st.column_config.Column(catalogue[f"col.{c}"]) for c in columns if f"col.{c}" in catalogue}
+
+
+def column_label(name: str) -> str:
+    """The label of an engine column name in the session's language (the name itself when unknown)."""
+    catalogue = CATALOGUES.get(current_language(), CATALOGUES[DEFAULT_LANGUAGE])
+    return catalogue.get(f"col.{name}", name)
+
+
+def tooltips(*fields: str) -> list:
+    """Altair tooltips for engine column names, titled in the session's language."""
+    import altair as alt
+
+    return [alt.Tooltip(field, title=column_label(field)) for field in fields]

@@ -4,7 +4,7 @@ import streamlit as st
 
 from cnnviz.arithmetic import bottleneck, conv_layer, stacked_3x3
 from cnnviz.errors import CnnvizError
-from ui.text import t
+from ui.text import column_label, error_text, t
 
 
 def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
@@ -32,7 +32,7 @@ def conv_arithmetic() -> None:
     try:
         result = conv_layer(n, f, p, s, c_in, c_out, groups)
     except CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         st.latex(r"\text{out} = \frac{N - F + 2P}{S} + 1")
         st.markdown(f"**{t('arith.output')}:** {result.formula} → **{result.out_size}×{result.out_size}×{c_out}**")
@@ -53,14 +53,14 @@ def conv_arithmetic() -> None:
     try:
         comparison = bottleneck(bn_n, bn_in, bn_mid, bn_f, bn_out)
     except CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
     else:
         st.markdown(t("arith.bottleneck_text", f=bn_f, c_in=bn_in, c_out=bn_out, n=bn_n, c_mid=bn_mid))
         st.table(
             {
                 "": [t("arith.direct"), t("arith.factored")],
-                "weights": [f"{comparison.direct_weights:,}", f"{comparison.factored_weights:,}"],
-                "MACs": [f"{comparison.direct_macs:,}", f"{comparison.factored_macs:,}"],
+                column_label("weights"): [f"{comparison.direct_weights:,}", f"{comparison.factored_weights:,}"],
+                column_label("macs"): [f"{comparison.direct_macs:,}", f"{comparison.factored_macs:,}"],
             }
         )
         st.markdown(t("arith.ratio", weights=comparison.weight_ratio, macs=comparison.mac_ratio))

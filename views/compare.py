@@ -6,7 +6,7 @@ import streamlit as st
 
 from cnnviz.compare import architecture_summary
 from cnnviz.lectures import ILSVRC_CLASSIFICATION, VGG_CONFIG_PARAMS_M
-from ui.text import t
+from ui.text import column_config, column_label, note_text, t, tooltips
 
 
 @st.cache_data(show_spinner=False)
@@ -19,6 +19,7 @@ def compare() -> None:
     st.header(t("compare.header"))
     with st.spinner(t("compare.computing")):
         summary = _summary()
+    summary = summary.assign(ilsvrc=summary["ilsvrc"].map(note_text))  # the lectures' words, translated
     metric = st.radio(t("compare.metric"), ["top1", "top5"], format_func=str.upper, horizontal=True)
     measured = summary.dropna(subset=[metric])
     missing = ", ".join(summary.loc[summary[metric].isna(), "name"])
@@ -26,12 +27,15 @@ def compare() -> None:
         alt.Chart(measured)
         .mark_circle(opacity=0.65)
         .encode(
-            x=alt.X("gmacs:Q", title="G multiply-accumulates per image", scale=alt.Scale(type="log")),
-            y=alt.Y(f"{metric}:Q", title=f"ImageNet {metric} accuracy (%)", scale=alt.Scale(zero=False)),
-            size=alt.Size("params_m:Q", title="parameters (M)", scale=alt.Scale(range=[30, 2500])),
-            color=alt.Color("family:N"),
-            tooltip=["display", "year", alt.Tooltip("params_m:Q", format=".1f"), alt.Tooltip("gmacs:Q", format=".2f"),
-                     "top1", "top5"],
+            x=alt.X("gmacs:Q", title=t("compare.x_title"), scale=alt.Scale(type="log")),
+            y=alt.Y(f"{metric}:Q", title=t("compare.y_title", metric=metric), scale=alt.Scale(zero=False)),
+            size=alt.Size("params_m:Q", title=t("compare.size_title"), scale=alt.Scale(range=[30, 2500])),
+            color=alt.Color("family:N", title=column_label("family")),
+            tooltip=[alt.Tooltip("display:N", title=column_label("display")),
+                     alt.Tooltip("year:O", title=column_label("year")),
+                     alt.Tooltip("params_m:Q", format=".1f", title=t("compare.size_title")),
+                     alt.Tooltip("gmacs:Q", format=".2f", title=column_label("gmacs")),
+                     *tooltips("top1", "top5")],
         )
     )  # fmt: skip
     labels = alt.Chart(measured).mark_text(dy=-12, fontSize=10).encode(x="gmacs:Q", y=f"{metric}:Q", text="name:N")
@@ -39,7 +43,8 @@ def compare() -> None:
     st.caption(t("compare.chart_caption", missing=missing))
 
     st.subheader(t("compare.table"))
-    st.dataframe(summary.drop(columns=["params_m"]), hide_index=True, width="stretch")
+    table = summary.drop(columns=["params_m"])
+    st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table.columns))
 
     left, right = st.columns(2)
     with left:
@@ -59,7 +64,8 @@ def compare() -> None:
             alt.Chart(summary.drop_duplicates("family", keep="first"))
             .mark_circle(size=120)
             .encode(x=alt.X("year:O", title=None), y=alt.Y("family:N", title=None, sort=alt.SortField("year")),
-                    color="family:N", tooltip=["display", "year", "ilsvrc"])
+                    color=alt.Color("family:N", title=column_label("family")),
+                    tooltip=tooltips("display", "year", "ilsvrc"))
         )  # fmt: skip
         text = timeline.mark_text(align="left", dx=8).encode(text="display:N")
         st.altair_chart(timeline + text, width="stretch")

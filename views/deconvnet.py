@@ -23,7 +23,7 @@ from cnnviz.render import colourise, overlay, projection_image, tile_grid
 from ui.models import shared_model
 from ui.results import shared_results
 from ui.sidebar import gallery_photo, session_uploads
-from ui.text import t
+from ui.text import error_text, t, weights_text
 
 STRONGEST = -1  # the channel choice "the nine strongest"
 SHOWN_MAPS = 36
@@ -71,10 +71,10 @@ def deconvnet_page() -> None:
     try:
         net = shared_model(choices.arch, "auto", choices.device)
     except cnnviz.CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     if not net.meaningful:
-        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail))
+        st.warning(t("predict.random_warning", arch=spec.display, detail=weights_text(net)))
     if choices.image is None:
         st.info(choices.image_error or t("predict.no_image"))
         return
@@ -94,7 +94,7 @@ def deconvnet_page() -> None:
     try:
         maps = _cached(("activations", *base), lambda: activation_maps(net, choices.image, layer))
     except cnnviz.CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     options = [STRONGEST, *range(maps.channels)]
     linked = st.session_state.pop("_deconv_link_channel", None)
@@ -129,7 +129,7 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool, bas
             projections = _cached(("deconv", *base, tuple(channels), whole),
                                   lambda: project(net, choices.image, layer, channels, whole_map=whole))  # fmt: skip
         except cnnviz.CnnvizError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
     method = projections[0].method
     st.caption(t(f"deconv.method_{method}", seconds=time.perf_counter() - start))
@@ -150,7 +150,7 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool, bas
                          lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])  # fmt: skip
         cam, target = _cached(("gradcam", *base), lambda: grad_cam(net, choices.image, layer))
     except cnnviz.CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     columns = st.columns(4)
     columns[0].image(crop, caption=t("deconv.input"), width="stretch")
@@ -211,7 +211,7 @@ def _patches(net, choices, layer: str, channel: int) -> None:
         try:
             found = _cached(key, lambda: top_patches(net, images, layer, channel, progress=report))
         except cnnviz.CnnvizError as exc:
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         finally:
             bar.empty()

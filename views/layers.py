@@ -8,7 +8,7 @@ import cnnviz
 from cnnviz.diagram import block_dot, network_dot
 from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame, layer_table
 from cnnviz.lectures import slide_comparison
-from ui.text import t
+from ui.text import column_config, error_text, note_text, t, tooltips
 
 
 def layers() -> None:
@@ -22,7 +22,7 @@ def layers() -> None:
     try:
         table = layer_table(spec.name, int(size))
     except cnnviz.CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
 
     totals = st.columns(4)
@@ -42,7 +42,7 @@ def layers() -> None:
         else:
             expand = set(st.multiselect(t("layers.expand"), list(table.blocks), help=t("layers.expand_help")))
     frame = display_frame(table, expand)
-    st.dataframe(frame, hide_index=True, width="stretch", height=420)
+    st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config=column_config(frame.columns))
     st.download_button(
         t("layers.download"),
         display_frame(table, expand=True).to_csv(index=False).encode(),
@@ -59,15 +59,17 @@ def _slides(arch: str, table) -> None:
         return
     source, comparison, notes = found
     with st.expander(t("layers.slides"), expanded=True):
-        st.caption(t("layers.slides_source", source=source))
-        st.dataframe(comparison.drop(columns=["note"]), hide_index=True, width="stretch")
+        st.caption(t("layers.slides_source", source=note_text(source)))
+        shown = comparison.drop(columns=["note"])
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config(shown.columns))
         differ = comparison[~comparison["agrees"]]
         if differ.empty:
             st.success(t("layers.slides_agree"))
         else:
-            st.warning(t("layers.slides_differ", count=len(differ)) + "\n\n" + "\n\n".join(differ["note"]))
+            explained = "\n\n".join(map(note_text, differ["note"]))
+            st.warning(t("layers.slides_differ", count=len(differ)) + "\n\n" + explained)
         for note in notes:
-            st.info(note)
+            st.info(note_text(note))
 
 
 def _charts(frame: pd.DataFrame) -> None:
@@ -80,7 +82,7 @@ def _charts(frame: pd.DataFrame) -> None:
         st.markdown(f"**{t('layers.params_chart')}**")
         st.altair_chart(
             base.mark_bar(color="#e07b39").encode(
-                y=alt.Y("params:Q", title=t("layers.params")), tooltip=["name", "type", "params", "out_shape"]
+                y=alt.Y("params:Q", title=t("layers.params")), tooltip=tooltips("name", "type", "params", "out_shape")
             ),
             width="stretch",
         )
@@ -88,7 +90,7 @@ def _charts(frame: pd.DataFrame) -> None:
         st.markdown(f"**{t('layers.memory_chart')}**")
         st.altair_chart(
             base.mark_bar(color="#1f6feb").encode(
-                y=alt.Y("mib:Q", title="MiB"), tooltip=["name", "type", "act_elems", "out_shape"]
+                y=alt.Y("mib:Q", title="MiB"), tooltip=tooltips("name", "type", "act_elems", "out_shape")
             ),
             width="stretch",
         )

@@ -14,7 +14,7 @@ from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.render import overlay
 from ui.models import shared_model
 from ui.results import shared_results
-from ui.text import labeller, t
+from ui.text import column_config, error_text, labeller, t, weights_text
 
 LINK_FIELDS = {"window": ("occl_window", int), "stride": ("occl_stride", int), "fill": ("occl_fill", str),
                "layer": ("occl_layer", str)}  # fmt: skip
@@ -55,10 +55,10 @@ def occlusion_page() -> None:
     try:
         net = shared_model(choices.arch, "auto", choices.device)
     except cnnviz.CnnvizError as exc:
-        st.error(str(exc))
+        st.error(error_text(exc))
         return
     if not net.meaningful:
-        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail))
+        st.warning(t("predict.random_warning", arch=spec.display, detail=weights_text(net)))
 
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
@@ -112,7 +112,7 @@ def occlusion_page() -> None:
                 maps, shared = shared_results().get_or_compute(key, compute)
         except cnnviz.CnnvizError as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(error_text(exc))
             return
         bar.empty()
         if shared:
@@ -168,7 +168,8 @@ def _show(net, maps, crop: np.ndarray) -> None:
         st.altair_chart(_heatmap(_grid_frame(maps, names, "class"), "class", "N", t("occl.legend_class")),
                         width="stretch")  # fmt: skip
         counts = pd.Series(names.ravel()).value_counts()
-        st.dataframe(counts.rename_axis("class").reset_index(name="positions"), hide_index=True)
+        counts = counts.rename_axis("class").reset_index(name="positions")
+        st.dataframe(counts, hide_index=True, column_config=column_config(counts.columns))
     with right:
         if maps.activation is not None:
             st.markdown(f"**{t('occl.map_c', layer=maps.layer, channel=maps.channel)}**")

@@ -7,7 +7,7 @@ import streamlit as st
 import cnnviz
 from cnnviz.device import describe_device
 from ui.models import shared_model
-from ui.text import t
+from ui.text import error_text, note_text, preprocessing_text, t, weights_text
 
 
 def predict() -> None:
@@ -22,15 +22,15 @@ def predict() -> None:
         with st.spinner(t("predict.loading", arch=spec.display)):
             net = shared_model(choices.arch, "auto", choices.device)
     except cnnviz.WeightsError as exc:
-        st.error(t("error.weights", arch=spec.display, message=exc))
+        st.error(t("error.weights", arch=spec.display, message=error_text(exc)))
         return
     except cnnviz.CnnvizError as exc:
-        st.error(t("error.device", message=exc))
+        st.error(t("error.device", message=error_text(exc)))
         return
 
     if not net.meaningful:
         hint = f" {t('predict.fetch_hint', name=spec.name)}" if spec.pretrained is not None else ""
-        st.warning(t("predict.random_warning", arch=spec.display, detail=net.weights_detail) + hint)
+        st.warning(t("predict.random_warning", arch=spec.display, detail=weights_text(net)) + hint)
 
     if choices.image_error:
         st.error(t("error.image", message=choices.image_error))
@@ -49,7 +49,7 @@ def predict() -> None:
         width="stretch",
         clamp=True,
     )
-    middle.caption(t("predict.crop_help", steps=net.preprocess.describe()))
+    middle.caption(t("predict.crop_help", steps=preprocessing_text(net.preprocess)))
 
     with right:
         st.subheader(t("predict.top5"))
@@ -68,7 +68,7 @@ def predict() -> None:
         st.altair_chart(bars + labels, width="stretch")
         st.markdown("\n".join(f"{s.rank}. **{s.label}** — {s.prob:.1%}" for s in result.scores))
         source = t(f"weights.{net.weights_source.value}")
-        st.caption(t("predict.weights", source=source, detail=net.weights_detail))
+        st.caption(t("predict.weights", source=source, detail=weights_text(net)))
         st.caption(t("predict.device", device=describe_device(net.device)))
 
 
@@ -80,9 +80,9 @@ def _about(spec: cnnviz.ArchSpec) -> None:
             t("about.family", family=spec.family, year=spec.year, size=spec.input_size, params=spec.parameter_count())
         ]
         if facts.ilsvrc:
-            lines.append(t("about.ilsvrc", ilsvrc=facts.ilsvrc))
+            lines.append(t("about.ilsvrc", ilsvrc=note_text(facts.ilsvrc)))
         if facts.top5_error is not None:
-            lines.append(t("about.top5", error=facts.top5_error, source=facts.top5_source))
+            lines.append(t("about.top5", error=facts.top5_error, source=note_text(facts.top5_source)))
         if facts.keras_top1 is not None:
             lines.append(t("about.keras", top1=facts.keras_top1, top5=facts.keras_top5, params=facts.keras_params))
-        st.markdown("\n".join(f"- {line}" for line in [*lines, *facts.notes]))
+        st.markdown("\n".join(f"- {line}" for line in [*lines, *map(note_text, facts.notes)]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.conftest import view
 
 
@@ -71,10 +73,8 @@ def test_sessions_asking_for_the_same_result_at_once_compute_it_once():
     def broken():
         raise ValueError("bad settings")
 
-    try:
+    with pytest.raises(ValueError):
         cache.get_or_compute(("broken",), broken)
-    except ValueError:
-        pass
     assert cache.get_or_compute(("broken",), lambda: "fixed") == ("fixed", False)  # nothing stuck
 
 

