@@ -1,0 +1,46 @@
+"""Every page opened fresh in Portuguese and in Spanish shows no English sentence.
+
+English is detected by common function words on each visible line of the page and the sidebar. Paper
+titles (cited in their original language) and ImageNet class names (dataset labels) are not UI text.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 120_000
+ENGLISH = re.compile(r"\b(the|and|with|of|is|are|this|image|layer|weights|random|shows|choose|from|click)\b", re.I)
+CITATION = re.compile(r"\b(NIPS|NeurIPS|CVPR|ICLR|ECCV|ICML|BMVC|arXiv|Proc\.|IEEE|20\d\d\.)")
+PAGES = {  # path and query → the key and architecture of its heading
+    "?arch=alexnet2012": ("predict.header", "alexnet2012"),
+    "deconvnet": ("deconv.header", "efficientnet_lite0"),
+    "occlusion": ("occl.header", "efficientnet_lite0"),
+    "layers?arch=vgg16": ("layers.header", "vgg16"),
+    "compare": ("compare.header", None),
+    "conv_arithmetic": ("arith.header", None),
+}
+
+
+def english_lines(page) -> list[str]:
+    text = page.locator('[data-testid="stMain"]').first.inner_text()
+    text += "\n" + page.locator('[data-testid="stSidebar"]').inner_text()
+    return sorted({line.strip() for line in text.splitlines() if ENGLISH.search(line) and not CITATION.search(line)})
+
+
+@pytest.mark.parametrize("lang", ["pt", "es"])
+def test_no_english_on_any_page(server_url, page, lang):
+    from cnnviz.zoo import get_spec
+    from ui.text import t
+
+    for path, (key, arch) in PAGES.items():
+        separator = "&" if "?" in path else "?"
+        page.page.goto(f"{server_url}/{path}{separator}lang={lang}")
+        heading = t(key, lang, arch=get_spec(arch).display) if arch else t(key, lang)
+        page.page.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
+        page.page.wait_for_timeout(3000)  # the rest of the page
+        assert english_lines(page.page) == [], (lang, path)
+    page.assert_clean()
