@@ -15,6 +15,25 @@ EXIT_BAD_INPUT = 2
 CLI_MAX_GMACS = 100_000.0  # occlusion work one command may ask for (the web app allows less per request)
 
 
+def _out_path(args: argparse.Namespace, suffixes: tuple[str, ...]):
+    """``--out`` as a Path (None when not given), refused unless it ends in one of ``suffixes``."""
+    from pathlib import Path
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in suffixes:
+        raise CnnvizError(f"--out must end in {' or '.join(suffixes)}, not {out.suffix or 'nothing'}.")
+    return out
+
+
+def _image_and_model(args: argparse.Namespace):
+    """The decoded ``args.image`` and the loaded ``args.arch`` (image first: a bad file fails fast)."""
+    from cnnviz.images import load_image
+    from cnnviz.loading import load
+
+    image = load_image(args.image)
+    return image, load(args.arch, weights=args.weights, device=args.device)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from cnnviz.images import load_image
     from cnnviz.loading import load
@@ -110,21 +129,15 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 def _cmd_occlusion(args: argparse.Namespace) -> int:
     import time
-    from pathlib import Path
 
     import numpy as np
     from PIL import Image
 
-    from cnnviz.images import load_image
-    from cnnviz.loading import load
     from cnnviz.occlusion import occlusion
     from cnnviz.render import overlay
 
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".npy", ".png"):
-        raise CnnvizError(f"--out must end in .npy or .png, not {out.suffix or 'nothing'}.")
-    image = load_image(args.image)
-    net = load(args.arch, weights=args.weights, device=args.device)
+    out = _out_path(args, (".npy", ".png"))
+    image, net = _image_and_model(args)
 
     def report(done: int, total: int) -> None:
         print(f"\r{done}/{total} positions", end="", file=sys.stderr, flush=True)
@@ -167,21 +180,15 @@ def _default_layer(arch: str, layer: str | None) -> str:
 
 
 def _cmd_deconv(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     import numpy as np
     from PIL import Image
 
     from cnnviz.deconvnet import project
-    from cnnviz.images import load_image
-    from cnnviz.loading import load
     from cnnviz.render import projection_image
 
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in (".npy", ".png"):
-        raise CnnvizError(f"--out must end in .npy or .png, not {out.suffix or 'nothing'}.")
-    image = load_image(args.image)
-    net = load(args.arch, weights=args.weights, device=args.device)
+    out = _out_path(args, (".npy", ".png"))
+    image, net = _image_and_model(args)
     layer = _default_layer(args.arch, args.layer)
     channels = None if args.channel is None else [args.channel]
     projections = project(net, image, layer, channels, whole_map=args.whole_map, method=args.method)
@@ -217,9 +224,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise CnnvizError(f"{folder} is not a folder.")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() != ".png":
-        raise CnnvizError(f"--out must end in .png, not {out.suffix or 'nothing'}.")
+    out = _out_path(args, (".png",))
     images = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]:
         try:

@@ -20,10 +20,10 @@ from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.patches import top_patches
 from cnnviz.render import colourise, overlay, projection_image, tile_grid
-from ui.models import shared_model
+from ui.models import model_for_page
 from ui.results import shared_results
 from ui.sidebar import gallery_photo, session_uploads
-from ui.text import error_text, t, weights_text
+from ui.text import error_text, t
 
 STRONGEST = -1  # the channel choice "the nine strongest"
 SHOWN_MAPS = 36
@@ -68,15 +68,8 @@ def deconvnet_page() -> None:
     spec = cnnviz.get_spec(choices.arch)
     st.header(t("deconv.header", arch=spec.display))
     st.caption(t("deconv.intro"))
-    try:
-        net = shared_model(choices.arch, "auto", choices.device)
-    except cnnviz.CnnvizError as exc:
-        st.error(error_text(exc))
-        return
-    if not net.meaningful:
-        st.warning(t("predict.random_warning", arch=spec.display, detail=weights_text(net)))
-    if choices.image is None:
-        st.info(choices.image_error or t("predict.no_image"))
+    net = model_for_page(choices)
+    if net is None:
         return
 
     side = net.preprocess.input_size

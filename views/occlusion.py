@@ -12,9 +12,9 @@ from cnnviz.device import describe_device
 from cnnviz.layers import spatial_layers
 from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.render import overlay
-from ui.models import shared_model
+from ui.models import model_for_page, shared_model
 from ui.results import shared_results
-from ui.text import column_config, error_text, labeller, t, weights_text
+from ui.text import column_config, error_text, labeller, t
 
 LINK_FIELDS = {"window": ("occl_window", int), "stride": ("occl_stride", int), "fill": ("occl_fill", str),
                "layer": ("occl_layer", str)}  # fmt: skip
@@ -49,16 +49,9 @@ def occlusion_page() -> None:
     spec = cnnviz.get_spec(choices.arch)
     st.header(t("occl.header", arch=spec.display))
     st.caption(t("occl.intro"))
-    if choices.image is None:
-        st.info(choices.image_error or t("predict.no_image"))
+    net = model_for_page(choices)
+    if net is None:
         return
-    try:
-        net = shared_model(choices.arch, "auto", choices.device)
-    except cnnviz.CnnvizError as exc:
-        st.error(error_text(exc))
-        return
-    if not net.meaningful:
-        st.warning(t("predict.random_warning", arch=spec.display, detail=weights_text(net)))
 
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size

@@ -51,9 +51,12 @@ def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
     gallery_image("coins").rotate(90, expand=True).save(photo)  # channel 3 likes coins: 6 of its top 9 (engine)
     page.page.goto(f"{server_url}/deconvnet?layer=blocks.2.1&channel=3")
     page.page.get_by_text("with three methods").wait_for(timeout=TIMEOUT_MS)
+    # Streamlit drops a run's media when the next run starts: let this run's pictures arrive first.
+    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)
     page.page.get_by_text("Upload", exact=True).click()
     page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
     page.page.get_by_text("channel 3 · unit (").wait_for(timeout=TIMEOUT_MS)  # the link's settings survive
+    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)
     page.page.get_by_role("tab", name="Top-9 patches").click()
     page.page.get_by_text("Where channel 3 fires most in 8 images").wait_for(timeout=TIMEOUT_MS)
     page.page.get_by_role("button", name="Search the images for channel 3").click()
