@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from torch import nn
 
-from cnnviz.deconvnet import layer_output
+from cnnviz.deconvnet import layer_output, strongest_channels
 from cnnviz.errors import CnnvizError
 from cnnviz.loading import LoadedModel
 
@@ -37,10 +37,10 @@ class ActivationMaps:
 
 def activation_maps(net: LoadedModel, image: Image.Image, layer: str) -> ActivationMaps:
     """The feature maps of ``layer`` (a module name) for ``image``, strongest channels first."""
-    output = layer_output(net, net.to_input(net.preprocess(image)), layer)[0]
-    maps = output.cpu().numpy().astype(np.float32)
+    output = layer_output(net, net.to_input(net.preprocess(image)), layer)
+    maps = output[0].cpu().numpy().astype(np.float32)
     peaks = maps.reshape(maps.shape[0], -1).max(axis=1)
-    order = np.argsort(-peaks, kind="stable")
+    order = np.array(strongest_channels(output, count=maps.shape[0]))
     return ActivationMaps(
         layer=layer,
         maps=maps,

@@ -180,7 +180,6 @@ def _default_layer(arch: str, layer: str | None) -> str:
 
 
 def _cmd_deconv(args: argparse.Namespace) -> int:
-
     import numpy as np
     from PIL import Image
 

@@ -82,9 +82,10 @@ def zf_applies(net: LoadedModel, layer: str) -> bool:
 
 
 def strongest_channels(output: torch.Tensor, count: int = STRONGEST_COUNT) -> list[int]:
-    """Channels of a 1×C×H×W map ordered by their strongest activation, the ``count`` first."""
+    """Channels of a 1×C×H×W map ordered by their strongest activation (ties: lower index first), the
+    ``count`` first."""
     peaks = output[0].flatten(1).amax(dim=1)
-    return [int(c) for c in peaks.argsort(descending=True)[:count]]
+    return [int(c) for c in peaks.argsort(descending=True, stable=True)[:count]]
 
 
 def project(
@@ -110,7 +111,7 @@ def project(
 
 def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
     """``layer``'s output (1×C×H×W) for the preprocessed input ``x``, checked to be a spatial map."""
-    _check_layer(net, layer)
+    layer_module(net.model, layer, net.spec.display)
     with torch.inference_mode():
         output = run_to_layer(private_graph(net.model), x, layer, net.spec.display)
     if output.dim() != 4:
@@ -124,7 +125,7 @@ def project_tensor(
     """Projections of ``selections`` of ``layer`` for one preprocessed input ``x`` (1×C×H×W)."""
     if method not in METHODS:
         raise CnnvizError(f"Method must be one of {', '.join(METHODS)}, not {method!r}.")
-    _check_layer(net, layer)
+    layer_module(net.model, layer, net.spec.display)
     if not selections:
         raise CnnvizError("Choose at least one channel to project.")
     if method == "auto":
@@ -143,10 +144,6 @@ def project_tensor(
         Projection(layer, s.channel, unit, value, method, p)
         for s, (unit, value), p in zip(selections, (_unit(output, s) for s in selections), pixels, strict=True)
     ]
-
-
-def _check_layer(net: LoadedModel, layer: str) -> None:
-    layer_module(net.model, layer, net.spec.display)
 
 
 def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] | None, float]:

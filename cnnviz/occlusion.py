@@ -20,7 +20,7 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.graphs import private_graph
+from cnnviz.graphs import layer_module, private_graph
 from cnnviz.layers import layer_table
 from cnnviz.loading import LoadedModel
 
@@ -148,10 +148,7 @@ def occlusion(
     graph = private_graph(net.model)
     channel, captured = None, []
     if layer is not None:
-        try:
-            module = graph.get_submodule(layer)
-        except AttributeError:
-            raise CnnvizError(f"{net.spec.display} has no layer {layer!r}.") from None
+        module = layer_module(graph, layer, net.spec.display)
         handle = module.register_forward_hook(lambda mod, inputs, output: captured.append(output))
     try:
         try:

@@ -29,10 +29,14 @@ def current_language() -> str:
         return DEFAULT_LANGUAGE
 
 
+def _catalogue(lang: str | None = None) -> dict[str, str]:
+    """The catalogue of ``lang`` (default: the session's language)."""
+    return CATALOGUES.get(lang or current_language(), CATALOGUES[DEFAULT_LANGUAGE])
+
+
 def t(key: str, lang: str | None = None, **values) -> str:
     """The text for ``key`` in ``lang`` (default: the session's) with ``values`` filled in."""
-    catalogue = CATALOGUES.get(lang or current_language(), CATALOGUES[DEFAULT_LANGUAGE])
-    return catalogue[key].format(**values)
+    return _catalogue(lang)[key].format(**values)
 
 
 def labeller(template: str):
@@ -46,8 +50,7 @@ def error_text(exc: Exception, lang: str | None = None) -> str:
     """An engine error in the session's language when its message key is in the catalogue, else its
     English message."""
     key = getattr(exc, "key", None)
-    catalogue = CATALOGUES.get(lang or current_language(), CATALOGUES[DEFAULT_LANGUAGE])
-    if key and f"error.{key}" in catalogue:
+    if key and f"error.{key}" in _catalogue(lang):
         return t(f"error.{key}", lang, **exc.values)
     return str(exc)
 
@@ -79,16 +82,12 @@ def note_text(english: str, lang: str | None = None) -> str:
 
 def column_config(columns) -> dict:
     """``st.dataframe`` column labels in the session's language for the engine's column names."""
-    import streamlit as st
-
-    catalogue = CATALOGUES.get(current_language(), CATALOGUES[DEFAULT_LANGUAGE])
-    return {c: st.column_config.Column(catalogue[f"col.{c}"]) for c in columns if f"col.{c}" in catalogue}
+    return {c: st.column_config.Column(column_label(c)) for c in columns if f"col.{c}" in _catalogue()}
 
 
 def column_label(name: str) -> str:
     """The label of an engine column name in the session's language (the name itself when unknown)."""
-    catalogue = CATALOGUES.get(current_language(), CATALOGUES[DEFAULT_LANGUAGE])
-    return catalogue.get(f"col.{name}", name)
+    return _catalogue().get(f"col.{name}", name)
 
 
 def tooltips(*fields: str) -> list:

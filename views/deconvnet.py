@@ -180,7 +180,7 @@ def _filters(net) -> None:
                  stride=filters.stride, zoom=FILTER_ZOOM))  # fmt: skip
 
 
-def _image_set(choices) -> dict[str, Image.Image]:
+def _image_set() -> dict[str, Image.Image]:
     """The gallery and the session's uploads."""
     images = {name: gallery_photo(name) for name in GALLERY}
     images.update(session_uploads())
@@ -188,7 +188,7 @@ def _image_set(choices) -> dict[str, Image.Image]:
 
 
 def _patches(net, choices, layer: str, channel: int) -> None:
-    images = _image_set(choices)
+    images = _image_set()
     st.caption(t("deconv.patches_help", channel=channel, count=len(images)))
     digest = hashlib.sha256("|".join(sorted(images)).encode()).hexdigest()[:16]
     key = ("patches", net.spec.name, net.weights_source.value, str(net.device), digest, layer, channel)

@@ -85,20 +85,19 @@ def occlusion_page() -> None:
     elif submitted:
         bar = st.progress(0.0, text=t("occl.progress", done=0, total=count**2))
         start = time.perf_counter()
-        used = {"net": net}
-
         def report(done: int, total: int) -> None:
             bar.progress(done / total, text=t("occl.progress", done=done, total=total))
 
         def compute():
+            nonlocal net  # the CPU model, when the GPU had no room
             try:
                 return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
             except DeviceMemoryError as exc:
                 if net.device.type == "cpu":
                     raise
                 st.warning(t("occl.cpu_fallback", message=exc))
-                used["net"] = shared_model(choices.arch, "auto", "cpu")
-                return occlusion(used["net"], choices.image, window, stride, fill, target, layer, progress=report)
+                net = shared_model(choices.arch, "auto", "cpu")
+                return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
 
         try:
             with st.spinner(t("occl.waiting")):
@@ -112,7 +111,7 @@ def occlusion_page() -> None:
             st.caption(t("occl.cached"))
         else:
             st.caption(t("occl.done", count=count**2, seconds=time.perf_counter() - start,
-                         device=describe_device(used["net"].device), batch=maps.batch_size))  # fmt: skip
+                         device=describe_device(net.device), batch=maps.batch_size))  # fmt: skip
     else:
         st.info(t("occl.press_run"))
         return
