@@ -32,10 +32,22 @@ class DigitSplit:
 def digits_32() -> tuple[torch.Tensor, torch.Tensor]:
     """All digits as N×1×32×32 normalised float32 images and their labels."""
     bunch = load_digits()
-    small = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
+    return lenet_input(bunch.images), torch.from_numpy(bunch.target.astype(np.int64))
+
+
+def lenet_input(images_8x8: np.ndarray) -> torch.Tensor:
+    """8×8 digits with ink 0–16 (N×8×8) as LeNet-5's N×1×32×32 normalised input."""
+    small = torch.from_numpy(np.asarray(images_8x8, dtype=np.float32) / 16.0).unsqueeze(1)
     big = F.interpolate(small, size=(28, 28), mode="bilinear", align_corners=False).clamp(0, 1)
     padded = F.pad(big, (2, 2, 2, 2))
-    return (padded - 0.5) / 0.5, torch.from_numpy(bunch.target.astype(np.int64))
+    return (padded - 0.5) / 0.5
+
+
+def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
+    """All digits at their native 8×8 as N×1×8×8 float32 in [−1, 1] (ink bright) and their labels."""
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
+    return (images - 0.5) / 0.5, torch.from_numpy(bunch.target.astype(np.int64))
 
 
 def split_indices() -> tuple[np.ndarray, np.ndarray]:

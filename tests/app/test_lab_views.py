@@ -1,0 +1,73 @@
+"""The four teaching labs through AppTest: each page draws, runs on real data and refuses bad input."""
+
+from __future__ import annotations
+
+from tests.app.conftest import view
+
+
+def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
+    app = view("draw", "draw_digit")
+    assert "Draw a digit in the square" in app.info[0].value  # the canvas starts empty
+    app.radio(key="draw_source").set_value("example").run()
+    assert not app.exception, app.exception
+    index = app.selectbox(key="draw_example").value
+    from sklearn.datasets import load_digits
+
+    assert app.metric[0].value == str(load_digits().target[index])
+    text = " ".join(m.value for m in app.markdown)
+    for stage in ("**C1** — 6 maps of 28×28", "**S2** — 6 maps of 14×14", "**C3** — 16 maps of 10×10",
+                  "**S4** — 16 maps of 5×5", "**C5** — 120 units", "**F6** — 84 units"):  # fmt: skip
+        assert stage in text
+    from tests.app.test_deconvnet_view import image_captions
+
+    assert len(image_captions(app)) == 7  # the input and six stages
+
+
+def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
+    app = view("depth", "depth_page", {"lang": "pt"})
+    assert any("scripts/precompute_depth_lab.py" in c.value for c in app.caption)
+    table = app.dataframe[0].value
+    assert list(table["Rede"]) == ["20 camadas, simples", "20 camadas, residual", "56 camadas, simples",
+                                   "56 camadas, residual"]  # fmt: skip
+    assert any("Como ler" in m.value for m in app.markdown)
+
+
+def test_depth_lab_trains_other_settings_when_asked():
+    app = view("depth", "depth_page")
+    app.select_slider(key="depth_shallow").set_value(8)
+    app.select_slider(key="depth_deep").set_value(14)
+    app.slider(key="depth_epochs").set_value(1)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert any(c.value.startswith("Trained in") for c in app.caption)
+    assert list(app.dataframe[0].value["Network"])[0] == "8 layers, plain"
+
+
+def test_depth_lab_refuses_a_deep_net_shallower_than_the_shallow_one():
+    app = view("depth", "depth_page")
+    app.select_slider(key="depth_shallow").set_value(32)
+    app.select_slider(key="depth_deep").set_value(14)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert "the deep one deeper than the shallow one" in app.error[0].value
+
+
+def test_transfer_lab_with_own_images_needs_two_images_per_class():
+    app = view("transfer", "transfer_page")
+    app.radio(key="transfer_source").set_value("own").run()
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    assert "at least two classes" in app.error[0].value
+
+
+def test_dropblock_lab_draws_masks_for_the_gallery_cat():
+    app = view("dropblock", "dropblock_page")
+    assert app.selectbox(key="drop_layer").value == "blocks.4.2"
+    app.slider(key="drop_draws").set_value(8)
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    titles = " ".join(m.value for m in app.markdown)
+    assert "**dropout** —" in titles and "**DropBlock** —" in titles and "112×14×14" in titles
+    table = app.dataframe[0].value
+    assert list(table["Method"]) == ["dropout", "DropBlock"]
+    assert all(kept.endswith("/ 8") for kept in table["Top-1 unchanged"])

@@ -1,0 +1,116 @@
+"""Vanishing-gradients lab: plain and residual networks, shallow and deep, trained on the digits."""
+
+import time
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from cnnviz.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
+from cnnviz.errors import CnnvizError
+from ui.results import shared_results
+from ui.text import error_text, t
+
+SMOOTHING_STEPS = 10  # the loss curves are running means over this many SGD steps
+
+
+def _settings_form() -> tuple[DepthSettings, bool]:
+    default = DepthSettings()
+    with st.form("depth"):
+        cols = st.columns(5)
+        shallow = cols[0].select_slider(t("depth.shallow"), DEPTHS, value=default.shallow, key="depth_shallow")
+        deep = cols[1].select_slider(t("depth.deep"), DEPTHS, value=default.deep, key="depth_deep")
+        width = cols[2].slider(t("depth.width"), 4, 64, default.width, key="depth_width")
+        epochs = cols[3].slider(t("depth.epochs"), 1, 50, default.epochs, key="depth_epochs")
+        batch_norm = cols[4].checkbox(t("depth.batch_norm"), default.batch_norm, key="depth_bn",
+                                      help=t("depth.batch_norm_help"))  # fmt: skip
+        submitted = st.form_submit_button(t("depth.run"), type="primary")
+    return DepthSettings(shallow, deep, width, epochs, batch_norm), submitted
+
+
+def _network(depth: int, residual: bool) -> str:
+    return t("depth.network", depth=depth, kind=t("depth.residual" if residual else "depth.plain"))
+
+
+def depth_page() -> None:
+    """Draw the lab."""
+    st.header(t("depth.header"))
+    st.markdown(t("depth.intro"))
+    settings, submitted = _settings_form()
+    key = ("depth", settings)
+    lab = shared_results().get(key)
+    if lab is None and settings == DepthSettings() and (lab := precomputed_default()) is not None:
+        st.caption(t("depth.precomputed"))
+    elif lab is None and submitted:
+        bar = st.progress(0.0, text=t("depth.progress", done=0, total=1))
+        start = time.perf_counter()
+
+        def report(done: int, total: int) -> None:
+            bar.progress(done / total, text=t("depth.progress", done=done, total=total))
+
+        try:
+            with st.spinner(t("depth.waiting")):
+                lab, _ = shared_results().get_or_compute(key, lambda: depth_lab(settings, report))
+        except CnnvizError as exc:
+            bar.empty()
+            st.error(error_text(exc))
+            return
+        bar.empty()
+        st.caption(t("depth.done", seconds=time.perf_counter() - start))
+    elif lab is None:
+        st.info(t("depth.press_run"))
+        return
+    _show(lab)
+
+
+def _show(lab: DepthLab) -> None:
+    summary = pd.DataFrame(
+        {
+            t("depth.col_network"): [_network(r.depth, r.residual) for r in lab.runs],
+            t("depth.col_loss"): [round(r.final_loss(), 3) for r in lab.runs],
+            t("depth.col_train_error"): [f"{r.train_error:.1%}" for r in lab.runs],
+            t("depth.col_test_error"): [f"{r.test_error:.1%}" for r in lab.runs],
+            t("depth.col_seconds"): [round(r.seconds, 1) for r in lab.runs],
+        }
+    )
+    st.dataframe(summary, hide_index=True)
+    network = t("depth.col_network")
+    curves = []
+    for run in lab.runs:
+        smoothed = pd.Series(run.step_losses).rolling(SMOOTHING_STEPS, min_periods=1).mean()
+        curves.append(pd.DataFrame({network: _network(run.depth, run.residual),
+                                    "epoch": [(i + 1) / run.steps_per_epoch for i in range(len(smoothed))],
+                                    "loss": smoothed}))  # fmt: skip
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('depth.loss_title')}**")
+        chart = alt.Chart(pd.concat(curves)).mark_line().encode(
+            x=alt.X("epoch:Q", title=t("depth.epoch_axis")),
+            y=alt.Y("loss:Q", title=t("depth.loss_axis")),
+            color=alt.Color(f"{network}:N", title=network),
+            strokeDash=alt.StrokeDash(f"{network}:N", title=network),
+        )
+        st.altair_chart(chart.properties(height=320), width="stretch")
+        st.caption(t("depth.loss_help"))
+    with right:
+        st.markdown(f"**{t('depth.gradients_title')}**")
+        moment = t("depth.moment")
+        rows = []
+        moments = ((t("depth.at_init"), "gradients_at_init"), (t("depth.trained"), "gradients_trained"))
+        for run in lab.runs:
+            for label, field in moments:
+                rows += [{network: _network(run.depth, run.residual), moment: label, "layer": i + 1,
+                          "norm": max(v, 1e-30)} for i, v in enumerate(getattr(run, field))]  # fmt: skip
+        chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+            x=alt.X("layer:Q", title=t("depth.layer_axis")),
+            y=alt.Y("norm:Q", title=t("depth.norm_axis"), scale=alt.Scale(type="log")),
+            color=alt.Color(f"{network}:N", title=network),
+            strokeDash=alt.StrokeDash(f"{moment}:N", title=moment),
+            tooltip=[network, moment, "layer", alt.Tooltip("norm:Q", format=".2e")],
+        )
+        st.altair_chart(chart.properties(height=320), width="stretch")
+        st.caption(t("depth.gradients_help"))
+    plain, residual = lab.run(lab.settings.deep, False), lab.run(lab.settings.deep, True)
+    spread = [max(r.gradients_at_init[:-1]) / max(min(r.gradients_at_init[:-1]), 1e-30) for r in (plain, residual)]
+    st.markdown(t("depth.reading", deep=lab.settings.deep, plain_spread=spread[0], residual_spread=spread[1],
+                  plain_loss=plain.final_loss(), residual_loss=residual.final_loss()))  # fmt: skip

@@ -1,0 +1,110 @@
+"""DropBlock lab: which units dropout and DropBlock remove from one layer's map, and what that does to
+the prediction over repeated draws."""
+
+import time
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import cnnviz
+from cnnviz.dropblock import METHODS, compare_drops, default_layer
+from cnnviz.layers import spatial_layers
+from cnnviz.render import colourise, tile_grid
+from ui.models import model_for_page
+from ui.results import shared_results
+from ui.text import error_text, labeller, t
+
+CHANNELS_SHOWN = 4
+DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
+
+
+def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int]) -> np.ndarray:
+    """The chosen channels' maps (viridis, one scale) with the dropped units painted magenta."""
+    high = max(float(activation[channels].max()), 1e-6)
+    tiles = []
+    for c in channels:
+        tile = colourise(activation[c], "viridis", 0.0, high)
+        tile[mask[c]] = DROPPED_COLOUR
+        tiles.append(tile)
+    zoom = max(1, 168 // activation.shape[-1])
+    return tile_grid(tiles, columns=len(tiles), zoom=zoom, gap=4)
+
+
+def dropblock_page() -> None:
+    """Draw the lab for the sidebar's architecture and image."""
+    choices = st.session_state["choices"]
+    spec = cnnviz.get_spec(choices.arch)
+    st.header(t("drop.header", arch=spec.display))
+    st.markdown(t("drop.intro"))
+    net = model_for_page(choices)
+    if net is None:
+        return
+    side = net.preprocess.input_size
+    layers = spatial_layers(spec, side)
+    if st.session_state.get("drop_layer") not in layers:
+        st.session_state["drop_layer"] = default_layer(spec, side)
+    with st.form("dropblock"):
+        cols = st.columns(4)
+        layer = cols[0].selectbox(t("drop.layer"), layers, key="drop_layer")
+        rate = cols[1].slider(t("drop.rate"), 0.05, 0.5, 0.1, 0.05, key="drop_rate", help=t("drop.rate_help"))
+        block = cols[2].select_slider(t("drop.block"), [1, 3, 5, 7, 9], value=5, key="drop_block",
+                                      help=t("drop.block_help"))  # fmt: skip
+        draws = cols[3].slider(t("drop.draws"), 4, 64, 32, 4, key="drop_draws")
+        submitted = st.form_submit_button(t("drop.run"), type="primary")
+    key = ("dropblock", spec.name, net.weights_source.value, str(net.device), choices.image_digest, layer, rate,
+           block, draws)  # fmt: skip
+    result = shared_results().get(key)
+    if result is None and not submitted:
+        st.info(t("drop.press_run"))
+        return
+    if result is None:
+        bar = st.progress(0.0, text=t("drop.progress", done=0, total=2 * draws))
+        start = time.perf_counter()
+
+        def report(done: int, total: int) -> None:
+            bar.progress(done / total, text=t("drop.progress", done=done, total=total))
+
+        try:
+            with st.spinner(t("drop.waiting")):
+                result, _ = shared_results().get_or_compute(
+                    key, lambda: compare_drops(net, choices.image, layer, rate, block, draws, progress=report)
+                )
+        except cnnviz.CnnvizError as exc:
+            bar.empty()
+            st.error(error_text(exc))
+            return
+        bar.empty()
+        st.caption(t("drop.done", seconds=time.perf_counter() - start))
+    _show(net, result)
+
+
+def _show(net, result) -> None:
+    label = net.categories[result.target]
+    channels = result.strongest_channels(CHANNELS_SHOWN)
+    shape = "×".join(str(n) for n in result.activation.shape)
+    name = labeller("drop.method_{}")
+    for method in METHODS:
+        st.markdown(t("drop.mask_title", method=name(method), fraction=result.dropped_fraction[method],
+                      shape=shape, channels=", ".join(map(str, channels))))  # fmt: skip
+        st.image(_masked_tiles(result.activation, result.masks[method], channels))
+    st.caption(t("drop.mask_help"))
+    method_title, prob_title = t("drop.method"), t("drop.prob_axis")
+    frame = pd.DataFrame([{method_title: name(m), "draw": i + 1, "probability": p}
+                          for m in METHODS for i, p in enumerate(result.probabilities[m])])  # fmt: skip
+    points = alt.Chart(frame).mark_tick(thickness=2, size=30).encode(
+        x=alt.X("probability:Q", title=t("drop.prob_axis_label", label=label), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y(f"{method_title}:N", title=method_title),
+        color=alt.Color(f"{method_title}:N", legend=None),
+        tooltip=[method_title, "draw", alt.Tooltip("probability:Q", title=prob_title, format=".1%")],
+    )
+    clean = alt.Chart(pd.DataFrame({"probability": [result.clean_probability]})).mark_rule(
+        color="black", strokeDash=[4, 4]).encode(x="probability:Q")  # fmt: skip
+    st.altair_chart((points + clean).properties(height=160), width="stretch")
+    rows = {t("drop.method"): [name(m) for m in METHODS],
+            t("drop.col_mean"): [f"{result.probabilities[m].mean():.1%}" for m in METHODS],
+            t("drop.col_spread"): [f"{result.probabilities[m].std():.1%}" for m in METHODS],
+            t("drop.col_kept"): [f"{result.top1_kept[m]} / {result.draws}" for m in METHODS]}  # fmt: skip
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.caption(t("drop.clean", label=label, prob=result.clean_probability))

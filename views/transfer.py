@@ -1,0 +1,114 @@
+"""Transfer-learning lab: a frozen pretrained backbone with a new head vs the same network from scratch."""
+
+import hashlib
+import time
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+import cnnviz
+from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
+from ui.models import shared_model
+from ui.results import shared_results
+from ui.text import error_text, labeller, t
+
+MAX_CLASSES = 5
+
+
+def _own_images() -> tuple[dict, str]:
+    """The student's classes: a name and some images each; and a digest of them all for the cache key."""
+    count = int(st.number_input(t("transfer.class_count"), 2, MAX_CLASSES, 2, key="transfer_classes"))
+    classes, digest = {}, hashlib.sha256()
+    for column, k in zip(st.columns(count), range(count), strict=True):
+        with column:
+            name = st.text_input(t("transfer.class_name", n=k + 1), chr(ord("A") + k), key=f"transfer_name_{k}")
+            files = st.file_uploader(t("transfer.class_images"), accept_multiple_files=True,
+                                     key=f"transfer_files_{k}")  # fmt: skip
+            images = []
+            for file in files or []:
+                data = file.getvalue()
+                try:
+                    images.append(cnnviz.load_image(data))
+                    digest.update(hashlib.sha256(data).digest())
+                except cnnviz.ImageInputError as exc:
+                    st.error(f"{file.name}: {error_text(exc)}")
+            classes[name] = images
+            digest.update(name.encode())
+    return classes, digest.hexdigest()
+
+
+def transfer_page() -> None:
+    """Draw the lab."""
+    st.header(t("transfer.header"))
+    st.markdown(t("transfer.intro"))
+    source = st.radio(t("transfer.source"), ("digits", "own"), format_func=labeller("transfer.source_{}"),
+                      horizontal=True, key="transfer_source")  # fmt: skip
+    if source == "digits":
+        per_class = st.slider(t("transfer.per_class"), 1, 20, 5, key="transfer_per_class")
+        data_key = ("digits", per_class)
+    else:
+        classes, digest = _own_images()
+        data_key = ("own", digest)
+    cols = st.columns(2)
+    size = cols[0].select_slider(t("transfer.input_size"), INPUT_SIZES, value=128, key="transfer_size",
+                                 help=t("transfer.input_size_help"))  # fmt: skip
+    epochs = cols[1].slider(t("transfer.epochs"), 1, 40, 15, key="transfer_epochs")
+    submitted = st.button(t("transfer.run"), type="primary")
+
+    try:
+        net = shared_model(BACKBONE, "auto", st.session_state["choices"].device)
+        key = ("transfer", *data_key, size, epochs, str(net.device))
+        result = shared_results().get(key)
+        if result is None and not submitted:
+            st.info(t("transfer.press_run"))
+            return
+        if result is None:
+            train, test = digit_images(per_class) if source == "digits" else split_uploads(classes)
+            bar = st.progress(0.0, text=t("transfer.progress", done=0, total=1))
+            start = time.perf_counter()
+
+            def report(done: int, total: int) -> None:
+                bar.progress(done / total, text=t("transfer.progress", done=done, total=total))
+
+            with st.spinner(t("transfer.waiting")):
+                result, _ = shared_results().get_or_compute(
+                    key, lambda: transfer_lab(net, train, test, size, epochs, progress=report)
+                )
+            bar.empty()
+            st.caption(t("transfer.done", seconds=time.perf_counter() - start))
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return
+    st.caption(t("transfer.counts", train=result.train_count, test=result.test_count, classes=len(result.classes),
+                 size=result.input_size))  # fmt: skip
+    left, right = st.columns(2)
+    sides = ((left, result.frozen, "transfer.frozen"), (right, result.scratch, "transfer.scratch"))
+    for column, outcome, title in sides:
+        with column:
+            st.markdown(f"**{t(title)}**")
+            st.metric(t("transfer.accuracy"), f"{outcome.accuracy:.0%}",
+                      help=t("transfer.seconds", seconds=outcome.seconds))  # fmt: skip
+            st.altair_chart(_confusion_chart(outcome.confusion, result.classes), width="stretch")
+    st.caption(t("transfer.confusion_help"))
+    st.markdown(t("transfer.reading", frozen=result.frozen.accuracy, scratch=result.scratch.accuracy,
+                  chance=1 / len(result.classes)))  # fmt: skip
+
+
+def _confusion_chart(matrix: np.ndarray, classes: tuple[str, ...]) -> alt.Chart:
+    truth, predicted = np.meshgrid(range(len(classes)), range(len(classes)), indexing="ij")
+    true_title, predicted_title, count_title = t("transfer.true"), t("transfer.predicted"), t("transfer.count")
+    frame = pd.DataFrame({"true": [classes[i] for i in truth.ravel()],
+                          "predicted": [classes[j] for j in predicted.ravel()], "count": matrix.ravel()})  # fmt: skip
+    base = alt.Chart(frame).encode(
+        x=alt.X("predicted:N", title=predicted_title, sort=list(classes), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:N", title=true_title, sort=list(classes)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("count:Q", title=count_title, scale=alt.Scale(scheme="blues")),
+        tooltip=[alt.Tooltip("true:N", title=true_title), alt.Tooltip("predicted:N", title=predicted_title),
+                 alt.Tooltip("count:Q", title=count_title)],
+    )  # fmt: skip
+    numbers = base.mark_text().encode(text="count:Q")
+    return (cells + numbers).properties(height=320)
