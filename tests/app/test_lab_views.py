@@ -40,7 +40,7 @@ def test_depth_lab_trains_other_settings_when_asked():
     app.button[0].click().run()
     assert not app.exception, app.exception
     assert any(c.value.startswith("Trained in") for c in app.caption)
-    assert list(app.dataframe[0].value["Network"])[0] == "8 layers, plain"
+    assert app.dataframe[0].value["Network"].iloc[0] == "8 layers, plain"
 
 
 def test_depth_lab_refuses_a_deep_net_shallower_than_the_shallow_one():

@@ -299,7 +299,7 @@ CATALOGUE = {
     "depth.width": "Channels per layer",
     "depth.epochs": "Epochs",
     "depth.batch_norm": "Batch norm",
-    "depth.batch_norm_help": "He et al. use batch norm after every convolution. Without it, the plain deep net's gradients vanish long before the input.",
+    "depth.batch_norm_help": "He et al. use batch norm after every convolution. Without it none of these nets trains at this learning rate: the plain nets' gradients shrink toward the input, and the residual nets' grow with every block until they overflow.",
     "depth.run": "Train the four networks",
     "depth.network": "{depth} layers, {kind}",
     "depth.plain": "plain",

@@ -302,7 +302,7 @@ CATALOGUE = {
     "depth.width": "Canales por capa",
     "depth.epochs": "Épocas",
     "depth.batch_norm": "Normalización por lotes",
-    "depth.batch_norm_help": "He et al. usan normalización por lotes (batch norm) tras cada convolución. Sin ella, los gradientes de la red simple profunda se desvanecen mucho antes de la entrada.",
+    "depth.batch_norm_help": "He et al. usan normalización por lotes (batch norm) tras cada convolución. Sin ella ninguna de estas redes entrena con esta tasa de aprendizaje: los gradientes de las redes simples se encogen hacia la entrada y los de las residuales crecen con cada bloque hasta desbordarse.",
     "depth.run": "Entrenar las cuatro redes",
     "depth.network": "{depth} capas, {kind}",
     "depth.plain": "simple",

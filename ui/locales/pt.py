@@ -303,7 +303,7 @@ CATALOGUE = {
     "depth.width": "Canais por camada",
     "depth.epochs": "Épocas",
     "depth.batch_norm": "Normalização em lote",
-    "depth.batch_norm_help": "He et al. usam normalização em lote (batch norm) após cada convolução. Sem ela, os gradientes da rede simples profunda desaparecem muito antes da entrada.",
+    "depth.batch_norm_help": "He et al. usam normalização em lote (batch norm) após cada convolução. Sem ela nenhuma destas redes treina nesta taxa de aprendizado: os gradientes das redes simples encolhem em direção à entrada, e os das residuais crescem a cada bloco até estourar.",
     "depth.run": "Treinar as quatro redes",
     "depth.network": "{depth} camadas, {kind}",
     "depth.plain": "simples",
