@@ -89,11 +89,17 @@ class PageWatch:
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on("request", lambda req: self._external(req.url, server_url))
         page.on("response", self._response)
-        page.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url} {req.failure}"))
+        page.on("requestfailed", self._failed)
 
     def _console(self, message):
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(f"console: {message.text}")
+
+    def _failed(self, request):
+        """A request that did not complete; ERR_ABORTED is the browser cancelling it (the test navigated
+        on, or a rerun replaced a picture before it loaded), not the server failing."""
+        if request.failure != "net::ERR_ABORTED":
+            self.errors.append(f"request failed: {request.url} {request.failure}")
 
     def _external(self, url: str, server_url: str):
         if not url.startswith((server_url, "data:", "blob:")):

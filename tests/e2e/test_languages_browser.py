@@ -22,6 +22,10 @@ PAGES = {  # path and query → the key and architecture of its heading
     "layers?arch=vgg16": ("layers.header", "vgg16"),
     "compare": ("compare.header", None),
     "conv_arithmetic": ("arith.header", None),
+    "draw": ("draw.header", None),
+    "depth": ("depth.header", None),
+    "transfer": ("transfer.header", None),
+    "dropblock": ("drop.header", "efficientnet_lite0"),
 }
 
 

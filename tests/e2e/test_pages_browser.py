@@ -18,6 +18,10 @@ PAGES = {  # URL path → heading; the default page (Predict) is the root
     "layers": "Inside EfficientNet-Lite0",
     "compare": "Architectures compared",
     "conv_arithmetic": "Convolution arithmetic",
+    "draw": "Draw a digit for LeNet-5",
+    "depth": "Why did stacking layers stop working before ResNet?",
+    "transfer": "Is training a big network on little data hopeless?",
+    "dropblock": "DropBlock vs dropout in EfficientNet-Lite0",
 }
 
 

@@ -1,0 +1,65 @@
+"""The four teaching labs in a real Chromium: a digit drawn with the mouse on the canvas, the depth lab's
+precomputed default, transfer learning trained from the page, DropBlock masks drawn on the gallery cat."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 120_000
+
+
+def test_a_digit_drawn_with_the_mouse_is_read_by_lenet5(server_url, page):
+    browser_page = page.page
+    browser_page.goto(f"{server_url}/draw")
+    browser_page.get_by_text("Draw a digit in the square").wait_for(timeout=TIMEOUT_MS)
+    board = browser_page.locator('[data-testid="stMain"] canvas').last  # the drawing layer of the canvas
+    board.wait_for(timeout=TIMEOUT_MS)
+    box = board.bounding_box()
+    assert round(box["width"]) == 280 and round(box["height"]) == 280
+    browser_page.mouse.move(box["x"] + 140, box["y"] + 40)
+    browser_page.mouse.down()
+    for step in range(1, 21):  # a vertical stroke: a "1"
+        browser_page.mouse.move(box["x"] + 140, box["y"] + 40 + 10 * step)
+    browser_page.mouse.up()
+    browser_page.get_by_text("LeNet-5 reads").wait_for(timeout=TIMEOUT_MS)
+    assert browser_page.locator('[data-testid="stMetricValue"]').first.inner_text() == "1"
+    browser_page.get_by_text("C5 — 120 units").wait_for(timeout=TIMEOUT_MS)
+    browser_page.wait_for_function(IMAGES_LOADED, arg=7, timeout=TIMEOUT_MS)  # the input and six stages
+    browser_page.screenshot(path=str(SCREENSHOTS / "lab-draw.png"))
+    page.assert_clean()
+
+
+def test_the_depth_lab_opens_on_its_precomputed_default(server_url, page):
+    page.page.goto(f"{server_url}/depth")
+    page.page.get_by_text("trained in advance").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Reading it:").wait_for(timeout=TIMEOUT_MS)
+    page.page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(timeout=TIMEOUT_MS)  # loss, gradients
+    page.page.wait_for_timeout(1500)
+    page.page.screenshot(path=str(SCREENSHOTS / "lab-depth.png"))
+    page.assert_clean()
+
+
+def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
+    page.page.goto(f"{server_url}/transfer")
+    page.page.get_by_role("button", name="Train both").click(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Reading it:").wait_for(timeout=TIMEOUT_MS)
+    accuracies = page.page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    frozen, scratch = (int(text.rstrip("%")) for text in accuracies)
+    assert frozen >= scratch + 25  # measured 70 % vs 29 %
+    page.page.screenshot(path=str(SCREENSHOTS / "lab-transfer.png"))
+    page.assert_clean()
+
+
+def test_dropblock_masks_are_drawn_on_the_gallery_cat_in_spanish(server_url, page):
+    page.page.goto(f"{server_url}/dropblock?lang=es")
+    page.page.get_by_role("button", name="Sortear las máscaras").click(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Sin eliminar nada, la red da").wait_for(timeout=TIMEOUT_MS)
+    assert page.page.get_by_text("de las unidades del mapa 112×14×14 eliminadas").count() == 2
+    page.page.wait_for_timeout(1500)
+    page.page.screenshot(path=str(SCREENSHOTS / "lab-dropblock-es.png"))
+    page.assert_clean()
