@@ -221,8 +221,9 @@ def occlusion(
 
 def _no_memory(net: LoadedModel, side: int) -> DeviceMemoryError:
     return DeviceMemoryError(
-        f"{net.device} has not enough free memory for even one {side}×{side} image of {net.spec.display}."
-    )
+        f"{net.device} has not enough free memory for even one {side}×{side} image of {net.spec.display}.",
+        key="no_memory", device=str(net.device), side=side, arch=net.spec.display,
+    )  # fmt: skip
 
 
 def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side: int, clean: float) -> np.ndarray:

@@ -118,7 +118,7 @@ def test_default_settings_reproduce_the_plain_vs_residual_gap(default_depth_lab)
 
 def test_plain_gradients_span_orders_of_magnitude_residual_ones_do_not(default_depth_lab):
     lab = default_depth_lab
-    for residual, low, high in ((False, 100, None), (True, None, 10)):
+    for residual, low, high in ((False, 500, None), (True, None, 20)):  # measured 1,988 and 8.3
         norms = np.array(lab.run(lab.settings.deep, residual).gradients_at_init[:-1])  # the convolutions
         spread = norms.max() / norms.min()
         assert (low is None or spread > low) and (high is None or spread < high), (residual, spread)

@@ -95,7 +95,7 @@ def occlusion_page() -> None:
             except DeviceMemoryError as exc:
                 if net.device.type == "cpu":
                     raise
-                st.warning(t("occl.cpu_fallback", message=exc))
+                st.warning(t("occl.cpu_fallback", message=error_text(exc)))
                 net = shared_model(choices.arch, "auto", "cpu")
                 return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
 

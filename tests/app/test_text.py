@@ -108,3 +108,20 @@ def test_switching_language_translates_the_page_and_the_link_follows():
     assert app.query_params["lang"] == ["es"] or app.query_params["lang"] == "es"
     app.selectbox(key="arch").select("resnet18").run()
     assert app.query_params["arch"] in ("resnet18", ["resnet18"])
+
+
+def test_the_gpu_out_of_memory_notice_is_translated_whole(lite0, chelsea):
+    """The occlusion page's CPU-fallback notice embeds the engine's out-of-memory error: both in Spanish."""
+    from dataclasses import replace
+
+    import pytest
+
+    from cnnviz.occlusion import DeviceMemoryError, occlusion
+    from tests.test_occlusion import _Cramped
+    from ui.text import error_text, t
+
+    with pytest.raises(DeviceMemoryError) as info:
+        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56)
+    notice = t("occl.cpu_fallback", "es", message=error_text(info.value, "es"))
+    assert "cpu no tiene memoria libre suficiente ni para una imagen 224×224 de EfficientNet-Lite0" in notice
+    assert notice.startswith("La GPU se quedó sin memoria")

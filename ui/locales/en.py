@@ -386,4 +386,5 @@ CATALOGUE = {
     "drop.clean": "Without dropping, the network gives “{label}” {prob:.1%}.",
     "error.dropblock_params": "The drop rate must be between 0 and 1, the block size odd and at most the map's side ({side}), and the draws 1–{max_draws}.",
     "error.dropblock_layer": "Layer {layer} has no spatial map to drop units from.",
+    "error.no_memory": "{device} has not enough free memory for even one {side}×{side} image of {arch}.",
 }

@@ -389,4 +389,5 @@ CATALOGUE = {
     "drop.clean": "Sin eliminar nada, la red da a “{label}” un {prob:.1%}.",
     "error.dropblock_params": "La tasa de eliminación debe estar entre 0 y 1, el bloque tener lado impar y como máximo el lado del mapa ({side}), y los sorteos entre 1 y {max_draws}.",
     "error.dropblock_layer": "La capa {layer} no tiene mapa espacial del que eliminar unidades.",
+    "error.no_memory": "{device} no tiene memoria libre suficiente ni para una imagen {side}×{side} de {arch}.",
 }

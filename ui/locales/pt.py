@@ -390,4 +390,5 @@ CATALOGUE = {
     "drop.clean": "Sem remoção, a rede dá “{label}” {prob:.1%}.",
     "error.dropblock_params": "A taxa de remoção deve ficar entre 0 e 1, o bloco ter lado ímpar e no máximo o lado do mapa ({side}), e os sorteios entre 1 e {max_draws}.",
     "error.dropblock_layer": "A camada {layer} não tem mapa espacial para remover unidades.",
+    "error.no_memory": "{device} não tem memória livre suficiente nem para uma imagem {side}×{side} da {arch}.",
 }
