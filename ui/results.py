@@ -68,3 +68,30 @@ class ResultCache:
 def shared_results() -> ResultCache:
     """The process-wide result cache."""
     return ResultCache(MAX_RESULTS)
+
+
+def compute_shared(key: tuple, compute: Callable[[Callable[[int, int], None]], Any], texts: str) -> Any | None:
+    """``compute(progress)`` run once for every session asking for ``key``, under a progress bar and a
+    spinner worded by the catalogue keys ``{texts}.progress`` / ``.waiting`` / ``.done``; None, with the
+    error drawn in the session's language, when the engine refuses."""
+    import time
+
+    import cnnviz
+    from ui.text import error_text, t
+
+    bar = st.progress(0.0, text=t(f"{texts}.progress", done=0, total=1))
+    start = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        bar.progress(done / total, text=t(f"{texts}.progress", done=done, total=total))
+
+    try:
+        with st.spinner(t(f"{texts}.waiting")):
+            result, _ = shared_results().get_or_compute(key, lambda: compute(report))
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return None
+    finally:
+        bar.empty()
+    st.caption(t(f"{texts}.done", seconds=time.perf_counter() - start))
+    return result

@@ -1,15 +1,12 @@
 """Vanishing-gradients lab: plain and residual networks, shallow and deep, trained on the digits."""
 
-import time
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from cnnviz.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
-from cnnviz.errors import CnnvizError
-from ui.results import shared_results
-from ui.text import error_text, t
+from ui.results import compute_shared, shared_results
+from ui.text import t
 
 SMOOTHING_STEPS = 10  # the loss curves are running means over this many SGD steps
 
@@ -42,21 +39,9 @@ def depth_page() -> None:
     if lab is None and settings == DepthSettings() and (lab := precomputed_default()) is not None:
         st.caption(t("depth.precomputed"))
     elif lab is None and submitted:
-        bar = st.progress(0.0, text=t("depth.progress", done=0, total=1))
-        start = time.perf_counter()
-
-        def report(done: int, total: int) -> None:
-            bar.progress(done / total, text=t("depth.progress", done=done, total=total))
-
-        try:
-            with st.spinner(t("depth.waiting")):
-                lab, _ = shared_results().get_or_compute(key, lambda: depth_lab(settings, report))
-        except CnnvizError as exc:
-            bar.empty()
-            st.error(error_text(exc))
+        lab = compute_shared(key, lambda report: depth_lab(settings, report), "depth")
+        if lab is None:
             return
-        bar.empty()
-        st.caption(t("depth.done", seconds=time.perf_counter() - start))
     elif lab is None:
         st.info(t("depth.press_run"))
         return

@@ -1,8 +1,6 @@
 """DropBlock lab: which units dropout and DropBlock remove from one layer's map, and what that does to
 the prediction over repeated draws."""
 
-import time
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -13,8 +11,8 @@ from cnnviz.dropblock import METHODS, compare_drops, default_layer
 from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
 from ui.models import model_for_page
-from ui.results import shared_results
-from ui.text import error_text, labeller, t
+from ui.results import compute_shared, shared_results
+from ui.text import labeller, t
 
 CHANNELS_SHOWN = 4
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
@@ -60,23 +58,11 @@ def dropblock_page() -> None:
         st.info(t("drop.press_run"))
         return
     if result is None:
-        bar = st.progress(0.0, text=t("drop.progress", done=0, total=2 * draws))
-        start = time.perf_counter()
-
-        def report(done: int, total: int) -> None:
-            bar.progress(done / total, text=t("drop.progress", done=done, total=total))
-
-        try:
-            with st.spinner(t("drop.waiting")):
-                result, _ = shared_results().get_or_compute(
-                    key, lambda: compare_drops(net, choices.image, layer, rate, block, draws, progress=report)
-                )
-        except cnnviz.CnnvizError as exc:
-            bar.empty()
-            st.error(error_text(exc))
+        result = compute_shared(
+            key, lambda report: compare_drops(net, choices.image, layer, rate, block, draws, progress=report), "drop"
+        )
+        if result is None:
             return
-        bar.empty()
-        st.caption(t("drop.done", seconds=time.perf_counter() - start))
     _show(net, result)
 
 

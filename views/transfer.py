@@ -1,7 +1,6 @@
 """Transfer-learning lab: a frozen pretrained backbone with a new head vs the same network from scratch."""
 
 import hashlib
-import time
 
 import altair as alt
 import numpy as np
@@ -11,7 +10,7 @@ import streamlit as st
 import cnnviz
 from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
-from ui.results import shared_results
+from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, t
 
 MAX_CLASSES = 5
@@ -66,18 +65,10 @@ def transfer_page() -> None:
             return
         if result is None:
             train, test = digit_images(per_class) if source == "digits" else split_uploads(classes)
-            bar = st.progress(0.0, text=t("transfer.progress", done=0, total=1))
-            start = time.perf_counter()
-
-            def report(done: int, total: int) -> None:
-                bar.progress(done / total, text=t("transfer.progress", done=done, total=total))
-
-            with st.spinner(t("transfer.waiting")):
-                result, _ = shared_results().get_or_compute(
-                    key, lambda: transfer_lab(net, train, test, size, epochs, progress=report)
-                )
-            bar.empty()
-            st.caption(t("transfer.done", seconds=time.perf_counter() - start))
+            result = compute_shared(key, lambda report: transfer_lab(net, train, test, size, epochs, progress=report),
+                                    "transfer")  # fmt: skip
+            if result is None:
+                return
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return

@@ -35,7 +35,11 @@ def test_every_entry_formats(lang):
               "shown": 1, "kernel": 1, "stride": 1, "zoom": 1, "image": "i", "formats": "f", "reason": "r",
               "format": "f", "width": 1, "height": 1, "min_side": 1, "size_mb": 1.0, "limit_mb": 1.0, "limit_mp": 1.0,
               "limit": 1, "positions": 1, "last": 1, "seed": 1, "package": "p", "file": "f", "script": "s",
-              "host": "h", "interpolation": "i", "pad": 1, "mean": "m", "std": "s", "metric": "m"}  # fmt: skip
+              "host": "h", "interpolation": "i", "pad": 1, "mean": "m", "std": "s", "metric": "m", "index": 1,
+              "side": 1, "active": 1, "depth": 1, "kind": "k", "deep": 1, "plain_spread": 1.0,
+              "residual_spread": 1.0, "plain_loss": 1.0, "residual_loss": 1.0, "low": 1, "high": 1,
+              "train": 1, "test": 1, "classes": 1, "frozen": 0.5, "scratch": 0.5, "chance": 0.5, "method": "m",
+              "fraction": 0.1, "shape": "s", "channels": "c", "prob": 0.5, "max_draws": 1}  # fmt: skip
     for key in CATALOGUES[lang]:
         assert t(key, lang, **values)
 
