@@ -7,6 +7,7 @@ spec's preprocessing does ((x − 0.5) / 0.5 on the [0, 1] scale).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,10 +30,20 @@ class DigitSplit:
     test_labels: torch.Tensor
 
 
+@functools.cache
+def digit_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits, read from disk once per process: images N×8×8 (ink 0–16) and labels N, both
+    read-only (every caller shares them)."""
+    bunch = load_digits()
+    for array in (bunch.images, bunch.target):
+        array.flags.writeable = False
+    return bunch.images, bunch.target
+
+
 def digits_32() -> tuple[torch.Tensor, torch.Tensor]:
     """All digits as N×1×32×32 normalised float32 images and their labels."""
-    bunch = load_digits()
-    return lenet_input(bunch.images), torch.from_numpy(bunch.target.astype(np.int64))
+    images, labels = digit_arrays()
+    return lenet_input(images), torch.from_numpy(labels.astype(np.int64))
 
 
 def lenet_input(images_8x8: np.ndarray) -> torch.Tensor:
@@ -45,14 +56,14 @@ def lenet_input(images_8x8: np.ndarray) -> torch.Tensor:
 
 def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
     """All digits at their native 8×8 as N×1×8×8 float32 in [−1, 1] (ink bright) and their labels."""
-    bunch = load_digits()
-    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
-    return (images - 0.5) / 0.5, torch.from_numpy(bunch.target.astype(np.int64))
+    images, labels = digit_arrays()
+    small = torch.from_numpy(images.astype(np.float32) / 16.0).unsqueeze(1)
+    return (small - 0.5) / 0.5, torch.from_numpy(labels.astype(np.int64))
 
 
 def split_indices() -> tuple[np.ndarray, np.ndarray]:
     """Indices into ``load_digits()`` of the fixed stratified split: 75 % train, 25 % held out."""
-    labels = load_digits().target
+    labels = digit_arrays()[1]
     return train_test_split(
         np.arange(len(labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels
     )

@@ -75,7 +75,7 @@ def trace_lenet(net: LoadedModel, digit_8x8: np.ndarray) -> LeNetTrace:
             for name, module in getattr(net.model, part).named_children():
                 h = module(h)
                 if f"{part}.{name}" in wanted:
-                    stages[wanted[f"{part}.{name}"]] = h[0].reshape(h.shape[1], *h.shape[2:]).float().cpu().numpy()
+                    stages[wanted[f"{part}.{name}"]] = h[0].float().cpu().numpy()
         probabilities = h.float().softmax(1)[0].cpu().numpy()
-    stages["C5"] = stages["C5"].reshape(-1)
+    stages["C5"] = stages["C5"].reshape(-1)  # 120×1×1: C5 is a convolution covering the whole S4 map
     return LeNetTrace(x[0, 0].cpu().numpy(), stages, probabilities)

@@ -36,9 +36,9 @@ def gallery_image(name: str) -> Image.Image:
 
 def _digit_on_paper(index: int) -> Image.Image:
     """scikit-learn digit ``index`` drawn dark on white at 128×128 px with a white margin."""
-    from sklearn.datasets import load_digits
+    from cnnviz.digits import digit_arrays
 
-    ink = (load_digits().images[index] / 16.0 * 255).astype(np.uint8)
+    ink = (digit_arrays()[0][index] / 16.0 * 255).astype(np.uint8)
     digit = Image.fromarray(255 - ink).resize((96, 96), Image.BICUBIC)
     paper = Image.new("L", (128, 128), 255)
     paper.paste(digit, (16, 16))

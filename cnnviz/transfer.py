@@ -19,11 +19,10 @@ import timm
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
 
-from cnnviz.digits import split_indices
+from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.errors import CnnvizError
 from cnnviz.loading import LoadedModel
 
@@ -50,13 +49,14 @@ def digit_images(per_class: int, held_out_per_class: int = 10) -> tuple[Labelled
     ``held_out_per_class`` from the held-out part, as 32×32 bright-ink pictures."""
     if not 1 <= per_class <= 100:
         raise CnnvizError("Choose 1–100 training images per class.", key="transfer_per_class")
-    bunch = load_digits()
-    pictures = [Image.fromarray((d / 16.0 * 255).astype(np.uint8)).resize((32, 32), Image.BILINEAR)
-                for d in bunch.images]  # fmt: skip
+    images, labels = digit_arrays()
+
+    def picture(i: int) -> Image.Image:
+        return Image.fromarray((images[i] / 16.0 * 255).astype(np.uint8)).resize((32, 32), Image.BILINEAR)
 
     def take(indices: np.ndarray, count: int) -> LabelledImages:
-        chosen = [i for k in range(10) for i in [j for j in indices if bunch.target[j] == k][:count]]
-        return LabelledImages(tuple(pictures[i] for i in chosen), tuple(int(bunch.target[i]) for i in chosen),
+        chosen = [i for k in range(10) for i in [j for j in indices if labels[j] == k][:count]]
+        return LabelledImages(tuple(picture(i) for i in chosen), tuple(int(labels[i]) for i in chosen),
                               tuple(str(k) for k in range(10)))  # fmt: skip
 
     train_idx, test_idx = split_indices()

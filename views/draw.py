@@ -4,11 +4,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from sklearn.datasets import load_digits
 from streamlit_drawable_canvas import st_canvas
 
 import cnnviz
-from cnnviz.digits import split_indices
+from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.drawing import digit_from_drawing, trace_lenet
 from cnnviz.render import colourise, tile_grid
 from ui.models import shared_model
@@ -18,12 +17,9 @@ CANVAS_PX = 280
 MAP_ZOOM = {"C1": 4, "S2": 6, "C3": 8, "S4": 12}  # screen pixels per unit, so every map is about as large
 
 
-@st.cache_data(show_spinner=False)
 def _examples() -> tuple[list[int], np.ndarray, np.ndarray]:
-    """The first 40 held-out digits: indices, 8×8 images and labels."""
-    bunch = load_digits()
-    held_out = [int(i) for i in split_indices()[1][:40]]
-    return held_out, bunch.images, bunch.target
+    """The first 40 held-out digits: indices, and all 8×8 images and labels."""
+    return [int(i) for i in split_indices()[1][:40]], *digit_arrays()
 
 
 def _the_digit() -> np.ndarray | None:
