@@ -90,7 +90,7 @@ def _remember_upload(digest: str, name: str, image: Image.Image) -> None:
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def _decode(digest: str, _data: bytes) -> tuple[Image.Image | None, cnnviz.ImageInputError | None]:
+def decode_upload(digest: str, _data: bytes) -> tuple[Image.Image | None, cnnviz.ImageInputError | None]:
     """The decoded upload (or the reason it was refused), cached by its SHA-256 so reruns skip decoding."""
     try:
         return cnnviz.load_image(_data), None
@@ -149,7 +149,7 @@ def render_sidebar() -> Choices:
                 data = upload.getvalue()
                 digest = hashlib.sha256(data).hexdigest()
                 name = upload.name
-                image, refused = _decode(digest, data)
+                image, refused = decode_upload(digest, data)
                 error = error_text(refused) if refused is not None else None
                 if image is not None:
                     _remember_upload(digest, name, image)

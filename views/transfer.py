@@ -11,6 +11,7 @@ import cnnviz
 from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
 from ui.results import compute_shared, shared_results
+from ui.sidebar import decode_upload
 from ui.text import error_text, labeller, t
 
 MAX_CLASSES = 5
@@ -28,11 +29,13 @@ def _own_images() -> tuple[dict, str]:
             images = []
             for file in files or []:
                 data = file.getvalue()
-                try:
-                    images.append(cnnviz.load_image(data))
-                    digest.update(hashlib.sha256(data).digest())
-                except cnnviz.ImageInputError as exc:
-                    st.error(f"{file.name}: {error_text(exc)}")
+                file_digest = hashlib.sha256(data).hexdigest()
+                image, refused = decode_upload(file_digest, data)  # decoded once, not on every rerun
+                if refused is not None:
+                    st.error(f"{file.name}: {error_text(refused)}")
+                    continue
+                images.append(image)
+                digest.update(file_digest.encode())
             classes[name] = images
             digest.update(name.encode())
     return classes, digest.hexdigest()
