@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
+
+import cnnviz
+from ui.text import error_text, t
 
 MAX_RESULTS = max(1, int(os.environ.get("CNNVIZ_MAX_RESULTS", "64")))
 
@@ -74,11 +78,6 @@ def compute_shared(key: tuple, compute: Callable[[Callable[[int, int], None]], A
     """``compute(progress)`` run once for every session asking for ``key``, under a progress bar and a
     spinner worded by the catalogue keys ``{texts}.progress`` / ``.waiting`` / ``.done``; None, with the
     error drawn in the session's language, when the engine refuses."""
-    import time
-
-    import cnnviz
-    from ui.text import error_text, t
-
     bar = st.progress(0.0, text=t(f"{texts}.progress", done=0, total=1))
     start = time.perf_counter()
 

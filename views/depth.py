@@ -25,6 +25,12 @@ def _settings_form() -> tuple[DepthSettings, bool]:
     return DepthSettings(shallow, deep, width, epochs, batch_norm), submitted
 
 
+@st.cache_resource(show_spinner=False)
+def _shipped_default() -> DepthLab | None:
+    """The precomputed default run, read from disk once per process (not on every rerun)."""
+    return precomputed_default()
+
+
 def _network(depth: int, residual: bool) -> str:
     return t("depth.network", depth=depth, kind=t("depth.residual" if residual else "depth.plain"))
 
@@ -36,7 +42,7 @@ def depth_page() -> None:
     settings, submitted = _settings_form()
     key = ("depth", settings)
     lab = shared_results().get(key)
-    if lab is None and settings == DepthSettings() and (lab := precomputed_default()) is not None:
+    if lab is None and settings == DepthSettings() and (lab := _shipped_default()) is not None:
         st.caption(t("depth.precomputed"))
     elif lab is None and submitted:
         lab = compute_shared(key, lambda report: depth_lab(settings, report), "depth")
