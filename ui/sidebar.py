@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import streamlit as st
@@ -11,15 +10,22 @@ from PIL import Image
 
 import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
-from cnnviz.images import MAX_BYTES
+from cnnviz.images import MAX_BYTES, pixel_digest
+from ui import links
 from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, t
+from ui.uploads import decode_upload, remember
+
+# The upload widget takes files up to twice the decoder's limit, so a file just over it reaches the page
+# and is refused there with a message (larger ones are refused by the widget itself).
+UPLOAD_WIDGET_MB = 2 * MAX_BYTES // 2**20
 
 SOURCES = ("gallery", "upload", "camera")
 
 
 @dataclass(frozen=True)
 class Choices:
-    """What the user picked: architecture name, device (``"auto"`` or a torch device string), image."""
+    """What the user picked: architecture name, device (``"auto"`` or a torch device string), image, and
+    the SHA-256 of the image's content (the uploaded bytes, or a gallery photo's pixels)."""
 
     arch: str
     device: str
@@ -27,6 +33,7 @@ class Choices:
     image_name: str | None
     image_digest: str | None
     image_error: str | None
+    from_gallery: bool = False
 
 
 def _devices() -> list[str]:
@@ -40,33 +47,28 @@ def _devices() -> list[str]:
 
 def init_session() -> None:
     """On a session's first run: language, architecture and gallery photo from the link's query
-    (``?lang=pt&arch=vgg16&image=coffee``), else the language from the browser."""
+    (``?lang=pt&arch=vgg16&image=coffee``), else the language from the browser; bad values fall back to
+    the defaults with a notice (:mod:`ui.links`)."""
     if st.session_state.get("_initialised"):
         return
     st.session_state["_initialised"] = True
-    query = st.query_params
-    lang = query.get("lang")
-    st.session_state["lang"] = lang if lang in CATALOGUES else language_from_locale(st.context.locale)
-    if query.get("arch") in cnnviz.ARCHITECTURES:
-        st.session_state["arch"] = query["arch"]
-    if query.get("image") in GALLERY:
+    links.check_names()
+    links.note_lost_computation()
+    lang = links.read("lang", links.choice(CATALOGUES))
+    st.session_state["lang"] = lang if lang is not None else language_from_locale(st.context.locale)
+    arch = links.read("arch", links.choice(cnnviz.ARCHITECTURES))
+    if arch is not None:
+        st.session_state["arch"] = arch
+    image = links.read("image", links.choice(GALLERY))
+    if image is not None:
         st.session_state["source"] = "gallery"
-        st.session_state["gallery"] = query["image"]
+        st.session_state["gallery"] = image
 
 
 def _share(choices: Choices) -> None:
     """Keep the choices in the URL, so the address bar is always a link to this exact view."""
-    shared = {"lang": st.session_state["lang"], "arch": choices.arch}
-    if choices.image_digest and choices.image_digest.startswith("gallery:"):
-        shared["image"] = choices.image_name
-    for key, value in shared.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-    if "image" not in shared and "image" in st.query_params:
-        del st.query_params["image"]
-
-
-MAX_SESSION_UPLOADS = 20
+    links.write({"lang": st.session_state["lang"], "arch": choices.arch,
+                 "image": choices.image_name if choices.from_gallery else None})  # fmt: skip
 
 
 @st.cache_data(max_entries=len(GALLERY), show_spinner=False)
@@ -75,27 +77,10 @@ def gallery_photo(name: str) -> Image.Image:
     return gallery_image(name)
 
 
-def session_uploads() -> dict[str, Image.Image]:
-    """The photos this session uploaded or took that decoded, by file name (the latest
-    ``MAX_SESSION_UPLOADS``): with the gallery, the image set the top-9 search looks through."""
-    return {name: image for name, image in st.session_state.get("_uploads", {}).values()}
-
-
-def _remember_upload(digest: str, name: str, image: Image.Image) -> None:
-    uploads = st.session_state.setdefault("_uploads", {})
-    uploads.pop(digest, None)
-    uploads[digest] = (f"{name} ({digest[:6]})", image)
-    while len(uploads) > MAX_SESSION_UPLOADS:
-        uploads.pop(next(iter(uploads)))
-
-
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def decode_upload(digest: str, _data: bytes) -> tuple[Image.Image | None, cnnviz.ImageInputError | None]:
-    """The decoded upload (or the reason it was refused), cached by its SHA-256 so reruns skip decoding."""
-    try:
-        return cnnviz.load_image(_data), None
-    except cnnviz.ImageInputError as exc:
-        return None, exc
+@st.cache_data(max_entries=len(GALLERY), show_spinner=False)
+def gallery_digest(name: str) -> str:
+    """The SHA-256 of gallery photo ``name``'s pixels."""
+    return pixel_digest(gallery_photo(name))
 
 
 # Page settings kept while their page is not drawn (another page, or no image yet): Streamlit drops a
@@ -137,22 +122,9 @@ def render_sidebar() -> Choices:
                 format_func=lambda n: f"{n} — {describe(n)}",
                 key="gallery",
             )
-            image, digest = gallery_photo(name), f"gallery:{name}"
+            image, digest = gallery_photo(name), gallery_digest(name)
         else:
-            if source == "upload":
-                upload = st.file_uploader(
-                    t("sidebar.upload"), type=None, key="upload", max_upload_size=MAX_BYTES // 2**20
-                )
-            else:
-                upload = st.camera_input(t("sidebar.camera"), key="camera")
-            if upload is not None:
-                data = upload.getvalue()
-                digest = hashlib.sha256(data).hexdigest()
-                name = upload.name
-                image, refused = decode_upload(digest, data)
-                error = error_text(refused) if refused is not None else None
-                if image is not None:
-                    _remember_upload(digest, name, image)
+            image, name, digest, error = _uploaded(source)
         best_available = t("sidebar.device_auto")
         device = st.selectbox(
             t("sidebar.device"),
@@ -160,6 +132,32 @@ def render_sidebar() -> Choices:
             format_func=lambda d: best_available if d == "auto" else d,
             key="device",
         )
-    choices = Choices(arch, device, image, name, digest, error)
+    choices = Choices(arch, device, image, name, digest, error, from_gallery=source == "gallery")
     _share(choices)
     return choices
+
+
+def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, str | None]:
+    """The upload or camera photo: (image, name, SHA-256, error text). A file over the size limit is
+    refused with a message and the widget is cleared, so its bytes are not kept in the session."""
+    generation = st.session_state.setdefault("_upload_generation", 0)
+    if source == "upload":
+        upload = st.file_uploader(t("sidebar.upload"), type=None, key=f"upload{generation or ''}",
+                                  max_upload_size=UPLOAD_WIDGET_MB, help=t("sidebar.upload_help",
+                                  limit=MAX_BYTES // 2**20))  # fmt: skip
+    else:
+        upload = st.camera_input(t("sidebar.camera"), key="camera")
+    if upload is None:  # a refusal stays on the page until the next file
+        return None, None, None, st.session_state.get("_upload_refused")
+    st.session_state.pop("_upload_refused", None)
+    if upload.size > MAX_BYTES:
+        refused = error_text(cnnviz.ImageInputError(
+            "", "too_big", size_mb=upload.size / 2**20, limit_mb=MAX_BYTES / 2**20))  # fmt: skip
+        st.session_state["_upload_refused"] = f"{upload.name}: {refused}"
+        st.session_state["_upload_generation"] = generation + 1
+        st.rerun()
+    decoded = decode_upload(upload.getvalue())
+    if decoded.error is not None:
+        return None, upload.name, decoded.digest, error_text(decoded.error)
+    remember(decoded, upload.name)
+    return decoded.image, upload.name, decoded.digest, None

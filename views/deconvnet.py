@@ -4,7 +4,6 @@ top-9 patches over the gallery and the session's uploads."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 
@@ -20,40 +19,40 @@ from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.patches import top_patches
 from cnnviz.render import colourise, overlay, projection_image, tile_grid
+from ui import links
 from ui.models import model_for_page
 from ui.results import shared_results
-from ui.sidebar import gallery_photo, session_uploads
+from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import error_text, t
+from ui.uploads import session_uploads
 
 STRONGEST = -1  # the channel choice "the nine strongest"
+MAX_LINK_CHANNEL = 99_999
 SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
 
 
 def _settings_from_link(layers: list[str]) -> None:
-    """Once per session: layer, channel and whole-map choice from the link (``?layer=bn2&channel=7``)."""
+    """Once per session: layer, channel and whole-map choice from the link (``?layer=bn2&channel=7``);
+    the channel is checked against the layer once its map is known."""
     if st.session_state.get("_deconv_link_read"):
         return
     st.session_state["_deconv_link_read"] = True
-    query = st.query_params
-    if query.get("layer") in layers:
-        st.session_state["deconv_layer"] = query["layer"]
-    if query.get("channel", "").isdigit():
-        st.session_state["_deconv_link_channel"] = int(query["channel"])
-    if query.get("whole") in ("0", "1"):
-        st.session_state["deconv_whole"] = query["whole"] == "1"
+    layer = links.read("layer", links.choice(layers))
+    if layer is not None:
+        st.session_state["deconv_layer"] = layer
+    channel = links.read("channel", links.integer(0, MAX_LINK_CHANNEL))
+    if channel is not None:
+        st.session_state["_deconv_link_channel"] = channel
+    whole = links.read("whole", links.flag)
+    if whole is not None:
+        st.session_state["deconv_whole"] = whole
 
 
 def _settings_to_link(layer: str, channel: int, whole: bool) -> None:
-    wanted = {"layer": layer, "channel": None if channel == STRONGEST else str(channel),
-              "whole": "1" if whole else None}  # fmt: skip
-    for key, value in wanted.items():
-        if value is None:
-            if key in st.query_params:
-                del st.query_params[key]
-        elif st.query_params.get(key) != value:
-            st.query_params[key] = value
+    links.write({"layer": layer, "channel": None if channel == STRONGEST else str(channel),
+                 "whole": "1" if whole else None})  # fmt: skip
 
 
 def _cached(key: tuple, compute: Callable):
@@ -91,8 +90,12 @@ def deconvnet_page() -> None:
         return
     options = [STRONGEST, *range(maps.channels)]
     linked = st.session_state.pop("_deconv_link_channel", None)
-    if linked is not None and linked < maps.channels:
-        st.session_state["deconv_channel"] = linked
+    if linked is not None:
+        if linked < maps.channels:
+            st.session_state["deconv_channel"] = linked
+        else:
+            links.drop_bad("channel")
+    links.show_notices()
     if st.session_state.get("deconv_channel") not in options:
         st.session_state["deconv_channel"] = STRONGEST
     channel = middle.selectbox(
@@ -180,18 +183,21 @@ def _filters(net) -> None:
                  stride=filters.stride, zoom=FILTER_ZOOM))  # fmt: skip
 
 
-def _image_set() -> dict[str, Image.Image]:
-    """The gallery and the session's uploads."""
+def _image_set() -> tuple[dict[str, Image.Image], tuple[str, ...]]:
+    """The gallery and the session's uploads, by the name shown; and the full SHA-256 of each, with its
+    name, for the cache key (names alone could be forged by another session)."""
     images = {name: gallery_photo(name) for name in GALLERY}
-    images.update(session_uploads())
-    return images
+    digests = [(gallery_digest(name), name) for name in GALLERY]
+    for digest, (name, image) in session_uploads().items():
+        images[name] = image
+        digests.append((digest, name))
+    return images, tuple(sorted(digests))
 
 
 def _patches(net, choices, layer: str, channel: int) -> None:
-    images = _image_set()
+    images, digests = _image_set()
     st.caption(t("deconv.patches_help", channel=channel, count=len(images)))
-    digest = hashlib.sha256("|".join(sorted(images)).encode()).hexdigest()[:16]
-    key = ("patches", net.spec.name, net.weights_source.value, str(net.device), digest, layer, channel)
+    key = ("patches", net.spec.name, net.weights_source.value, str(net.device), digests, layer, channel)
     found = shared_results().get(key)
     if found is None:
         if not st.button(t("deconv.patches_run", channel=channel), key="deconv_patches_run"):
@@ -202,7 +208,8 @@ def _patches(net, choices, layer: str, channel: int) -> None:
             bar.progress(done / total)
 
         try:
-            found = _cached(key, lambda: top_patches(net, images, layer, channel, progress=report))
+            with links.running("patches"):
+                found = _cached(key, lambda: top_patches(net, images, layer, channel, progress=report))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return

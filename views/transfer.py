@@ -11,10 +11,11 @@ import cnnviz
 from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
 from ui.results import compute_shared, shared_results
-from ui.sidebar import decode_upload
 from ui.text import error_text, labeller, t
+from ui.uploads import decode_upload
 
 MAX_CLASSES = 5
+MAX_FILES_PER_CLASS = 20  # images used per class; more are ignored with a notice
 
 
 def _own_images() -> tuple[dict, str]:
@@ -27,15 +28,15 @@ def _own_images() -> tuple[dict, str]:
             files = st.file_uploader(t("transfer.class_images"), accept_multiple_files=True,
                                      key=f"transfer_files_{k}")  # fmt: skip
             images = []
-            for file in files or []:
-                data = file.getvalue()
-                file_digest = hashlib.sha256(data).hexdigest()
-                image, refused = decode_upload(file_digest, data)  # decoded once, not on every rerun
-                if refused is not None:
-                    st.error(f"{file.name}: {error_text(refused)}")
+            for file in (files or [])[:MAX_FILES_PER_CLASS]:
+                decoded = decode_upload(file.getvalue())  # decoded once, not on every rerun
+                if decoded.error is not None:
+                    st.error(f"{file.name}: {error_text(decoded.error)}")
                     continue
-                images.append(image)
-                digest.update(file_digest.encode())
+                images.append(decoded.image)
+                digest.update(decoded.digest.encode())
+            if len(files or []) > MAX_FILES_PER_CLASS:
+                st.warning(t("transfer.too_many_files", count=MAX_FILES_PER_CLASS))
             classes[name] = images
             digest.update(name.encode())
     return classes, digest.hexdigest()

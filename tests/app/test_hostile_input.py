@@ -1,0 +1,139 @@
+"""Hostile input against the pages: a forged upload name, bad links, an oversize upload, and the bounded
+cache of decoded uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.app.conftest import view
+from tests.app.test_deconvnet_view import image_captions
+from ui.uploads import UploadCache, image_bytes
+
+# --- isolation: the forged-name attack from the hostile-input report ---
+
+FORGED_NONCE = 75_619_709  # found by brute force in about 30 s on one core: the old key's 24 bits are no secret
+
+
+def _bmp(kind: str) -> bytes:
+    """A 128×96 BMP (an uncompressed, byte-stable encoding): the victim's private photo or the attacker's."""
+    y, x = np.mgrid[0:96, 0:128]
+    if kind == "secret":
+        rgb = np.stack([(x * 2) % 256, (y * 3) % 256, (x * y) % 256], axis=-1)
+    else:
+        rgb = np.stack([(255 - x * 2) % 256, (x + y) % 256, (y * 5) % 256], axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb.astype(np.uint8)).save(buffer, "BMP")
+    return buffer.getvalue()
+
+
+def _upload_on_deconvnet(name: str, data: bytes):
+    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.5.0"})
+    app.radio(key="source").set_value("upload").run()
+    app.file_uploader(key="upload").upload(name, data, "image/bmp").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_a_forged_name_and_digest_prefix_do_not_reach_another_sessions_photo():
+    secret = _bmp("secret")
+    forged = _bmp("attacker") + FORGED_NONCE.to_bytes(8, "big")  # BMP readers ignore trailing bytes
+    # What the old pages showed of the victim's upload ("secret.bmp (700261)") the attacker matches:
+    assert hashlib.sha256(forged).hexdigest()[:6] == hashlib.sha256(secret).hexdigest()[:6]
+    assert secret != forged
+
+    victim = _upload_on_deconvnet("secret.bmp", secret)
+    victim.button(key="deconv_patches_run").click().run()
+    victim_patches = image_captions(victim)[-1]
+    assert any(caption.startswith("secret.bmp · ") for caption in victim_patches), victim_patches
+    assert not any("700261" in caption for captions in image_captions(victim) for caption in captions)
+
+    attacker = _upload_on_deconvnet("secret.bmp", forged)
+    assert attacker.button(key="deconv_patches_run")  # nothing computed for this image set: it must search
+    shown = [caption for captions in image_captions(attacker) for caption in captions]
+    assert shown and not any(caption.startswith("secret.bmp · ") for caption in shown)
+
+
+# --- links ---
+
+HOSTILE_LINKS = [
+    ("deconvnet", "deconvnet_page", {"channel": "²"}, "channel"),
+    ("deconvnet", "deconvnet_page", {"channel": "9" * 5000}, "channel"),
+    ("deconvnet", "deconvnet_page", {"channel": "１２"}, "channel"),  # full-width digits
+    ("deconvnet", "deconvnet_page", {"channel": "5000"}, "channel"),  # digits, but no such channel
+    ("deconvnet", "deconvnet_page", {"layer": "../../etc/passwd"}, "layer"),
+    ("deconvnet", "deconvnet_page", {"whole": "yes"}, "whole"),
+    ("occlusion", "occlusion_page", {"window": "1e3"}, "window"),
+    ("occlusion", "occlusion_page", {"stride": "-4"}, "stride"),
+    ("occlusion", "occlusion_page", {"window": "99999999999999999999"}, "window"),
+    ("occlusion", "occlusion_page", {"fill": "<script>alert(1)</script>"}, "fill"),
+    ("predict", "predict", {"arch": "resnet18; rm -rf /"}, "arch"),
+    ("predict", "predict", {"lang": "xx"}, "lang"),
+    ("predict", "predict", {"image": "/etc/passwd"}, "image"),
+]
+
+
+@pytest.mark.parametrize(("module", "function", "query", "name"), HOSTILE_LINKS,
+                         ids=[f"{q}" for _, _, q, _ in HOSTILE_LINKS])  # fmt: skip
+def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, function, query, name):
+    app = view(module, function, query)
+    assert not app.exception
+    notices = [c.value for c in app.caption if "link" in c.value]
+    assert any(f"“{name}”" in notice and "default" in notice for notice in notices), notices
+    assert all(value not in notice for value in query.values() for notice in notices)  # never echoed
+    assert app.query_params.get(name) != query[name]
+
+
+def test_unknown_link_settings_are_dropped_with_a_notice():
+    app = view("predict", "predict", {"arch": "resnet18", "debug": "1", "__proto__": "x"})
+    assert not app.exception
+    assert app.selectbox(key="arch").value == "resnet18"
+    assert any("2 setting(s) cnnviz does not know" in c.value for c in app.caption)
+    assert "debug" not in app.query_params and "__proto__" not in app.query_params
+
+
+def test_a_lost_computation_is_reported_once_when_the_page_reconnects():
+    app = view("occlusion", "occlusion_page", {"running": "occlusion"})
+    assert not app.exception
+    assert any("occlusion map started from this page did not finish" in w.value for w in app.warning)
+    assert "running" not in app.query_params
+    app.run()
+    assert not any("did not finish" in w.value for w in app.warning)
+
+
+# --- uploads ---
+
+
+def test_an_oversize_upload_gets_a_message_in_the_page_and_is_let_go(coffee):
+    app = view("predict", "predict")
+    app.radio(key="source").set_value("upload").run()
+    app.file_uploader(key="upload").upload("huge.jpg", b"\xff" * (26 * 2**20), "image/jpeg").run()
+    assert not app.exception
+    assert any("huge.jpg" in e.value and "the limit is 25 MB" in e.value for e in app.error), app.error
+    assert app.file_uploader(key="upload1").value is None  # a fresh widget: the 26 MB are not kept
+    from tests.conftest import encode
+
+    app.file_uploader(key="upload1").upload("espresso.jpg", encode(coffee, "JPEG"), "image/jpeg").run()
+    assert not app.error and any("**espresso**" in m.value for m in app.markdown)
+
+
+def test_the_upload_cache_is_bounded_in_bytes_and_in_time(chelsea):
+    from tests.conftest import encode
+
+    photos = [encode(chelsea.rotate(angle), "PNG") for angle in range(6)]
+    one = image_bytes(chelsea)
+    cache = UploadCache(max_bytes=3 * one, ttl_s=1.0)
+    for data in photos:
+        entry = cache.decode(data)
+        assert entry.image is not None and entry.digest == hashlib.sha256(data).hexdigest()
+    assert cache.held_bytes <= 3 * one and len(cache) == 3
+    assert cache.decode(photos[-1]).image is not None  # the latest are still there
+    time.sleep(2.5)  # the background sweep drops expired entries without being asked
+    assert cache._entries.currsize == 0
+    refused = cache.decode(b"not a photo")
+    assert refused.image is None and refused.error.key == "not_image"
