@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
 from ui.text import t
 from views.arithmetic import conv_arithmetic
@@ -46,4 +47,5 @@ page = st.navigation(
     }
 )
 st.session_state["choices"] = render_sidebar()
+show_notices()  # what the link asked for that could not be done
 page.run()

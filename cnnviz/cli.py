@@ -1,12 +1,16 @@
 """Command-line front end: ``python -m cnnviz {predict,layers,deconv,patches,occlusion,archs,fetch} …``.
 
-Bad input exits with status 2 and one line on stderr, never a traceback.
+Every error (bad arguments, bad input, an output that cannot be written) exits with status 2 and one line
+on stderr, never a traceback (``CNNVIZ_DEBUG=1`` shows the traceback of an unexpected one). Output paths
+are checked before any computation.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 
 from cnnviz.errors import CnnvizError
@@ -15,14 +19,41 @@ EXIT_BAD_INPUT = 2
 CLI_MAX_GMACS = 100_000.0  # occlusion work one command may ask for (the web app allows less per request)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line (``cnnviz: error: …``) and exit status 2."""
+
+    def error(self, message: str):
+        print(f"cnnviz: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
 def _out_path(args: argparse.Namespace, suffixes: tuple[str, ...]):
-    """``--out`` as a Path (None when not given), refused unless it ends in one of ``suffixes``."""
+    """``--out`` as a Path (None when not given), checked before any work: it must end in one of
+    ``suffixes``, its folder must exist and be writable, and it must not be a folder, device or pipe."""
     from pathlib import Path
 
-    out = Path(args.out) if args.out else None
-    if out is not None and out.suffix.lower() not in suffixes:
+    if not args.out:
+        return None
+    out = Path(args.out)
+    if out.suffix.lower() not in suffixes:
         raise CnnvizError(f"--out must end in {' or '.join(suffixes)}, not {out.suffix or 'nothing'}.")
+    folder = out.parent
+    if not folder.is_dir():
+        raise CnnvizError(f"--out: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise CnnvizError(f"--out: the folder {folder} is not writable.")
+    if out.exists() and not stat.S_ISREG(out.stat().st_mode):
+        raise CnnvizError(f"--out: {out} exists and is not a regular file.")
     return out
+
+
+def _write(out, save) -> None:
+    """``save(out)``, with a failure to write reported in one line."""
+    try:
+        save(out)
+    except OSError as exc:
+        raise CnnvizError(f"cannot write {out}: {exc.strerror or exc}.") from None
+    print(f"wrote {out}")
 
 
 def _image_and_model(args: argparse.Namespace):
@@ -164,12 +195,11 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     )
     if out is not None:
         if out.suffix.lower() == ".npy":
-            np.save(out, maps.probability.astype(np.float32))
+            _write(out, lambda path: np.save(path, maps.probability.astype(np.float32)))
         else:
             crop = np.asarray(net.preprocess.crop_image(image))
             low, high = float(maps.probability.min()), float(maps.probability.max())
-            Image.fromarray(overlay(crop, maps.overlay, cmap="inferno", low=low, high=high)).save(out)
-        print(f"wrote {out}")
+            _write(out, Image.fromarray(overlay(crop, maps.overlay, cmap="inferno", low=low, high=high)).save)
     return 0
 
 
@@ -202,10 +232,9 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
     )
     if out is not None:
         if out.suffix.lower() == ".npy":
-            np.save(out, projection.pixels)
+            _write(out, lambda path: np.save(path, projection.pixels))
         else:
-            Image.fromarray(projection_image(projection.pixels)).save(out)
-        print(f"wrote {out}")
+            _write(out, Image.fromarray(projection_image(projection.pixels)).save)
     return 0
 
 
@@ -243,8 +272,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
             crop = Image.fromarray(patch.crop).resize((side, side), Image.NEAREST)
             projection = Image.fromarray(projection_image(patch.projection)).resize((side, side), Image.NEAREST)
             pairs += [np.asarray(projection), np.asarray(crop)]
-        Image.fromarray(tile_grid(pairs, columns=6)).save(out)
-        print(f"wrote {out}")
+        _write(out, Image.fromarray(tile_grid(pairs, columns=6)).save)
     return 0
 
 
@@ -252,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
 
-    parser = argparse.ArgumentParser(prog="python -m cnnviz", description="Explore convolutional networks.")
+    parser = _Parser(prog="python -m cnnviz", description="Explore convolutional networks.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     predict = commands.add_parser("predict", help="top-k classes of an image")
@@ -328,3 +356,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cnnviz: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug or an environment failure: still one line, the traceback on request
+        if os.environ.get("CNNVIZ_DEBUG"):
+            raise
+        first_line = (str(exc).splitlines() or [""])[0][:200]
+        print(f"cnnviz: error: unexpected {type(exc).__name__}: {first_line} (CNNVIZ_DEBUG=1 shows the "
+              "traceback)", file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT

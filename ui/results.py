@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 import cnnviz
+from ui import links
 from ui.text import error_text, t
 
 MAX_RESULTS = max(1, int(os.environ.get("CNNVIZ_MAX_RESULTS", "64")))
@@ -85,7 +86,7 @@ def compute_shared(key: tuple, compute: Callable[[Callable[[int, int], None]], A
         bar.progress(done / total, text=t(f"{texts}.progress", done=done, total=total))
 
     try:
-        with st.spinner(t(f"{texts}.waiting")):
+        with st.spinner(t(f"{texts}.waiting")), links.running(texts):
             result, _ = shared_results().get_or_compute(key, lambda: compute(report))
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))

@@ -12,12 +12,12 @@ from cnnviz.device import describe_device
 from cnnviz.layers import spatial_layers
 from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.render import overlay
+from ui import links
 from ui.models import model_for_page, shared_model
 from ui.results import shared_results
 from ui.text import column_config, error_text, labeller, t
 
-LINK_FIELDS = {"window": ("occl_window", int), "stride": ("occl_stride", int), "fill": ("occl_fill", str),
-               "layer": ("occl_layer", str)}  # fmt: skip
+LINK_FIELDS = {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
 
 
 def _settings_from_link(side: int, layers: list[str]) -> None:
@@ -25,22 +25,17 @@ def _settings_from_link(side: int, layers: list[str]) -> None:
     if st.session_state.get("_occl_link_read"):
         return
     st.session_state["_occl_link_read"] = True
-    valid = {"window": lambda v: 4 <= v <= max(4, side // 2), "stride": lambda v: 2 <= v <= max(2, side // 4),
-             "fill": lambda v: v in FILLS, "layer": lambda v: v in layers}  # fmt: skip
-    for field, (key, kind) in LINK_FIELDS.items():
-        if field in st.query_params:
-            try:
-                value = kind(st.query_params[field])
-            except ValueError:
-                continue
-            if valid[field](value):
-                st.session_state[key] = value
+    parsers = {"window": links.integer(4, max(4, side // 2)), "stride": links.integer(2, max(2, side // 4)),
+               "fill": links.choice(FILLS), "layer": links.choice(layers)}  # fmt: skip
+    for field, key in LINK_FIELDS.items():
+        value = links.read(field, parsers[field])
+        if value is not None:
+            st.session_state[key] = value
+    links.show_notices()
 
 
 def _settings_to_link() -> None:
-    for field, (key, _) in LINK_FIELDS.items():
-        if key in st.session_state:
-            st.query_params[field] = str(st.session_state[key])
+    links.write({field: str(st.session_state[key]) for field, key in LINK_FIELDS.items() if key in st.session_state})
 
 
 def occlusion_page() -> None:
@@ -100,7 +95,7 @@ def occlusion_page() -> None:
                 return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
 
         try:
-            with st.spinner(t("occl.waiting")):
+            with st.spinner(t("occl.waiting")), links.running("occlusion"):
                 maps, shared = shared_results().get_or_compute(key, compute)
         except cnnviz.CnnvizError as exc:
             bar.empty()

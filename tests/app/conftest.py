@@ -7,10 +7,12 @@ from streamlit.testing.v1 import AppTest
 
 VIEW_SCRIPT = """
 import streamlit as st
+from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
 from views.{module} import {function}
 init_session()
 st.session_state["choices"] = render_sidebar()
+show_notices()
 {function}()
 """
 

@@ -39,7 +39,8 @@ def test_every_entry_formats(lang):
               "side": 1, "active": 1, "depth": 1, "kind": "k", "deep": 1, "plain_spread": 1.0,
               "residual_spread": 1.0, "plain_loss": 1.0, "residual_loss": 1.0, "low": 1, "high": 1,
               "train": 1, "test": 1, "classes": 1, "frozen": 0.5, "scratch": 0.5, "chance": 0.5, "method": "m",
-              "fraction": 0.1, "shape": "s", "channels": "c", "prob": 0.5, "max_draws": 1}  # fmt: skip
+              "fraction": 0.1, "shape": "s", "channels": "c", "prob": 0.5, "max_draws": 1, "need_mb": 1.0,
+              "reference_mp": 12, "max_side": 1, "ratio": 1.0, "max_ratio": 1, "path": "p", "task": "t"}  # fmt: skip
     for key in CATALOGUES[lang]:
         assert t(key, lang, **values)
 

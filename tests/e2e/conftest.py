@@ -28,29 +28,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_streamlit(script: str, port: int, log) -> subprocess.Popen:
+    """``streamlit run script`` from the checkout (so with its ``.streamlit/config.toml``) on 127.0.0.1:``port``,
+    once it answers its health check."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CNNVIZ_DEVICE": "cpu"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"streamlit did not start; see {log.name}") from None
+            time.sleep(0.5)
+
+
+def free_port() -> int:
+    return _free_port()
+
+
 @pytest.fixture(scope="session")
 def server_url():
     port = _free_port()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")  # noqa: SIM115 (closed in finally)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CNNVIZ_DEVICE": "cpu"},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    process = start_streamlit("app.py", port, log)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not start; see artifacts/streamlit-e2e.log") from None
-                time.sleep(0.5)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -1,0 +1,142 @@
+"""The shareable link: one validator for every query parameter, and the marker of unfinished work.
+
+A link is untrusted input. Only known names are read (others are dropped from the address bar); integers
+are ASCII digits only (``str.isdigit`` also accepts ``²`` and other scripts' digits), at most
+:data:`MAX_DIGITS` long and within the setting's range; text values must be one of the setting's
+choices. A bad value is dropped, the default is used and the page says so in a small notice that never
+echoes the value (a link's text is not ours to show).
+
+While heavy work runs, the link carries ``running=<task>``: if the server restarts mid-computation the
+browser reconnects with it still there, and the new session says the result was lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from ui.text import t
+
+MAX_DIGITS = 6
+MAX_TEXT = 64
+RUNNING = "running"
+TASKS = ("occlusion", "patches", "depth", "transfer", "dropblock")  # catalogue keys task.<name>
+KNOWN = frozenset({"lang", "arch", "image", "layer", "channel", "whole", "window", "stride", "fill", RUNNING})
+STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
+_NOTICES = "_link_notices"
+
+
+def integer(low: int, high: int) -> Callable[[str], int]:
+    """A parser for whole numbers from ``low`` to ``high``, written in ASCII digits."""
+
+    def parse(text: str) -> int:
+        if not _DIGITS.fullmatch(text):
+            raise ValueError("not a short ASCII number")
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError("out of range")
+        return value
+
+    return parse
+
+
+def choice(options: Collection[str]) -> Callable[[str], str]:
+    """A parser for one of ``options``."""
+
+    def parse(text: str) -> str:
+        if len(text) > MAX_TEXT or text not in options:
+            raise ValueError("not one of the choices")
+        return text
+
+    return parse
+
+
+def flag(text: str) -> bool:
+    """``"1"`` / ``"0"`` as True / False."""
+    if text not in ("0", "1"):
+        raise ValueError("not 0 or 1")
+    return text == "1"
+
+
+def parse(name: str, text: str, parser: Callable[[str], Any]) -> Any:
+    """``text`` parsed for the setting ``name``; ValueError for an unknown name or a bad value."""
+    if name not in KNOWN:
+        raise ValueError("unknown setting")
+    return parser(text)
+
+
+def read(name: str, parser: Callable[[str], Any]) -> Any | None:
+    """The link's value of ``name`` parsed, or None when absent or bad (then dropped, with a notice)."""
+    if name not in st.query_params:
+        return None
+    try:
+        return parse(name, st.query_params[name], parser)
+    except ValueError:
+        del st.query_params[name]
+        _notice("link.bad_value", name=name)
+        return None
+
+
+def drop_bad(name: str) -> None:
+    """A value that passed :func:`read` but does not fit what the page found (a channel the layer does not
+    have): dropped from the link, with the same notice."""
+    if name in st.query_params:
+        del st.query_params[name]
+    _notice("link.bad_value", name=name)
+
+
+def check_names() -> None:
+    """Drop the link's unknown settings, with a notice."""
+    unknown = [name for name in st.query_params if name not in KNOWN | STREAMLIT_OWN]
+    for name in unknown:
+        del st.query_params[name]
+    if unknown:
+        _notice("link.unknown", count=len(unknown))
+
+
+def write(values: dict[str, str | None]) -> None:
+    """Put ``values`` in the address bar (None removes a setting); unchanged ones are not re-sent."""
+    for name, value in values.items():
+        if value is None:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
+            st.query_params[name] = value
+
+
+def note_lost_computation() -> None:
+    """On a session's first run: a ``running`` marker left in the link means a computation was lost."""
+    task = read(RUNNING, choice(TASKS))
+    if RUNNING in st.query_params:
+        del st.query_params[RUNNING]
+    if task is not None:
+        _notice("link.lost", task=task)
+
+
+@contextmanager
+def running(task: str) -> Iterator[None]:
+    """Mark the link while ``task`` computes, so a restart in the middle is reported on reconnection."""
+    st.query_params[RUNNING] = task
+    try:
+        yield
+    finally:
+        if RUNNING in st.query_params:
+            del st.query_params[RUNNING]
+
+
+def _notice(key: str, **values) -> None:
+    st.session_state.setdefault(_NOTICES, []).append((key, values))
+
+
+def show_notices() -> None:
+    """Draw the pending link notices (each once) as small captions."""
+    for key, values in st.session_state.pop(_NOTICES, []):
+        if key == "link.lost":
+            st.warning(t(key, task=t(f"task.{values['task']}")), icon=":material/restart_alt:")
+        else:
+            st.caption(f":material/link_off: {t(key, **values)}")
