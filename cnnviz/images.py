@@ -37,11 +37,13 @@ FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF or TIFF"
 
 # Bytes per pixel (measured with bench/memory.py): of a decoded frame in Pillow's mode; held beside it by
-# a format's decoder (libtiff's strip buffers); of decoding, where a decoder holds more for a while
+# a format's decoder (libtiff's strip buffers; libjpeg's and zlib's working state is a constant); of
+# decoding, where a decoder holds more for a while
 # (libwebp's animation decoder keeps its canvas, the previous canvas and a copy of the frame); of
 # converting a strip of rows (the widest case: 16-bit grey through numpy's float64).
 _FRAME_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
-_HELD_BYTES = {"TIFF": 0.3}
+_HELD_BYTES = {"TIFF": 0.25}
+_DECODER_STATE = {"JPEG": 1_500_000, "MPO": 1_500_000, "PNG": 1_000_000}  # bytes, whatever the size
 _DECODING_BYTES = {"WEBP": 18}
 _STRIP_BYTES = 40
 
@@ -107,13 +109,15 @@ def _cost(fmt: str, mode: str, size: tuple[int, int], layers: list | None, kept_
         frame = size[0] * size[1] * (1 if mode == "L" else 4)
         decoding = frame
         if layers:
+            if not all(1 <= layer[1] <= 4 and 1 <= layer[2] <= 4 for layer in layers):
+                raise ValueError("JPEG sampling factors must be 1 to 4")
             h_max, v_max = max(layer[1] for layer in layers), max(layer[2] for layer in layers)
             blocks = sum(math.ceil(width * h / h_max / 8) * math.ceil(height * v / v_max / 8) for _, h, v, *_ in layers)
             decoding += blocks * 64 * 2
     else:
         frame = round(width * height * (_FRAME_BYTES.get(mode, 4) + _HELD_BYTES.get(fmt, 0)))
         decoding = round(width * height * _DECODING_BYTES.get(fmt, 0)) or frame
-    return max(decoding, _reduce_cost(frame, size, target, converted))
+    return _DECODER_STATE.get(fmt, 0) + max(decoding, _reduce_cost(frame, size, target, converted))
 
 
 def _reduce_factor(size: tuple[int, int], target: tuple[int, int]) -> int:
@@ -208,7 +212,13 @@ def _check_header(image: Image.Image, budget: int, kept_pixels: int) -> None:
             f"{MAX_ASPECT} times as long as wide: crop it first.", "aspect",
             width=width, height=height, ratio=max(width, height) / min(width, height), max_ratio=MAX_ASPECT,
         )  # fmt: skip
-    need = decode_cost(image, kept_pixels)
+    try:
+        need = decode_cost(image, kept_pixels)
+    except Exception as exc:  # header values no encoder writes (a sampling factor of 0, say)
+        raise ImageInputError(
+            f"This image file is damaged and cannot be opened ({type(exc).__name__}).", "damaged",
+            reason=type(exc).__name__,
+        ) from None  # fmt: skip
     if need > budget:
         raise ImageInputError(
             f"This image ({width}×{height} pixels) would need {need / 1e6:.0f} MB of memory to decode; the limit "

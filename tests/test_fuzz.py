@@ -20,7 +20,7 @@ import zlib
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -47,7 +47,9 @@ def _check(data: bytes) -> None:
         image = load_image(data)
     except ImageInputError as exc:
         assert str(exc) and "Traceback" not in str(exc)
+        event(f"refused: {exc.key}")
         return
+    event("decoded")
     assert image.mode == "RGB"
     assert 1 <= image.width * image.height <= KEPT_PIXELS
     assert np.asarray(image).dtype == np.uint8

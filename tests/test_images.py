@@ -101,6 +101,14 @@ def _progressive_jpeg(width: int, height: int) -> bytes:
     return encode(Image.new("RGB", (width, height), (90, 120, 200)), "JPEG", progressive=True, subsampling=0)
 
 
+def _zero_sampling_jpeg(chelsea) -> bytes:
+    """A progressive JPEG whose component claims a sampling factor of 0 (found by tests/test_fuzz.py)."""
+    data = bytearray(encode(chelsea.convert("L").resize((16, 16)), "JPEG", progressive=True))
+    frame = data.index(b"\xff\xc2")  # SOF2: length, precision, height, width, components, then each component
+    data[frame + 11] = 0x00  # the first component's sampling factors
+    return bytes(data)
+
+
 def _truncated_jpeg(chelsea) -> bytes:
     data = encode(chelsea, "JPEG")
     return data[: len(data) // 2]
@@ -118,6 +126,7 @@ BAD_INPUTS = {
     "8x60000 PNG (aspect 7500)": (lambda c: encode(Image.new("L", (8, 60_000)), "PNG"), "at most 10 times"),
     "60000x8 PNG (aspect 7500)": (lambda c: encode(Image.new("L", (60_000, 8)), "PNG"), "at most 10 times"),
     "progressive 4:4:4 JPEG, 20000x2000": (lambda c: _progressive_jpeg(20_000, 2_000), "MB of memory"),
+    "progressive JPEG, sampling factor 0": (_zero_sampling_jpeg, "damaged"),
     "RGBA PNG of 16 megapixels": (lambda c: encode(Image.new("RGBA", (4_000, 4_000)), "PNG"), "MB of memory"),
     "ICO (not a photo format)": (lambda c: encode(c.resize((32, 32)), "ICO"), "not supported"),
     "corrupt PNG body": (lambda c: encode(c, "PNG")[:60] + b"\x00" * 400, "damaged"),
