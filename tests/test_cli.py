@@ -206,3 +206,46 @@ def test_patches_searches_a_folder_and_skips_what_is_not_an_image(photos, tmp_pa
     ranks = [line for line in result.stdout.splitlines() if line[:2].rstrip(".").isdigit()]
     assert len(ranks) == 9 and all(("chelsea.jpg" in r) or ("coffee.png" in r) for r in ranks)
     assert Image.open(out).size[0] > 0
+
+
+# --- hostile input: checked before any work, refused in one line ---
+
+
+@pytest.fixture(scope="module")
+def hostile_paths(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    fifo = folder / "photo.jpg"
+    os.mkfifo(fifo)  # nobody ever writes to it: reading it would block for ever
+    sparse = folder / "scan.jpg"
+    with open(sparse, "wb") as handle:
+        handle.truncate(30 * 2**20)  # 30 MB on paper, nothing on disk
+    thin = folder / "thin.png"
+    Image.new("L", (8, 120_000)).save(thin)
+    (folder / "out-dir.npy").mkdir()
+    return {"fifo": fifo, "sparse": sparse, "thin": thin, "dir": folder / "out-dir.npy", "folder": folder}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["predict", "/dev/zero"], "not a regular file"),
+        (["predict", "{fifo}"], "not a regular file"),
+        (["predict", "{sparse}"], "the limit is 25 MB"),
+        (["predict", "{thin}"], "no side may be longer than 65,000 pixels"),
+        (["predict", "{folder}"], "is a folder"),
+        (["occlusion", "{chelsea}", "--out", "/no/such/folder/map.npy"], "the folder /no/such/folder does not exist"),
+        (["deconv", "{chelsea}", "--out", "/no/such/folder/p.png"], "does not exist"),
+        (["deconv", "{chelsea}", "--out", "{dir}"], "exists and is not a regular file"),
+        (["occlusion", "{chelsea}", "--out", "{chelsea}/map.npy"], "does not exist"),  # a file, not a folder
+        (["predict"], "the following arguments are required: image"),
+        (["predict", "{chelsea}", "--top", "three"], "invalid int value"),
+        (["explode"], "invalid choice"),
+    ],
+)
+def test_hostile_input_exits_2_with_one_line_before_any_work(photos, hostile_paths, args, message):
+    paths = {**{k: str(v) for k, v in photos.items()}, **{k: str(v) for k, v in hostile_paths.items()}}
+    result = run_cli(*[a.format(**paths) for a in args], env={"CNNVIZ_OFFLINE": "1"})
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnnviz: error:") and message in lines[0], lines
+    assert result.stdout == "" and "positions" not in result.stderr  # refused before computing anything
