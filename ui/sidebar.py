@@ -101,10 +101,11 @@ def render_sidebar() -> Choices:
     names = list(cnnviz.ARCHITECTURES)
     with st.sidebar:
         st.selectbox(t("sidebar.language"), list(CATALOGUES), format_func=LANGUAGE_NAMES.get, key="lang")
+        default = {} if "arch" in st.session_state else {"index": names.index(cnnviz.DEFAULT_ARCH)}
         arch = st.selectbox(
             t("sidebar.arch"),
             names,
-            index=names.index(cnnviz.DEFAULT_ARCH),
+            **default,  # a link's architecture is already in the session state
             format_func=lambda n: f"{cnnviz.ARCHITECTURES[n].display} ({cnnviz.ARCHITECTURES[n].year})",
             help=t("sidebar.arch_help"),
             key="arch",

@@ -9,6 +9,8 @@ sees those.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import os
 import threading
@@ -23,6 +25,7 @@ import cnnviz
 
 UPLOAD_CACHE_BYTES = max(1, int(os.environ.get("CNNVIZ_UPLOAD_CACHE_MB", "128"))) * 2**20
 UPLOAD_TTL_S = max(1, int(os.environ.get("CNNVIZ_UPLOAD_TTL_S", "600")))
+DECODE_SLOTS = max(1, int(os.environ.get("CNNVIZ_DECODE_SLOTS", "2")))  # decodes at once: peak ≤ slots × budget
 MAX_SESSION_UPLOADS = 8
 REFUSAL_BYTES = 1024  # what a cached refusal is counted as
 
@@ -46,12 +49,15 @@ def _entry_bytes(entry: DecodedUpload) -> int:
 
 
 class UploadCache:
-    """Decoded uploads by SHA-256, at most ``max_bytes`` of pixels, each for ``ttl_s`` seconds; expired
-    entries are dropped by a background sweep too, so memory comes back when a class goes home."""
+    """Decoded uploads by SHA-256, at most ``max_bytes`` of pixels, each for ``ttl_s`` seconds. At most
+    ``slots`` uploads are decoded at once (each within :data:`cnnviz.images.DECODE_BUDGET`), and expired
+    entries are dropped by a background sweep, which then hands the freed memory back to the system."""
 
-    def __init__(self, max_bytes: int = UPLOAD_CACHE_BYTES, ttl_s: float = UPLOAD_TTL_S) -> None:
+    def __init__(self, max_bytes: int = UPLOAD_CACHE_BYTES, ttl_s: float = UPLOAD_TTL_S,
+                 slots: int = DECODE_SLOTS) -> None:  # fmt: skip
         self._entries: TTLCache = TTLCache(maxsize=max_bytes, ttl=ttl_s, getsizeof=_entry_bytes)
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(slots)
         sweeper = threading.Thread(target=self._sweep, args=(max(1.0, ttl_s / 10),), daemon=True)
         sweeper.start()
 
@@ -63,7 +69,8 @@ class UploadCache:
         if found is not None:
             return found
         try:
-            entry = DecodedUpload(digest, cnnviz.load_image(data), None)
+            with self._slots:
+                entry = DecodedUpload(digest, cnnviz.load_image(data), None)
         except cnnviz.ImageInputError as exc:
             entry = DecodedUpload(digest, None, exc)
         with self._lock:
@@ -86,7 +93,16 @@ class UploadCache:
         while True:
             time.sleep(period_s)
             with self._lock:
-                self._entries.expire()
+                expired = self._entries.expire()
+            if expired:
+                release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Ask glibc to return freed heap memory to the system (``malloc_trim``); without it a server's
+    resident size stays at its high-water mark after the pictures are gone. A no-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @st.cache_resource
