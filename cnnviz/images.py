@@ -36,14 +36,14 @@ REFERENCE_PHOTO = (4000, 3000)  # an ordinary 12-megapixel photo
 FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "MPO"}
 FORMAT_NAMES = "JPEG, PNG, WebP, BMP, GIF or TIFF"
 
-# Bytes per pixel (measured with bench/memory.py): of a decoded frame in Pillow's mode; held beside it by
-# a format's decoder (libtiff's strip buffers; libjpeg's and zlib's working state is a constant); of
-# decoding, where a decoder holds more for a while
-# (libwebp's animation decoder keeps its canvas, the previous canvas and a copy of the frame); of
-# converting a strip of rows (the widest case: 16-bit grey through numpy's float64).
+# Measured with bench/memory.py. Bytes per pixel: of a decoded frame in Pillow's mode (default 4); held
+# beside it by a format's decoder (libtiff's strip buffers); of decoding, where a decoder holds more for a
+# while (libwebp's animation decoder keeps its canvas, the previous canvas and a copy of the frame); of
+# converting a strip of rows (the widest case: 16-bit grey through numpy's float64). Plus a constant for
+# libjpeg's and zlib's working state.
 _FRAME_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
 _HELD_BYTES = {"TIFF": 0.25}
-_DECODER_STATE = {"JPEG": 1_500_000, "MPO": 1_500_000, "PNG": 1_000_000}  # bytes, whatever the size
+_DECODER_STATE = {"JPEG": 1_500_000, "MPO": 1_500_000, "PNG": 1_000_000}  # bytes
 _DECODING_BYTES = {"WEBP": 18}
 _STRIP_BYTES = 40
 
@@ -88,8 +88,9 @@ def decode_cost(image: Image.Image, kept_pixels: int = KEPT_PIXELS) -> int:
     1/8 that still holds the kept size) and, for a progressive file, the whole image's DCT coefficients
     (2 bytes each, 64 per 8×8 block per component, at full resolution whatever the scale); other formats
     hold the whole frame at the bytes per pixel their decoder needs (:data:`_DECODING_BYTES`). After
-    decoding: the frame in Pillow's mode plus the reduce step (:func:`_reduce_cost`). ``bench/memory.py``
-    checks this against measured peaks.
+    decoding: the frame in Pillow's mode plus the reduce step (:func:`_reduce_cost`). Written here because
+    Pillow only counts pixels (``MAX_IMAGE_PIXELS``), not what its codecs hold; ``bench/memory.py`` checks
+    the estimate against measured peaks.
     """
     layers = getattr(image, "layer", None) if image.info.get("progressive") else None
     if image.info.get("progressive") and not layers:

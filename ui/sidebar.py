@@ -12,7 +12,7 @@ import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest
 from ui import links
-from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, t
+from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
 
 # The upload widget takes files up to twice the decoder's limit, so a file just over it reaches the page
@@ -154,7 +154,7 @@ def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, 
     if upload.size > MAX_BYTES:
         refused = error_text(cnnviz.ImageInputError(
             "", "too_big", size_mb=upload.size / 2**20, limit_mb=MAX_BYTES / 2**20))  # fmt: skip
-        st.session_state["_upload_refused"] = f"{upload.name}: {refused}"
+        st.session_state["_upload_refused"] = f"{literal(upload.name)}: {refused}"
         st.session_state["_upload_generation"] = generation + 1
         st.rerun()
     decoded = decode_upload(upload.getvalue())

@@ -6,6 +6,8 @@ language when Streamlit reports it; a missing key in any catalogue fails ``tests
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from ui.locales import en, es, pt
@@ -44,6 +46,16 @@ def labeller(template: str):
     the run that built the widget, so the labels never depend on when Streamlit formats them."""
     lang = current_language()
     return lambda option: t(template.format(option), lang)
+
+
+MAX_SHOWN_NAME = 80
+
+
+def literal(text: str) -> str:
+    """``text`` from a user (a file name) escaped so Markdown shows it as written, at most
+    :data:`MAX_SHOWN_NAME` characters: a name like ``[click](http://…).jpg`` must not become a link."""
+    shortened = text if len(text) <= MAX_SHOWN_NAME else text[: MAX_SHOWN_NAME - 1] + "…"
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", shortened.replace("\n", " "))
 
 
 def error_text(exc: Exception, lang: str | None = None) -> str:

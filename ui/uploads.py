@@ -51,7 +51,7 @@ def _entry_bytes(entry: DecodedUpload) -> int:
 class UploadCache:
     """Decoded uploads by SHA-256, at most ``max_bytes`` of pixels, each for ``ttl_s`` seconds. At most
     ``slots`` uploads are decoded at once (each within :data:`cnnviz.images.DECODE_BUDGET`), and expired
-    entries are dropped by a background sweep, which then hands the freed memory back to the system."""
+    entries are dropped by a background sweep, which also hands freed memory back to the system."""
 
     def __init__(self, max_bytes: int = UPLOAD_CACHE_BYTES, ttl_s: float = UPLOAD_TTL_S,
                  slots: int = DECODE_SLOTS) -> None:  # fmt: skip
@@ -93,9 +93,8 @@ class UploadCache:
         while True:
             time.sleep(period_s)
             with self._lock:
-                expired = self._entries.expire()
-            if expired:
-                release_free_memory()
+                self._entries.expire()
+            release_free_memory()  # also what closed sessions let go: their uploads, pictures and runs
 
 
 def release_free_memory() -> None:

@@ -11,7 +11,7 @@ import cnnviz
 from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
 from ui.results import compute_shared, shared_results
-from ui.text import error_text, labeller, t
+from ui.text import error_text, labeller, literal, t
 from ui.uploads import decode_upload
 
 MAX_CLASSES = 5
@@ -31,7 +31,7 @@ def _own_images() -> tuple[dict, str]:
             for file in (files or [])[:MAX_FILES_PER_CLASS]:
                 decoded = decode_upload(file.getvalue())  # decoded once, not on every rerun
                 if decoded.error is not None:
-                    st.error(f"{file.name}: {error_text(decoded.error)}")
+                    st.error(f"{literal(file.name)}: {error_text(decoded.error)}")
                     continue
                 images.append(decoded.image)
                 digest.update(decoded.digest.encode())

@@ -114,7 +114,7 @@ def test_an_oversize_upload_gets_a_message_in_the_page_and_is_let_go(coffee):
     app.radio(key="source").set_value("upload").run()
     app.file_uploader(key="upload").upload("huge.jpg", b"\xff" * (26 * 2**20), "image/jpeg").run()
     assert not app.exception
-    assert any("huge.jpg" in e.value and "the limit is 25 MB" in e.value for e in app.error), app.error
+    assert any(e.value.startswith("huge\\.jpg: ") and "the limit is 25 MB" in e.value for e in app.error), app.error
     assert app.file_uploader(key="upload1").value is None  # a fresh widget: the 26 MB are not kept
     from tests.conftest import encode
 
@@ -137,3 +137,26 @@ def test_the_upload_cache_is_bounded_in_bytes_and_in_time(chelsea):
     assert cache._entries.currsize == 0
     refused = cache.decode(b"not a photo")
     assert refused.image is None and refused.error.key == "not_image"
+
+
+def test_the_transfer_lab_uses_at_most_twenty_images_per_class(chelsea):
+    from tests.conftest import encode
+
+    app = view("transfer", "transfer_page")
+    app.radio(key="transfer_source").set_value("own").run()
+    small = [encode(chelsea.resize((32 + n, 24)), "PNG") for n in range(25)]
+    uploader = app.file_uploader(key="transfer_files_0")
+    for n, data in enumerate(small):
+        uploader.upload(f"cat{n}.png", data, "image/png")
+    app.run()
+    assert not app.exception
+    assert any("Only the first 20 images of each class are used" in w.value for w in app.warning)
+
+
+def test_a_file_name_is_shown_as_written_never_as_markdown():
+    from ui.text import literal
+
+    shown = literal("[click here](http://evil.example)*bold*.jpg")
+    assert "](" not in shown.replace("\\]\\(", "") and "http://" not in shown
+    assert shown.replace("\\", "") == "[click here](http://evil.example)*bold*.jpg"
+    assert len(literal("x" * 500)) == 80
