@@ -160,5 +160,5 @@ def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, 
     decoded = decode_upload(upload.getvalue())
     if decoded.error is not None:
         return None, upload.name, decoded.digest, error_text(decoded.error)
-    remember(decoded, upload.name)
+    remember(decoded, upload.name, reserved=GALLERY)
     return decoded.image, upload.name, decoded.digest, None

@@ -15,6 +15,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import streamlit as st
@@ -115,14 +116,15 @@ def decode_upload(data: bytes) -> DecodedUpload:
     return upload_cache().decode(data)
 
 
-def remember(upload: DecodedUpload, name: str) -> None:
+def remember(upload: DecodedUpload, name: str, reserved: Collection[str] = ()) -> None:
     """Keep a decoded upload in this session (the latest :data:`MAX_SESSION_UPLOADS`). Its name is the
-    file's name, made unique within the session; no part of the digest is shown."""
+    file's name, made unique within the session and apart from ``reserved`` names (the gallery's); no
+    part of the digest is shown."""
     uploads: dict[str, tuple[str, Image.Image]] = st.session_state.setdefault("_uploads", {})
     if upload.digest in uploads:
         uploads[upload.digest] = uploads.pop(upload.digest)
         return
-    taken = {shown for shown, _ in uploads.values()}
+    taken = {shown for shown, _ in uploads.values()} | set(reserved)
     shown, n = name, 1
     while shown in taken:
         n += 1

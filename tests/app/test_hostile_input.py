@@ -160,3 +160,13 @@ def test_a_file_name_is_shown_as_written_never_as_markdown():
     assert "](" not in shown.replace("\\]\\(", "") and "http://" not in shown
     assert shown.replace("\\", "") == "[click here](http://evil.example)*bold*.jpg"
     assert len(literal("x" * 500)) == 80
+
+
+def test_an_upload_named_like_a_gallery_photo_does_not_replace_it_in_the_top9_set(coffee):
+    from tests.conftest import encode
+
+    app = _upload_on_deconvnet("chelsea", encode(coffee, "BMP"))
+    assert any("in 8 images" in c.value for c in app.caption)  # the 7 gallery photos and the upload
+    assert app.session_state["_uploads"] and [name for name, _ in app.session_state["_uploads"].values()] == [
+        "chelsea (2)"
+    ]
