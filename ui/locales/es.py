@@ -391,7 +391,7 @@ CATALOGUE = {
     "error.dropblock_layer": "La capa {layer} no tiene mapa espacial del que eliminar unidades.",
     "error.no_memory": "{device} no tiene memoria libre suficiente ni para una imagen {side}×{side} de {arch}.",
     "error.too_much_memory": "Esta imagen ({size} píxeles) necesitaría {need_mb:.0f} MB de memoria para decodificarse; el límite es {limit_mb:.0f} MB, lo que necesita una foto de {reference_mp} megapíxeles. Usa una foto más pequeña o guárdala como JPEG.",
-    "error.too_long": "Esta imagen tiene {width}×{height} píxeles: ningún lado puede superar {max_side:,} píxeles.",
+    "error.too_long": "Esta imagen tiene {width}×{height} píxeles: ningún lado puede superar {max_side} píxeles.",
     "error.aspect": "Esta imagen tiene {width}×{height} píxeles, {ratio:.0f} veces más larga que ancha. Las redes miran un cuadrado en su centro, así que cnnviz acepta imágenes hasta {max_ratio} veces más largas que anchas: recórtala antes.",
     "error.no_file": "No existe el archivo {path}.",
     "error.folder": "{path} es una carpeta, no un archivo de imagen.",

@@ -392,7 +392,7 @@ CATALOGUE = {
     "error.dropblock_layer": "A camada {layer} não tem mapa espacial para remover unidades.",
     "error.no_memory": "{device} não tem memória livre suficiente nem para uma imagem {side}×{side} da {arch}.",
     "error.too_much_memory": "Esta imagem ({size} pixels) precisaria de {need_mb:.0f} MB de memória para ser decodificada; o limite é {limit_mb:.0f} MB, o que uma foto de {reference_mp} megapixels precisa. Use uma foto menor ou salve-a como JPEG.",
-    "error.too_long": "Esta imagem tem {width}×{height} pixels: nenhum lado pode passar de {max_side:,} pixels.",
+    "error.too_long": "Esta imagem tem {width}×{height} pixels: nenhum lado pode passar de {max_side} pixels.",
     "error.aspect": "Esta imagem tem {width}×{height} pixels, {ratio:.0f} vezes mais comprida do que larga. As redes olham um quadrado no meio dela, por isso o cnnviz aceita imagens até {max_ratio} vezes mais compridas do que largas: recorte-a antes.",
     "error.no_file": "Não existe o arquivo {path}.",
     "error.folder": "{path} é uma pasta, não um arquivo de imagem.",
