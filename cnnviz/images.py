@@ -323,7 +323,7 @@ def _read(source: bytes | str | Path, max_bytes: int) -> bytes:
     if not data:
         raise ImageInputError("The file is empty (0 bytes): please choose a photo.", "empty")
     if len(data) > max_bytes:
-        raise _too_big(len(data), max_bytes)
+        raise too_big_error(len(data), max_bytes)
     return data
 
 
@@ -342,7 +342,7 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
         raise ImageInputError(f"{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
                     "not_regular", path=str(path))  # fmt: skip
     if info.st_size > max_bytes:
-        raise _too_big(info.st_size, max_bytes)
+        raise too_big_error(info.st_size, max_bytes)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
@@ -352,11 +352,12 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     except OSError as exc:
         raise ImageInputError(f"{path} cannot be read: {exc.strerror or exc}.", "unreadable", path=str(path)) from None
     if len(data) > max_bytes:
-        raise _too_big(len(data), max_bytes)
+        raise too_big_error(len(data), max_bytes)
     return data
 
 
-def _too_big(size: int, max_bytes: int) -> ImageInputError:
+def too_big_error(size: int, max_bytes: int) -> ImageInputError:
+    """The refusal of a file of ``size`` bytes over the ``max_bytes`` limit."""
     return ImageInputError(
         f"This file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Please use a smaller photo.",
         "too_big", size_mb=size / 2**20, limit_mb=max_bytes / 2**20,

@@ -77,14 +77,13 @@ def read(name: str, parser: Callable[[str], Any]) -> Any | None:
     try:
         return parse(name, st.query_params[name], parser)
     except ValueError:
-        del st.query_params[name]
-        _notice("link.bad_value", name=name)
+        drop_bad(name)
         return None
 
 
 def drop_bad(name: str) -> None:
-    """A value that passed :func:`read` but does not fit what the page found (a channel the layer does not
-    have): dropped from the link, with the same notice."""
+    """Drop the link's value of ``name``, with a notice: one :func:`read` refused, or one that does not fit
+    what the page found (a channel the layer does not have)."""
     if name in st.query_params:
         del st.query_params[name]
     _notice("link.bad_value", name=name)

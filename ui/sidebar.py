@@ -10,7 +10,7 @@ from PIL import Image
 
 import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
-from cnnviz.images import MAX_BYTES, pixel_digest
+from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from ui import links
 from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
@@ -152,8 +152,7 @@ def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, 
         return None, None, None, st.session_state.get("_upload_refused")
     st.session_state.pop("_upload_refused", None)
     if upload.size > MAX_BYTES:
-        refused = error_text(cnnviz.ImageInputError(
-            "", "too_big", size_mb=upload.size / 2**20, limit_mb=MAX_BYTES / 2**20))  # fmt: skip
+        refused = error_text(too_big_error(upload.size, MAX_BYTES))
         st.session_state["_upload_refused"] = f"{literal(upload.name)}: {refused}"
         st.session_state["_upload_generation"] = generation + 1
         st.rerun()
