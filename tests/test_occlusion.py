@@ -9,7 +9,7 @@ from captum.attr import Occlusion
 
 import cnnviz
 from cnnviz.gallery import gallery_image
-from cnnviz.occlusion import OcclusionCancelled, grid_positions, occlusion
+from cnnviz.occlusion import OcclusionCancelled, grid_positions, occlusion, padded_size
 from tests.conftest import CAT_CLASSES
 
 
@@ -76,6 +76,22 @@ def test_batch_size_does_not_change_the_result(lite0, chelsea):
     many = occlusion(lite0, chelsea, window=112, stride=56, batch_size=9)
     assert np.allclose(one.probability, many.probability, atol=1e-5)
     assert (one.argmax == many.argmax).all()
+
+
+def test_padding_a_partial_batch_to_a_planned_shape_gives_the_same_maps(lite0, chelsea, monkeypatch):
+    """On CUDA the last batch is padded to a power of two; here every batch is padded to its full size."""
+    plain = occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, layer="blocks.3")
+    monkeypatch.setattr("cnnviz.occlusion.padded_size", lambda count, size, device: size)
+    padded = occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, layer="blocks.3")
+    assert np.allclose(plain.probability, padded.probability, atol=1e-6)
+    assert np.allclose(plain.activation, padded.activation, rtol=1e-5)
+    assert (plain.argmax == padded.argmax).all() and padded.probability.shape == (3, 3)
+
+
+def test_cuda_batches_come_in_a_few_shapes():
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert [padded_size(n, 512, cuda) for n in (1, 3, 100, 129, 512)] == [1, 4, 128, 256, 512]
+    assert padded_size(70, 96, cuda) == 96 and padded_size(100, 512, cpu) == 100
 
 
 @pytest.mark.parametrize("fill", ["mean", "black", "blur"])
