@@ -5,10 +5,10 @@ served at ``/predict``). The folder is not called ``pages/``: Streamlit would al
 legacy pages, which then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 """
 
-from pathlib import Path
 
 import streamlit as st
 
+from cnnviz.bundled import asset_path
 from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
 from ui.text import t
@@ -23,7 +23,7 @@ from views.occlusion import occlusion_page
 from views.predict import predict
 from views.transfer import transfer_page
 
-ICON = Path(__file__).resolve().parent / "assets" / "icon.png"  # local: a lecture room may have no network
+ICON = asset_path("icon.png")  # local: a lecture room may have no network
 
 st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide")
 init_session()  # language and shared-link choices first: page titles below are translated

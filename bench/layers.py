@@ -1,6 +1,6 @@
 """How long a layer table takes to build (model on the meta device, one hooked forward pass).
 
-Usage: ``python bench/layers.py [--arch resnet152 ...] [--repeats 5]``. Prints the median and the worst of
+Usage: ``python -m bench.layers [--arch resnet152 ...] [--repeats 5]``. Prints the median and the worst of
 ``--repeats`` builds per architecture, in seconds, with the table's size; the goal for resnet152 is well
 under one second on a 2-core CPU.
 """
@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnviz.layers import _memoised_table, layer_table
 

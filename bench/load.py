@@ -14,7 +14,7 @@ photo (checked against ``cnnviz.predict`` in this process). Errors are timeouts,
 page exceptions and wrong results. The server's resident memory (VmRSS) is read after each round and after
 one more session has visited every architecture of the zoo (``CNNVIZ_MAX_MODELS`` bounds the models kept).
 
-Usage: ``python bench/load.py [--sessions 5 10 20] [--json]`` (needs ``/usr/bin/chromium``).
+Usage: ``python -m bench.load [--sessions 5 10 20] [--json]`` (needs ``/usr/bin/chromium``).
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import cnnviz
+from cnnviz.gallery import gallery_image
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, _free_port
 
-import cnnviz  # noqa: E402
-from cnnviz.gallery import gallery_image  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, _free_port  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
+
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
 TIMEOUT_MS = 600_000

@@ -11,7 +11,7 @@ call added, in MB (10^6 bytes). Three paths:
 
 The costliest accepted files are found by bisection on the side (4:3), one per format and mode, against
 ``cnnviz.images.decode_cost``; the refused ones are hostile files from the issue tracker.
-Usage: ``python bench/memory.py [--json]`` (about a minute).
+Usage: ``python -m bench.memory [--json]`` (about a minute).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cnnviz.errors import ImageInputError
 from cnnviz.images import DECODE_BUDGET, REFERENCE_PHOTO, decode_cost, load_image

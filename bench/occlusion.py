@@ -7,7 +7,7 @@ at the same batch size (goal: cnnviz ≥ 0.85 of it); captum ``Occlusion`` on th
 ``perturbations_per_eval`` (goal on a GPU: cnnviz ≥ 2× faster). Weights are whatever ``auto`` finds
 (random weights time the same as trained ones).
 
-Usage: ``python bench/occlusion.py [--arch efficientnet_lite0 resnet50 vgg16] [--stride 8] [--ppe 16 64]``
+Usage: ``python -m bench.occlusion [--arch efficientnet_lite0 resnet50 vgg16] [--stride 8] [--ppe 16 64]``
 """
 
 from __future__ import annotations
@@ -15,19 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
-from pathlib import Path
 
 import torch
 from captum.attr import Occlusion
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import cnnviz
 from cnnviz.device import describe_device
+from cnnviz.explain.occlusion import grid_positions, occlusion
 from cnnviz.gallery import gallery_image
-from cnnviz.occlusion import grid_positions, occlusion
 
 
 def _sync(device: torch.device) -> None:

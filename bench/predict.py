@@ -7,7 +7,7 @@ Three paths are timed, interleaved round by round (in rotating order) so that dr
 - ``predict`` ``cnnviz.predict`` from the decoded PIL photo: preprocessing (resize, crop, normalise) as well.
 
 Prints milliseconds (median and p90) and the ratios to ``bare`` (goal for ``top5``: ≤ 1.10).
-Usage: ``python bench/predict.py [--arch efficientnet_lite0] [--rounds 200] [--json]``.
+Usage: ``python -m bench.predict [--arch efficientnet_lite0] [--rounds 200] [--json]``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import cnnviz
 from cnnviz.device import describe_device

@@ -3,7 +3,7 @@
 prediction, and again once the sessions are closed and the upload cache's time-to-live has passed.
 
 A second round with other photos then shows whether the memory was given back or only kept for reuse.
-Usage: ``python bench/upload_storm.py [--sessions 8] [--side 4000] [--ttl 20]`` (needs Debian's chromium;
+Usage: ``python -m bench.upload_storm [--sessions 8] [--side 4000] [--ttl 20]`` (needs Debian's chromium;
 about eight minutes). The photos are 4000 × 3000 PNGs (12 megapixels, the largest ordinary photo) made
 from the gallery cat with a different tint each, so every upload is decoded.
 """
@@ -22,10 +22,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cnnviz.gallery import gallery_image
 
-from cnnviz.gallery import gallery_image  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
+
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

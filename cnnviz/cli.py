@@ -1,4 +1,5 @@
-"""Command-line front end: ``python -m cnnviz {predict,layers,deconv,patches,occlusion,archs,fetch} …``.
+"""Command-line front end: ``cnnviz {predict,occlusion,deconv,classmap,patches,archs,layers,fetch} …`` (also
+``python -m cnnviz``).
 
 Every error (bad arguments, bad input, an output that cannot be written) exits with status 2 and one line
 on stderr, never a traceback (``CNNVIZ_DEBUG=1`` shows the traceback of an unexpected one). Output paths
@@ -164,7 +165,7 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from cnnviz.occlusion import occlusion
+    from cnnviz.explain.occlusion import occlusion
     from cnnviz.render import overlay
 
     out = _out_path(args, (".npy", ".png"))
@@ -213,7 +214,7 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from cnnviz.deconvnet import project
+    from cnnviz.explain.deconvnet import project
     from cnnviz.render import projection_image
 
     out = _out_path(args, (".npy", ".png"))
@@ -244,9 +245,9 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
+    from cnnviz.explain.patches import MAX_IMAGES, top_patches
     from cnnviz.images import load_image
     from cnnviz.loading import load
-    from cnnviz.patches import MAX_IMAGES, top_patches
     from cnnviz.render import projection_image, tile_grid
 
     folder = Path(args.folder)
@@ -276,57 +277,94 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_classmap(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.explain import CLASS_MAPS, USES_LAYER
+    from cnnviz.render import overlay
+
+    out = _out_path(args, (".npy", ".png"))
+    image, net = _image_and_model(args)
+    params = {"layer": _default_layer(args.arch, args.layer)} if args.method in USES_LAYER else {}
+
+    def report(done: int, total: int) -> None:
+        print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
+
+    result = CLASS_MAPS[args.method](net, image, target=args.target, progress=report, **params)
+    print(file=sys.stderr)
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    details = [f"layer {result.layer}"] if result.layer else []
+    if result.error is not None:
+        details.append(f"{result.steps} steps, attributions add up to the logit's change within {result.error:.3g}")
+    print(" · ".join([f"{net.spec.display}", args.method, f"class {result.target} ({net.categories[result.target]})",
+                      *details]))  # fmt: skip
+    if out is not None:
+        if out.suffix.lower() == ".npy":
+            _write(out, lambda path: np.save(path, result.values.astype(np.float32)))
+        else:
+            crop = np.asarray(net.preprocess.crop_image(image).convert("RGB"))
+            high = max(float(np.percentile(result.values, 99.5)), 1e-12)
+            _write(out, Image.fromarray(overlay(crop, result.values, low=0.0, high=high, cmap="jet")).save)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from cnnviz.explain import CLASS_MAPS
+    from cnnviz.explain.deconvnet import METHODS
+    from cnnviz.explain.occlusion import FILLS
+    from cnnviz.layers import TABLE_FORMATS
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
 
-    parser = _Parser(prog="python -m cnnviz", description="Explore convolutional networks.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    predict = commands.add_parser("predict", help="top-k classes of an image")
-    predict.add_argument("image", help="path of a JPEG, PNG, WebP, BMP, GIF or TIFF file")
-    predict.add_argument("--arch", default=DEFAULT_ARCH, help=f"architecture (default {DEFAULT_ARCH})")
-    predict.add_argument("--top", type=int, default=5, help="how many classes (default 5)")
-    predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
-    predict.add_argument(
+    model = _Parser(add_help=False)  # what every command that runs a network takes
+    model.add_argument("--arch", default=DEFAULT_ARCH, help=f"architecture (default {DEFAULT_ARCH}; see `archs`)")
+    model.add_argument(
         "--weights", default="auto", help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a state dict (default auto)"
     )
-    predict.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
+    model.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
+    photo = _Parser(add_help=False, parents=[model])
+    photo.add_argument("image", help="path of a JPEG, PNG, WebP, BMP, GIF or TIFF file")
+
+    parser = _Parser(prog="cnnviz", description="Explore convolutional networks.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", parents=[photo], help="top-k classes of an image")
+    predict.add_argument("--top", type=int, default=5, help="how many classes (default 5)")
+    predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
     predict.set_defaults(run=_cmd_predict)
 
-    occl = commands.add_parser("occlusion", help="occlusion sensitivity maps (Zeiler & Fergus Fig. 7)")
-    occl.add_argument("image")
-    occl.add_argument("--arch", default=DEFAULT_ARCH)
+    occl = commands.add_parser("occlusion", parents=[photo], help="occlusion sensitivity maps (ZF Fig. 7)")
     occl.add_argument("--window", type=int, default=32, help="side of the grey square, input px (default 32)")
     occl.add_argument("--stride", type=int, default=8, help="step between positions, input px (default 8)")
-    occl.add_argument("--fill", default="mean", help="mean | black | blur (default mean)")
+    occl.add_argument("--fill", choices=FILLS, default="mean", help="what the square shows (default mean)")
     occl.add_argument("--target", type=int, default=None, help="class index (default: the clean top-1)")
     occl.add_argument("--layer", default=None, help="module name for the strongest-channel map")
     occl.add_argument("--out", default=None, help="FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)")
-    occl.add_argument("--weights", default="auto")
-    occl.add_argument("--device", default=None)
     occl.set_defaults(run=_cmd_occlusion)
 
-    deconv = commands.add_parser("deconv", help="deconvnet projection of a channel (Zeiler & Fergus 2014)")
-    deconv.add_argument("image")
-    deconv.add_argument("--arch", default=DEFAULT_ARCH)
+    deconv = commands.add_parser("deconv", parents=[photo], help="deconvnet projection of a channel (ZF 2014)")
     deconv.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
     deconv.add_argument("--channel", type=int, default=None, help="channel (default: the strongest on this image)")
     deconv.add_argument("--whole-map", action="store_true", help="project the whole map, not its strongest unit")
-    deconv.add_argument("--method", default="auto", help="auto | zf | backward | guided (default auto)")
+    deconv.add_argument("--method", choices=METHODS, default="auto", help="(default auto)")
     deconv.add_argument("--out", default=None, help="FILE.npy (raw C×H×W float32 at input size) or FILE.png")
-    deconv.add_argument("--weights", default="auto")
-    deconv.add_argument("--device", default=None)
     deconv.set_defaults(run=_cmd_deconv)
 
-    patches = commands.add_parser("patches", help="top-9 patches of a channel over a folder of images (ZF Fig. 2)")
+    classmap = commands.add_parser("classmap", parents=[photo], help="where the evidence for a class lies")
+    classmap.add_argument("--method", choices=tuple(CLASS_MAPS), default="gradcam", help="(default gradcam)")
+    classmap.add_argument("--target", type=int, default=None, help="class index (default: the top-1)")
+    classmap.add_argument("--layer", default=None, help="Grad-CAM's module (default: the last conv stage)")
+    classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
+    classmap.set_defaults(run=_cmd_classmap)
+
+    patches = commands.add_parser("patches", parents=[model], help="top-9 patches of a channel over a folder "
+                                  "of images (ZF Fig. 2)")  # fmt: skip
     patches.add_argument("folder")
-    patches.add_argument("--arch", default=DEFAULT_ARCH)
     patches.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
     patches.add_argument("--channel", type=int, default=0)
     patches.add_argument("--out", default=None, help="FILE.png: each projection next to its patch")
-    patches.add_argument("--weights", default="auto")
-    patches.add_argument("--device", default=None)
     patches.set_defaults(run=_cmd_patches)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
@@ -336,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     layers = commands.add_parser("layers", help="layer table: shapes, parameters, MACs, memory, receptive field")
     layers.add_argument("arch", help="architecture name")
     layers.add_argument("--input", type=int, default=None, help="input side in pixels (default: the model's)")
-    layers.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    layers.add_argument("--format", choices=TABLE_FORMATS, default="table")
     layers.set_defaults(run=_cmd_layers)
 
     fetch = commands.add_parser("fetch", help="download pretrained weights into the caches before going offline")

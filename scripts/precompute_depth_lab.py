@@ -1,19 +1,14 @@
-"""Train the vanishing-gradient lab's default settings and write ``assets/depth_lab_default.json``.
+"""Train the vanishing-gradient lab's default settings and write ``cnnviz/assets/depth_lab_default.json``.
 
-Usage: ``python scripts/precompute_depth_lab.py``. The page shows this file at once for the default
+Usage: ``python -m scripts.precompute_depth_lab``. The page shows this file at once for the default
 settings, so a lecture never waits; ``tests/test_depth.py`` checks it against a fresh run.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from cnnviz.depth import PRECOMPUTED, DepthSettings, depth_lab
+from cnnviz.labs.depth import PRECOMPUTED, DepthSettings, depth_lab
 
 
 def main() -> None:

@@ -1,20 +1,18 @@
-"""Train the bundled LeNet-5 on scikit-learn's handwritten digits and write ``assets/lenet5_digits.pt``.
+"""Train the bundled LeNet-5 on scikit-learn's handwritten digits and write ``cnnviz/assets/lenet5_digits.pt``.
 
-Usage: ``python scripts/train_lenet5.py [--epochs 60] [--out assets/lenet5_digits.pt]``. Deterministic on
+Usage: ``python -m scripts.train_lenet5 [--epochs 60] [--out cnnviz/assets/lenet5_digits.pt]``. Deterministic on
 the CPU (fixed seeds, one thread); prints the held-out accuracy, which ``tests/test_lenet5.py`` checks.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from cnnviz.bundled import asset_path
 from cnnviz.digits import accuracy, digit_split
 from cnnviz.zoo import get_spec
 
@@ -37,7 +35,7 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "assets/lenet5_digits.pt")
+    parser.add_argument("--out", type=Path, default=asset_path("lenet5_digits.pt"))
     args = parser.parse_args()
 
     torch.set_num_threads(1)

@@ -36,3 +36,12 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **params)
     return buffer.getvalue()
+
+
+def cat_on_grey() -> tuple[Image.Image, slice, slice]:
+    """Chelsea in the top-left quarter of a grey canvas, and where she lands in Lite0's 224 px input."""
+    from cnnviz.gallery import gallery_image
+
+    canvas = Image.new("RGB", (448, 448), (128, 128, 128))
+    canvas.paste(gallery_image("chelsea").resize((224, 149)), (0, 0))
+    return canvas, slice(0, 75), slice(0, 112)  # Lite0: resize 448 → 256, centre crop 224

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 import cnnviz
-from cnnviz.activations import activation_maps, first_layer_filters
-from cnnviz.deconvnet import layer_output
+from cnnviz.explain.activations import activation_maps, first_layer_filters
+from cnnviz.explain.deconvnet import layer_output
+from cnnviz.explain.patches import top_patches, unit_box
 from cnnviz.gallery import GALLERY, gallery_image
-from cnnviz.patches import top_patches, unit_box
 from cnnviz.render import projection_image, tile_grid
 
 

@@ -150,8 +150,9 @@ def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--stride", "1"], "Stride 2 gives"), (["--window", "0"], "window must be"), (["--fill", "pink"], "Fill"),
-     (["--out", "map.txt"], "must end in .npy or .png"), (["--layer", "nope"], "no layer")],
+    [(["--stride", "1"], "Stride 2 gives"), (["--window", "0"], "window must be"),
+     (["--fill", "pink"], "invalid choice: 'pink'"), (["--out", "map.txt"], "must end in .npy or .png"),
+     (["--layer", "nope"], "no layer")],
 )  # fmt: skip
 def test_occlusion_bad_input(photos, args, message):
     result = run_cli("occlusion", str(photos["chelsea"]), "--window", "32", *args)
@@ -159,7 +160,7 @@ def test_occlusion_bad_input(photos, args, message):
 
 
 def test_deconv_writes_the_raw_projection_of_the_strongest_unit(photos, tmp_path, lite0, chelsea):
-    from cnnviz.deconvnet import project
+    from cnnviz.explain.deconvnet import project
 
     out = tmp_path / "projection.npy"
     result = run_cli("deconv", str(photos["chelsea"]), "--layer", "blocks.5.3", "--channel", "34", "--out", str(out))
@@ -195,6 +196,38 @@ def test_deconv_bad_input(photos, args, message):
     result = run_cli("deconv", str(photos["chelsea"]), *args)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("method", ["saliency", "integrated"])
+def test_classmap_writes_the_same_map_as_the_engine(photos, tmp_path, lite0, chelsea, method):
+    from cnnviz.explain import CLASS_MAPS
+
+    out = tmp_path / "map.npy"
+    result = run_cli("classmap", str(photos["chelsea"]), "--method", method, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"EfficientNet-Lite0 · {method} · class 282 (tiger cat)")
+    expected = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]).convert("RGB"))
+    np.testing.assert_allclose(np.load(out), expected.values, rtol=1e-4, atol=1e-6 * expected.values.max())
+    if method == "integrated":
+        assert f"{expected.steps} steps, attributions add up to the logit's change within" in result.stdout
+
+
+def test_classmap_draws_grad_cam_over_the_crop(photos, tmp_path):
+    png = tmp_path / "cam.png"
+    result = run_cli("classmap", str(photos["chelsea"]), "--layer", "blocks.5", "--target", "281", "--out", str(png))
+    assert result.returncode == 0, result.stderr
+    assert "gradcam · class 281 (tabby" in result.stdout and "layer blocks.5" in result.stdout
+    assert Image.open(png).size == (224, 224)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--method", "lime"], "invalid choice: 'lime'"), (["--target", "1000"], "between 0 and 999"),
+     (["--layer", "blocks.99"], "has no layer 'blocks.99'"), (["--out", "x.gif"], "must end in .npy or .png")],
+)  # fmt: skip
+def test_classmap_bad_input(photos, args, message):
+    result = run_cli("classmap", str(photos["chelsea"]), *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_patches_searches_a_folder_and_skips_what_is_not_an_image(photos, tmp_path):

@@ -13,18 +13,11 @@ from PIL import Image
 from torch import nn
 
 import cnnviz
-from cnnviz.deconvnet import (
-    Selection,
-    grad_cam,
-    layer_output,
-    project,
-    project_tensor,
-    strongest_channels,
-    zf_applies,
-)
+from cnnviz.explain.deconvnet import Selection, project, project_tensor, zf_applies
+from cnnviz.explain.graphs import channels_by_peak, layer_output
+from cnnviz.explain.rectifiers import RectifierRule
 from cnnviz.layers import conv_stages
-from cnnviz.rectifiers import RectifierRule
-from tests.conftest import CAT_CLASSES
+from tests.conftest import CAT_CLASSES, cat_on_grey
 
 
 def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -34,7 +27,7 @@ def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
 def _agreement(net: cnnviz.LoadedModel, image: Image.Image, layer: str, whole_map: bool) -> float:
     x = net.to_input(net.preprocess(image))
     unit = "map" if whole_map else None
-    selections = [Selection(c, unit) for c in strongest_channels(layer_output(net, x, layer), 3)]
+    selections = [Selection(c, unit) for c in channels_by_peak(layer_output(net, x, layer), 3)]
     paper = project_tensor(net, x, layer, selections, "zf")
     backward = project_tensor(net, x, layer, selections, "backward")
     assert [p.method for p in paper] == ["zf"] * 3 and [p.method for p in backward] == ["backward"] * 3
@@ -65,7 +58,7 @@ def test_the_rectifier_rule_is_what_makes_it_a_deconvnet(chelsea):
     net = cnnviz.load("vgg16", device="cpu")
     x = net.to_input(net.preprocess(chelsea)).float()
     layer = "features.22"
-    projection = project_tensor(net, x, layer, [Selection(strongest_channels(layer_output(net, x, layer), 1)[0])])[0]
+    projection = project_tensor(net, x, layer, [Selection(channels_by_peak(layer_output(net, x, layer), 1)[0])])[0]
     x_grad = x.clone().requires_grad_()
     with torch.enable_grad():
         output = net.model.features[:23](x_grad)
@@ -84,11 +77,11 @@ def test_backward_formulation_and_guided_match_captum(arch, layer, chelsea):
     unit with its activation, so the two differ by exactly that factor."""
     from captum.attr import NeuronDeconvolution, NeuronGuidedBackprop
 
-    from cnnviz.graphs import private_graph
+    from cnnviz.explain.graphs import private_graph
 
     net = cnnviz.load(arch, device="cpu")
     x = net.to_input(net.preprocess(chelsea)).float()
-    channel = strongest_channels(layer_output(net, x, layer), 1)[0]
+    channel = channels_by_peak(layer_output(net, x, layer), 1)[0]
     for method, captum_class in (("backward", NeuronDeconvolution), ("guided", NeuronGuidedBackprop)):
         ours = project_tensor(net, x, layer, [Selection(channel)], method)[0]
         graph = private_graph(net.model)
@@ -138,7 +131,7 @@ def test_every_architecture_projects_every_conv_stage(chelsea):
         x = net.to_input(net.preprocess(chelsea))
         side = net.preprocess.input_size
         for layer in conv_stages(arch):
-            channel = strongest_channels(layer_output(net, x, layer), 1)[0]
+            channel = channels_by_peak(layer_output(net, x, layer), 1)[0]
             (projection,) = project_tensor(net, x, layer, [Selection(channel)])
             assert projection.method == ("zf" if zf_applies(net, layer) else "backward")
             assert projection.pixels.shape == (net.spec.in_channels, side, side), (arch, layer)
@@ -146,17 +139,8 @@ def test_every_architecture_projects_every_conv_stage(chelsea):
             assert np.abs(projection.pixels).max() > 0, (arch, layer)
 
 
-def _cat_on_grey() -> tuple[Image.Image, slice, slice]:
-    """Chelsea in the top-left quarter of a grey canvas, and where she lands in the 224 px input."""
-    from cnnviz.gallery import gallery_image
-
-    canvas = Image.new("RGB", (448, 448), (128, 128, 128))
-    canvas.paste(gallery_image("chelsea").resize((224, 149)), (0, 0))
-    return canvas, slice(0, 75), slice(0, 112)  # Lite0: resize 448 → 256, centre crop 224
-
-
 def test_default_model_projects_late_channels_onto_the_cat(lite0):
-    canvas, rows, cols = _cat_on_grey()
+    canvas, rows, cols = cat_on_grey()
     assert cnnviz.predict(lite0, canvas).scores[0].index in CAT_CLASSES
     area = (rows.stop * cols.stop) / 224**2
     for layer in ("blocks.5.3", "blocks.6.0", "bn2"):
@@ -171,13 +155,6 @@ def test_default_model_projects_late_channels_onto_the_cat(lite0):
                 energy = (p.pixels.astype(np.float64) ** 2).sum(axis=0)
                 on_cat.append(energy[rows, cols].sum() / energy.sum())
             assert np.mean(on_cat) > share, (layer, method, on_cat)  # … and projects onto it
-
-
-def test_grad_cam_targets_the_top_class_and_lands_on_the_cat(lite0):
-    canvas, rows, cols = _cat_on_grey()
-    cam, target = grad_cam(lite0, canvas, "bn2")
-    assert target in CAT_CLASSES and cam.shape == (224, 224) and cam.min() >= 0
-    assert cam[rows, cols].sum() / cam.sum() > 0.5
 
 
 def test_errors_are_clear(lite0, chelsea):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 import cnnviz
-from cnnviz.graphs import private_graph
+from cnnviz.explain.graphs import private_graph
 
 
 def test_a_private_graph_shares_tensors_and_keeps_changes_to_itself(chelsea):

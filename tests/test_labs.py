@@ -48,7 +48,7 @@ def lenet5():
 
 @pytest.mark.parametrize("digit", list(DRAWN))
 def test_a_drawn_digit_is_read(lenet5, digit):
-    from cnnviz.drawing import digit_from_drawing, trace_lenet
+    from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 
     trace = trace_lenet(lenet5, digit_from_drawing(DRAWN[digit]))
     assert trace.digit == digit
@@ -56,7 +56,7 @@ def test_a_drawn_digit_is_read(lenet5, digit):
 
 
 def test_every_stage_has_the_papers_shape(lenet5):
-    from cnnviz.drawing import digit_from_drawing, trace_lenet
+    from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 
     trace = trace_lenet(lenet5, digit_from_drawing(DRAWN[0]))
     shapes = {stage: values.shape for stage, values in trace.stages.items()}
@@ -70,7 +70,7 @@ def test_every_stage_has_the_papers_shape(lenet5):
 
 def test_held_out_digits_drawn_large_on_the_canvas_are_read_like_the_originals(lenet5):
     """Each held-out digit, enlarged to 200 px on the 280 px canvas, goes through the drawing pipeline."""
-    from cnnviz.drawing import digit_from_drawing, trace_lenet
+    from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 
     bunch, held_out = load_digits(), split_indices()[1]
     correct = 0
@@ -83,7 +83,7 @@ def test_held_out_digits_drawn_large_on_the_canvas_are_read_like_the_originals(l
 
 
 def test_an_empty_or_transparent_canvas_is_no_digit():
-    from cnnviz.drawing import digit_from_drawing
+    from cnnviz.labs.drawing import digit_from_drawing
 
     assert digit_from_drawing(np.zeros((280, 280, 4), np.uint8)) is None
     white_but_transparent = np.full((280, 280, 4), 255, np.uint8)
@@ -96,7 +96,7 @@ def test_an_empty_or_transparent_canvas_is_no_digit():
 
 @pytest.fixture(scope="module")
 def default_depth_lab():
-    from cnnviz.depth import DepthSettings, depth_lab
+    from cnnviz.labs.depth import DepthSettings, depth_lab
 
     with torch.random.fork_rng(devices=[]):
         return depth_lab(DepthSettings())
@@ -129,7 +129,7 @@ def test_the_shipped_default_run_is_what_the_script_computes(default_depth_lab):
     """Same networks and data: identical gradients at initialisation and first steps. Later steps depend on
     the thread count's summation order (plain deep nets amplify it), so the whole runs are compared by
     their conclusions."""
-    from cnnviz.depth import precomputed_default
+    from cnnviz.labs.depth import precomputed_default
 
     shipped = precomputed_default()
     assert shipped is not None, "run scripts/precompute_depth_lab.py"
@@ -145,8 +145,8 @@ def test_without_batch_norm_plain_gradients_shrink_and_residual_ones_blow_up():
     """What the page's batch-norm help says: at initialisation (He et al.'s), with no normalisation, the
     56-layer plain net's first convolution gets a fraction of the last one's gradient, and the residual
     net's gradients are thousands of times larger than with batch norm."""
-    from cnnviz.depth import DepthNet, gradient_norms
     from cnnviz.digits import digits_8x8
+    from cnnviz.labs.depth import DepthNet, gradient_norms
 
     images, labels = digits_8x8()
     norms = {}
@@ -161,7 +161,7 @@ def test_without_batch_norm_plain_gradients_shrink_and_residual_ones_blow_up():
 
 
 def test_depth_settings_out_of_range_are_refused():
-    from cnnviz.depth import DepthSettings, depth_lab
+    from cnnviz.labs.depth import DepthSettings, depth_lab
 
     for bad in (DepthSettings(shallow=20, deep=20), DepthSettings(deep=57), DepthSettings(width=1000),
                 DepthSettings(epochs=0)):  # fmt: skip
@@ -173,7 +173,7 @@ def test_depth_settings_out_of_range_are_refused():
 
 
 def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0):
-    from cnnviz.transfer import digit_images, transfer_lab
+    from cnnviz.labs.transfer import digit_images, transfer_lab
 
     train, test = digit_images(per_class=5)
     assert len(train.labels) == 50 and len(test.labels) == 100 and set(train.labels) == set(range(10))
@@ -187,7 +187,7 @@ def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0):
 
 
 def test_own_images_are_split_per_class_and_too_few_are_refused(chelsea, coffee):
-    from cnnviz.transfer import split_uploads
+    from cnnviz.labs.transfer import split_uploads
 
     train, test = split_uploads({"cat": [chelsea] * 3, "coffee": [coffee] * 4, "": [chelsea]})
     assert train.classes == ("cat", "coffee") and train.per_class() == [2, 3] and test.per_class() == [1, 1]
@@ -196,7 +196,7 @@ def test_own_images_are_split_per_class_and_too_few_are_refused(chelsea, coffee)
 
 
 def test_transfer_lab_needs_the_pretrained_backbone(chelsea, coffee):
-    from cnnviz.transfer import split_uploads, transfer_lab
+    from cnnviz.labs.transfer import split_uploads, transfer_lab
 
     random_lite0 = cnnviz.load("efficientnet_lite0", weights="random", device="cpu")
     train, test = split_uploads({"cat": [chelsea] * 2, "coffee": [coffee] * 2})
@@ -209,8 +209,8 @@ def test_transfer_lab_needs_the_pretrained_backbone(chelsea, coffee):
 
 @pytest.fixture(scope="module")
 def drops():
-    from cnnviz.dropblock import compare_drops
     from cnnviz.gallery import gallery_image
+    from cnnviz.labs.dropblock import compare_drops
 
     net = cnnviz.load("efficientnet_lite0", weights="bundled", device="cpu")
     return compare_drops(net, gallery_image("chelsea"), "blocks.5.3", drop_rate=0.1, block_size=5, draws=32)
@@ -243,7 +243,7 @@ def test_dropblock_changes_the_prediction_more_than_dropout_at_the_same_rate(dro
 
 
 def test_dropblock_settings_out_of_range_are_refused(lite0, chelsea):
-    from cnnviz.dropblock import compare_drops
+    from cnnviz.labs.dropblock import compare_drops
 
     for rate, block, draws in ((0.0, 5, 8), (1.0, 5, 8), (0.1, 4, 8), (0.1, 15, 8), (0.1, 5, 0), (0.1, 5, 10_000)):
         with pytest.raises(CnnvizError):

@@ -8,8 +8,9 @@ import torch
 from captum.attr import Occlusion
 
 import cnnviz
+from cnnviz.explain.occlusion import grid_positions, occlusion, padded_size
+from cnnviz.explain.progress import Cancelled
 from cnnviz.gallery import gallery_image
-from cnnviz.occlusion import OcclusionCancelled, grid_positions, occlusion, padded_size
 from tests.conftest import CAT_CLASSES
 
 
@@ -81,7 +82,7 @@ def test_batch_size_does_not_change_the_result(lite0, chelsea):
 def test_padding_a_partial_batch_to_a_planned_shape_gives_the_same_maps(lite0, chelsea, monkeypatch):
     """On CUDA the last batch is padded to a power of two; here every batch is padded to its full size."""
     plain = occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, layer="blocks.3")
-    monkeypatch.setattr("cnnviz.occlusion.padded_size", lambda count, size, device: size)
+    monkeypatch.setattr("cnnviz.explain.occlusion.padded_size", lambda count, size, device: size)
     padded = occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, layer="blocks.3")
     assert np.allclose(plain.probability, padded.probability, atol=1e-6)
     assert np.allclose(plain.activation, padded.activation, rtol=1e-5)
@@ -104,7 +105,7 @@ def test_progress_is_reported_and_can_cancel(lite0, chelsea):
     seen = []
     occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(4, 9), (8, 9), (9, 9)]
-    with pytest.raises(OcclusionCancelled, match="after 4 of 9"):
+    with pytest.raises(Cancelled, match="after 4 of 9"):
         occlusion(lite0, chelsea, window=112, stride=56, batch_size=4, progress=lambda d, t: False)
 
 
@@ -181,7 +182,7 @@ def test_out_of_memory_halves_the_batch_and_gives_the_same_maps(lite0, chelsea):
 def test_out_of_memory_at_one_image_is_a_clear_error(lite0, chelsea):
     from dataclasses import replace
 
-    from cnnviz.occlusion import DeviceMemoryError
+    from cnnviz.explain.occlusion import DeviceMemoryError
 
     with pytest.raises(DeviceMemoryError, match="not enough free memory for even one"):
         occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56)

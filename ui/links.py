@@ -24,7 +24,7 @@ from ui.text import t
 MAX_DIGITS = 6
 MAX_TEXT = 64
 RUNNING = "running"
-TASKS = ("occlusion", "patches", "depth", "transfer", "dropblock")  # catalogue keys task.<name>
+TASKS = ("occlusion", "patches", "classmaps", "depth", "transfer", "dropblock")  # catalogue keys task.<name>
 KNOWN = frozenset({"lang", "arch", "image", "layer", "channel", "whole", "window", "stride", "fill", RUNNING})
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")

@@ -4,6 +4,7 @@ top-9 patches over the gallery and the session's uploads."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -13,11 +14,13 @@ from PIL import Image
 from torch import nn
 
 import cnnviz
-from cnnviz.activations import activation_maps, first_layer_filters
-from cnnviz.deconvnet import grad_cam, project
+from cnnviz.explain import CLASS_MAPS, USES_LAYER
+from cnnviz.explain.activations import activation_maps, first_layer_filters
+from cnnviz.explain.deconvnet import project
+from cnnviz.explain.keys import result_key
+from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
-from cnnviz.patches import top_patches
 from cnnviz.render import colourise, overlay, projection_image, tile_grid
 from ui import links
 from ui.models import model_for_page
@@ -31,6 +34,8 @@ MAX_LINK_CHANNEL = 99_999
 SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
+CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projections, in this order
+HEAT_PERCENTILE = 99.5  # a class map's colour scale tops out here, so a few hot pixels do not darken the rest
 
 
 def _settings_from_link(layers: list[str]) -> None:
@@ -82,9 +87,9 @@ def deconvnet_page() -> None:
         t("deconv.layer"), layers, key="deconv_layer",
         format_func=lambda n: f"{n}  ·  {t('deconv.stage')}" if n in stages else n,
     )  # fmt: skip
-    base = (spec.name, net.weights_source.value, str(net.device), choices.image_digest, layer)
     try:
-        maps = _cached(("activations", *base), lambda: activation_maps(net, choices.image, layer))
+        maps = _cached(result_key("activations", net, choices.image_digest, layer=layer),
+                       lambda: activation_maps(net, choices.image, layer))  # fmt: skip
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return
@@ -109,7 +114,8 @@ def deconvnet_page() -> None:
     tabs = st.tabs([t("deconv.tab_projection"), t("deconv.tab_activations"), t("deconv.tab_filters"),
                     t("deconv.tab_patches")])  # fmt: skip
     with tabs[0]:
-        _projections(net, choices, layer, channels, whole, base)
+        _projections(net, choices, layer, channels, whole)
+        _class_maps(net, choices, layer)
     with tabs[1]:
         _activations(maps)
     with tabs[2]:
@@ -118,12 +124,12 @@ def deconvnet_page() -> None:
         _patches(net, choices, layer, channels[0])
 
 
-def _projections(net, choices, layer: str, channels: list[int], whole: bool, base: tuple) -> None:
+def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> None:
     start = time.perf_counter()
     with st.spinner(t("deconv.computing")):
         try:
-            projections = _cached(("deconv", *base, tuple(channels), whole),
-                                  lambda: project(net, choices.image, layer, channels, whole_map=whole))  # fmt: skip
+            key = result_key("deconv", net, choices.image_digest, layer=layer, channels=channels, whole=whole)
+            projections = _cached(key, lambda: project(net, choices.image, layer, channels, whole_map=whole))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return
@@ -142,19 +148,58 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool, bas
     st.subheader(t("deconv.compare", channel=first.channel))
     crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
     try:
-        guided = _cached(("guided", *base, first.channel, whole),
-                         lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])  # fmt: skip
-        cam, target = _cached(("gradcam", *base), lambda: grad_cam(net, choices.image, layer))
+        key = result_key("guided", net, choices.image_digest, layer=layer, channel=first.channel, whole=whole)
+        guided = _cached(key, lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return
-    columns = st.columns(4)
+    columns = st.columns(3)
     columns[0].image(crop, caption=t("deconv.input"), width="stretch")
     columns[1].image(projection_image(first.pixels), caption=t("deconv.label_deconvnet"), width="stretch")
     columns[2].image(projection_image(guided.pixels), caption=t("deconv.label_guided"), width="stretch")
-    columns[3].image(overlay(crop, cam / max(float(cam.max()), 1e-12), low=0.0, high=1.0, cmap="jet"),
-                     caption=t("deconv.label_gradcam", label=net.categories[target]), width="stretch")  # fmt: skip
     st.caption(t("deconv.methods_help"))
+
+
+def _class_maps(net, choices, layer: str) -> None:
+    """The methods of :data:`CLASS_MAPS_SHOWN` for the top-1 class, side by side over the crop; computed on
+    request (Integrated Gradients takes seconds on a CPU), then shown to every session that asks."""
+    calls = {}
+    for method in CLASS_MAPS_SHOWN:
+        params = {"layer": layer} if method in USES_LAYER else {}
+        calls[method] = (result_key(method, net, choices.image_digest, **params), params)
+    results = [shared_results().get(key) for key, _ in calls.values()]
+    if any(result is None for result in results):
+        request = st.empty()
+        with request.container():
+            st.subheader(t("deconv.class_maps_title"))
+            if not st.button(t("deconv.class_maps_run"), key="deconv_class_maps_run"):
+                st.caption(t("deconv.class_maps_help"))
+                return
+        request.empty()
+        bar = st.progress(0.0)
+        try:
+            with links.running("classmaps"):
+                results = []
+                for i, (method, (key, params)) in enumerate(calls.items()):
+
+                    def report(done: int, total: int, i=i, method=method) -> None:
+                        bar.progress((i + done / total) / len(calls), text=t(f"deconv.name_{method}"))
+
+                    compute = functools.partial(CLASS_MAPS[method], net, choices.image, **params, progress=report)
+                    results.append(_cached(key, compute))
+        except cnnviz.CnnvizError as exc:
+            st.error(error_text(exc))
+            return
+        finally:
+            bar.empty()
+    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    st.subheader(t("deconv.class_maps", label=net.categories[results[0].target]))
+    columns = st.columns(len(results))
+    for column, result in zip(columns, results, strict=True):
+        high = max(float(np.percentile(result.values, HEAT_PERCENTILE)), 1e-12)
+        caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
+        column.image(overlay(crop, result.values, low=0.0, high=high, cmap="jet"), caption=caption, width="stretch")
+    st.caption(t("deconv.class_maps_help"))
 
 
 def _activations(maps) -> None:
@@ -197,7 +242,7 @@ def _image_set() -> tuple[dict[str, Image.Image], tuple[str, ...]]:
 def _patches(net, choices, layer: str, channel: int) -> None:
     images, digests = _image_set()
     st.caption(t("deconv.patches_help", channel=channel, count=len(images)))
-    key = ("patches", net.spec.name, net.weights_source.value, str(net.device), digests, layer, channel)
+    key = result_key("patches", net, digests, layer=layer, channel=channel)
     found = shared_results().get(key)
     if found is None:
         if not st.button(t("deconv.patches_run", channel=channel), key="deconv_patches_run"):

@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from cnnviz.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
+from cnnviz.labs.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
 from ui.results import compute_shared, shared_results
 from ui.text import t
 

@@ -8,7 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 
 import cnnviz
 from cnnviz.digits import digit_arrays, split_indices
-from cnnviz.drawing import digit_from_drawing, trace_lenet
+from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 from cnnviz.render import colourise, tile_grid
 from ui.models import shared_model
 from ui.text import error_text, labeller, t

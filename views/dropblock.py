@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import cnnviz
-from cnnviz.dropblock import METHODS, compare_drops, default_layer
+from cnnviz.labs.dropblock import METHODS, compare_drops, default_layer
 from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
 from ui.models import model_for_page
@@ -68,7 +68,7 @@ def dropblock_page() -> None:
 
 def _show(net, result) -> None:
     label = net.categories[result.target]
-    channels = result.strongest_channels(CHANNELS_SHOWN)
+    channels = result.channels_by_total(CHANNELS_SHOWN)
     shape = "×".join(str(n) for n in result.activation.shape)
     name = labeller("drop.method_{}")
     for method in METHODS:

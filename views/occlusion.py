@@ -9,8 +9,8 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
+from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
-from cnnviz.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.render import overlay
 from ui import links
 from ui.models import model_for_page, shared_model

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import cnnviz
-from cnnviz.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
+from cnnviz.labs.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
 from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, literal, t

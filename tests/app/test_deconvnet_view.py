@@ -3,6 +3,8 @@ filters, top-9 patches, and its settings in the shareable link."""
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1.element_tree import Image as ImageElement
 
 from tests.app.conftest import view
@@ -29,9 +31,10 @@ def test_default_view_projects_the_nine_strongest_of_the_last_stage():
     captions = image_captions(app)
     projections = captions[0]
     assert len(projections) == 9 and all(c.startswith("channel ") and " · unit (" in c for c in projections)
-    methods = [c[0] for c in captions[1:5]]  # the picture, deconvnet, guided backprop, Grad-CAM
-    assert methods[0] == "What the network sees" and methods[1].startswith("Deconvnet")
-    assert methods[2].startswith("Guided") and "Grad-CAM" in methods[3]
+    methods = [c[0] for c in captions[1:4]]  # the picture, deconvnet, guided backprop
+    assert methods == ["What the network sees", "Deconvnet (Zeiler & Fergus 2014)",
+                       "Guided backpropagation (Springenberg et al. 2015)"]  # fmt: skip
+    assert "Where the evidence for the top class lies" in [s.value for s in app.subheader]
     assert any(c.value.startswith("Method: the deconvnet as a backward pass") for c in app.caption)
     assert any("no max-pooling" in i.value for i in app.info)  # Lite0 has no switches: said plainly
     assert [m.label for m in app.metric] == ["Mean activation", "Largest activation", "Units at zero or below",
@@ -80,3 +83,19 @@ def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
                                                      "digit"}  # fmt: skip
     second = view("deconvnet", "deconvnet_page", query)  # another student, same link: no button to press
     assert image_captions(second)[-1] == patches
+
+
+def test_class_maps_are_computed_on_request_and_shown_side_by_side():
+    app = view("deconvnet", "deconvnet_page")
+    app.button(key="deconv_class_maps_run").click().run(timeout=120)
+    assert not app.exception and not app.error
+    headings = [s.value for s in app.subheader]
+    assert "Where the evidence for “tiger cat” lies, by three methods" in headings
+    assert "Where the evidence for the top class lies" not in headings  # the request gives way to the maps
+    methods = [c[0] for c in image_captions(app)[4:7]]
+    assert methods[0] == "Grad-CAM at bn2 (Selvaraju et al. 2017)"
+    assert methods[1] == "Gradient saliency (Simonyan et al. 2014)"
+    steps, gap = re.fullmatch(r"Integrated Gradients \(Sundararajan et al\. 2017\), (\d+) steps; sum off by "
+                              r"([\d.]+) logits", methods[2]).groups()  # fmt: skip
+    assert int(steps) in (64, 128, 256, 512) and float(gap) < 1.0
+    assert "running" not in app.query_params

@@ -121,7 +121,7 @@ def test_the_gpu_out_of_memory_notice_is_translated_whole(lite0, chelsea):
 
     import pytest
 
-    from cnnviz.occlusion import DeviceMemoryError, occlusion
+    from cnnviz.explain.occlusion import DeviceMemoryError, occlusion
     from tests.test_occlusion import _Cramped
     from ui.text import error_text, t
 

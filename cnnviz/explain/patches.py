@@ -3,7 +3,7 @@ strongest activation shown as the image patch its unit sees next to its deconvne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cnnviz.deconvnet import Selection, layer_output, project_tensor
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.deconvnet import Selection, project_tensor
+from cnnviz.explain.graphs import layer_output
+from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import receptive_field
 from cnnviz.loading import LoadedModel
 
@@ -52,12 +54,12 @@ def top_patches(
     layer: str,
     channel: int,
     count: int = PATCH_COUNT,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> list[Patch]:
     """The ``count`` strongest activations of ``layer``'s ``channel`` over ``images``, strongest first.
 
     Each image contributes its local maxima (3×3 neighbourhoods), so one image may give several patches
-    at different places. ``progress(done, total)`` is called after each image.
+    at different places. ``progress`` counts images (see :mod:`cnnviz.explain.progress`).
     """
     if not images:
         raise CnnvizError("There are no images to search.")
@@ -77,8 +79,7 @@ def top_patches(
         rows, cols = torch.nonzero(peaks, as_tuple=True)
         for i in values.argsort(descending=True)[:count].tolist():
             candidates.append((float(values[i]), name, (int(rows[i]), int(cols[i]))))
-        if progress is not None:
-            progress(done, len(inputs))
+        report(progress, done, len(inputs))
     chosen = sorted(candidates, key=lambda c: -c[0])[:count]
     side = net.preprocess.input_size
     try:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.loading import LoadedModel
 
 # The per-module dictionaries a hook, a child swap or a parameter swap writes to.
 _OWN_DICTS = tuple(name for name, value in vars(nn.Module()).items() if isinstance(value, dict) and name != "_modules")
@@ -72,3 +73,28 @@ def run_to_layer(graph: nn.Module, x: torch.Tensor, layer: str, arch: str = "The
     if not captured:
         raise CnnvizError(f"Layer {layer!r} of {arch} does not run in the forward pass.")
     return captured[0]
+
+
+def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
+    """``layer``'s output (1×C×H×W, float32) for the preprocessed input ``x``, checked to be a spatial map."""
+    layer_module(net.model, layer, net.spec.display)
+    with torch.inference_mode():
+        output = run_to_layer(private_graph(net.model), x, layer, net.spec.display)
+    if output.dim() != 4:
+        raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).", "no_spatial_output",
+                          layer=layer, shape=str(tuple(output.shape)))  # fmt: skip
+    return output.float()
+
+
+def channels_by_peak(maps: torch.Tensor, count: int | None = None) -> list[int]:
+    """Channels of a (1×)C×H×W map ordered by their single strongest unit (ZF's choice; ties: lower index
+    first); the ``count`` first, or all."""
+    peaks = maps.reshape(maps.shape[-3], -1).amax(dim=1)
+    return [int(c) for c in peaks.argsort(descending=True, stable=True)[:count]]
+
+
+def channels_by_total(maps: torch.Tensor, count: int | None = None) -> list[int]:
+    """Channels of a (1×)C×H×W map ordered by their total activation (the sum over units, so also by their
+    mean; ties: lower index first); the ``count`` first, or all."""
+    totals = maps.reshape(maps.shape[-3], -1).double().sum(dim=1)
+    return [int(c) for c in totals.argsort(descending=True, stable=True)[:count]]

@@ -5,7 +5,7 @@ zero and the signal runs down through the network — unpooling with the switche
 pass, rectifying, and filtering with the transposed forward filters (biases not used).
 
 Two formulations, written here because no library offers the first and captum's version of the second
-misses functional ReLUs and ReLU6 (see :mod:`cnnviz.rectifiers`):
+misses functional ReLUs and ReLU6 (see :mod:`cnnviz.explain.rectifiers`):
 
 - ``"zf"`` — the paper's procedure, layer by layer, for plain ``features`` stacks of convolution, ReLU,
   max-pooling, local response normalisation (passed through, as ZF did), batch normalisation (its linear
@@ -17,8 +17,8 @@ misses functional ReLUs and ReLU6 (see :mod:`cnnviz.rectifiers`):
   any graph (Inception branches, residual additions, dense concatenations, squeeze-and-excitation) and
   equals ``"zf"`` where both apply (``tests/test_deconvnet.py``).
 
-``"guided"`` (guided backpropagation) is the same backward pass with the guided rule; Grad-CAM comes from
-captum. Both answer a different question and are shown as different methods.
+``"guided"`` (guided backpropagation) is the same backward pass with the guided rule. It answers a different
+question and is shown as a different method, as are the class maps of :mod:`cnnviz.explain.classmaps`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.graphs import layer_module, private_graph, run_to_layer
+from cnnviz.explain.graphs import channels_by_peak, layer_module, layer_output, private_graph, run_to_layer
+from cnnviz.explain.rectifiers import RectifierRule
 from cnnviz.loading import LoadedModel
-from cnnviz.rectifiers import RectifierRule
 
 METHODS = ("auto", "zf", "backward", "guided")
 STRONGEST_COUNT = 9
@@ -81,13 +81,6 @@ def zf_applies(net: LoadedModel, layer: str) -> bool:
     return all(type(m) in _ZF_LAYERS for m in modules[: stop + 1])
 
 
-def strongest_channels(output: torch.Tensor, count: int = STRONGEST_COUNT) -> list[int]:
-    """Channels of a 1×C×H×W map ordered by their strongest activation (ties: lower index first), the
-    ``count`` first."""
-    peaks = output[0].flatten(1).amax(dim=1)
-    return [int(c) for c in peaks.argsort(descending=True, stable=True)[:count]]
-
-
 def project(
     net: LoadedModel,
     image: Image.Image,
@@ -104,19 +97,9 @@ def project(
     """
     x = net.to_input(net.preprocess(image))
     if channels is None:
-        channels = strongest_channels(layer_output(net, x, layer))
+        channels = channels_by_peak(layer_output(net, x, layer), STRONGEST_COUNT)
     unit = "map" if whole_map else None
     return project_tensor(net, x, layer, [Selection(int(c), unit) for c in channels], method)
-
-
-def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
-    """``layer``'s output (1×C×H×W) for the preprocessed input ``x``, checked to be a spatial map."""
-    layer_module(net.model, layer, net.spec.display)
-    with torch.inference_mode():
-        output = run_to_layer(private_graph(net.model), x, layer, net.spec.display)
-    if output.dim() != 4:
-        raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).")
-    return output.float()
 
 
 def project_tensor(
@@ -241,24 +224,3 @@ def _backward(net: LoadedModel, x: torch.Tensor, layer: str, selections, rule: s
         (grad,) = torch.autograd.grad(output, x, seeds[i : i + 1], retain_graph=i < len(selections) - 1)
         pixels.append(grad[0].float().cpu().numpy())
     return output.detach().float(), np.stack(pixels).astype(np.float32)
-
-
-def grad_cam(net: LoadedModel, image: Image.Image, layer: str, target: int | None = None) -> tuple[np.ndarray, int]:
-    """Grad-CAM (Selvaraju et al. 2017, via captum's ``LayerGradCam``) of class ``target`` (default: the
-    top-1) at ``layer``: an H×W map at the network's input resolution (≥ 0, unnormalised), and the class."""
-    from captum.attr import LayerAttribution, LayerGradCam
-
-    x = net.to_input(net.preprocess(image)).float()
-    graph = private_graph(net.model)
-    module = layer_module(graph, layer, net.spec.display)
-    with torch.no_grad():
-        logits = graph(x)
-    target = int(logits.argmax()) if target is None else int(target)
-    if not 0 <= target < logits.shape[1]:
-        raise CnnvizError(f"Target class must be between 0 and {logits.shape[1] - 1}, not {target}.")
-    with torch.enable_grad():
-        cam = LayerGradCam(graph, module).attribute(x.clone().requires_grad_(), target=target, relu_attributions=True)
-    if cam.dim() != 4:
-        raise CnnvizError(f"Layer {layer!r} has no spatial output for Grad-CAM.")
-    upsampled = LayerAttribution.interpolate(cam.detach().float(), tuple(x.shape[-2:]), "bilinear")
-    return upsampled[0, 0].cpu().numpy(), target

@@ -8,8 +8,8 @@ import numpy as np
 from PIL import Image
 from torch import nn
 
-from cnnviz.deconvnet import layer_output, strongest_channels
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.graphs import channels_by_peak, layer_output
 from cnnviz.loading import LoadedModel
 
 
@@ -17,7 +17,7 @@ from cnnviz.loading import LoadedModel
 class ActivationMaps:
     """Feature maps of ``layer`` for one image.
 
-    ``maps``: C×H×W float32; ``order``: channel indices, strongest (largest activation) first;
+    ``maps``: C×H×W float32; ``order``: channel indices, strongest single unit first (:func:`channels_by_peak`);
     ``mean`` and ``max`` over every unit; ``zero_fraction``: share of units at or below zero (0–1; after a
     ReLU these are exactly zero); ``never_active``: channels with no positive unit on this image.
     """
@@ -40,7 +40,7 @@ def activation_maps(net: LoadedModel, image: Image.Image, layer: str) -> Activat
     output = layer_output(net, net.to_input(net.preprocess(image)), layer)
     maps = output[0].cpu().numpy().astype(np.float32)
     peaks = maps.reshape(maps.shape[0], -1).max(axis=1)
-    order = np.array(strongest_channels(output, count=maps.shape[0]))
+    order = np.array(channels_by_peak(output))
     return ActivationMaps(
         layer=layer,
         maps=maps,

@@ -11,7 +11,6 @@ captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,8 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.graphs import layer_module, private_graph
+from cnnviz.explain.graphs import channels_by_total, layer_module, private_graph
+from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import layer_table
 from cnnviz.loading import LoadedModel
 
@@ -31,10 +31,6 @@ CPU_BATCH_BYTES = 1 << 30  # activation memory per batch on the CPU
 CPU_MAX_BATCH = 16  # larger CPU batches fall out of cache and run slower (measured: bench/occlusion.py)
 CUDA_MEMORY_SHARE = 0.4  # of the free device memory, per batch
 CUDA_MAX_BATCH = 1024
-
-
-class OcclusionCancelled(CnnvizError):
-    """The progress callback asked to stop."""
 
 
 class DeviceMemoryError(CnnvizError):
@@ -145,14 +141,14 @@ def occlusion(
     layer: str | None = None,
     amp: bool | None = None,
     batch_size: int | None = None,
-    progress: Callable[[int, int], bool | None] | None = None,
+    progress: Progress | None = None,
     max_gmacs: float | None = None,
 ) -> OcclusionMaps:
     """The three maps of ZF Fig. 7 for ``image`` (see :class:`OcclusionMaps`).
 
     ``window`` and ``stride`` are in input pixels; ``target`` defaults to the clean image's top-1;
-    ``layer`` (a module name) adds map (c). ``progress(done, total)`` is called after every batch and
-    cancels the run by returning False. ``amp`` (default: on CUDA) runs in float16. When the device runs
+    ``layer`` (a module name) adds map (c). ``progress`` counts positions, after every batch (see
+    :mod:`cnnviz.explain.progress`). ``amp`` (default: on CUDA) runs in float16. When the device runs
     out of memory the batch is halved and retried; :class:`DeviceMemoryError` means not even one fits.
     """
     x = net.to_input(net.preprocess(image))
@@ -176,7 +172,7 @@ def occlusion(
             clean_map = captured.pop()
             if clean_map.dim() != 4:
                 raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(clean_map.shape)}).")
-            channel = int(clean_map[0].float().sum(dim=(1, 2)).argmax())
+            channel = channels_by_total(clean_map, 1)[0]
         clean = clean_logits.float().softmax(1)[0]
         target = int(clean.argmax()) if target is None else int(target)
         if not 0 <= target < clean.numel():
@@ -213,8 +209,7 @@ def occlusion(
             if block_activity is not None:
                 activity.append(block_activity)
             start += count
-            if progress is not None and progress(start, total) is False:
-                raise OcclusionCancelled(f"Occlusion cancelled after {start} of {total} positions.")
+            report(progress, start, total)
     finally:
         if layer is not None:
             handle.remove()

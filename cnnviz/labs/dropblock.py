@@ -20,7 +20,7 @@ from PIL import Image
 from torchvision.ops import drop_block2d
 
 from cnnviz.errors import CnnvizError
-from cnnviz.graphs import layer_module, private_graph, run_to_layer
+from cnnviz.explain.graphs import channels_by_total, layer_module, private_graph, run_to_layer
 from cnnviz.loading import LoadedModel
 
 METHODS = ("dropout", "dropblock")
@@ -74,10 +74,9 @@ class DropComparison:
     def draws(self) -> int:
         return len(self.probabilities["dropout"])
 
-    def strongest_channels(self, count: int) -> list[int]:
-        """The ``count`` channels with the largest mean activation, strongest first."""
-        means = self.activation.reshape(self.activation.shape[0], -1).mean(axis=1)
-        return [int(c) for c in np.argsort(-means, kind="stable")[:count]]
+    def channels_by_total(self, count: int) -> list[int]:
+        """The ``count`` channels with the largest total (so also mean) activation, strongest first."""
+        return channels_by_total(torch.from_numpy(self.activation), count)
 
 
 def compare_drops(

@@ -14,18 +14,18 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.bundled import asset_path
 from cnnviz.digits import digits_8x8, split_indices
 from cnnviz.errors import CnnvizError
 
 DEPTHS = tuple(range(8, 57, 6))  # 8, 14, …, 56: He et al.'s 6n + 2
-PRECOMPUTED = Path(__file__).resolve().parent.parent / "assets" / "depth_lab_default.json"
+PRECOMPUTED = asset_path("depth_lab_default.json")
 BATCH = 64
 
 
