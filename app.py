@@ -5,7 +5,6 @@ served at ``/predict``). The folder is not called ``pages/``: Streamlit would al
 legacy pages, which then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 """
 
-
 import streamlit as st
 
 from cnnviz.bundled import asset_path

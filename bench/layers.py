@@ -28,8 +28,10 @@ def main() -> None:
             start = time.perf_counter()
             table = layer_table(arch)
             seconds.append(time.perf_counter() - start)
-        print(f"{arch:<14} {len(table.layers):>5} {len(table.blocks):>6} {statistics.median(seconds):>9.3f} "
-              f"{max(seconds):>8.3f}")  # fmt: skip
+        print(
+            f"{arch:<14} {len(table.layers):>5} {len(table.blocks):>6} {statistics.median(seconds):>9.3f} "
+            f"{max(seconds):>8.3f}"
+        )
 
 
 if __name__ == "__main__":

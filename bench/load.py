@@ -38,7 +38,6 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
 TIMEOUT_MS = 600_000
 
@@ -51,8 +50,9 @@ def expected_labels() -> dict[str, str]:
 def resident_mib(pid: int) -> float:
     """The process's resident memory (MiB), its children included."""
     total = 0
-    for line in subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True,
-                               text=True).stdout.split():  # fmt: skip
+    for line in subprocess.run(
+        ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True
+    ).stdout.split():
         total += int(line)
     return total / 1024
 
@@ -67,10 +67,24 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     log = open(ROOT / "artifacts" / "streamlit-load.log", "w")  # noqa: SIM115 (lives as long as the server)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -197,9 +211,16 @@ async def main_async(counts: list[int]) -> dict:
                         "done": len(values),
                     }
                 errors = [e for r in results for e in r["errors"]]
-                report["rounds"].append({"sessions": count, "wall_s": wall, "steps": steps, "errors": errors,
-                                         "server_cpu_s": cpu_seconds(process.pid) - cpu_start,
-                                         "rss_mib": resident_mib(process.pid)})  # fmt: skip
+                report["rounds"].append(
+                    {
+                        "sessions": count,
+                        "wall_s": wall,
+                        "steps": steps,
+                        "errors": errors,
+                        "server_cpu_s": cpu_seconds(process.pid) - cpu_start,
+                        "rss_mib": resident_mib(process.pid),
+                    }
+                )
             failures = await visit_every_architecture(browser, url)
             report["rss_after_every_architecture_mib"] = resident_mib(process.pid)
             report["architecture_failures"] = failures
@@ -226,15 +247,21 @@ def main() -> None:
         for step, value in row["steps"].items():
             p50 = "–" if value["p50"] is None else f"{value['p50']:.1f}"
             p95 = "–" if value["p95"] is None else f"{value['p95']:.1f}"
-            print(f"| {row['sessions']} | {step} | {p50} | {p95} | {value['done']}/{row['sessions']} | "
-                  f"{len(row['errors'])} | {row['rss_mib']:.0f} |")  # fmt: skip
-        print(f"|   | round: {row['wall_s']:.0f} s wall, server busy {row['server_cpu_s']:.0f} CPU-s of "
-              f"{2 * row['wall_s']:.0f} (2 cores) |  |  |  |  |  |")  # fmt: skip
+            print(
+                f"| {row['sessions']} | {step} | {p50} | {p95} | {value['done']}/{row['sessions']} | "
+                f"{len(row['errors'])} | {row['rss_mib']:.0f} |"
+            )
+        print(
+            f"|   | round: {row['wall_s']:.0f} s wall, server busy {row['server_cpu_s']:.0f} CPU-s of "
+            f"{2 * row['wall_s']:.0f} (2 cores) |  |  |  |  |  |"
+        )
         for error in row["errors"]:
             print(f"    {error}")
-    print(f"after visiting all {len(cnnviz.ARCHITECTURES)} architectures: "
-          f"{report['rss_after_every_architecture_mib']:.0f} MiB resident; failures: "
-          f"{report['architecture_failures'] or 'none'}")  # fmt: skip
+    print(
+        f"after visiting all {len(cnnviz.ARCHITECTURES)} architectures: "
+        f"{report['rss_after_every_architecture_mib']:.0f} MiB resident; failures: "
+        f"{report['architecture_failures'] or 'none'}"
+    )
 
 
 if __name__ == "__main__":

@@ -139,8 +139,14 @@ def measure(data: bytes, path: str) -> tuple[float | None, str]:
         handle.write(data)
         handle.flush()
         root = Path(__file__).resolve().parent.parent
-        out = subprocess.run([sys.executable, "-c", PROBE, handle.name, path], capture_output=True, text=True,
-                             cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}, check=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE, handle.name, path],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+            check=True,
+        )
     words = out.stdout.split()
     if words[0] == "refused":
         return None, f"refused ({words[1]})"
@@ -185,8 +191,10 @@ def main() -> None:
         return row[f"{path}_note"] if value is None else f"{value:.1f}"
 
     for row in rows:
-        print(f"| {row['file']} | {row['file_mb']:.2f} | {row['estimate_mb']:.1f} | {cell(row, 'decode')} | "
-              f"{cell(row, 'app')} | {cell(row, 'before')} |")  # fmt: skip
+        print(
+            f"| {row['file']} | {row['file_mb']:.2f} | {row['estimate_mb']:.1f} | {cell(row, 'decode')} | "
+            f"{cell(row, 'app')} | {cell(row, 'before')} |"
+        )
     worst = max(r["decode_mb"] for r in rows if r["group"] == "accepted" and r["decode_mb"] is not None)
     ref = max(r["decode_mb"] for r in rows if r["group"] == "reference")
     print(f"\ncostliest accepted file {worst:.1f} MB vs the 12-MP photo's costliest encoding {ref:.1f} MB")

@@ -59,9 +59,14 @@ def captum_seconds(net, x: torch.Tensor, window: int, stride: int, target: int, 
         _sync(net.device)
         start = time.perf_counter()
         with torch.no_grad():
-            occluder.attribute(x, sliding_window_shapes=(channels, window, window),
-                               strides=(channels, stride, stride), baselines=0.0, target=target,
-                               perturbations_per_eval=ppe)  # fmt: skip
+            occluder.attribute(
+                x,
+                sliding_window_shapes=(channels, window, window),
+                strides=(channels, stride, stride),
+                baselines=0.0,
+                target=target,
+                perturbations_per_eval=ppe,
+            )
         _sync(net.device)
         seconds.append(time.perf_counter() - start)
     return seconds[-1]
@@ -111,17 +116,22 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     ppes = args.ppe or ([64, 128, 256, 512] if torch.cuda.is_available() else [16, 64])
-    print(f"{'arch':<20} {'device':<24} {'pos':>4} {'batch':>5} {'1st s':>6} {'s/map':>7} {'img/s':>7} "
-          f"{'bare img/s':>10} {'× bare':>6} {'captum s':>8} {'ppe':>4} {'× captum':>8}")  # fmt: skip
+    print(
+        f"{'arch':<20} {'device':<24} {'pos':>4} {'batch':>5} {'1st s':>6} {'s/map':>7} {'img/s':>7} "
+        f"{'bare img/s':>10} {'× bare':>6} {'captum s':>8} {'ppe':>4} {'× captum':>8}"
+    )
     for arch in args.arch:
         r = measure(arch, args.window, args.stride, ppes, args.device)
         if args.json:
             print(json.dumps(r))
             continue
-        print(f"{r['arch']:<20} {r['device'][:24]:<24} {r['positions']:>4} {r['batch']:>5} {r['first_seconds']:>6.2f} "
-              f"{r['seconds']:>7.2f} {r['images_per_s']:>7.1f} {r['bare_images_per_s']:>10.1f} "
-              f"{r['ratio_to_bare']:>6.2f} {r['captum_seconds']:>8.2f} {r['captum_ppe']:>4} "
-              f"{r['speedup_vs_captum']:>8.2f}", flush=True)  # fmt: skip
+        print(
+            f"{r['arch']:<20} {r['device'][:24]:<24} {r['positions']:>4} {r['batch']:>5} {r['first_seconds']:>6.2f} "
+            f"{r['seconds']:>7.2f} {r['images_per_s']:>7.1f} {r['bare_images_per_s']:>10.1f} "
+            f"{r['ratio_to_bare']:>6.2f} {r['captum_seconds']:>8.2f} {r['captum_ppe']:>4} "
+            f"{r['speedup_vs_captum']:>8.2f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from cnnviz.gallery import gallery_image
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -61,10 +60,24 @@ def main() -> None:
     port = _free_port()
     env = {**os.environ, "CNNVIZ_DEVICE": "cpu", "CNNVIZ_UPLOAD_TTL_S": str(args.ttl)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(180):
@@ -73,8 +86,11 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.5)
-        figures = {"sessions": args.sessions, "photo": f"{cat.width}×{cat.height} PNG",
-                   "file_mb": round(sum(p.stat().st_size for p in photos) / len(photos) / 1e6, 2)}  # fmt: skip
+        figures = {
+            "sessions": args.sessions,
+            "photo": f"{cat.width}×{cat.height} PNG",
+            "file_mb": round(sum(p.stat().st_size for p in photos) / len(photos) / 1e6, 2),
+        }
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             warm = browser.new_page()

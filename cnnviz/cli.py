@@ -176,9 +176,16 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     maps = occlusion(
-        net, image, args.window, args.stride, args.fill, args.target, args.layer, progress=report,
+        net,
+        image,
+        args.window,
+        args.stride,
+        args.fill,
+        args.target,
+        args.layer,
+        progress=report,
         max_gmacs=CLI_MAX_GMACS,
-    )  # fmt: skip
+    )
     seconds = time.perf_counter() - start
     print(file=sys.stderr)
     if not net.meaningful:
@@ -225,8 +232,11 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
     projection = projections[0]  # the requested channel, or the strongest one
     if not net.meaningful:
         print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
-    where = "whole map" if projection.position is None else f"unit (row {projection.position[0]}, column " \
-        f"{projection.position[1]})"
+    where = (
+        "whole map"
+        if projection.position is None
+        else f"unit (row {projection.position[0]}, column {projection.position[1]})"
+    )
     print(
         f"{net.spec.display} · {layer} · channel {projection.channel} · {where} · activation "
         f"{projection.activation:.4g} · method {projection.method}"
@@ -298,8 +308,11 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
     details = [f"layer {result.layer}"] if result.layer else []
     if result.error is not None:
         details.append(f"{result.steps} steps, attributions add up to the logit's change within {result.error:.3g}")
-    print(" · ".join([f"{net.spec.display}", args.method, f"class {result.target} ({net.categories[result.target]})",
-                      *details]))  # fmt: skip
+    print(
+        " · ".join(
+            [f"{net.spec.display}", args.method, f"class {result.target} ({net.categories[result.target]})", *details]
+        )
+    )
     if out is not None:
         if out.suffix.lower() == ".npy":
             _write(out, lambda path: np.save(path, result.values.astype(np.float32)))
@@ -359,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
     classmap.set_defaults(run=_cmd_classmap)
 
-    patches = commands.add_parser("patches", parents=[model], help="top-9 patches of a channel over a folder "
-                                  "of images (ZF Fig. 2)")  # fmt: skip
+    patches = commands.add_parser(
+        "patches", parents=[model], help="top-9 patches of a channel over a folder of images (ZF Fig. 2)"
+    )
     patches.add_argument("folder")
     patches.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
     patches.add_argument("--channel", type=int, default=0)
@@ -398,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("CNNVIZ_DEBUG"):
             raise
         first_line = (str(exc).splitlines() or [""])[0][:200]
-        print(f"cnnviz: error: unexpected {type(exc).__name__}: {first_line} (CNNVIZ_DEBUG=1 shows the "
-              "traceback)", file=sys.stderr)  # fmt: skip
+        print(
+            f"cnnviz: error: unexpected {type(exc).__name__}: {first_line} (CNNVIZ_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT

@@ -30,8 +30,12 @@ def _quote(text: str) -> str:
 
 def network_dot(table: LayerTable, skip_types: tuple[str, ...] = ("ReLU", "ReLU6", "Dropout", "Flatten")) -> str:
     """The architecture as a top-to-bottom chain of rows (blocks collapsed), activations folded in."""
-    lines = ["digraph network {", "rankdir=TB;", _STYLE, f'input [label="input\\n{table.in_channels}×'
-             f'{table.input_size}×{table.input_size}", shape=ellipse];']  # fmt: skip
+    lines = [
+        "digraph network {",
+        "rankdir=TB;",
+        _STYLE,
+        f'input [label="input\\n{table.in_channels}×{table.input_size}×{table.input_size}", shape=ellipse];',
+    ]
     previous = "input"
     for index, row in enumerate(table.rows()):
         if row.type in skip_types:

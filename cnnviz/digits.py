@@ -64,9 +64,7 @@ def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
 def split_indices() -> tuple[np.ndarray, np.ndarray]:
     """Indices into ``load_digits()`` of the fixed stratified split: 75 % train, 25 % held out."""
     labels = digit_arrays()[1]
-    return train_test_split(
-        np.arange(len(labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels
-    )
+    return train_test_split(np.arange(len(labels)), test_size=TEST_FRACTION, random_state=SPLIT_SEED, stratify=labels)
 
 
 def digit_split() -> DigitSplit:

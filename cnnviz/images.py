@@ -68,8 +68,10 @@ def load_image(
     except Exception as exc:  # truncated data, bad compression streams, broken EXIF
         raise ImageInputError(
             f"This image file is truncated or damaged and cannot be decoded ({type(exc).__name__}). "
-            "Try saving it again or use another photo.", "truncated", reason=type(exc).__name__,
-        ) from None  # fmt: skip
+            "Try saving it again or use another photo.",
+            "truncated",
+            reason=type(exc).__name__,
+        ) from None
 
 
 def kept_size(width: int, height: int, kept_pixels: int = KEPT_PIXELS) -> tuple[int, int]:
@@ -172,25 +174,30 @@ def _open(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageInputError(
-            f"This file is not an image cnnviz can read: please use a {FORMAT_NAMES} file.", "not_image",
+            f"This file is not an image cnnviz can read: please use a {FORMAT_NAMES} file.",
+            "not_image",
             formats=FORMAT_NAMES,
-        ) from None  # fmt: skip
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         limit_mp = Image.MAX_IMAGE_PIXELS / 1e6
         raise ImageInputError(
             f"This image is too large: the limit is {limit_mp:.0f} megapixels. Please use a smaller photo.",
-            "too_many_pixels", limit_mp=limit_mp,
+            "too_many_pixels",
+            limit_mp=limit_mp,
         ) from None
     except Exception as exc:  # Pillow raises many types for malformed headers
         raise ImageInputError(
-            f"This image file is damaged and cannot be opened ({type(exc).__name__}).", "damaged",
+            f"This image file is damaged and cannot be opened ({type(exc).__name__}).",
+            "damaged",
             reason=type(exc).__name__,
-        ) from None  # fmt: skip
+        ) from None
     if image.format not in FORMATS:
         raise ImageInputError(
-            f"{image.format} images are not supported: please use a {FORMAT_NAMES} file.", "format",
-            format=image.format, formats=FORMAT_NAMES,
-        )  # fmt: skip
+            f"{image.format} images are not supported: please use a {FORMAT_NAMES} file.",
+            "format",
+            format=image.format,
+            formats=FORMAT_NAMES,
+        )
     return image
 
 
@@ -199,34 +206,49 @@ def _check_header(image: Image.Image, budget: int, kept_pixels: int) -> None:
     if min(width, height) < MIN_SIDE:
         raise ImageInputError(
             f"This image is only {width}×{height} pixels: it needs to be at least {MIN_SIDE}×{MIN_SIDE}.",
-            "too_small", width=width, height=height, min_side=MIN_SIDE,
-        )  # fmt: skip
+            "too_small",
+            width=width,
+            height=height,
+            min_side=MIN_SIDE,
+        )
     if max(width, height) > MAX_SIDE:
         raise ImageInputError(
             f"This image is {width}×{height} pixels: no side may be longer than {MAX_SIDE:,} pixels.",
-            "too_long", width=width, height=height, max_side=MAX_SIDE,
-        )  # fmt: skip
+            "too_long",
+            width=width,
+            height=height,
+            max_side=MAX_SIDE,
+        )
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageInputError(
             f"This image is {width}×{height} pixels, {max(width, height) / min(width, height):.0f} times as long "
             f"as it is wide. The networks look at a square in its middle, so cnnviz takes images at most "
-            f"{MAX_ASPECT} times as long as wide: crop it first.", "aspect",
-            width=width, height=height, ratio=max(width, height) / min(width, height), max_ratio=MAX_ASPECT,
-        )  # fmt: skip
+            f"{MAX_ASPECT} times as long as wide: crop it first.",
+            "aspect",
+            width=width,
+            height=height,
+            ratio=max(width, height) / min(width, height),
+            max_ratio=MAX_ASPECT,
+        )
     try:
         need = decode_cost(image, kept_pixels)
     except Exception as exc:  # header values no encoder writes (a sampling factor of 0, say)
         raise ImageInputError(
-            f"This image file is damaged and cannot be opened ({type(exc).__name__}).", "damaged",
+            f"This image file is damaged and cannot be opened ({type(exc).__name__}).",
+            "damaged",
             reason=type(exc).__name__,
-        ) from None  # fmt: skip
+        ) from None
     if need > budget:
         raise ImageInputError(
             f"This image ({width}×{height} pixels) would need {need / 1e6:.0f} MB of memory to decode; the limit "
             f"is {budget / 1e6:.0f} MB, what a {_reference_mp()}-megapixel photo needs. Please use a smaller "
-            "photo or save it as JPEG.", "too_much_memory",
-            need_mb=need / 1e6, limit_mb=budget / 1e6, reference_mp=_reference_mp(), size=f"{width}×{height}",
-        )  # fmt: skip
+            "photo or save it as JPEG.",
+            "too_much_memory",
+            need_mb=need / 1e6,
+            limit_mb=budget / 1e6,
+            reference_mp=_reference_mp(),
+            size=f"{width}×{height}",
+        )
 
 
 def _reference_mp() -> int:
@@ -339,8 +361,11 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     if stat.S_ISDIR(info.st_mode):
         raise ImageInputError(f"{path} is a folder, not an image file.", "folder", path=str(path))
     if not stat.S_ISREG(info.st_mode):
-        raise ImageInputError(f"{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
-                    "not_regular", path=str(path))  # fmt: skip
+        raise ImageInputError(
+            f"{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
+            "not_regular",
+            path=str(path),
+        )
     if info.st_size > max_bytes:
         raise too_big_error(info.st_size, max_bytes)
     try:
@@ -360,5 +385,7 @@ def too_big_error(size: int, max_bytes: int) -> ImageInputError:
     """The refusal of a file of ``size`` bytes over the ``max_bytes`` limit."""
     return ImageInputError(
         f"This file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Please use a smaller photo.",
-        "too_big", size_mb=size / 2**20, limit_mb=max_bytes / 2**20,
+        "too_big",
+        size_mb=size / 2**20,
+        limit_mb=max_bytes / 2**20,
     )

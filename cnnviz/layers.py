@@ -125,8 +125,23 @@ class LayerTable:
         return frame
 
 
-DISPLAY_COLUMNS = ("name", "type", "kernel", "stride", "padding", "groups", "out_shape", "params", "weights",
-                   "macs", "act_elems", "act_bytes", "rf", "jump", "block")  # fmt: skip
+DISPLAY_COLUMNS = (
+    "name",
+    "type",
+    "kernel",
+    "stride",
+    "padding",
+    "groups",
+    "out_shape",
+    "params",
+    "weights",
+    "macs",
+    "act_elems",
+    "act_bytes",
+    "rf",
+    "jump",
+    "block",
+)
 
 
 def display_frame(table: LayerTable, expand: set[str] | bool = False) -> pd.DataFrame:
@@ -134,8 +149,10 @@ def display_frame(table: LayerTable, expand: set[str] | bool = False) -> pd.Data
     frame = table.frame(expand)
     layer = frame["name"] != "Total"
     frame["out_shape"] = frame["out_shape"].map(lambda s: "×".join(map(str, s)) if isinstance(s, list) else "")
-    frame["rf"] = [("global" if pd.isna(v) else str(int(v))) if is_layer else "" for v, is_layer in
-                   zip(frame["rf"], layer, strict=True)]  # fmt: skip
+    frame["rf"] = [
+        ("global" if pd.isna(v) else str(int(v))) if is_layer else ""
+        for v, is_layer in zip(frame["rf"], layer, strict=True)
+    ]
     for column in ("groups", "jump"):
         frame[column] = frame[column].astype("Int64")
     for column in ("kernel", "stride", "padding", "block", "type"):
@@ -327,11 +344,16 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
             elems = math.prod(shape)
             if is_block:
                 blocks[name] = LayerRow(
-                    name=name, type=type(mod).__name__, is_block=True, out_shape=shape, macs=macs,
+                    name=name,
+                    type=type(mod).__name__,
+                    is_block=True,
+                    out_shape=shape,
+                    macs=macs,
                     params=sum(p.numel() for p in mod.parameters()),
                     weights=sum(p.numel() for n, p in mod.named_parameters() if not n.endswith("bias")),
-                    rf=rf, jump=jump,
-                )  # fmt: skip
+                    rf=rf,
+                    jump=jump,
+                )
             if slot is None:
                 return
             count = calls.get(name, 0) + 1
@@ -390,9 +412,13 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
         block.act_elems = sum(r.act_elems for r in members if r.allocates)
         block.act_bytes = block.act_elems * BYTES_PER_ELEMENT
     return LayerTable(
-        arch=arch, input_size=input_size, in_channels=in_channels, layers=rows, blocks=blocks,
+        arch=arch,
+        input_size=input_size,
+        in_channels=in_channels,
+        layers=rows,
+        blocks=blocks,
         counted_macs=counter.get_total_flops() // 2,
-    )  # fmt: skip
+    )
 
 
 def _keep_own_macs(rows: list[LayerRow]) -> None:
@@ -440,8 +466,11 @@ def conv_stages(arch: str | ArchSpec, input_size: int | None = None) -> list[str
     table = layer_table(arch, input_size)
     sides = {row.name.split(" (call")[0]: row.out_shape[-1] for row in table.rows() if len(row.out_shape) == 3}
     names = spatial_layers(arch, input_size)
-    return [name for name, after in zip(names, [*names[1:], None], strict=True)
-            if after is None or sides[after] != sides[name]]  # fmt: skip
+    return [
+        name
+        for name, after in zip(names, [*names[1:], None], strict=True)
+        if after is None or sides[after] != sides[name]
+    ]
 
 
 def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = None) -> int | None:

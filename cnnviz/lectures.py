@@ -32,7 +32,11 @@ ALEXNET_SLIDE = (
     SlideRow("CONV2", "features.conv2", (256, 27, 27), 307e3, 223e6),
     SlideRow("CONV3", "features.conv3", (384, 13, 13), 884e3, 149e6),
     SlideRow(
-        "CONV4", "features.conv4", (384, 13, 13), 1.3e6, 224e6,
+        "CONV4",
+        "features.conv4",
+        (384, 13, 13),
+        1.3e6,
+        224e6,
         "The slide counts CONV4 as if it saw all 384 maps of CONV3 (3·3·384·384); in the paper CONV4 "
         "is split over the two GPUs and each filter sees 192 maps (3·3·192·384 = 663,552, 112 M MACs).",
     ),
@@ -40,7 +44,7 @@ ALEXNET_SLIDE = (
     SlideRow("FC6", "classifier.fc6", (4096,), 37e6, 37e6),
     SlideRow("FC7", "classifier.fc7", (4096,), 16e6, 16e6),
     SlideRow("FC8", "classifier.fc8", (1000,), 4e6, 4e6),
-)  # fmt: skip
+)
 ALEXNET_ORDER_NOTE = (
     "The Portuguese deck (002) lists MAX POOL1 before NORM1 (and POOL2 before NORM2); the paper normalises "
     "after the ReLU and pools after that, so cnnviz's NORM1 output is 55×55×96, not 27×27×96."
@@ -81,14 +85,37 @@ VGG16_TOTAL_NOTE = (
 VGG_CONFIG_PARAMS_M = {"A": 133, "B": 133, "C": 134, "D": 138, "E": 144}  # paper Table 2, millions
 
 ILSVRC_CLASSIFICATION = {  # Spanish deck (003): top-5 error (%) of the teams, by year
-    2012: [("SuperVision (Toronto)", 15.3), ("ISI (Tokyo)", 26.1), ("VGG (Oxford)", 26.9),
-           ("XRCE/INRIA", 27.0), ("UvA (Amsterdam)", 29.6), ("INRIA/LEAR", 33.4)],
-    2013: [("Clarifai (NYU spin-off)", 11.7), ("NUS (Singapore)", 12.9), ("Zeiler-Fergus (NYU)", 13.5),
-           ("A. Howard", 13.5), ("OverFeat (NYU)", 14.1), ("UvA (Amsterdam)", 14.2), ("Adobe", 15.2),
-           ("VGG (Oxford)", 15.2), ("VGG (Oxford)", 23.0)],
-    2014: [("GoogLeNet", 6.6), ("VGG (Oxford)", 7.3), ("MSRA", 8.0), ("A. Howard", 8.1),
-           ("DeeperVision", 9.5), ("NUS-BST", 9.7), ("TTIC-ECP", 10.2), ("XYZ", 11.2), ("UvA", 12.1)],
-}  # fmt: skip
+    2012: [
+        ("SuperVision (Toronto)", 15.3),
+        ("ISI (Tokyo)", 26.1),
+        ("VGG (Oxford)", 26.9),
+        ("XRCE/INRIA", 27.0),
+        ("UvA (Amsterdam)", 29.6),
+        ("INRIA/LEAR", 33.4),
+    ],
+    2013: [
+        ("Clarifai (NYU spin-off)", 11.7),
+        ("NUS (Singapore)", 12.9),
+        ("Zeiler-Fergus (NYU)", 13.5),
+        ("A. Howard", 13.5),
+        ("OverFeat (NYU)", 14.1),
+        ("UvA (Amsterdam)", 14.2),
+        ("Adobe", 15.2),
+        ("VGG (Oxford)", 15.2),
+        ("VGG (Oxford)", 23.0),
+    ],
+    2014: [
+        ("GoogLeNet", 6.6),
+        ("VGG (Oxford)", 7.3),
+        ("MSRA", 8.0),
+        ("A. Howard", 8.1),
+        ("DeeperVision", 9.5),
+        ("NUS-BST", 9.7),
+        ("TTIC-ECP", 10.2),
+        ("XYZ", 11.2),
+        ("UvA", 12.1),
+    ],
+}
 
 
 def _close(ours: float, printed: float) -> bool:

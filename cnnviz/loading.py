@@ -76,5 +76,6 @@ def load(
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     categories = DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()
-    return LoadedModel(spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target,
-                       resolved.note)  # fmt: skip
+    return LoadedModel(
+        spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target, resolved.note
+    )

@@ -78,8 +78,12 @@ class Preprocessing:
         steps.append(("crop", {"size": self.crop}))
         if self.pad:
             steps.append(("pad", {"pad": self.pad, "size": self.input_size}))
-        steps.append(("normalise", {"mean": ", ".join(f"{m:.3f}" for m in self.mean),
-                                    "std": ", ".join(f"{s:.3f}" for s in self.std)}))  # fmt: skip
+        steps.append(
+            (
+                "normalise",
+                {"mean": ", ".join(f"{m:.3f}" for m in self.mean), "std": ", ".join(f"{s:.3f}" for s in self.std)},
+            )
+        )
         return steps
 
     def describe(self) -> str:

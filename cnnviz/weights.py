@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,7 +31,7 @@ OFFLINE_ENV = "CNNVIZ_OFFLINE"
 _HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
-class WeightsSource(str, Enum):
+class WeightsSource(StrEnum):
     """Where the weights of a loaded model came from."""
 
     BUNDLED = "bundled"
@@ -129,8 +129,9 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
         raise WeightsError(f"{spec.display} has no bundled weights installed on this machine.")
     cached = cached_file(spec) if weights in ("auto", "cached") else None
     if cached is not None:
-        return ResolvedWeights(_pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached),
-                               ("file", {"file": str(cached)}))  # fmt: skip
+        return ResolvedWeights(
+            _pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached), ("file", {"file": str(cached)})
+        )
     if weights == "cached":
         raise WeightsError(f"{spec.display}: no cached weights. Run `python -m cnnviz fetch {spec.name}` online.")
     why_random, why_key, why_values = "no published weights for this layout", "no_published", {}
@@ -211,13 +212,17 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
     try:
         socket.create_connection((host, 443), timeout=3).close()
     except OSError:
-        raise WeightsError(f"cannot reach {host} to download {spec.display} weights (no network?)", "no_network",
-                           host=host) from None  # fmt: skip
+        raise WeightsError(
+            f"cannot reach {host} to download {spec.display} weights (no network?)", "no_network", host=host
+        ) from None
     try:
         model = _pretrained(spec.pretrained)
     except Exception as exc:  # network, hash or format errors from the library, reported in one line
-        raise WeightsError(f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}",
-                           "download_failed", reason=f"{type(exc).__name__}: {exc}") from None  # fmt: skip
+        raise WeightsError(
+            f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}",
+            "download_failed",
+            reason=f"{type(exc).__name__}: {exc}",
+        ) from None
     found = cached_file(spec)
     where = str(found) if found else url
     return ResolvedWeights(model, WeightsSource.DOWNLOADED, where, ("file", {"file": where}))
@@ -242,9 +247,7 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
 
 def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
     if not path.is_file():
-        raise WeightsError(
-            f"Weights {str(path)!r} are neither a file nor one of: {', '.join(WEIGHTS_CHOICES)}."
-        )
+        raise WeightsError(f"Weights {str(path)!r} are neither a file nor one of: {', '.join(WEIGHTS_CHOICES)}.")
     state = _torch_load(path)
     model = spec.build()
     expected = model.state_dict()

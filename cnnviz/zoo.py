@@ -267,8 +267,7 @@ def _registry() -> dict[str, ArchSpec]:
                     "Trained on two GTX 580 GPUs with 3 GB each: conv2, conv4 and conv5 only see the "
                     "feature maps on their own GPU (groups = 2).",
                     "First use of ReLU, dropout and heavy data augmentation at this scale.",
-                    "No published weights for this exact layout: cnnviz shows its structure with "
-                    "random weights.",
+                    "No published weights for this exact layout: cnnviz shows its structure with random weights.",
                 ),
             ),
         ),
@@ -423,4 +422,3 @@ def get_spec(name: str) -> ArchSpec:
         raise UnknownArchitectureError(
             f"Unknown architecture {name!r}. Choose one of: {', '.join(ARCHITECTURES)}."
         ) from None
-

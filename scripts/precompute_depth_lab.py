@@ -17,8 +17,10 @@ def main() -> None:
     PRECOMPUTED.write_text(lab.to_json())
     for run in lab.runs:
         kind = "residual" if run.residual else "plain"
-        print(f"{run.depth:2d} layers {kind:8s} final loss {run.final_loss():.3f}  train error "
-              f"{run.train_error:.1%}  held-out error {run.test_error:.1%}  {run.seconds:.1f} s")
+        print(
+            f"{run.depth:2d} layers {kind:8s} final loss {run.final_loss():.3f}  train error "
+            f"{run.train_error:.1%}  held-out error {run.test_error:.1%}  {run.seconds:.1f} s"
+        )
 
 
 if __name__ == "__main__":

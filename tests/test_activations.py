@@ -35,9 +35,15 @@ def test_activations_of_a_pre_activation_layer_count_negative_units(lite0, chels
 
 @pytest.mark.parametrize(
     ("arch", "shape", "stride"),
-    [("alexnet2012", (96, 3, 11, 11), 4), ("zfnet", (96, 3, 7, 7), 2), ("vgg16", (64, 3, 3, 3), 1),
-     ("lenet5", (6, 1, 5, 5), 1), ("efficientnet_lite0", (32, 3, 3, 3), 2), ("googlenet", (64, 3, 7, 7), 2)],
-)  # fmt: skip
+    [
+        ("alexnet2012", (96, 3, 11, 11), 4),
+        ("zfnet", (96, 3, 7, 7), 2),
+        ("vgg16", (64, 3, 3, 3), 1),
+        ("lenet5", (6, 1, 5, 5), 1),
+        ("efficientnet_lite0", (32, 3, 3, 3), 2),
+        ("googlenet", (64, 3, 7, 7), 2),
+    ],
+)
 def test_first_layer_filters_are_the_trained_kernels(arch, shape, stride):
     net = cnnviz.load(arch, device="cpu")
     filters = first_layer_filters(net)
@@ -59,7 +65,7 @@ def test_top_patches_over_the_gallery(lite0):
     best = max(
         float(layer_output(lite0, lite0.to_input(lite0.preprocess(image)), layer)[0, channel].max())
         for image in images.values()
-    )  # fmt: skip
+    )
     assert values[0] == pytest.approx(best)
     for patch in patches:
         top, left, bottom, right = patch.box

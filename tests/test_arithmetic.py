@@ -21,9 +21,17 @@ def test_lecture_examples():
 
 @pytest.mark.parametrize(
     ("n", "f", "p", "s", "c_in", "c_out", "groups"),
-    [(227, 11, 0, 4, 3, 96, 1), (27, 5, 2, 1, 96, 256, 2), (224, 7, 3, 2, 3, 64, 1), (32, 5, 0, 1, 1, 6, 1),
-     (13, 3, 1, 1, 384, 384, 2), (224, 11, 0, 4, 3, 96, 1), (56, 1, 0, 1, 256, 64, 1), (7, 3, 0, 2, 8, 8, 8)],
-)  # fmt: skip
+    [
+        (227, 11, 0, 4, 3, 96, 1),
+        (27, 5, 2, 1, 96, 256, 2),
+        (224, 7, 3, 2, 3, 64, 1),
+        (32, 5, 0, 1, 1, 6, 1),
+        (13, 3, 1, 1, 384, 384, 2),
+        (224, 11, 0, 4, 3, 96, 1),
+        (56, 1, 0, 1, 256, 64, 1),
+        (7, 3, 0, 2, 8, 8, 8),
+    ],
+)
 def test_agrees_with_a_real_conv_layer(n, f, p, s, c_in, c_out, groups):
     layer = nn.Conv2d(c_in, c_out, f, stride=s, padding=p, groups=groups, device="meta")
     out = layer(torch.empty(1, c_in, n, n, device="meta"))
@@ -41,10 +49,16 @@ def test_filter_that_does_not_tile_is_explained():
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [((5, 7, 0, 1, 3, 8), "larger than the padded input"), ((0, 3, 0, 1, 3, 8), "Input size"),
-     ((32, 3, 0, 0, 3, 8), "Stride"), ((32, 3, -1, 1, 3, 8), "Padding"), ((32, 3, 0, 1, 3, 8, 2), "divide"),
-     ((10**9, 3, 0, 1, 3, 8), "Input size"), ((32, 3.5, 0, 1, 3, 8), "Filter size")],
-)  # fmt: skip
+    [
+        ((5, 7, 0, 1, 3, 8), "larger than the padded input"),
+        ((0, 3, 0, 1, 3, 8), "Input size"),
+        ((32, 3, 0, 0, 3, 8), "Stride"),
+        ((32, 3, -1, 1, 3, 8), "Padding"),
+        ((32, 3, 0, 1, 3, 8, 2), "divide"),
+        ((10**9, 3, 0, 1, 3, 8), "Input size"),
+        ((32, 3.5, 0, 1, 3, 8), "Filter size"),
+    ],
+)
 def test_absurd_parameters_get_a_clear_message(args, message):
     with pytest.raises(CnnvizError, match=message):
         conv_layer(*args)

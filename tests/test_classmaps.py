@@ -49,9 +49,12 @@ def test_integrated_gradients_is_captums_and_complete(lite0, canvas):
     image = canvas[0]
     ours = integrated_gradients(lite0, image)  # 32 steps (16 leave a 23 % gap here)
     x = _input(lite0, image)
-    theirs = IntegratedGradients(lite0.model).attribute(
-        x, baselines=torch.zeros_like(x), target=ours.target, n_steps=32, internal_batch_size=4
-    )[0].detach().numpy()  # fmt: skip
+    theirs = (
+        IntegratedGradients(lite0.model)
+        .attribute(x, baselines=torch.zeros_like(x), target=ours.target, n_steps=32, internal_batch_size=4)[0]
+        .detach()
+        .numpy()
+    )
     np.testing.assert_allclose(ours.pixels, theirs, rtol=1e-4, atol=1e-6)
     with torch.no_grad():  # Sundararajan et al. 2017, Prop. 1: attributions add up to F(x) − F(baseline)
         change = float(lite0.model(x)[0, ours.target] - lite0.model(torch.zeros_like(x))[0, ours.target])
@@ -66,7 +69,7 @@ def test_grad_cam_is_captums(lite0, canvas):
     ours = grad_cam(lite0, image, layer="blocks.5", target=285)
     cam = LayerGradCam(lite0.model, lite0.model.get_submodule("blocks.5")).attribute(
         _input(lite0, image), target=285, relu_attributions=True
-    )  # fmt: skip
+    )
     upsampled = torch.nn.functional.interpolate(cam.detach(), size=(224, 224), mode="bilinear")[0, 0].numpy()
     np.testing.assert_allclose(ours.values, upsampled, rtol=1e-4, atol=1e-6)
     assert ours.layer == "blocks.5" and ours.target == 285 and ours.values.max() > 0

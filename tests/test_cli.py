@@ -110,7 +110,11 @@ def test_layers_json_has_the_documented_fields():
     assert {"name", "type", "out_shape", "params", "macs", "act_elems", "rf", "jump"} <= set(rows[0])
     conv1 = rows[0]
     assert (conv1["name"], conv1["out_shape"], conv1["params"], conv1["rf"], conv1["jump"]) == (
-        "features.conv1", [96, 55, 55], 34_944, 11, 4,
+        "features.conv1",
+        [96, 55, 55],
+        34_944,
+        11,
+        4,
     )
     assert sum(r["params"] for r in rows) == 60_965_224
 
@@ -127,9 +131,12 @@ def test_layers_table_and_csv():
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["layers", "vgg16", "--input", "3"], "between 16 and 1024"), (["layers", "nope"], "Unknown architecture"),
-     (["layers", "alexnet2012", "--input", "32"], "cannot run")],
-)  # fmt: skip
+    [
+        (["layers", "vgg16", "--input", "3"], "between 16 and 1024"),
+        (["layers", "nope"], "Unknown architecture"),
+        (["layers", "alexnet2012", "--input", "32"], "cannot run"),
+    ],
+)
 def test_layers_bad_input(args, message):
     result = run_cli(*args)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -137,23 +144,30 @@ def test_layers_bad_input(args, message):
 
 def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
     npy, png = tmp_path / "map.npy", tmp_path / "map.png"
-    result = run_cli("occlusion", str(photos["coffee"]), "--window", "64", "--stride", "32", "--target", "967",
-                     "--out", str(npy))  # fmt: skip
+    result = run_cli(
+        "occlusion", str(photos["coffee"]), "--window", "64", "--stride", "32", "--target", "967", "--out", str(npy)
+    )
     assert result.returncode == 0, result.stderr
     assert "6×6 positions" in result.stdout and "target 967 (espresso)" in result.stdout
     grid = np.load(npy)
     assert grid.shape == (6, 6) and grid.dtype == np.float32 and 0 < grid.min() < grid.max() <= 1
-    assert run_cli("occlusion", str(photos["coffee"]), "--window", "112", "--stride", "112", "--out",
-                   str(png)).returncode == 0  # fmt: skip
+    assert (
+        run_cli("occlusion", str(photos["coffee"]), "--window", "112", "--stride", "112", "--out", str(png)).returncode
+        == 0
+    )
     assert Image.open(png).size == (224, 224)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--stride", "1"], "Stride 2 gives"), (["--window", "0"], "window must be"),
-     (["--fill", "pink"], "invalid choice: 'pink'"), (["--out", "map.txt"], "must end in .npy or .png"),
-     (["--layer", "nope"], "no layer")],
-)  # fmt: skip
+    [
+        (["--stride", "1"], "Stride 2 gives"),
+        (["--window", "0"], "window must be"),
+        (["--fill", "pink"], "invalid choice: 'pink'"),
+        (["--out", "map.txt"], "must end in .npy or .png"),
+        (["--layer", "nope"], "no layer"),
+    ],
+)
 def test_occlusion_bad_input(photos, args, message):
     result = run_cli("occlusion", str(photos["chelsea"]), "--window", "32", *args)
     assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]
@@ -222,9 +236,13 @@ def test_classmap_draws_grad_cam_over_the_crop(photos, tmp_path):
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["--method", "lime"], "invalid choice: 'lime'"), (["--target", "1000"], "between 0 and 999"),
-     (["--layer", "blocks.99"], "has no layer 'blocks.99'"), (["--out", "x.gif"], "must end in .npy or .png")],
-)  # fmt: skip
+    [
+        (["--method", "lime"], "invalid choice: 'lime'"),
+        (["--target", "1000"], "between 0 and 999"),
+        (["--layer", "blocks.99"], "has no layer 'blocks.99'"),
+        (["--out", "x.gif"], "must end in .npy or .png"),
+    ],
+)
 def test_classmap_bad_input(photos, args, message):
     result = run_cli("classmap", str(photos["chelsea"]), *args)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr

@@ -90,7 +90,7 @@ def test_backward_formulation_and_guided_match_captum(arch, layer, chelsea):
                 module.inplace = False  # captum's hooks need out-of-place ReLUs
         theirs = captum_class(graph, graph.get_submodule(layer)).attribute(
             x.clone().requires_grad_(), neuron_selector=(channel, *ours.position)
-        )  # fmt: skip
+        )
         assert _relative_difference(ours.pixels, theirs[0].detach().numpy() * ours.activation) < 1e-4, method
 
 
@@ -174,9 +174,13 @@ def test_shared_model_under_threads_gives_the_serial_results(lite0, chelsea, cof
     """Deconvnet, guided backprop and plain prediction at once on one shared model: exactly the serial
     results, and the shared model carries no hooks afterwards."""
     jobs = [
-        ("predict", chelsea), ("deconv", chelsea), ("guided", coffee), ("predict", coffee), ("deconv", coffee),
+        ("predict", chelsea),
+        ("deconv", chelsea),
+        ("guided", coffee),
+        ("predict", coffee),
+        ("deconv", coffee),
         ("guided", chelsea),
-    ] * 3  # fmt: skip
+    ] * 3
 
     def run(job):
         kind, image = job

@@ -30,8 +30,16 @@ from ui import links
 
 FUZZ_EXAMPLES = 150
 LONG_EXAMPLES = 5000
-SIGNATURES = [b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b"GIF87a", b"RIFF\x00\x00\x00\x00WEBPVP8 ",
-              b"II*\x00", b"MM\x00*", b"BM"]  # fmt: skip
+SIGNATURES = [
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF89a",
+    b"GIF87a",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    b"II*\x00",
+    b"MM\x00*",
+    b"BM",
+]
 MODES = {  # the modes each format can hold, as Pillow writes them
     "JPEG": ["L", "RGB", "CMYK"],
     "PNG": ["1", "L", "LA", "P", "RGB", "RGBA", "I;16"],
@@ -162,9 +170,14 @@ def test_unmutated_real_files_always_decode():
 
 # --- the link parser ---
 
-LINK_PARSERS = {"channel": links.integer(0, 99_999), "window": links.integer(4, 112), "stride": links.integer(2, 56),
-                "whole": links.flag, "fill": links.choice(("mean", "black", "blur")),
-                "lang": links.choice(("en", "pt", "es"))}  # fmt: skip
+LINK_PARSERS = {
+    "channel": links.integer(0, 99_999),
+    "window": links.integer(4, 112),
+    "stride": links.integer(2, 56),
+    "whole": links.flag,
+    "fill": links.choice(("mean", "black", "blur")),
+    "lang": links.choice(("en", "pt", "es")),
+}
 
 
 def _link_property(name: str, text: str) -> None:

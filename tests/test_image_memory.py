@@ -88,8 +88,14 @@ def costliest(tmp_path_factory) -> list[Path]:
 
 
 def _run(path: str, files: list[Path]) -> dict[str, str]:
-    out = subprocess.run([sys.executable, "-c", PROBE, path, *map(str, files)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, path, *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return {line.split()[0]: line.split()[1] for line in out.stdout.splitlines()}
 
 

@@ -206,8 +206,13 @@ def test_aspect_limit_is_checked_before_decoding(ratio):
 
 def test_an_ordinary_12_megapixel_photo_fits_the_budget_in_every_common_encoding(chelsea):
     photo = chelsea.resize((4000, 3000))
-    encodings = [("JPEG", {}), ("JPEG", {"progressive": True}), ("PNG", {"compress_level": 1}),
-                 ("WEBP", {"method": 0}), ("TIFF", {"compression": "tiff_deflate"})]  # fmt: skip
+    encodings = [
+        ("JPEG", {}),
+        ("JPEG", {"progressive": True}),
+        ("PNG", {"compress_level": 1}),
+        ("WEBP", {"method": 0}),
+        ("TIFF", {"compression": "tiff_deflate"}),
+    ]
     costs = {}
     for fmt, params in encodings:
         data = encode(photo, fmt, **params)

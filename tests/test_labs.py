@@ -32,13 +32,17 @@ def canvas(*strokes) -> np.ndarray:
 DRAWN = {
     0: canvas(lambda p: p.ellipse((90, 50, 190, 230), outline=INK, width=18)),
     1: canvas(lambda p: p.line((140, 40, 140, 240), fill=INK, width=18)),
-    2: canvas(lambda p: p.arc((80, 40, 200, 140), 180, 30, fill=INK, width=18),
-              lambda p: p.line((190, 110, 80, 240), fill=INK, width=18),
-              lambda p: p.line((80, 240, 210, 240), fill=INK, width=18)),
-    4: canvas(lambda p: p.line((170, 40, 170, 240), fill=INK, width=18),
-              lambda p: p.line((170, 40, 80, 160), fill=INK, width=18),
-              lambda p: p.line((80, 160, 210, 160), fill=INK, width=18)),
-}  # fmt: skip
+    2: canvas(
+        lambda p: p.arc((80, 40, 200, 140), 180, 30, fill=INK, width=18),
+        lambda p: p.line((190, 110, 80, 240), fill=INK, width=18),
+        lambda p: p.line((80, 240, 210, 240), fill=INK, width=18),
+    ),
+    4: canvas(
+        lambda p: p.line((170, 40, 170, 240), fill=INK, width=18),
+        lambda p: p.line((170, 40, 80, 160), fill=INK, width=18),
+        lambda p: p.line((80, 160, 210, 160), fill=INK, width=18),
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +64,14 @@ def test_every_stage_has_the_papers_shape(lenet5):
 
     trace = trace_lenet(lenet5, digit_from_drawing(DRAWN[0]))
     shapes = {stage: values.shape for stage, values in trace.stages.items()}
-    assert shapes == {"C1": (6, 28, 28), "S2": (6, 14, 14), "C3": (16, 10, 10), "S4": (16, 5, 5), "C5": (120,),
-                      "F6": (84,)}  # fmt: skip
+    assert shapes == {
+        "C1": (6, 28, 28),
+        "S2": (6, 14, 14),
+        "C3": (16, 10, 10),
+        "S4": (16, 5, 5),
+        "C5": (120,),
+        "F6": (84,),
+    }
     assert trace.input.shape == (32, 32)
     # S2 is C1 max-pooled: the stages are the network's own intermediate outputs
     pooled = F.max_pool2d(torch.from_numpy(trace.stages["C1"]), 2).numpy()
@@ -163,8 +173,12 @@ def test_without_batch_norm_plain_gradients_shrink_and_residual_ones_blow_up():
 def test_depth_settings_out_of_range_are_refused():
     from cnnviz.labs.depth import DepthSettings, depth_lab
 
-    for bad in (DepthSettings(shallow=20, deep=20), DepthSettings(deep=57), DepthSettings(width=1000),
-                DepthSettings(epochs=0)):  # fmt: skip
+    for bad in (
+        DepthSettings(shallow=20, deep=20),
+        DepthSettings(deep=57),
+        DepthSettings(width=1000),
+        DepthSettings(epochs=0),
+    ):
         with pytest.raises(CnnvizError):
             depth_lab(bad)
 

@@ -28,8 +28,10 @@ def test_alexnet_2012_output_sizes_and_parameters_follow_the_paper():
     table = layer_table("alexnet2012")
     assert table.input_size == 227
     rows = rows_by_name(table)
-    sizes = [rows[f"features.{n}"].out_shape[-1] for n in
-             ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")]  # fmt: skip
+    sizes = [
+        rows[f"features.{n}"].out_shape[-1]
+        for n in ("conv1", "pool1", "conv2", "pool2", "conv3", "conv4", "conv5", "pool5")
+    ]
     assert sizes == [55, 27, 27, 13, 13, 13, 13, 6]
     params = {name: rows[name].params for name in rows if rows[name].params}
     assert params == {
@@ -93,12 +95,18 @@ def test_three_stacked_3x3_convolutions_see_7x7():
 def test_receptive_fields_checked_by_hand():
     alexnet = rows_by_name(layer_table("alexnet2012"))
     # conv1 11, pool1 11 + 2·4 = 19, conv2 19 + 4·8 = 51, pool2 51 + 2·8 = 67, conv3 67 + 2·16 = 99
-    assert [alexnet[n].rf for n in ("features.conv1", "features.pool1", "features.conv2", "features.pool2",
-                                    "features.conv3")] == [11, 19, 51, 67, 99]  # fmt: skip
+    assert [
+        alexnet[n].rf
+        for n in ("features.conv1", "features.pool1", "features.conv2", "features.pool2", "features.conv3")
+    ] == [11, 19, 51, 67, 99]
     assert (alexnet["features.pool5"].rf, alexnet["features.pool5"].jump) == (195, 32)
     vgg = rows_by_name(layer_table("vgg16"))
     assert [vgg[n].rf for n in ("features.0", "features.2", "features.4", "features.14", "features.30")] == [
-        3, 5, 6, 40, 212,
+        3,
+        5,
+        6,
+        40,
+        212,
     ]
     assert vgg["classifier.0"].rf is None  # fully connected: the whole image
 

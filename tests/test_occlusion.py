@@ -24,9 +24,13 @@ def captum_map(net, image, window, stride, fill_value, target):
 
     with torch.no_grad():
         attribution = Occlusion(probability).attribute(
-            x, sliding_window_shapes=(x.shape[1], window, window), strides=(x.shape[1], stride, stride),
-            baselines=fill_value, target=target, perturbations_per_eval=16,
-        )  # fmt: skip
+            x,
+            sliding_window_shapes=(x.shape[1], window, window),
+            strides=(x.shape[1], stride, stride),
+            baselines=fill_value,
+            target=target,
+            perturbations_per_eval=16,
+        )
     return attribution[0, 0].double().numpy()
 
 

@@ -9,13 +9,34 @@ import cnnviz
 from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH, get_spec
 
 LECTURE_NAMES = [
-    "lenet5", "alexnet", "alexnet2012", "zfnet",
-    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
-    "googlenet", "inception_v3",
-    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-    "densenet121", "densenet169", "densenet201",
-    "xception", "seresnet50", "mobilenet_v2", "efficientnet_b0", "efficientnet_lite0",
-]  # fmt: skip
+    "lenet5",
+    "alexnet",
+    "alexnet2012",
+    "zfnet",
+    "vgg11",
+    "vgg11_bn",
+    "vgg13",
+    "vgg13_bn",
+    "vgg16",
+    "vgg16_bn",
+    "vgg19",
+    "vgg19_bn",
+    "googlenet",
+    "inception_v3",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "densenet121",
+    "densenet169",
+    "densenet201",
+    "xception",
+    "seresnet50",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "efficientnet_lite0",
+]
 
 
 def test_registry_holds_exactly_the_lecture_architectures():

@@ -67,8 +67,13 @@ def init_session() -> None:
 
 def _share(choices: Choices) -> None:
     """Keep the choices in the URL, so the address bar is always a link to this exact view."""
-    links.write({"lang": st.session_state["lang"], "arch": choices.arch,
-                 "image": choices.image_name if choices.from_gallery else None})  # fmt: skip
+    links.write(
+        {
+            "lang": st.session_state["lang"],
+            "arch": choices.arch,
+            "image": choices.image_name if choices.from_gallery else None,
+        }
+    )
 
 
 @st.cache_data(max_entries=len(GALLERY), show_spinner=False)
@@ -85,8 +90,15 @@ def gallery_digest(name: str) -> str:
 
 # Page settings kept while their page is not drawn (another page, or no image yet): Streamlit drops a
 # widget's state on the first run that does not draw it, unless the value is re-assigned in that run.
-PAGE_SETTINGS = ("deconv_layer", "deconv_channel", "deconv_whole", "occl_window", "occl_stride", "occl_fill",
-                 "occl_layer")  # fmt: skip
+PAGE_SETTINGS = (
+    "deconv_layer",
+    "deconv_channel",
+    "deconv_whole",
+    "occl_window",
+    "occl_stride",
+    "occl_fill",
+    "occl_layer",
+)
 
 
 def keep_page_settings() -> None:
@@ -143,9 +155,13 @@ def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, 
     refused with a message and the widget is cleared, so its bytes are not kept in the session."""
     generation = st.session_state.setdefault("_upload_generation", 0)
     if source == "upload":
-        upload = st.file_uploader(t("sidebar.upload"), type=None, key=f"upload{generation or ''}",
-                                  max_upload_size=UPLOAD_WIDGET_MB, help=t("sidebar.upload_help",
-                                  limit=MAX_BYTES // 2**20))  # fmt: skip
+        upload = st.file_uploader(
+            t("sidebar.upload"),
+            type=None,
+            key=f"upload{generation or ''}",
+            max_upload_size=UPLOAD_WIDGET_MB,
+            help=t("sidebar.upload_help", limit=MAX_BYTES // 2**20),
+        )
     else:
         upload = st.camera_input(t("sidebar.camera"), key="camera")
     if upload is None:  # a refusal stays on the page until the next file

@@ -54,8 +54,9 @@ class UploadCache:
     ``slots`` uploads are decoded at once (each within :data:`cnnviz.images.DECODE_BUDGET`), and expired
     entries are dropped by a background sweep, which also hands freed memory back to the system."""
 
-    def __init__(self, max_bytes: int = UPLOAD_CACHE_BYTES, ttl_s: float = UPLOAD_TTL_S,
-                 slots: int = DECODE_SLOTS) -> None:  # fmt: skip
+    def __init__(
+        self, max_bytes: int = UPLOAD_CACHE_BYTES, ttl_s: float = UPLOAD_TTL_S, slots: int = DECODE_SLOTS
+    ) -> None:
         self._entries: TTLCache = TTLCache(maxsize=max_bytes, ttl=ttl_s, getsizeof=_entry_bytes)
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(slots)

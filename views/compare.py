@@ -31,13 +31,15 @@ def compare() -> None:
             y=alt.Y(f"{metric}:Q", title=t("compare.y_title", metric=metric), scale=alt.Scale(zero=False)),
             size=alt.Size("params_m:Q", title=t("compare.size_title"), scale=alt.Scale(range=[30, 2500])),
             color=alt.Color("family:N", title=column_label("family")),
-            tooltip=[alt.Tooltip("display:N", title=column_label("display")),
-                     alt.Tooltip("year:O", title=column_label("year")),
-                     alt.Tooltip("params_m:Q", format=".1f", title=t("compare.size_title")),
-                     alt.Tooltip("gmacs:Q", format=".2f", title=column_label("gmacs")),
-                     *tooltips("top1", "top5")],
+            tooltip=[
+                alt.Tooltip("display:N", title=column_label("display")),
+                alt.Tooltip("year:O", title=column_label("year")),
+                alt.Tooltip("params_m:Q", format=".1f", title=t("compare.size_title")),
+                alt.Tooltip("gmacs:Q", format=".2f", title=column_label("gmacs")),
+                *tooltips("top1", "top5"),
+            ],
         )
-    )  # fmt: skip
+    )
     labels = alt.Chart(measured).mark_text(dy=-12, fontSize=10).encode(x="gmacs:Q", y=f"{metric}:Q", text="name:N")
     st.altair_chart(bubbles + labels, width="stretch")
     st.caption(t("compare.chart_caption", missing=missing))
@@ -63,9 +65,12 @@ def compare() -> None:
         timeline = (
             alt.Chart(summary.drop_duplicates("family", keep="first"))
             .mark_circle(size=120)
-            .encode(x=alt.X("year:O", title=None), y=alt.Y("family:N", title=None, sort=alt.SortField("year")),
-                    color=alt.Color("family:N", title=column_label("family")),
-                    tooltip=tooltips("display", "year", "ilsvrc"))
-        )  # fmt: skip
+            .encode(
+                x=alt.X("year:O", title=None),
+                y=alt.Y("family:N", title=None, sort=alt.SortField("year")),
+                color=alt.Color("family:N", title=column_label("family")),
+                tooltip=tooltips("display", "year", "ilsvrc"),
+            )
+        )
         text = timeline.mark_text(align="left", dx=8).encode(text="display:N")
         st.altair_chart(timeline + text, width="stretch")

@@ -56,8 +56,9 @@ def _settings_from_link(layers: list[str]) -> None:
 
 
 def _settings_to_link(layer: str, channel: int, whole: bool) -> None:
-    links.write({"layer": layer, "channel": None if channel == STRONGEST else str(channel),
-                 "whole": "1" if whole else None})  # fmt: skip
+    links.write(
+        {"layer": layer, "channel": None if channel == STRONGEST else str(channel), "whole": "1" if whole else None}
+    )
 
 
 def _cached(key: tuple, compute: Callable):
@@ -84,12 +85,16 @@ def deconvnet_page() -> None:
         st.session_state["deconv_layer"] = stages[-1]
     left, middle, right = st.columns([3, 2, 1])
     layer = left.selectbox(
-        t("deconv.layer"), layers, key="deconv_layer",
+        t("deconv.layer"),
+        layers,
+        key="deconv_layer",
         format_func=lambda n: f"{n}  ·  {t('deconv.stage')}" if n in stages else n,
-    )  # fmt: skip
+    )
     try:
-        maps = _cached(result_key("activations", net, choices.image_digest, layer=layer),
-                       lambda: activation_maps(net, choices.image, layer))  # fmt: skip
+        maps = _cached(
+            result_key("activations", net, choices.image_digest, layer=layer),
+            lambda: activation_maps(net, choices.image, layer),
+        )
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return
@@ -104,15 +109,18 @@ def deconvnet_page() -> None:
     if st.session_state.get("deconv_channel") not in options:
         st.session_state["deconv_channel"] = STRONGEST
     channel = middle.selectbox(
-        t("deconv.channel"), options, key="deconv_channel",
+        t("deconv.channel"),
+        options,
+        key="deconv_channel",
         format_func=lambda c: t("deconv.strongest", count=9) if c == STRONGEST else t("deconv.channel_n", channel=c),
-    )  # fmt: skip
+    )
     whole = right.toggle(t("deconv.whole_map"), key="deconv_whole", help=t("deconv.whole_map_help"))
     _settings_to_link(layer, channel, whole)
     channels = [int(c) for c in maps.order[:9]] if channel == STRONGEST else [channel]
 
-    tabs = st.tabs([t("deconv.tab_projection"), t("deconv.tab_activations"), t("deconv.tab_filters"),
-                    t("deconv.tab_patches")])  # fmt: skip
+    tabs = st.tabs(
+        [t("deconv.tab_projection"), t("deconv.tab_activations"), t("deconv.tab_filters"), t("deconv.tab_patches")]
+    )
     with tabs[0]:
         _projections(net, choices, layer, channels, whole)
         _class_maps(net, choices, layer)
@@ -138,10 +146,11 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     if not any(isinstance(m, nn.MaxPool2d) for m in net.model.modules()):
         st.info(t("deconv.no_switches"))
     captions = [
-        t("deconv.caption_map", channel=p.channel, activation=p.activation) if p.position is None
+        t("deconv.caption_map", channel=p.channel, activation=p.activation)
+        if p.position is None
         else t("deconv.caption_unit", channel=p.channel, row=p.position[0], col=p.position[1], activation=p.activation)
         for p in projections
-    ]  # fmt: skip
+    ]
     st.image([projection_image(p.pixels) for p in projections], caption=captions, width=220)
 
     first = projections[0]
@@ -224,8 +233,16 @@ def _filters(net) -> None:
     tiles = [(tile * 255).round().astype(np.uint8) for tile in filters.tiles()]
     tiles = [np.repeat(tile, 3, axis=2) if tile.shape[2] == 1 else tile for tile in tiles]
     st.image(tile_grid(tiles, columns=16, zoom=FILTER_ZOOM))
-    st.caption(t("deconv.filters_help", layer=filters.layer, count=len(tiles), kernel=filters.kernel,
-                 stride=filters.stride, zoom=FILTER_ZOOM))  # fmt: skip
+    st.caption(
+        t(
+            "deconv.filters_help",
+            layer=filters.layer,
+            count=len(tiles),
+            kernel=filters.kernel,
+            stride=filters.stride,
+            zoom=FILTER_ZOOM,
+        )
+    )
 
 
 def _image_set() -> tuple[dict[str, Image.Image], tuple[str, ...]]:

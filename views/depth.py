@@ -19,8 +19,9 @@ def _settings_form() -> tuple[DepthSettings, bool]:
         deep = cols[1].select_slider(t("depth.deep"), DEPTHS, value=default.deep, key="depth_deep")
         width = cols[2].slider(t("depth.width"), 4, 64, default.width, key="depth_width")
         epochs = cols[3].slider(t("depth.epochs"), 1, 50, default.epochs, key="depth_epochs")
-        batch_norm = cols[4].checkbox(t("depth.batch_norm"), default.batch_norm, key="depth_bn",
-                                      help=t("depth.batch_norm_help"))  # fmt: skip
+        batch_norm = cols[4].checkbox(
+            t("depth.batch_norm"), default.batch_norm, key="depth_bn", help=t("depth.batch_norm_help")
+        )
         submitted = st.form_submit_button(t("depth.run"), type="primary")
     return DepthSettings(shallow, deep, width, epochs, batch_norm), submitted
 
@@ -69,17 +70,27 @@ def _show(lab: DepthLab) -> None:
     curves = []
     for run in lab.runs:
         smoothed = pd.Series(run.step_losses).rolling(SMOOTHING_STEPS, min_periods=1).mean()
-        curves.append(pd.DataFrame({network: _network(run.depth, run.residual),
-                                    "epoch": [(i + 1) / run.steps_per_epoch for i in range(len(smoothed))],
-                                    "loss": smoothed}))  # fmt: skip
+        curves.append(
+            pd.DataFrame(
+                {
+                    network: _network(run.depth, run.residual),
+                    "epoch": [(i + 1) / run.steps_per_epoch for i in range(len(smoothed))],
+                    "loss": smoothed,
+                }
+            )
+        )
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('depth.loss_title')}**")
-        chart = alt.Chart(pd.concat(curves)).mark_line().encode(
-            x=alt.X("epoch:Q", title=t("depth.epoch_axis")),
-            y=alt.Y("loss:Q", title=t("depth.loss_axis")),
-            color=alt.Color(f"{network}:N", title=network),
-            strokeDash=alt.StrokeDash(f"{network}:N", title=network),
+        chart = (
+            alt.Chart(pd.concat(curves))
+            .mark_line()
+            .encode(
+                x=alt.X("epoch:Q", title=t("depth.epoch_axis")),
+                y=alt.Y("loss:Q", title=t("depth.loss_axis")),
+                color=alt.Color(f"{network}:N", title=network),
+                strokeDash=alt.StrokeDash(f"{network}:N", title=network),
+            )
         )
         st.altair_chart(chart.properties(height=320), width="stretch")
         st.caption(t("depth.loss_help"))
@@ -90,18 +101,32 @@ def _show(lab: DepthLab) -> None:
         moments = ((t("depth.at_init"), "gradients_at_init"), (t("depth.trained"), "gradients_trained"))
         for run in lab.runs:
             for label, field in moments:
-                rows += [{network: _network(run.depth, run.residual), moment: label, "layer": i + 1,
-                          "norm": max(v, 1e-30)} for i, v in enumerate(getattr(run, field))]  # fmt: skip
-        chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
-            x=alt.X("layer:Q", title=t("depth.layer_axis")),
-            y=alt.Y("norm:Q", title=t("depth.norm_axis"), scale=alt.Scale(type="log")),
-            color=alt.Color(f"{network}:N", title=network),
-            strokeDash=alt.StrokeDash(f"{moment}:N", title=moment),
-            tooltip=[network, moment, "layer", alt.Tooltip("norm:Q", format=".2e")],
+                rows += [
+                    {network: _network(run.depth, run.residual), moment: label, "layer": i + 1, "norm": max(v, 1e-30)}
+                    for i, v in enumerate(getattr(run, field))
+                ]
+        chart = (
+            alt.Chart(pd.DataFrame(rows))
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("layer:Q", title=t("depth.layer_axis")),
+                y=alt.Y("norm:Q", title=t("depth.norm_axis"), scale=alt.Scale(type="log")),
+                color=alt.Color(f"{network}:N", title=network),
+                strokeDash=alt.StrokeDash(f"{moment}:N", title=moment),
+                tooltip=[network, moment, "layer", alt.Tooltip("norm:Q", format=".2e")],
+            )
         )
         st.altair_chart(chart.properties(height=320), width="stretch")
         st.caption(t("depth.gradients_help"))
     plain, residual = lab.run(lab.settings.deep, False), lab.run(lab.settings.deep, True)
     spread = [max(r.gradients_at_init[:-1]) / max(min(r.gradients_at_init[:-1]), 1e-30) for r in (plain, residual)]
-    st.markdown(t("depth.reading", deep=lab.settings.deep, plain_spread=spread[0], residual_spread=spread[1],
-                  plain_loss=plain.final_loss(), residual_loss=residual.final_loss()))  # fmt: skip
+    st.markdown(
+        t(
+            "depth.reading",
+            deep=lab.settings.deep,
+            plain_spread=spread[0],
+            residual_spread=spread[1],
+            plain_loss=plain.final_loss(),
+            residual_loss=residual.final_loss(),
+        )
+    )

@@ -24,24 +24,41 @@ def _examples() -> tuple[list[int], np.ndarray, np.ndarray]:
 
 def _the_digit() -> np.ndarray | None:
     """The 8×8 digit to read: from the canvas, or a held-out example."""
-    source = st.radio(t("draw.source"), ("canvas", "example"), format_func=labeller("draw.source_{}"),
-                      horizontal=True, key="draw_source")  # fmt: skip
+    source = st.radio(
+        t("draw.source"),
+        ("canvas", "example"),
+        format_func=labeller("draw.source_{}"),
+        horizontal=True,
+        key="draw_source",
+    )
     if source == "example":
         indices, images, labels = _examples()
-        index = st.selectbox(t("draw.example"), indices, key="draw_example",
-                             format_func=lambda i: t("draw.example_item", index=i, label=labels[i]))  # fmt: skip
+        index = st.selectbox(
+            t("draw.example"),
+            indices,
+            key="draw_example",
+            format_func=lambda i: t("draw.example_item", index=i, label=labels[i]),
+        )
         return images[index]
     st.caption(t("draw.canvas_help"))
-    drawing = st_canvas(stroke_width=20, stroke_color="#FFFFFF", background_color="#000000",
-                        height=CANVAS_PX, width=CANVAS_PX, return_image_data=True, key="draw_canvas")  # fmt: skip
+    drawing = st_canvas(
+        stroke_width=20,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_PX,
+        width=CANVAS_PX,
+        return_image_data=True,
+        key="draw_canvas",
+    )
     return None if drawing.image_data is None else digit_from_drawing(drawing.image_data)
 
 
 def _maps_image(maps: np.ndarray, zoom: int) -> np.ndarray:
     """A stage's maps (C×H×W) side by side on one colour scale, 0 to the stage's largest value."""
     high = max(float(maps.max()), 1e-6)
-    return tile_grid([colourise(m, "viridis", 0.0, high) for m in maps], columns=len(maps) if len(maps) <= 8 else 8,
-                     zoom=zoom, gap=3)  # fmt: skip
+    return tile_grid(
+        [colourise(m, "viridis", 0.0, high) for m in maps], columns=len(maps) if len(maps) <= 8 else 8, zoom=zoom, gap=3
+    )
 
 
 def _vector_image(values: np.ndarray) -> np.ndarray:
@@ -76,11 +93,13 @@ def draw_digit() -> None:
                 x=alt.X("digit:N", title=t("draw.digit_axis"), sort=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("probability:Q", title=t("draw.prob_axis"), scale=alt.Scale(domain=[0, 1])),
                 color=alt.condition(alt.datum.digit == str(trace.digit), alt.value("#d62728"), alt.value("#4c78a8")),
-                tooltip=[alt.Tooltip("digit:N", title=t("draw.digit_axis")),
-                         alt.Tooltip("probability:Q", title=t("draw.prob_axis"), format=".1%")],
+                tooltip=[
+                    alt.Tooltip("digit:N", title=t("draw.digit_axis")),
+                    alt.Tooltip("probability:Q", title=t("draw.prob_axis"), format=".1%"),
+                ],
             )
             .properties(height=220)
-        )  # fmt: skip
+        )
         st.altair_chart(chart, width="stretch")
         st.markdown(f"**{t('draw.input')}**")
         st.image(colourise(trace.input, "gray", -1.0, 1.0), width=128)

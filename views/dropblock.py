@@ -47,12 +47,22 @@ def dropblock_page() -> None:
         cols = st.columns(4)
         layer = cols[0].selectbox(t("drop.layer"), layers, key="drop_layer")
         rate = cols[1].slider(t("drop.rate"), 0.05, 0.5, 0.1, 0.05, key="drop_rate", help=t("drop.rate_help"))
-        block = cols[2].select_slider(t("drop.block"), [1, 3, 5, 7, 9], value=5, key="drop_block",
-                                      help=t("drop.block_help"))  # fmt: skip
+        block = cols[2].select_slider(
+            t("drop.block"), [1, 3, 5, 7, 9], value=5, key="drop_block", help=t("drop.block_help")
+        )
         draws = cols[3].slider(t("drop.draws"), 4, 64, 32, 4, key="drop_draws")
         submitted = st.form_submit_button(t("drop.run"), type="primary")
-    key = ("dropblock", spec.name, net.weights_source.value, str(net.device), choices.image_digest, layer, rate,
-           block, draws)  # fmt: skip
+    key = (
+        "dropblock",
+        spec.name,
+        net.weights_source.value,
+        str(net.device),
+        choices.image_digest,
+        layer,
+        rate,
+        block,
+        draws,
+    )
     result = shared_results().get(key)
     if result is None and not submitted:
         st.info(t("drop.press_run"))
@@ -72,25 +82,46 @@ def _show(net, result) -> None:
     shape = "×".join(str(n) for n in result.activation.shape)
     name = labeller("drop.method_{}")
     for method in METHODS:
-        st.markdown(t("drop.mask_title", method=name(method), fraction=result.dropped_fraction[method],
-                      shape=shape, channels=", ".join(map(str, channels))))  # fmt: skip
+        st.markdown(
+            t(
+                "drop.mask_title",
+                method=name(method),
+                fraction=result.dropped_fraction[method],
+                shape=shape,
+                channels=", ".join(map(str, channels)),
+            )
+        )
         st.image(_masked_tiles(result.activation, result.masks[method], channels))
     st.caption(t("drop.mask_help"))
     method_title, prob_title = t("drop.method"), t("drop.prob_axis")
-    frame = pd.DataFrame([{method_title: name(m), "draw": i + 1, "probability": p}
-                          for m in METHODS for i, p in enumerate(result.probabilities[m])])  # fmt: skip
-    points = alt.Chart(frame).mark_tick(thickness=2, size=30).encode(
-        x=alt.X("probability:Q", title=t("drop.prob_axis_label", label=label), scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y(f"{method_title}:N", title=method_title),
-        color=alt.Color(f"{method_title}:N", legend=None),
-        tooltip=[method_title, "draw", alt.Tooltip("probability:Q", title=prob_title, format=".1%")],
+    frame = pd.DataFrame(
+        [
+            {method_title: name(m), "draw": i + 1, "probability": p}
+            for m in METHODS
+            for i, p in enumerate(result.probabilities[m])
+        ]
     )
-    clean = alt.Chart(pd.DataFrame({"probability": [result.clean_probability]})).mark_rule(
-        color="black", strokeDash=[4, 4]).encode(x="probability:Q")  # fmt: skip
+    points = (
+        alt.Chart(frame)
+        .mark_tick(thickness=2, size=30)
+        .encode(
+            x=alt.X("probability:Q", title=t("drop.prob_axis_label", label=label), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{method_title}:N", title=method_title),
+            color=alt.Color(f"{method_title}:N", legend=None),
+            tooltip=[method_title, "draw", alt.Tooltip("probability:Q", title=prob_title, format=".1%")],
+        )
+    )
+    clean = (
+        alt.Chart(pd.DataFrame({"probability": [result.clean_probability]}))
+        .mark_rule(color="black", strokeDash=[4, 4])
+        .encode(x="probability:Q")
+    )
     st.altair_chart((points + clean).properties(height=160), width="stretch")
-    rows = {t("drop.method"): [name(m) for m in METHODS],
-            t("drop.col_mean"): [f"{result.probabilities[m].mean():.1%}" for m in METHODS],
-            t("drop.col_spread"): [f"{result.probabilities[m].std():.1%}" for m in METHODS],
-            t("drop.col_kept"): [f"{result.top1_kept[m]} / {result.draws}" for m in METHODS]}  # fmt: skip
+    rows = {
+        t("drop.method"): [name(m) for m in METHODS],
+        t("drop.col_mean"): [f"{result.probabilities[m].mean():.1%}" for m in METHODS],
+        t("drop.col_spread"): [f"{result.probabilities[m].std():.1%}" for m in METHODS],
+        t("drop.col_kept"): [f"{result.top1_kept[m]} / {result.draws}" for m in METHODS],
+    }
     st.dataframe(pd.DataFrame(rows), hide_index=True)
     st.caption(t("drop.clean", label=label, prob=result.clean_probability))

@@ -16,9 +16,14 @@ def layers() -> None:
     spec = cnnviz.get_spec(st.session_state["choices"].arch)
     st.header(t("layers.header", arch=spec.display))
     size = st.number_input(
-        t("layers.input"), min_value=MIN_INPUT, max_value=MAX_INPUT, value=spec.input_size, step=1,
-        help=t("layers.input_help"), key=f"layers_input_{spec.name}",
-    )  # fmt: skip
+        t("layers.input"),
+        min_value=MIN_INPUT,
+        max_value=MAX_INPUT,
+        value=spec.input_size,
+        step=1,
+        help=t("layers.input_help"),
+        key=f"layers_input_{spec.name}",
+    )
     try:
         table = layer_table(spec.name, int(size))
     except cnnviz.CnnvizError as exc:

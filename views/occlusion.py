@@ -25,8 +25,12 @@ def _settings_from_link(side: int, layers: list[str]) -> None:
     if st.session_state.get("_occl_link_read"):
         return
     st.session_state["_occl_link_read"] = True
-    parsers = {"window": links.integer(4, max(4, side // 2)), "stride": links.integer(2, max(2, side // 4)),
-               "fill": links.choice(FILLS), "layer": links.choice(layers)}  # fmt: skip
+    parsers = {
+        "window": links.integer(4, max(4, side // 2)),
+        "stride": links.integer(2, max(2, side // 4)),
+        "fill": links.choice(FILLS),
+        "layer": links.choice(layers),
+    }
     for field, key in LINK_FIELDS.items():
         value = links.read(field, parsers[field])
         if value is not None:
@@ -62,24 +66,35 @@ def occlusion_page() -> None:
         stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), key="occl_stride")
         fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
         target = cols[3].selectbox(
-            t("occl.target"), [s.index for s in clean.scores],
+            t("occl.target"),
+            [s.index for s in clean.scores],
             format_func=lambda i: f"{net.categories[i]} ({next(s.prob for s in clean.scores if s.index == i):.1%})",
             key="occl_target",
-        )  # fmt: skip
+        )
         layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
         submitted = st.form_submit_button(t("occl.run"), type="primary")
     _settings_to_link()
 
-    key = (spec.name, net.weights_source.value, str(net.device), choices.image_digest, window, stride, fill,
-           target, layer)  # fmt: skip
+    key = (
+        spec.name,
+        net.weights_source.value,
+        str(net.device),
+        choices.image_digest,
+        window,
+        stride,
+        fill,
+        target,
+        layer,
+    )
     maps = shared_results().get(key)
     if maps is not None:
         st.caption(t("occl.cached"))
     elif submitted:
         bar = st.progress(0.0, text=t("occl.progress", done=0, total=count**2))
         start = time.perf_counter()
+
         def report(done: int, total: int) -> None:
             bar.progress(done / total, text=t("occl.progress", done=done, total=total))
 
@@ -105,8 +120,15 @@ def occlusion_page() -> None:
         if shared:
             st.caption(t("occl.cached"))
         else:
-            st.caption(t("occl.done", count=count**2, seconds=time.perf_counter() - start,
-                         device=describe_device(net.device), batch=maps.batch_size))  # fmt: skip
+            st.caption(
+                t(
+                    "occl.done",
+                    count=count**2,
+                    seconds=time.perf_counter() - start,
+                    device=describe_device(net.device),
+                    batch=maps.batch_size,
+                )
+            )
     else:
         st.info(t("occl.press_run"))
         return
@@ -152,8 +174,9 @@ def _show(net, maps, crop: np.ndarray) -> None:
     with left:
         st.markdown(f"**{t('occl.map_b')}**")
         names = np.vectorize(lambda i: f"{i}: {net.categories[i]}")(maps.argmax)
-        st.altair_chart(_heatmap(_grid_frame(maps, names, "class"), "class", "N", t("occl.legend_class")),
-                        width="stretch")  # fmt: skip
+        st.altair_chart(
+            _heatmap(_grid_frame(maps, names, "class"), "class", "N", t("occl.legend_class")), width="stretch"
+        )
         counts = pd.Series(names.ravel()).value_counts()
         counts = counts.rename_axis("class").reset_index(name="positions")
         st.dataframe(counts, hide_index=True, column_config=column_config(counts.columns))
@@ -161,5 +184,4 @@ def _show(net, maps, crop: np.ndarray) -> None:
         if maps.activation is not None:
             st.markdown(f"**{t('occl.map_c', layer=maps.layer, channel=maps.channel)}**")
             frame = _grid_frame(maps, maps.activation, "activation")
-            st.altair_chart(_heatmap(frame, "activation", "Q", t("occl.legend_activation"), "viridis"),
-                            width="stretch")  # fmt: skip
+            st.altair_chart(_heatmap(frame, "activation", "Q", t("occl.legend_activation"), "viridis"), width="stretch")

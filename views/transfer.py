@@ -25,8 +25,7 @@ def _own_images() -> tuple[dict, str]:
     for column, k in zip(st.columns(count), range(count), strict=True):
         with column:
             name = st.text_input(t("transfer.class_name", n=k + 1), chr(ord("A") + k), key=f"transfer_name_{k}")
-            files = st.file_uploader(t("transfer.class_images"), accept_multiple_files=True,
-                                     key=f"transfer_files_{k}")  # fmt: skip
+            files = st.file_uploader(t("transfer.class_images"), accept_multiple_files=True, key=f"transfer_files_{k}")
             images = []
             for file in (files or [])[:MAX_FILES_PER_CLASS]:
                 decoded = decode_upload(file.getvalue())  # decoded once, not on every rerun
@@ -46,8 +45,13 @@ def transfer_page() -> None:
     """Draw the lab."""
     st.header(t("transfer.header"))
     st.markdown(t("transfer.intro"))
-    source = st.radio(t("transfer.source"), ("digits", "own"), format_func=labeller("transfer.source_{}"),
-                      horizontal=True, key="transfer_source")  # fmt: skip
+    source = st.radio(
+        t("transfer.source"),
+        ("digits", "own"),
+        format_func=labeller("transfer.source_{}"),
+        horizontal=True,
+        key="transfer_source",
+    )
     if source == "digits":
         per_class = st.slider(t("transfer.per_class"), 1, 20, 5, key="transfer_per_class")
         data_key = ("digits", per_class)
@@ -55,8 +59,9 @@ def transfer_page() -> None:
         classes, digest = _own_images()
         data_key = ("own", digest)
     cols = st.columns(2)
-    size = cols[0].select_slider(t("transfer.input_size"), INPUT_SIZES, value=128, key="transfer_size",
-                                 help=t("transfer.input_size_help"))  # fmt: skip
+    size = cols[0].select_slider(
+        t("transfer.input_size"), INPUT_SIZES, value=128, key="transfer_size", help=t("transfer.input_size_help")
+    )
     epochs = cols[1].slider(t("transfer.epochs"), 1, 40, 15, key="transfer_epochs")
     submitted = st.button(t("transfer.run"), type="primary")
 
@@ -69,41 +74,64 @@ def transfer_page() -> None:
             return
         if result is None:
             train, test = digit_images(per_class) if source == "digits" else split_uploads(classes)
-            result = compute_shared(key, lambda report: transfer_lab(net, train, test, size, epochs, progress=report),
-                                    "transfer")  # fmt: skip
+            result = compute_shared(
+                key, lambda report: transfer_lab(net, train, test, size, epochs, progress=report), "transfer"
+            )
             if result is None:
                 return
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return
-    st.caption(t("transfer.counts", train=result.train_count, test=result.test_count, classes=len(result.classes),
-                 size=result.input_size))  # fmt: skip
+    st.caption(
+        t(
+            "transfer.counts",
+            train=result.train_count,
+            test=result.test_count,
+            classes=len(result.classes),
+            size=result.input_size,
+        )
+    )
     left, right = st.columns(2)
     sides = ((left, result.frozen, "transfer.frozen"), (right, result.scratch, "transfer.scratch"))
     for column, outcome, title in sides:
         with column:
             st.markdown(f"**{t(title)}**")
-            st.metric(t("transfer.accuracy"), f"{outcome.accuracy:.0%}",
-                      help=t("transfer.seconds", seconds=outcome.seconds))  # fmt: skip
+            st.metric(
+                t("transfer.accuracy"), f"{outcome.accuracy:.0%}", help=t("transfer.seconds", seconds=outcome.seconds)
+            )
             st.altair_chart(_confusion_chart(outcome.confusion, result.classes), width="stretch")
     st.caption(t("transfer.confusion_help"))
-    st.markdown(t("transfer.reading", frozen=result.frozen.accuracy, scratch=result.scratch.accuracy,
-                  chance=1 / len(result.classes)))  # fmt: skip
+    st.markdown(
+        t(
+            "transfer.reading",
+            frozen=result.frozen.accuracy,
+            scratch=result.scratch.accuracy,
+            chance=1 / len(result.classes),
+        )
+    )
 
 
 def _confusion_chart(matrix: np.ndarray, classes: tuple[str, ...]) -> alt.Chart:
     truth, predicted = np.meshgrid(range(len(classes)), range(len(classes)), indexing="ij")
     true_title, predicted_title, count_title = t("transfer.true"), t("transfer.predicted"), t("transfer.count")
-    frame = pd.DataFrame({"true": [classes[i] for i in truth.ravel()],
-                          "predicted": [classes[j] for j in predicted.ravel()], "count": matrix.ravel()})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "true": [classes[i] for i in truth.ravel()],
+            "predicted": [classes[j] for j in predicted.ravel()],
+            "count": matrix.ravel(),
+        }
+    )
     base = alt.Chart(frame).encode(
         x=alt.X("predicted:N", title=predicted_title, sort=list(classes), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("true:N", title=true_title, sort=list(classes)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("count:Q", title=count_title, scale=alt.Scale(scheme="blues")),
-        tooltip=[alt.Tooltip("true:N", title=true_title), alt.Tooltip("predicted:N", title=predicted_title),
-                 alt.Tooltip("count:Q", title=count_title)],
-    )  # fmt: skip
+        tooltip=[
+            alt.Tooltip("true:N", title=true_title),
+            alt.Tooltip("predicted:N", title=predicted_title),
+            alt.Tooltip("count:Q", title=count_title),
+        ],
+    )
     numbers = base.mark_text().encode(text="count:Q")
     return (cells + numbers).properties(height=320)

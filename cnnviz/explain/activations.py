@@ -81,4 +81,3 @@ def first_layer_filters(net: LoadedModel) -> FirstLayerFilters:
             weights = module.weight.detach().float().cpu().contiguous().numpy()
             return FirstLayerFilters(layer=name, weights=weights, stride=int(module.stride[0]))
     raise CnnvizError(f"{net.spec.display} has no convolution reading the image.")
-

@@ -133,8 +133,12 @@ def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] |
     """The projected unit's (row, column) — None for a whole map — and its activation."""
     channels = output.shape[1]
     if not 0 <= selection.channel < channels:
-        raise CnnvizError(f"Channel must be between 0 and {channels - 1}, not {selection.channel}.", "channel_range",
-                          last=channels - 1, channel=selection.channel)  # fmt: skip
+        raise CnnvizError(
+            f"Channel must be between 0 and {channels - 1}, not {selection.channel}.",
+            "channel_range",
+            last=channels - 1,
+            channel=selection.channel,
+        )
     plane = output[0, selection.channel]
     if selection.unit == "map":
         return None, float(plane.max())
@@ -173,9 +177,14 @@ def _zf(net: LoadedModel, x: torch.Tensor, layer: str, selections) -> tuple[torc
             shapes.append(h.shape)
             if isinstance(module, nn.MaxPool2d):
                 h, switches[i] = F.max_pool2d(
-                    h, module.kernel_size, module.stride, module.padding, module.dilation,
-                    ceil_mode=module.ceil_mode, return_indices=True,
-                )  # fmt: skip
+                    h,
+                    module.kernel_size,
+                    module.stride,
+                    module.padding,
+                    module.dilation,
+                    ceil_mode=module.ceil_mode,
+                    return_indices=True,
+                )
             else:
                 h = module(h)
         output = h.float().clone()
@@ -192,9 +201,15 @@ def _transpose(module: nn.Module, signal: torch.Tensor, in_shape: torch.Size, sw
         size += np.array(module.dilation) * (np.array(module.kernel_size) - 1) + 1
         extra = tuple(int(v) for v in np.array(in_shape[-2:]) - size)
         return F.conv_transpose2d(
-            signal, module.weight.float(), None, module.stride, module.padding, extra, module.groups,
+            signal,
+            module.weight.float(),
+            None,
+            module.stride,
+            module.padding,
+            extra,
+            module.groups,
             module.dilation,
-        )  # fmt: skip
+        )
     if isinstance(module, nn.ReLU):
         return signal.clamp(min=0)
     if isinstance(module, nn.MaxPool2d):

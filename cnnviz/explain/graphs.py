@@ -81,8 +81,12 @@ def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
     with torch.inference_mode():
         output = run_to_layer(private_graph(net.model), x, layer, net.spec.display)
     if output.dim() != 4:
-        raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).", "no_spatial_output",
-                          layer=layer, shape=str(tuple(output.shape)))  # fmt: skip
+        raise CnnvizError(
+            f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).",
+            "no_spatial_output",
+            layer=layer,
+            shape=str(tuple(output.shape)),
+        )
     return output.float()
 
 

@@ -43,8 +43,12 @@ def integrated_gradients(
     from captum.attr import IntegratedGradients
 
     if steps is not None and not 1 <= steps <= MAX_STEPS:
-        raise CnnvizError(f"Integration steps must be between 1 and {MAX_STEPS}, not {steps}.", "steps_range",
-                          limit=MAX_STEPS, steps=steps)  # fmt: skip
+        raise CnnvizError(
+            f"Integration steps must be between 1 and {MAX_STEPS}, not {steps}.",
+            "steps_range",
+            limit=MAX_STEPS,
+            steps=steps,
+        )
     x = net.to_input(net.preprocess(image)).float()
     graph = private_graph(net.model)
     with torch.no_grad():
@@ -67,13 +71,18 @@ def integrated_gradients(
     while True:
         with torch.enable_grad():
             attribution, delta = integrator.attribute(
-                x.clone().requires_grad_(), baselines=torch.zeros_like(x), target=target, n_steps=plan[-1],
-                internal_batch_size=per_pass, return_convergence_delta=True,
-            )  # fmt: skip
+                x.clone().requires_grad_(),
+                baselines=torch.zeros_like(x),
+                target=target,
+                n_steps=plan[-1],
+                internal_batch_size=per_pass,
+                return_convergence_delta=True,
+            )
         error = float(delta.abs().max())
         if steps is not None or error <= TOLERANCE * change or plan[-1] >= MAX_STEPS:
             break
         plan.append(plan[-1] * 2)
     pixels = attribution[0].detach().float().cpu()
-    return ClassMap("integrated", target, pixels.abs().sum(dim=0).numpy(), pixels=pixels.numpy(), error=error,
-                    steps=plan[-1])  # fmt: skip
+    return ClassMap(
+        "integrated", target, pixels.abs().sum(dim=0).numpy(), pixels=pixels.numpy(), error=error, steps=plan[-1]
+    )

@@ -80,17 +80,23 @@ def check_params(side: int, window: int, stride: int, fill: str, gmacs: float, m
     cost = count * gmacs
     if count > MAX_POSITIONS or cost > max_gmacs:
         workable = next(
-            (s for s in range(stride + 1, side + 1)
-             if len(grid_positions(side, window, s)) ** 2 <= MAX_POSITIONS
-             and len(grid_positions(side, window, s)) ** 2 * gmacs <= max_gmacs),
+            (
+                s
+                for s in range(stride + 1, side + 1)
+                if len(grid_positions(side, window, s)) ** 2 <= MAX_POSITIONS
+                and len(grid_positions(side, window, s)) ** 2 * gmacs <= max_gmacs
+            ),
             side,
-        )  # fmt: skip
+        )
         positions = len(grid_positions(side, window, workable)) ** 2
         raise CnnvizError(
             f"{count:,} positions ({cost:,.0f} G multiply-accumulates) is more than this server allows "
             f"({min(MAX_POSITIONS, int(max_gmacs / gmacs)):,} positions for this model). "
             f"Stride {workable} gives {positions:,} positions with the same window.",
-            "occlusion_too_much", count=count, limit=min(MAX_POSITIONS, int(max_gmacs / gmacs)), stride=workable,
+            "occlusion_too_much",
+            count=count,
+            limit=min(MAX_POSITIONS, int(max_gmacs / gmacs)),
+            stride=workable,
             positions=positions,
         )
     return count
@@ -235,8 +241,11 @@ def occlusion(
 def _no_memory(net: LoadedModel, side: int) -> DeviceMemoryError:
     return DeviceMemoryError(
         f"{net.device} has not enough free memory for even one {side}×{side} image of {net.spec.display}.",
-        key="no_memory", device=str(net.device), side=side, arch=net.spec.display,
-    )  # fmt: skip
+        key="no_memory",
+        device=str(net.device),
+        side=side,
+        arch=net.spec.display,
+    )
 
 
 def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side: int, clean: float) -> np.ndarray:

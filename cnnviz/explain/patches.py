@@ -91,10 +91,15 @@ def top_patches(
         projection = project_tensor(net, inputs[name], layer, [Selection(channel, unit)])[0]
         top, left, bottom, right = unit_box(side, map_side, unit, field)
         picture = np.asarray(net.preprocess.crop_image(images[name]).convert("RGB"))
-        patches.append(Patch(
-            image=name, unit=unit, activation=value, box=(top, left, bottom, right),
-            crop=picture[top:bottom, left:right].copy(),
-            projection=projection.pixels[:, top:bottom, left:right].copy(),
-            method=projection.method,
-        ))  # fmt: skip
+        patches.append(
+            Patch(
+                image=name,
+                unit=unit,
+                activation=value,
+                box=(top, left, bottom, right),
+                crop=picture[top:bottom, left:right].copy(),
+                projection=projection.pixels[:, top:bottom, left:right].copy(),
+                method=projection.method,
+            )
+        )
     return patches

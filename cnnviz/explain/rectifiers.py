@@ -105,8 +105,13 @@ class RectifierRule(TorchFunctionMode):
 
 
 # In-place rectifiers run out of place under a rule: autograd may still need their input.
-_OUT_OF_PLACE = {F.relu_: F.relu, torch.relu_: F.relu, torch.Tensor.relu_: F.relu, torch.relu: F.relu,
-                 torch.Tensor.relu: F.relu}  # fmt: skip
+_OUT_OF_PLACE = {
+    F.relu_: F.relu,
+    torch.relu_: F.relu,
+    torch.Tensor.relu_: F.relu,
+    torch.relu: F.relu,
+    torch.Tensor.relu: F.relu,
+}
 
 
 def _arg(args, kwargs, index, name, default):

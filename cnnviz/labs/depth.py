@@ -46,8 +46,10 @@ class DepthSettings:
         if self.shallow not in DEPTHS or self.deep not in DEPTHS or self.shallow >= self.deep:
             raise CnnvizError(
                 f"Pick two depths from {DEPTHS[0]} to {DEPTHS[-1]} (6n + 2), the second deeper than the first.",
-                key="depth_depths", low=DEPTHS[0], high=DEPTHS[-1],
-            )  # fmt: skip
+                key="depth_depths",
+                low=DEPTHS[0],
+                high=DEPTHS[-1],
+            )
         if not (4 <= self.width <= 64 and 1 <= self.epochs <= 50 and 0 < self.learning_rate <= 1):
             raise CnnvizError(
                 "Width must be 4–64 channels, epochs 1–50 and the learning rate in (0, 1].", key="depth_params"

@@ -20,8 +20,14 @@ from cnnviz.loading import LoadedModel
 
 INK_THRESHOLD = 0.2  # fraction of full ink below which a pixel is paper
 # LeNet-5's module after which each map or vector is shown, as the paper names the layers.
-STAGES = {"C1": "features.relu1", "S2": "features.s2", "C3": "features.relu3", "S4": "features.s4",
-          "C5": "features.relu5", "F6": "classifier.relu6"}  # fmt: skip
+STAGES = {
+    "C1": "features.relu1",
+    "S2": "features.s2",
+    "C3": "features.relu3",
+    "S4": "features.s4",
+    "C5": "features.relu5",
+    "F6": "classifier.relu6",
+}
 
 
 def ink_of(rgba: np.ndarray) -> np.ndarray:

@@ -35,8 +35,10 @@ def check_params(drop_rate: float, block_size: int, draws: int, side: int) -> No
         raise CnnvizError(
             f"The drop rate must be between 0 and 1, the block size odd and at most the map's side ({side}), "
             f"and the draws 1–{MAX_DRAWS}.",
-            key="dropblock_params", side=side, max_draws=MAX_DRAWS,
-        )  # fmt: skip
+            key="dropblock_params",
+            side=side,
+            max_draws=MAX_DRAWS,
+        )
 
 
 def kept_units(method: str, shape: tuple[int, ...], drop_rate: float, block_size: int) -> torch.Tensor:
@@ -149,7 +151,10 @@ def default_layer(arch, input_size: int | None = None) -> str:
     from cnnviz.layers import layer_table, spatial_layers
 
     layers = spatial_layers(arch, input_size)
-    sides = {row.name.split(" (call")[0]: row.out_shape[-1] for row in layer_table(arch, input_size).rows()
-             if len(row.out_shape) == 3}  # fmt: skip
+    sides = {
+        row.name.split(" (call")[0]: row.out_shape[-1]
+        for row in layer_table(arch, input_size).rows()
+        if len(row.out_shape) == 3
+    }
     large = [name for name in layers if sides.get(name, 0) >= 10]
     return large[-1] if large else layers[-1]

@@ -56,8 +56,9 @@ def digit_images(per_class: int, held_out_per_class: int = 10) -> tuple[Labelled
 
     def take(indices: np.ndarray, count: int) -> LabelledImages:
         chosen = [i for k in range(10) for i in [j for j in indices if labels[j] == k][:count]]
-        return LabelledImages(tuple(picture(i) for i in chosen), tuple(int(labels[i]) for i in chosen),
-                              tuple(str(k) for k in range(10)))  # fmt: skip
+        return LabelledImages(
+            tuple(picture(i) for i in chosen), tuple(int(labels[i]) for i in chosen), tuple(str(k) for k in range(10))
+        )
 
     train_idx, test_idx = split_indices()
     return take(train_idx, per_class), take(test_idx, held_out_per_class)
@@ -68,8 +69,9 @@ def split_uploads(classes: dict[str, list[Image.Image]], held_out_fraction: floa
     Needs two or more classes with two or more images each."""
     named = {name.strip(): images for name, images in classes.items() if name.strip() and images}
     if len(named) < 2 or any(len(images) < 2 for images in named.values()):
-        raise CnnvizError("Give at least two classes, each with a name and at least two images.",
-                          key="transfer_too_few")  # fmt: skip
+        raise CnnvizError(
+            "Give at least two classes, each with a name and at least two images.", key="transfer_too_few"
+        )
     if sum(len(images) for images in named.values()) > MAX_IMAGES:
         raise CnnvizError(f"Use at most {MAX_IMAGES} images in all.", key="transfer_too_many", count=MAX_IMAGES)
     train, test = ([], []), ([], [])
@@ -79,8 +81,10 @@ def split_uploads(classes: dict[str, list[Image.Image]], held_out_fraction: floa
             part[0].extend(chunk)
             part[1].extend([k] * len(chunk))
     names = tuple(named)
-    return (LabelledImages(tuple(train[0]), tuple(train[1]), names),
-            LabelledImages(tuple(test[0]), tuple(test[1]), names))  # fmt: skip
+    return (
+        LabelledImages(tuple(train[0]), tuple(train[1]), names),
+        LabelledImages(tuple(test[0]), tuple(test[1]), names),
+    )
 
 
 @dataclass(frozen=True)
@@ -176,5 +180,11 @@ def transfer_lab(
     scratch.eval()
     with torch.inference_mode():
         predicted = torch.cat([scratch(b.to(net.device)).argmax(1).cpu() for b in x_test.split(BATCH)]).numpy()
-    return TransferResult(train.classes, len(train.labels), len(test.labels), input_size, frozen,
-                          _outcome(predicted, test, time.perf_counter() - start))  # fmt: skip
+    return TransferResult(
+        train.classes,
+        len(train.labels),
+        len(test.labels),
+        input_size,
+        frozen,
+        _outcome(predicted, test, time.perf_counter() - start),
+    )

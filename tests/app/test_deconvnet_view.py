@@ -32,13 +32,20 @@ def test_default_view_projects_the_nine_strongest_of_the_last_stage():
     projections = captions[0]
     assert len(projections) == 9 and all(c.startswith("channel ") and " · unit (" in c for c in projections)
     methods = [c[0] for c in captions[1:4]]  # the picture, deconvnet, guided backprop
-    assert methods == ["What the network sees", "Deconvnet (Zeiler & Fergus 2014)",
-                       "Guided backpropagation (Springenberg et al. 2015)"]  # fmt: skip
+    assert methods == [
+        "What the network sees",
+        "Deconvnet (Zeiler & Fergus 2014)",
+        "Guided backpropagation (Springenberg et al. 2015)",
+    ]
     assert "Where the evidence for the top class lies" in [s.value for s in app.subheader]
     assert any(c.value.startswith("Method: the deconvnet as a backward pass") for c in app.caption)
     assert any("no max-pooling" in i.value for i in app.info)  # Lite0 has no switches: said plainly
-    assert [m.label for m in app.metric] == ["Mean activation", "Largest activation", "Units at zero or below",
-                                             "Channels never active"]  # fmt: skip
+    assert [m.label for m in app.metric] == [
+        "Mean activation",
+        "Largest activation",
+        "Units at zero or below",
+        "Channels never active",
+    ]
     assert app.metric[3].value.endswith("/ 1280")
     assert any(c.value.startswith("32 learned kernels of conv_stem, 3×3, stride 2") for c in app.caption)
     assert not app.error
@@ -51,7 +58,7 @@ def test_link_opens_a_layer_channel_and_whole_map():
     assert app.toggle(key="deconv_whole").value is True
     assert image_captions(app)[0] == [image_captions(app)[0][0]] and image_captions(app)[0][0].startswith(
         "channel 3 · max"
-    )  # fmt: skip
+    )
     app.selectbox(key="deconv_channel").set_value(7).run()
     assert app.query_params["channel"] == "7" and app.query_params["whole"] == "1"
     assert not app.exception and not app.error
@@ -79,8 +86,15 @@ def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
     app.button(key="deconv_patches_run").click().run()
     patches = image_captions(app)[-1]
     assert len(patches) == 9 and all(" · " in c for c in patches)
-    assert {c.split(" · ")[0] for c in patches} <= {"chelsea", "coffee", "astronaut", "rocket", "camera", "coins",
-                                                     "digit"}  # fmt: skip
+    assert {c.split(" · ")[0] for c in patches} <= {
+        "chelsea",
+        "coffee",
+        "astronaut",
+        "rocket",
+        "camera",
+        "coins",
+        "digit",
+    }
     second = view("deconvnet", "deconvnet_page", query)  # another student, same link: no button to press
     assert image_captions(second)[-1] == patches
 
@@ -95,7 +109,10 @@ def test_class_maps_are_computed_on_request_and_shown_side_by_side():
     methods = [c[0] for c in image_captions(app)[4:7]]
     assert methods[0] == "Grad-CAM at bn2 (Selvaraju et al. 2017)"
     assert methods[1] == "Gradient saliency (Simonyan et al. 2014)"
-    steps, gap = re.fullmatch(r"Integrated Gradients \(Sundararajan et al\. 2017\), (\d+) steps; sum off by "
-                              r"([\d.]+) logits", methods[2]).groups()  # fmt: skip
+    steps, gap = re.fullmatch(
+        r"Integrated Gradients \(Sundararajan et al\. 2017\), (\d+) steps; sum off by "
+        r"([\d.]+) logits",
+        methods[2],
+    ).groups()
     assert int(steps) in (64, 128, 256, 512) and float(gap) < 1.0
     assert "running" not in app.query_params

@@ -78,8 +78,9 @@ HOSTILE_LINKS = [
 ]
 
 
-@pytest.mark.parametrize(("module", "function", "query", "name"), HOSTILE_LINKS,
-                         ids=[f"{q}" for _, _, q, _ in HOSTILE_LINKS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("module", "function", "query", "name"), HOSTILE_LINKS, ids=[f"{q}" for _, _, q, _ in HOSTILE_LINKS]
+)
 def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, function, query, name):
     app = view(module, function, query)
     assert not app.exception

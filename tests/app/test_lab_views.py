@@ -15,8 +15,14 @@ def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
 
     assert app.metric[0].value == str(load_digits().target[index])
     text = " ".join(m.value for m in app.markdown)
-    for stage in ("**C1** — 6 maps of 28×28", "**S2** — 6 maps of 14×14", "**C3** — 16 maps of 10×10",
-                  "**S4** — 16 maps of 5×5", "**C5** — 120 units", "**F6** — 84 units"):  # fmt: skip
+    for stage in (
+        "**C1** — 6 maps of 28×28",
+        "**S2** — 6 maps of 14×14",
+        "**C3** — 16 maps of 10×10",
+        "**S4** — 16 maps of 5×5",
+        "**C5** — 120 units",
+        "**F6** — 84 units",
+    ):
         assert stage in text
     from tests.app.test_deconvnet_view import image_captions
 
@@ -27,8 +33,12 @@ def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
     app = view("depth", "depth_page", {"lang": "pt"})
     assert any("scripts/precompute_depth_lab.py" in c.value for c in app.caption)
     table = app.dataframe[0].value
-    assert list(table["Rede"]) == ["20 camadas, simples", "20 camadas, residual", "56 camadas, simples",
-                                   "56 camadas, residual"]  # fmt: skip
+    assert list(table["Rede"]) == [
+        "20 camadas, simples",
+        "20 camadas, residual",
+        "56 camadas, simples",
+        "56 camadas, residual",
+    ]
     assert any("Como ler" in m.value for m in app.markdown)
 
 

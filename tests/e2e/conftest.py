@@ -32,10 +32,24 @@ def start_streamlit(script: str, port: int, log) -> subprocess.Popen:
     """``streamlit run script`` from the checkout (so with its ``.streamlit/config.toml``) on 127.0.0.1:``port``,
     once it answers its health check."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "CNNVIZ_DEVICE": "cpu"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            script,
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "CNNVIZ_DEVICE": "cpu"},
+    )
     deadline = time.monotonic() + 90
     while True:
         try:

@@ -28,9 +28,9 @@ HOSTILE_LINKS = [
 def test_hostile_links_never_show_an_exception_box(server_url, page):
     for link in HOSTILE_LINKS:
         page.page.goto(server_url + link)
-        page.page.locator('[data-testid="stCaptionContainer"]').filter(
-            has_text=re.compile("link")
-        ).first.wait_for(timeout=TIMEOUT_MS)  # the notice
+        page.page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile("link")).first.wait_for(
+            timeout=TIMEOUT_MS
+        )  # the notice
         page.page.locator('[data-testid="stHeading"]').first.wait_for(timeout=TIMEOUT_MS)
         page.page.wait_for_timeout(1000)
         assert page.page.locator('[data-testid="stException"]').count() == 0, link
