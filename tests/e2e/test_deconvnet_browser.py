@@ -17,9 +17,15 @@ IMAGES_LOADED = """(count) => {
 
 def test_cat_projections_and_every_tab(server_url, page):
     page.page.goto(f"{server_url}/deconvnet?image=chelsea")
-    page.page.get_by_text("with three methods").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("deconvnet and guided backpropagation").wait_for(timeout=TIMEOUT_MS)
     page.page.get_by_text("Guided backpropagation (Springenberg et al. 2015)").wait_for(timeout=TIMEOUT_MS)
-    page.page.wait_for_function(IMAGES_LOADED, arg=13, timeout=TIMEOUT_MS)  # nine projections, four methods
+    page.page.wait_for_function(IMAGES_LOADED, arg=12, timeout=TIMEOUT_MS)  # nine projections, three methods
+    page.page.get_by_role("button", name="Compute Grad-CAM, saliency and Integrated Gradients").click()
+    page.page.get_by_text("Where the evidence for “tiger cat” lies, by three methods").wait_for(timeout=TIMEOUT_MS)
+    for caption in ("Grad-CAM at bn2 (Selvaraju et al. 2017)", "Gradient saliency (Simonyan et al. 2014)"):
+        page.page.get_by_text(caption, exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Integrated Gradients (Sundararajan et al. 2017), ").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=15, timeout=TIMEOUT_MS)  # and three class maps
     page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-chelsea.png"), full_page=True)
     page.page.get_by_role("tab", name="Activation maps").click()
     page.page.get_by_text("Channels never active").wait_for(timeout=TIMEOUT_MS)
@@ -36,11 +42,29 @@ def test_cat_projections_and_every_tab(server_url, page):
 
 def test_shared_link_opens_the_layer_and_channel_in_portuguese(server_url, page):
     page.page.goto(f"{server_url}/deconvnet?lang=pt&arch=lenet5&image=digit&layer=features.relu3&channel=4")
-    page.page.get_by_text("Canal 4 com três métodos").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Canal 4: deconvnet e retropropagação guiada").wait_for(timeout=TIMEOUT_MS)
     page.page.get_by_text("canal 4 · unidade (", exact=False).first.wait_for(timeout=TIMEOUT_MS)
     assert "layer=features.relu3" in page.page.url and "channel=4" in page.page.url
-    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)  # one projection, four methods
+    page.page.wait_for_function(IMAGES_LOADED, arg=4, timeout=TIMEOUT_MS)  # one projection, three methods
+    page.page.get_by_role("button", name="Calcular Grad-CAM, saliência e Gradientes Integrados").click()
+    page.page.get_by_text("Grad-CAM em features.relu3 (Selvaraju et al. 2017)").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Saliência por gradiente (Simonyan et al. 2014)").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Gradientes Integrados (Sundararajan et al. 2017), ").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=7, timeout=TIMEOUT_MS)
     page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-lenet5-pt.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_class_maps_in_spanish(server_url, page):
+    page.page.goto(f"{server_url}/deconvnet?lang=es&arch=lenet5&image=digit")
+    page.page.get_by_text("Dónde está la evidencia para la clase más probable").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=12, timeout=TIMEOUT_MS)
+    page.page.get_by_role("button", name="Calcular Grad-CAM, saliencia y Gradientes Integrados").click()
+    page.page.get_by_text("Dónde está la evidencia para «", exact=False).wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Saliencia por gradiente (Simonyan et al. 2014)").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Gradientes Integrados (Sundararajan et al. 2017), ").wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=15, timeout=TIMEOUT_MS)
+    page.page.screenshot(path=str(SCREENSHOTS / "deconvnet-classmaps-es.png"), full_page=True)
     page.assert_clean()
 
 
@@ -50,13 +74,13 @@ def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
     photo = tmp_path / "my-coins.png"
     gallery_image("coins").rotate(90, expand=True).save(photo)  # channel 3 likes coins: 6 of its top 9 (engine)
     page.page.goto(f"{server_url}/deconvnet?layer=blocks.2.1&channel=3")
-    page.page.get_by_text("with three methods").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("deconvnet and guided backpropagation").wait_for(timeout=TIMEOUT_MS)
     # Streamlit drops a run's media when the next run starts: let this run's pictures arrive first.
-    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=4, timeout=TIMEOUT_MS)
     page.page.get_by_text("Upload", exact=True).click()
     page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
     page.page.get_by_text("channel 3 · unit (").wait_for(timeout=TIMEOUT_MS)  # the link's settings survive
-    page.page.wait_for_function(IMAGES_LOADED, arg=5, timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=4, timeout=TIMEOUT_MS)
     page.page.get_by_role("tab", name="Top-9 patches").click()
     page.page.get_by_text("Where channel 3 fires most in 8 images").wait_for(timeout=TIMEOUT_MS)
     page.page.get_by_role("button", name="Search the images for channel 3").click()
