@@ -7,10 +7,16 @@ counts 2 FLOPs per MAC, biases not counted); receptive fields are propagated thr
 (branches, residual additions and concatenations take the largest field of their inputs).
 
 Conventions: ``macs`` = multiply-accumulates, FLOPs ≈ 2 × MACs; ``act_bytes`` = output elements × 4
-(fp32), per image; ``rf`` is the side of the receptive field in input pixels and ``jump`` the distance in
-input pixels between neighbouring output units; ``rf = None`` means the whole image (after global
-pooling and fully connected layers; squeeze-and-excitation gates do not count, see
+(fp32), per image; ``rf`` is the (height, width) of the receptive field in input pixels and ``jump`` the
+(vertical, horizontal) distance in input pixels between neighbouring output units, kept apart because
+asymmetric kernels (Inception v3's 1×7 and 7×1) widen one axis at a time; ``rf = None`` means the whole
+image (after global pooling and fully connected layers; squeeze-and-excitation gates do not count, see
 :class:`_ReceptiveFieldMode`).
+
+Checked against Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks"
+(Distill 2019; table in ``google-research/receptive_field``) for AlexNet, VGG-16 and Inception v3. ResNets
+differ from that table by design: torchvision's ResNet v1.5 strides in the first block of a stage (in its
+3×3 convolution), TF-slim's ResNet v1 in the last block, so slim's fields are larger from ``block1`` on.
 """
 
 from __future__ import annotations
@@ -53,8 +59,8 @@ class LayerRow:
     act_elems: int = 0
     act_bytes: int = 0
     allocates: bool = True
-    rf: int | None = None
-    jump: int | None = None
+    rf: tuple[int, int] | None = None  # (height, width), input px
+    jump: tuple[int, int] | None = None  # (vertical, horizontal), input px
 
     def as_dict(self) -> dict:
         row = asdict(self)
@@ -145,16 +151,18 @@ DISPLAY_COLUMNS = (
 
 
 def display_frame(table: LayerTable, expand: set[str] | bool = False) -> pd.DataFrame:
-    """The table for people: shapes as ``C×H×W``, ``rf`` as pixels or ``"global"``, a ``Total`` row."""
+    """The table for people: shapes as ``C×H×W``; ``rf`` and ``jump`` in pixels, ``H×W`` where the axes
+    differ, ``"global"`` for the whole image; a ``Total`` row."""
     frame = table.frame(expand)
     layer = frame["name"] != "Total"
     frame["out_shape"] = frame["out_shape"].map(lambda s: "×".join(map(str, s)) if isinstance(s, list) else "")
-    frame["rf"] = [
-        ("global" if pd.isna(v) else str(int(v))) if is_layer else ""
-        for v, is_layer in zip(frame["rf"], layer, strict=True)
-    ]
-    for column in ("groups", "jump"):
-        frame[column] = frame[column].astype("Int64")
+    for column in ("rf", "jump"):
+        frame[column] = [
+            square_or_pair(tuple(v) if isinstance(v, (list, tuple)) else None) if is_layer else ""
+            for v, is_layer in zip(frame[column], layer, strict=True)
+        ]
+    frame["jump"] = frame["jump"].replace("global", "")
+    frame["groups"] = frame["groups"].astype("Int64")
     for column in ("kernel", "stride", "padding", "block", "type"):
         frame[column] = frame[column].fillna("")
     return frame[list(DISPLAY_COLUMNS)]
@@ -162,6 +170,21 @@ def display_frame(table: LayerTable, expand: set[str] | bool = False) -> pd.Data
 
 def _size(value) -> int:
     return max(value) if isinstance(value, (tuple, list)) else int(value)
+
+
+def _hw(value) -> tuple[int, int]:
+    """A size given as one int or per axis, as (height, width); a 1-D op's one size stands for both."""
+    if isinstance(value, (tuple, list)):
+        values = [int(v) for v in value][-2:]
+        return (values[0], values[-1])
+    return (int(value), int(value))
+
+
+def square_or_pair(value: tuple[int, int] | None) -> str:
+    """``"195"`` for a square (195, 195), ``"351×159"`` (height × width) otherwise, ``"global"`` for None."""
+    if value is None:
+        return "global"
+    return str(value[0]) if value[0] == value[1] else f"{value[0]}×{value[1]}"
 
 
 def _pair(value) -> str:
@@ -195,28 +218,28 @@ def _geometry(module: nn.Module) -> dict:
 
 
 class _ReceptiveFieldMode(TorchFunctionMode):
-    """Propagates (receptive field, jump) through every torch op of a forward pass.
+    """Propagates (receptive field, jump), each as (height, width), through every torch op of a forward pass.
 
-    For a convolution or pooling with kernel k, dilation d and stride s:
-    ``rf' = rf + (d(k − 1)) · jump`` and ``jump' = jump · s``. Ops that mix all positions (linear layers,
+    For a convolution or pooling with kernel k, dilation d and stride s along an axis:
+    ``rf' = rf + d(k − 1) · jump`` and ``jump' = jump · s``. Ops that mix all positions (linear layers,
     global pooling, means over the spatial axes) make the field global (``None``). Every other op takes
-    the largest field and jump of its inputs, which is exact for branches that are added or concatenated.
-    A 1×1 tensor broadcast onto a feature map (a squeeze-and-excitation gate) is left out of that maximum:
-    it re-weights channels with global context but does not widen the field of any unit.
+    the largest field and jump of its inputs, axis by axis, which is exact for branches that are added or
+    concatenated. A 1×1 tensor broadcast onto a feature map (a squeeze-and-excitation gate) is left out of
+    that maximum: it re-weights channels with global context but does not widen the field of any unit.
     """
 
     GLOBAL = (None, None)
 
     def __init__(self) -> None:
         super().__init__()
-        self.fields: dict[int, tuple[int | None, int | None]] = {}
+        self.fields: dict[int, tuple] = {}
         self._alive: list[torch.Tensor] = []  # keeps ids unique while the pass runs
 
-    def mark(self, tensor: torch.Tensor, value: tuple[int | None, int | None]) -> None:
+    def mark(self, tensor: torch.Tensor, value: tuple) -> None:
         self.fields[id(tensor)] = value
         self._alive.append(tensor)
 
-    def lookup(self, tensor) -> tuple[int | None, int | None] | None:
+    def lookup(self, tensor) -> tuple | None:
         return self.fields.get(id(tensor)) if isinstance(tensor, torch.Tensor) else None
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -232,7 +255,7 @@ class _ReceptiveFieldMode(TorchFunctionMode):
         if any(f == self.GLOBAL for f in inputs):
             result = self.GLOBAL
         else:
-            result = (max(f[0] for f in inputs), max(f[1] for f in inputs))
+            result = tuple(tuple(max(f[part][axis] for f in inputs) for axis in (0, 1)) for part in (0, 1))
         name = getattr(func, "__name__", "")
         if result != self.GLOBAL:
             result = self._through(name, args, kwargs, result, out)
@@ -241,28 +264,35 @@ class _ReceptiveFieldMode(TorchFunctionMode):
                 self.mark(tensor, result)
         return out
 
+    @staticmethod
+    def _widen(field_in, kernel, stride, dilation=(1, 1)):
+        (rf_h, rf_w), (jump_h, jump_w) = field_in
+        return (
+            (rf_h + dilation[0] * (kernel[0] - 1) * jump_h, rf_w + dilation[1] * (kernel[1] - 1) * jump_w),
+            (jump_h * stride[0], jump_w * stride[1]),
+        )
+
     def _through(self, name, args, kwargs, field_in, out):
-        rf, jump = field_in
         if name in ("conv1d", "conv2d", "conv3d"):
             weight = args[1] if len(args) > 1 else kwargs["weight"]
-            stride = _arg(args, kwargs, 3, "stride", 1)
-            dilation = _arg(args, kwargs, 5, "dilation", 1)
-            kernel = max(weight.shape[2:])
-            return rf + _size(dilation) * (kernel - 1) * jump, jump * _size(stride)
+            stride = _hw(_arg(args, kwargs, 3, "stride", 1))
+            dilation = _hw(_arg(args, kwargs, 5, "dilation", 1))
+            return self._widen(field_in, _hw(tuple(weight.shape[2:])), stride, dilation)
         if name in ("max_pool2d", "avg_pool2d", "_max_pool2d", "max_pool2d_with_indices", "lp_pool2d"):
-            kernel = _size(_arg(args, kwargs, 1, "kernel_size", 1))
+            kernel = _hw(_arg(args, kwargs, 1, "kernel_size", 1))
             stride = _arg(args, kwargs, 2, "stride", None)
-            stride = kernel if stride in (None, [], ()) else _size(stride)
-            dilation = _size(_arg(args, kwargs, 4, "dilation", 1)) if "max" in name else 1
-            return rf + dilation * (kernel - 1) * jump, jump * stride
+            stride = kernel if stride in (None, [], ()) else _hw(stride)
+            dilation = _hw(_arg(args, kwargs, 4, "dilation", 1)) if "max" in name else (1, 1)
+            return self._widen(field_in, kernel, stride, dilation)
         if name in ("adaptive_avg_pool2d", "adaptive_max_pool2d"):
             source = args[0]
             out_tensor = out[0] if isinstance(out, tuple) else out
             if out_tensor.shape[-1] == 1 and out_tensor.shape[-2] == 1:
                 return self.GLOBAL
-            factor = max(math.ceil(source.shape[-1] / out_tensor.shape[-1]), 1)
-            stride = max(source.shape[-1] // out_tensor.shape[-1], 1)
-            return rf + (factor - 1) * jump, jump * stride
+            sides = list(zip(source.shape[-2:], out_tensor.shape[-2:], strict=True))
+            kernel = tuple(max(math.ceil(i / o), 1) for i, o in sides)
+            stride = tuple(max(i // o, 1) for i, o in sides)
+            return self._widen(field_in, kernel, stride)
         if name in ("linear", "matmul", "mm", "addmm", "bmm", "einsum"):
             return self.GLOBAL
         if name in ("mean", "sum", "amax", "amin", "max", "std", "var"):
@@ -398,7 +428,7 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
     x = torch.zeros(1, in_channels, input_size, input_size, device=device)
     try:
         with torch.no_grad(), counter, fields:
-            fields.mark(x, (1, 1))
+            fields.mark(x, ((1, 1), (1, 1)))
             model(x)
     except RuntimeError as exc:
         raise CnnvizError(f"{arch or 'The model'} cannot run on a {input_size}×{input_size} input: {exc}") from None
@@ -473,8 +503,9 @@ def conv_stages(arch: str | ArchSpec, input_size: int | None = None) -> list[str
     ]
 
 
-def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = None) -> int | None:
-    """Side of the receptive field of one unit of ``layer`` in input pixels (None: the whole image)."""
+def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = None) -> tuple[int, int] | None:
+    """(Height, width) of the receptive field of one unit of ``layer`` in input pixels (None: the whole
+    image)."""
     table = layer_table(arch, input_size)
     if layer in table.blocks:
         return table.blocks[layer].rf

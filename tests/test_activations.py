@@ -77,9 +77,10 @@ def test_top_patches_over_the_gallery(lite0):
 
 
 def test_unit_box_is_centred_and_clipped():
-    assert unit_box(224, 28, (0, 0), 67) == (0, 0, 67, 67)
-    assert unit_box(224, 28, (14, 14), 67) == (82, 82, 149, 149)  # centre 116 px
-    assert unit_box(224, 28, (27, 27), 67) == (157, 157, 224, 224)
+    assert unit_box(224, 28, (0, 0), (67, 67)) == (0, 0, 67, 67)
+    assert unit_box(224, 28, (14, 14), (67, 67)) == (82, 82, 149, 149)  # centre 116 px
+    assert unit_box(224, 28, (27, 27), (67, 67)) == (157, 157, 224, 224)
+    assert unit_box(224, 28, (14, 14), (35, 67)) == (98, 82, 133, 149)  # a field wider than tall
     assert unit_box(224, 7, (3, 3), None) == (0, 0, 224, 224)
 
 

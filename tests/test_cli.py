@@ -113,8 +113,8 @@ def test_layers_json_has_the_documented_fields():
         "features.conv1",
         [96, 55, 55],
         34_944,
-        11,
-        4,
+        [11, 11],
+        [4, 4],
     )
     assert sum(r["params"] for r in rows) == 60_965_224
 

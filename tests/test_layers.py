@@ -8,7 +8,7 @@ from torch import nn
 
 from cnnviz.classic import vgg_configuration
 from cnnviz.errors import CnnvizError
-from cnnviz.layers import build_table, layer_table
+from cnnviz.layers import build_table, display_frame, layer_table
 from cnnviz.lectures import (
     ALEXNET_SLIDE,
     VGG16_SLIDE,
@@ -89,26 +89,101 @@ def test_zfnet_and_lenet5_layouts():
 
 def test_three_stacked_3x3_convolutions_see_7x7():
     stack = nn.Sequential(*[nn.Conv2d(8, 8, 3, padding=1) for _ in range(3)]).to("meta")
-    assert [row.rf for row in build_table(stack, 32, 8).layers] == [3, 5, 7]
+    assert [row.rf for row in build_table(stack, 32, 8).layers] == [(3, 3), (5, 5), (7, 7)]
 
 
 def test_receptive_fields_checked_by_hand():
     alexnet = rows_by_name(layer_table("alexnet2012"))
     # conv1 11, pool1 11 + 2·4 = 19, conv2 19 + 4·8 = 51, pool2 51 + 2·8 = 67, conv3 67 + 2·16 = 99
     assert [
-        alexnet[n].rf
+        alexnet[n].rf[0]
         for n in ("features.conv1", "features.pool1", "features.conv2", "features.pool2", "features.conv3")
     ] == [11, 19, 51, 67, 99]
-    assert (alexnet["features.pool5"].rf, alexnet["features.pool5"].jump) == (195, 32)
-    vgg = rows_by_name(layer_table("vgg16"))
-    assert [vgg[n].rf for n in ("features.0", "features.2", "features.4", "features.14", "features.30")] == [
-        3,
-        5,
-        6,
-        40,
-        212,
-    ]
-    assert vgg["classifier.0"].rf is None  # fully connected: the whole image
+    assert (alexnet["features.pool5"].rf, alexnet["features.pool5"].jump) == ((195, 195), (32, 32))
+    assert rows_by_name(layer_table("vgg16"))["classifier.0"].rf is None  # fully connected: the whole image
+
+
+# Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural Networks", Distill 2019: the
+# table of google-research/receptive_field (RECEPTIVE_FIELD_TABLE.md, resolution "None"), as
+# (torchvision module, TF-slim end-point, receptive field px, effective stride px).
+PUBLISHED_FIELDS = {
+    "alexnet": [  # slim's alexnet_v2 has torchvision's layout
+        ("features.0", "conv1", 11, 4),
+        ("features.2", "pool1", 19, 8),
+        ("features.3", "conv2", 51, 8),
+        ("features.6", "conv3", 99, 16),
+        ("features.8", "conv4", 131, 16),
+        ("features.10", "conv5", 163, 16),
+        ("features.12", "pool5", 195, 32),
+    ],
+    "vgg16": [
+        ("features.0", "conv1/conv1_1", 3, 1),
+        ("features.4", "pool1", 6, 2),
+        ("features.5", "conv2/conv2_1", 10, 2),
+        ("features.9", "pool2", 16, 4),
+        ("features.10", "conv3/conv3_1", 24, 4),
+        ("features.12", "conv3/conv3_2", 32, 4),
+        ("features.16", "pool3", 44, 8),
+        ("features.17", "conv4/conv4_1", 60, 8),
+        ("features.19", "conv4/conv4_2", 76, 8),
+        ("features.23", "pool4", 100, 16),
+        ("features.24", "conv5/conv5_1", 132, 16),
+        ("features.26", "conv5/conv5_2", 164, 16),
+        ("features.30", "pool5", 212, 32),
+    ],
+    "inception_v3": [
+        ("Conv2d_1a_3x3", "Conv2d_1a_3x3", 3, 2),
+        ("Conv2d_2a_3x3", "Conv2d_2a_3x3", 7, 2),
+        ("Conv2d_2b_3x3", "Conv2d_2b_3x3", 11, 2),
+        ("maxpool1", "MaxPool_3a_3x3", 15, 4),
+        ("Conv2d_3b_1x1", "Conv2d_3b_1x1", 15, 4),
+        ("Conv2d_4a_3x3", "Conv2d_4a_3x3", 23, 4),
+        ("maxpool2", "MaxPool_5a_3x3", 31, 8),
+        ("Mixed_5b", "Mixed_5b", 63, 8),
+        ("Mixed_5c", "Mixed_5c", 95, 8),
+        ("Mixed_5d", "Mixed_5d", 127, 8),
+        ("Mixed_6a", "Mixed_6a", 159, 16),
+        ("Mixed_6b", "Mixed_6b", 351, 16),
+        ("Mixed_6c", "Mixed_6c", 543, 16),
+        ("Mixed_6d", "Mixed_6d", 735, 16),
+        ("Mixed_6e", "Mixed_6e", 927, 16),
+        ("Mixed_7a", "Mixed_7a", 1055, 32),
+        ("Mixed_7b", "Mixed_7b", 1183, 32),
+        ("Mixed_7c", "Mixed_7c", 1311, 32),
+    ],
+}
+
+
+def _field(table, name):
+    row = table.blocks.get(name) or rows_by_name(table)[name]
+    return row.rf, row.jump
+
+
+@pytest.mark.parametrize("arch", list(PUBLISHED_FIELDS))
+def test_receptive_fields_match_the_published_table(arch):
+    table = layer_table(arch)
+    for module, endpoint, field, stride in PUBLISHED_FIELDS[arch]:
+        assert _field(table, module) == ((field, field), (stride, stride)), (arch, module, endpoint)
+
+
+def test_asymmetric_kernels_widen_one_axis_at_a_time():
+    """Inception v3's factorised 7×7: a 1×7 widens the width only, the 7×1 after it the height."""
+    table = layer_table("inception_v3")
+    rows = rows_by_name(table)
+    assert rows["Mixed_6b.branch7x7_1.conv"].rf == (159, 159)
+    assert (rows["Mixed_6b.branch7x7_2.conv"].kernel, rows["Mixed_6b.branch7x7_2.conv"].rf) == ("1×7", (159, 255))
+    assert (rows["Mixed_6b.branch7x7_3.conv"].kernel, rows["Mixed_6b.branch7x7_3.conv"].rf) == ("7×1", (255, 255))
+    inside = display_frame(table, expand=True).set_index("name")
+    assert inside.loc["Mixed_6b.branch7x7_2.conv", "rf"] == "159×255"
+    assert display_frame(table).set_index("name").loc["Mixed_6b", "rf"] == "351"
+
+
+def test_resnet_fields_differ_from_tf_slim_where_the_stride_sits():
+    """torchvision's ResNet-50 (v1.5) strides in the first block of stages 2–4, TF-slim's resnet_v1_50 in the
+    last block of stages 1–3, so slim's published 35/8, 99/16, 291/32, 483/32 (Araujo et al.) are not ours."""
+    table = layer_table("resnet50")
+    ours = [_field(table, f"layer{stage}.{last}") for stage, last in ((1, 2), (2, 3), (3, 5), (4, 2))]
+    assert ours == [((35, 35), (4, 4)), ((91, 91), (8, 8)), ((267, 267), (16, 16)), ((427, 427), (32, 32))]
 
 
 class _TwoBranches(nn.Module):
@@ -124,7 +199,7 @@ class _TwoBranches(nn.Module):
 
 def test_branches_take_the_widest_field_of_their_inputs():
     rows = rows_by_name(build_table(_TwoBranches().to("meta"), 32))
-    assert (rows["narrow"].rf, rows["wide"].rf, rows["merge"].rf) == (1, 5, 7)
+    assert (rows["narrow"].rf, rows["wide"].rf, rows["merge"].rf) == ((1, 1), (5, 5), (7, 7))
 
 
 @pytest.mark.parametrize("name", list(ARCHITECTURES))

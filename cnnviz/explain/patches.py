@@ -38,14 +38,17 @@ class Patch:
     method: str
 
 
-def unit_box(side: int, map_side: int, unit: tuple[int, int], field: int | None) -> tuple[int, int, int, int]:
-    """The receptive field (``field`` px; None = the whole input) of ``unit`` of a ``map_side`` map on a
-    ``side`` px input, centred on the unit's position scaled to the input and clipped to the input."""
-    size = side if field is None else min(field, side)
+def unit_box(
+    side: int, map_side: int, unit: tuple[int, int], field: tuple[int, int] | None
+) -> tuple[int, int, int, int]:
+    """The receptive field (``field`` = (height, width) px; None = the whole input) of ``unit`` of a
+    ``map_side`` map on a ``side`` px input, centred on the unit's position scaled to the input and clipped
+    to the input."""
+    sizes = (side, side) if field is None else tuple(min(f, side) for f in field)
     step = side / map_side
-    top, left = (round((u + 0.5) * step - size / 2) for u in unit)
-    top, left = (min(max(v, 0), side - size) for v in (top, left))
-    return top, left, top + size, left + size
+    top, left = (round((u + 0.5) * step - size / 2) for u, size in zip(unit, sizes, strict=True))
+    top, left = (min(max(v, 0), side - size) for v, size in zip((top, left), sizes, strict=True))
+    return top, left, top + sizes[0], left + sizes[1]
 
 
 def top_patches(
