@@ -143,13 +143,19 @@ _VGG_PAPER = "Simonyan & Zisserman. Very Deep Convolutional Networks for Large-S
 _VGG_FACTS = dict(
     ilsvrc="ILSVRC 2014: 2nd in classification, 1st in localisation",
     top5_error=7.3,
-    top5_source="VGG (Oxford), ILSVRC 2014",
+    top5_source=(
+        "VGG's ILSVRC 2014 entry, an ensemble of 7 networks, on the test set (deck 003, line 194; Simonyan & "
+        "Zisserman 2015, Table 7), not this configuration alone"
+    ),
 )
 _RESNET_PAPER = "He, Zhang, Ren & Sun. Deep Residual Learning for Image Recognition. CVPR 2016"
 _RESNET_FACTS = dict(
     ilsvrc="ILSVRC 2015 classification winner (152 layers)",
     top5_error=3.57,
-    top5_source="ResNet ensemble, ILSVRC 2015",
+    top5_source=(
+        "an ensemble of 6 ResNets of different depths (two of 152 layers) on the ILSVRC 2015 test set (deck 004, line"
+        " 302; He et al. 2016, Table 5), not this network alone"
+    ),
 )
 _DENSENET_PAPER = "Huang, Liu, van der Maaten & Weinberger. Densely Connected Convolutional Networks. CVPR 2017"
 _EFFICIENTNET_PAPER = "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019"
@@ -245,7 +251,11 @@ def _registry() -> dict[str, ArchSpec]:
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
                 top5_error=15.3,
-                top5_source="SuperVision, ILSVRC 2012 (16.4% for one network)",
+                top5_source=(
+                    "SuperVision's ensemble of 7 networks on the ILSVRC 2012 test set (deck 003, line 193; Krizhevsky"
+                    " et al. 2012, Table 2). One network: 18.2% on the validation set (same table); deck 002's 16.4% "
+                    "(line 445) is the 5-network ensemble"
+                ),
                 notes=("64-192-384-256-256 filters, no local response normalisation, no two-GPU grouping.",),
             ),
         ),
@@ -261,7 +271,11 @@ def _registry() -> dict[str, ArchSpec]:
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
                 top5_error=15.3,
-                top5_source="SuperVision, ILSVRC 2012 (16.4% for one network)",
+                top5_source=(
+                    "SuperVision's ensemble of 7 networks on the ILSVRC 2012 test set (deck 003, line 193; Krizhevsky"
+                    " et al. 2012, Table 2). One network: 18.2% on the validation set (same table); deck 002's 16.4% "
+                    "(line 445) is the 5-network ensemble"
+                ),
                 notes=(
                     "227×227 input: (227 − 11)/4 + 1 = 55.",
                     "Trained on two GTX 580 GPUs with 3 GB each: conv2, conv4 and conv5 only see the "
@@ -282,7 +296,10 @@ def _registry() -> dict[str, ArchSpec]:
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2013 winner (Clarifai, an NYU spin-off)",
                 top5_error=11.7,
-                top5_source="Clarifai, ILSVRC 2013 (Zeiler-Fergus NYU entry: 13.5%)",
+                top5_source=(
+                    "Clarifai's winning entry, an average of several networks, on the ILSVRC 2013 test set (deck 003,"
+                    " line 193); the Zeiler-Fergus NYU entry: 13.5% (deck 003, line 195)"
+                ),
                 notes=(
                     "AlexNet with CONV1 changed from 11×11 stride 4 to 7×7 stride 2.",
                     "Its deconvnet visualisations guided the changes.",
@@ -308,7 +325,11 @@ def _registry() -> dict[str, ArchSpec]:
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2014 classification winner (22 layers)",
                 top5_error=6.6,
-                top5_source="GoogLeNet, ILSVRC 2014",
+                top5_source=(
+                    "GoogLeNet's ILSVRC 2014 entry, 7 networks with 144 crops each, on the test set (deck 003, line "
+                    "193; Szegedy et al. 2015, Tables 2 and 3). One network with one crop: 10.07% on the validation "
+                    "set (Table 3)"
+                ),
                 notes=("Inception modules: parallel 1×1, 3×3, 5×5 convolutions and pooling, with 1×1 bottlenecks.",),
             ),
         ),
@@ -321,7 +342,10 @@ def _registry() -> dict[str, ArchSpec]:
             **_tv("inception_v3", "Inception_V3_Weights.IMAGENET1K_V1", aux_logits=False),
             lecture=LectureFacts(
                 top5_error=4.20,
-                top5_source="single model in the lectures' 2016 comparison (Shao et al.)",
+                top5_source=(
+                    "one Inception v3 in the comparison of Shao et al. 2016 that the lectures reproduce (deck 004, "
+                    "lines 406 and 415)"
+                ),
                 keras_top1=77.9,
                 keras_top5=93.7,
                 keras_params=23.9,
@@ -360,7 +384,10 @@ def _registry() -> dict[str, ArchSpec]:
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2017 classification winner (SENet)",
                 top5_error=2.25,
-                top5_source="SENet ensemble, ILSVRC 2017",
+                top5_source=(
+                    "the winning ensemble of SENets (SENet-154 among them) on the ILSVRC 2017 test set (deck 003, "
+                    "line 1085; Hu et al. 2018), not SE-ResNet-50 alone"
+                ),
                 notes=("Squeeze (global pooling) and excitation (two FC layers) re-weight each channel.",),
             ),
         ),

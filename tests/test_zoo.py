@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -62,6 +64,45 @@ def test_lecture_numbers_are_data():
     assert get_spec("resnet152").lecture.top5_error == 3.57
     assert get_spec("seresnet50").lecture.top5_error == 2.25
     assert get_spec("vgg16").lecture.keras_params == 138.4
+
+
+# The deck lines each lecture figure is quoted from (../shared/seeds; the figure as the slide prints it).
+DECK_LINES = {
+    ("003", 193): "Supervision (Toronto)\t15.3\tClarifai (NYU spinoff)\t11.7\tGoogLeNet\t6.6",
+    ("003", 194): "ISI (Tokyo)\t26.1\tNUS (singapore)\t12.9\tVGG (Oxford)\t7.3",
+    ("004", 302): "- ILSVRC'15 classification winner (3.57% top 5 error)",
+    ("003", 1085): "- Arquitectura ganadora de ILSRV 2017 (2.25% Top-5 error)",
+    ("004", 415): "Inception-v3\t4.20",
+}
+# What each figure was measured on, as its source must say.
+MEASURED_ON = {
+    "alexnet": "ensemble of 7 networks",
+    "alexnet2012": "ensemble of 7 networks",
+    "zfnet": "average of several networks",
+    "googlenet": "7 networks with 144 crops each",
+    "inception_v3": "one Inception v3",
+    "seresnet50": "ensemble of SENets",
+    **{name: "ensemble of 7 networks" for name in ARCHITECTURES if name.startswith("vgg")},
+    **{name: "ensemble of 6 ResNets" for name in ARCHITECTURES if name.startswith("resnet")},
+}
+
+
+@pytest.mark.parametrize("name", [n for n, spec in ARCHITECTURES.items() if spec.lecture.top5_error is not None])
+def test_every_lecture_figure_names_what_it_was_measured_on_and_where_it_is_quoted(name):
+    facts = get_spec(name).lecture
+    assert MEASURED_ON[name] in facts.top5_source
+    deck, first, second = re.search(r"deck (\d{3}), lines? (\d+)(?: and (\d+))?", facts.top5_source).groups()
+    quoted = [DECK_LINES[(deck, int(n))] for n in (first, second) if n and (deck, int(n)) in DECK_LINES]
+    assert any(f"{facts.top5_error:g}" in q or f"{facts.top5_error:.2f}" in q for q in quoted), quoted
+
+
+def test_the_single_network_results_are_not_passed_off_as_the_ensembles():
+    """Krizhevsky et al. 2012, Table 2: one CNN 18.2 % top-5 (validation), 5 CNNs 16.4 %, 7 CNNs 15.3 % (test)."""
+    alexnet = get_spec("alexnet2012").lecture.top5_source
+    assert "One network: 18.2% on the validation set" in alexnet and "16.4% (line 445) is the 5-network" in alexnet
+    assert "One network with one crop: 10.07%" in get_spec("googlenet").lecture.top5_source
+    for name in ("resnet18", "resnet34", "vgg11", "vgg13", "seresnet50"):
+        assert "alone" in get_spec(name).lecture.top5_source, name
 
 
 def test_paper_layouts_where_the_zoo_defines_its_own():
