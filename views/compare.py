@@ -6,7 +6,10 @@ import streamlit as st
 
 from cnnviz.compare import architecture_summary
 from cnnviz.lectures import ILSVRC_CLASSIFICATION, VGG_CONFIG_PARAMS_M
+from ui.chart_labels import frame_around, place_labels
 from ui.text import column_config, column_label, note_text, t, tooltips
+
+CHART_WIDTH, CHART_HEIGHT = 760, 440  # px: fixed, so the labels can be placed without overlapping
 
 
 @st.cache_data(show_spinner=False)
@@ -20,15 +23,23 @@ def compare() -> None:
     with st.spinner(t("compare.computing")):
         summary = _summary()
     summary = summary.assign(ilsvrc=summary["ilsvrc"].map(note_text))  # the lectures' words, translated
-    metric = st.radio(t("compare.metric"), ["top1", "top5"], format_func=str.upper, horizontal=True)
+    metric = st.radio(
+        t("compare.metric"),
+        ["top1", "top5"],
+        format_func=lambda m: t("compare.y_title", metric=t(f"compare.metric_{m}")),
+        horizontal=True,
+    )
     measured = summary.dropna(subset=[metric])
-    missing = ", ".join(summary.loc[summary[metric].isna(), "name"])
+    missing = ", ".join(summary.loc[summary[metric].isna(), "arch"])
+    frame = frame_around(measured, "gmacs", metric, CHART_WIDTH, CHART_HEIGHT)
+    x_scale = alt.Scale(type="log", domain=[frame.x_low, frame.x_high], nice=False)
+    y_scale = alt.Scale(domain=[frame.y_low, frame.y_high], nice=False, zero=False)
     bubbles = (
         alt.Chart(measured)
         .mark_circle(opacity=0.65)
         .encode(
-            x=alt.X("gmacs:Q", title=t("compare.x_title"), scale=alt.Scale(type="log")),
-            y=alt.Y(f"{metric}:Q", title=t("compare.y_title", metric=metric), scale=alt.Scale(zero=False)),
+            x=alt.X("gmacs:Q", title=t("compare.x_title"), scale=x_scale),
+            y=alt.Y(f"{metric}:Q", title=t("compare.y_title", metric=t(f"compare.metric_{metric}")), scale=y_scale),
             size=alt.Size("params_m:Q", title=t("compare.size_title"), scale=alt.Scale(range=[30, 2500])),
             color=alt.Color("family:N", title=column_label("family")),
             tooltip=[
@@ -36,13 +47,22 @@ def compare() -> None:
                 alt.Tooltip("year:O", title=column_label("year")),
                 alt.Tooltip("params_m:Q", format=".1f", title=t("compare.size_title")),
                 alt.Tooltip("gmacs:Q", format=".2f", title=column_label("gmacs")),
-                *tooltips("top1", "top5"),
+                *tooltips("top1", "top5", "accuracy_source"),
             ],
         )
     )
-    labels = alt.Chart(measured).mark_text(dy=-12, fontSize=10).encode(x="gmacs:Q", y=f"{metric}:Q", text="name:N")
-    st.altair_chart(bubbles + labels, width="stretch")
+    placed = place_labels(measured, "gmacs", metric, "arch", frame)
+    labels = (
+        alt.Chart(placed[placed["labelled"]])
+        .mark_text(fontSize=10)
+        .encode(x=alt.X("label_x:Q", scale=x_scale), y=alt.Y("label_y:Q", scale=y_scale), text="arch:N")
+    )
+    chart = (bubbles + labels).properties(width=CHART_WIDTH, height=CHART_HEIGHT)
+    st.altair_chart(chart, width="content")
+    unlabelled = ", ".join(placed.loc[~placed["labelled"], "arch"])
     st.caption(t("compare.chart_caption", missing=missing))
+    if unlabelled:
+        st.caption(t("compare.unlabelled", names=unlabelled))
 
     st.subheader(t("compare.table"))
     table = summary.drop(columns=["params_m"])

@@ -67,7 +67,15 @@ def test_blocks_expand_and_the_residual_shortcut_is_drawn(layers_view):
 def test_compare_view():
     app = view("compare", "compare")
     caption = " ".join(c.value for c in app.caption)
-    assert "metadata" in caption and "efficientnet_lite0" in caption  # no accuracy metadata: named, not guessed
+    assert "Models without published weights (lenet5, alexnet2012, zfnet)" in caption
+    assert "Names left off" not in caption  # every point has its name, and no two names overlap
+    table = app.dataframe[0].value.set_index("arch")
+    lite0 = table.loc["efficientnet_lite0"]
+    assert (lite0["top1"], lite0["top5"]) == (74.846, 92.18)  # timm's results table, named as the source
+    assert lite0["accuracy_source"].startswith("timm's results/results-imagenet.csv, tf_efficientnet_lite0.in1k")
+    assert table.loc["vgg16", "accuracy_source"] == "torchvision VGG16_Weights.IMAGENET1K_V1 metadata"
+    assert table.columns[0] != "name" and table.index.name == "arch"
+    assert app.radio[0].options == ["ImageNet top-1 accuracy (%)", "ImageNet top-5 accuracy (%)"]
     app.radio[0].set_value("top5").run()
     assert not app.exception
 

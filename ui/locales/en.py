@@ -88,12 +88,11 @@ CATALOGUE = {
     "layers.no_blocks": "{arch} is a plain chain of layers: it has no blocks.",
     "layers.untraceable": "This block cannot be drawn (its forward pass depends on the data).",
     "compare.header": "Architectures compared",
+    "compare.unlabelled": "Names left off the chart where they would overlap (hover over a bubble): {names}.",
+    "compare.metric_top5": "top-5",
+    "compare.metric_top1": "top-1",
     "compare.metric": "Accuracy",
-    "compare.chart_caption": (
-        "ImageNet accuracy from each model's published weights metadata (torchvision), against "
-        "multiply-accumulates per image counted by cnnviz; bubble area = parameters. Models whose weights "
-        "carry no accuracy metadata ({missing}) are listed in the table only."
-    ),
+    "compare.chart_caption": "ImageNet validation accuracy as published for each model's weights (torchvision's weights metadata; for timm's weights, timm's own results table: the table's last columns name the source), against multiply-accumulates per image counted by cnnviz; bubble area = parameters. Models without published weights ({missing}) are listed in the table only.",
     "compare.table": "Every architecture in cnnviz",
     "compare.ilsvrc": "ILSVRC classification results (top-5 error, %) from the lectures",
     "compare.timeline": "Timeline",
@@ -258,6 +257,8 @@ CATALOGUE = {
     "col.MACs": "MACs",
     "col.agrees": "agrees",
     "col.display": "architecture",
+    "col.accuracy_source": "accuracy source",
+    "col.arch": "registry name",
     "col.family": "family",
     "col.year": "year",
     "col.input_size": "input (px)",

@@ -91,13 +91,11 @@ CATALOGUE = {
     "layers.no_blocks": "{arch} es una cadena simple de capas: no tiene bloques.",
     "layers.untraceable": "Este bloque no se puede dibujar (su forward depende de los datos).",
     "compare.header": "Arquitecturas comparadas",
+    "compare.unlabelled": "Nombres que quedan fuera del gráfico donde se superpondrían (pasa el ratón sobre una burbuja): {names}.",
+    "compare.metric_top5": "top-5",
+    "compare.metric_top1": "top-1",
     "compare.metric": "Exactitud",
-    "compare.chart_caption": (
-        "Exactitud en ImageNet tomada de los metadatos de los pesos publicados de cada modelo (torchvision), "
-        "frente a las multiplicaciones-acumulaciones por imagen contadas por cnnviz; área de la burbuja = "
-        "parámetros. Los modelos cuyos pesos no traen exactitud en sus metadatos ({missing}) solo aparecen en "
-        "la tabla."
-    ),
+    "compare.chart_caption": "Exactitud de validación en ImageNet publicada para los pesos de cada modelo (metadatos de los pesos de torchvision; para los pesos de timm, la tabla de resultados del propio timm: las últimas columnas de la tabla dicen la fuente), frente a las multiplicaciones-acumulaciones por imagen contadas por cnnviz; área de la burbuja = parámetros. Los modelos sin pesos publicados ({missing}) solo aparecen en la tabla.",
     "compare.table": "Todas las arquitecturas de cnnviz",
     "compare.ilsvrc": "Resultados de clasificación de ILSVRC (error top-5, %) de las clases",
     "compare.timeline": "Línea de tiempo",
@@ -262,6 +260,8 @@ CATALOGUE = {
     "col.MACs": "MACs",
     "col.agrees": "coincide",
     "col.display": "arquitectura",
+    "col.accuracy_source": "fuente de la exactitud",
+    "col.arch": "nombre en el registro",
     "col.family": "familia",
     "col.year": "año",
     "col.input_size": "entrada (px)",

@@ -91,12 +91,11 @@ CATALOGUE = {
     "layers.no_blocks": "A {arch} é uma cadeia simples de camadas: não tem blocos.",
     "layers.untraceable": "Este bloco não pode ser desenhado (o seu forward depende dos dados).",
     "compare.header": "Arquiteturas comparadas",
+    "compare.unlabelled": "Nomes deixados fora do gráfico onde se sobreporiam (passe o mouse sobre uma bolha): {names}.",
+    "compare.metric_top5": "top-5",
+    "compare.metric_top1": "top-1",
     "compare.metric": "Acurácia",
-    "compare.chart_caption": (
-        "Acurácia na ImageNet tirada dos metadados dos pesos publicados de cada modelo (torchvision), contra as "
-        "multiplicações-acumulações por imagem contadas pelo cnnviz; área da bolha = parâmetros. Modelos cujos "
-        "pesos não trazem acurácia nos metadados ({missing}) aparecem só na tabela."
-    ),
+    "compare.chart_caption": "Acurácia de validação na ImageNet publicada para os pesos de cada modelo (metadados dos pesos do torchvision; para os pesos do timm, a tabela de resultados do próprio timm: as últimas colunas da tabela dizem a fonte), contra as multiplicações-acumulações por imagem contadas pelo cnnviz; área da bolha = parâmetros. Modelos sem pesos publicados ({missing}) aparecem só na tabela.",
     "compare.table": "Todas as arquiteturas do cnnviz",
     "compare.ilsvrc": "Resultados de classificação do ILSVRC (erro top-5, %) das aulas",
     "compare.timeline": "Linha do tempo",
@@ -263,6 +262,8 @@ CATALOGUE = {
     "col.MACs": "MACs",
     "col.agrees": "confere",
     "col.display": "arquitetura",
+    "col.accuracy_source": "fonte da acurácia",
+    "col.arch": "nome no registro",
     "col.family": "família",
     "col.year": "ano",
     "col.input_size": "entrada (px)",
