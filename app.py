@@ -1,7 +1,7 @@
 """cnnviz web app: the router and the shared sidebar.
 
-Each view is a function in a file of ``views/``, named after its URL path (``views/predict.py:predict`` is
-served at ``/predict``). The folder is not called ``pages/``: Streamlit would also discover files there as
+Each view is the function ``<name>_page`` of ``views/<name>.py``; its URL path is set below (the default
+page, Predict, is ``/``). The folder is not called ``pages/``: Streamlit would also discover files there as
 legacy pages, which then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 """
 
@@ -11,15 +11,15 @@ from cnnviz.bundled import asset_path
 from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
 from ui.text import t
-from views.arithmetic import conv_arithmetic
-from views.compare import compare
+from views.arithmetic import arithmetic_page
+from views.compare import compare_page
 from views.deconvnet import deconvnet_page
 from views.depth import depth_page
-from views.draw import draw_digit
+from views.draw import draw_page
 from views.dropblock import dropblock_page
-from views.layers import layers
+from views.layers import layers_page
 from views.occlusion import occlusion_page
-from views.predict import predict
+from views.predict import predict_page
 from views.transfer import transfer_page
 
 ICON = asset_path("icon.png")  # local: a lecture room may have no network
@@ -30,15 +30,17 @@ init_session()  # language and shared-link choices first: page titles below are 
 page = st.navigation(
     {
         t("nav.explore"): [
-            st.Page(predict, title=t("page.predict"), icon=":material/label:", default=True),
+            st.Page(predict_page, title=t("page.predict"), icon=":material/label:", default=True),
             st.Page(deconvnet_page, title=t("page.deconvnet"), icon=":material/layers:", url_path="deconvnet"),
             st.Page(occlusion_page, title=t("page.occlusion"), icon=":material/grid_on:", url_path="occlusion"),
-            st.Page(layers, title=t("page.layers"), icon=":material/view_agenda:"),
-            st.Page(compare, title=t("page.compare"), icon=":material/bubble_chart:"),
-            st.Page(conv_arithmetic, title=t("page.arithmetic"), icon=":material/calculate:"),
+            st.Page(layers_page, title=t("page.layers"), icon=":material/view_agenda:", url_path="layers"),
+            st.Page(compare_page, title=t("page.compare"), icon=":material/bubble_chart:", url_path="compare"),
+            st.Page(
+                arithmetic_page, title=t("page.arithmetic"), icon=":material/calculate:", url_path="conv_arithmetic"
+            ),
         ],
         t("nav.labs"): [
-            st.Page(draw_digit, title=t("page.draw"), icon=":material/draw:", url_path="draw"),
+            st.Page(draw_page, title=t("page.draw"), icon=":material/draw:", url_path="draw"),
             st.Page(depth_page, title=t("page.depth"), icon=":material/stacked_line_chart:", url_path="depth"),
             st.Page(transfer_page, title=t("page.transfer"), icon=":material/school:", url_path="transfer"),
             st.Page(dropblock_page, title=t("page.dropblock"), icon=":material/blur_on:", url_path="dropblock"),

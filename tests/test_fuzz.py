@@ -27,6 +27,7 @@ from PIL import Image
 from cnnviz.errors import ImageInputError
 from cnnviz.images import KEPT_PIXELS, load_image
 from ui import links
+from views import deconvnet, occlusion  # noqa: F401  (they declare their link settings)
 
 FUZZ_EXAMPLES = 150
 LONG_EXAMPLES = 5000
@@ -186,7 +187,7 @@ def _link_property(name: str, text: str) -> None:
         value = links.parse(name, text, parser)
     except ValueError:
         return
-    assert name in links.KNOWN
+    assert name in links.known_names()
     if isinstance(value, bool):
         assert text in ("0", "1")
     elif isinstance(value, int):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
@@ -25,10 +26,63 @@ MAX_DIGITS = 6
 MAX_TEXT = 64
 RUNNING = "running"
 TASKS = ("occlusion", "patches", "classmaps", "depth", "transfer", "dropblock")  # catalogue keys task.<name>
-KNOWN = frozenset({"lang", "arch", "image", "layer", "channel", "whole", "window", "stride", "fill", RUNNING})
+SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _NOTICES = "_link_notices"
+
+
+@dataclass(frozen=True)
+class PageSettings:
+    """The settings one page keeps in the link: ``fields`` maps each link name to the session-state key its
+    value goes to; ``kept`` are the page's widget keys to keep while the page is not drawn (Streamlit drops
+    a widget's state on the first run that does not draw it)."""
+
+    page: str
+    fields: dict[str, str]
+    kept: tuple[str, ...]
+
+    def read_once(self, parsers: dict[str, Callable[[str], Any]]) -> None:
+        """Once per session: each field's link value, parsed by ``parsers[name]``, into its session key (a
+        bad value is dropped with a notice)."""
+        done = f"_{self.page}_link_read"
+        if st.session_state.get(done):
+            return
+        st.session_state[done] = True
+        for name, key in self.fields.items():
+            value = read(name, parsers[name])
+            if value is not None:
+                st.session_state[key] = value
+
+    def write(self, values: dict[str, str | None]) -> None:
+        """Put this page's ``values`` (by link name; None removes one) in the address bar."""
+        unknown = set(values) - set(self.fields)
+        if unknown:
+            raise KeyError(f"{self.page} keeps no {sorted(unknown)} in the link")
+        write(values)
+
+
+_PAGES: dict[str, PageSettings] = {}
+
+
+def page_settings(page: str, fields: dict[str, str], kept: tuple[str, ...] = ()) -> PageSettings:
+    """Declare (once, at import) the settings page ``page`` keeps in the link; see :class:`PageSettings`."""
+    settings = PageSettings(page, dict(fields), tuple(kept) or tuple(fields.values()))
+    _PAGES[page] = settings
+    return settings
+
+
+def known_names() -> frozenset[str]:
+    """Every link name some part of the app reads: the sidebar's, each declared page's, ``running``."""
+    return SIDEBAR | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
+
+
+def keep_page_settings() -> None:
+    """Re-assign every declared page's widget state, so a page not drawn in this run keeps its settings."""
+    for page in _PAGES.values():
+        for key in page.kept:
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
@@ -65,7 +119,7 @@ def flag(text: str) -> bool:
 
 def parse(name: str, text: str, parser: Callable[[str], Any]) -> Any:
     """``text`` parsed for the setting ``name``; ValueError for an unknown name or a bad value."""
-    if name not in KNOWN:
+    if name not in known_names():
         raise ValueError("unknown setting")
     return parser(text)
 
@@ -91,7 +145,7 @@ def drop_bad(name: str) -> None:
 
 def check_names() -> None:
     """Drop the link's unknown settings, with a notice."""
-    unknown = [name for name in st.query_params if name not in KNOWN | STREAMLIT_OWN]
+    unknown = [name for name in st.query_params if name not in known_names() | STREAMLIT_OWN]
     for name in unknown:
         del st.query_params[name]
     if unknown:

@@ -6,6 +6,7 @@ Prediction runs under ``torch.inference_mode()`` with no hooks, so sessions can 
 from __future__ import annotations
 
 import os
+from typing import Any, NamedTuple
 
 import streamlit as st
 
@@ -36,3 +37,25 @@ def model_for_page(choices) -> cnnviz.LoadedModel | None:
     if not net.meaningful:
         st.warning(t("predict.random_warning", arch=net.spec.display, detail=weights_text(net)))
     return net
+
+
+class PageStart(NamedTuple):
+    """What a page works on: the sidebar's ``choices``, the architecture's ``spec`` and the shared model
+    (``net`` None when the page cannot go on; the reason is already drawn)."""
+
+    choices: Any
+    spec: cnnviz.ArchSpec
+    net: cnnviz.LoadedModel | None
+
+
+def start_page(header: str, intro: str | None = None, markdown: bool = False) -> PageStart:
+    """A model page's prologue: its header (catalogue key ``header``, with ``{arch}``), its introduction
+    (``intro``, a caption or with ``markdown`` a paragraph) and the shared model for the sidebar's choices."""
+    from ui.text import t
+
+    choices = st.session_state["choices"]
+    spec = cnnviz.get_spec(choices.arch)
+    st.header(t(header, arch=spec.display))
+    if intro is not None:
+        (st.markdown if markdown else st.caption)(t(intro))
+    return PageStart(choices, spec, model_for_page(choices))

@@ -10,13 +10,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlit as st
 
 import cnnviz
 from ui import links
-from ui.text import error_text, t
+from ui.text import error_text, has_text, t
 
 MAX_RESULTS = max(1, int(os.environ.get("CNNVIZ_MAX_RESULTS", "64")))
 
@@ -75,10 +75,27 @@ def shared_results() -> ResultCache:
     return ResultCache(MAX_RESULTS)
 
 
-def compute_shared(key: tuple, compute: Callable[[Callable[[int, int], None]], Any], texts: str) -> Any | None:
+class Computed(NamedTuple):
+    """A shared result, whether another session had already computed it (``shared``), and the seconds
+    this session waited for it."""
+
+    value: Any
+    shared: bool
+    seconds: float
+
+
+def compute_shared(
+    key: tuple,
+    compute: Callable[[Callable[[int, int], None]], Any],
+    texts: str,
+    task: str | None = None,
+    describe: Callable[[Any, float], str] | None = None,
+) -> Computed | None:
     """``compute(progress)`` run once for every session asking for ``key``, under a progress bar and a
-    spinner worded by the catalogue keys ``{texts}.progress`` / ``.waiting`` / ``.done``; None, with the
-    error drawn in the session's language, when the engine refuses."""
+    spinner worded by the catalogue keys ``{texts}.progress`` / ``.waiting``, the link marked with
+    ``running=<task>`` (default: ``texts``). Afterwards a caption: ``{texts}.cached`` when another session
+    computed it (if the catalogue has that key), else ``describe(value, seconds)`` or ``{texts}.done``.
+    None, with the error drawn in the session's language, when the engine refuses."""
     bar = st.progress(0.0, text=t(f"{texts}.progress", done=0, total=1))
     start = time.perf_counter()
 
@@ -86,12 +103,16 @@ def compute_shared(key: tuple, compute: Callable[[Callable[[int, int], None]], A
         bar.progress(done / total, text=t(f"{texts}.progress", done=done, total=total))
 
     try:
-        with st.spinner(t(f"{texts}.waiting")), links.running(texts):
-            result, _ = shared_results().get_or_compute(key, lambda: compute(report))
+        with st.spinner(t(f"{texts}.waiting")), links.running(task or texts):
+            value, shared = shared_results().get_or_compute(key, lambda: compute(report))
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None
     finally:
         bar.empty()
-    st.caption(t(f"{texts}.done", seconds=time.perf_counter() - start))
-    return result
+    seconds = time.perf_counter() - start
+    if shared and has_text(f"{texts}.cached"):
+        st.caption(t(f"{texts}.cached"))
+    else:
+        st.caption(describe(value, seconds) if describe else t(f"{texts}.done", seconds=seconds))
+    return Computed(value, shared, seconds)

@@ -88,28 +88,10 @@ def gallery_digest(name: str) -> str:
     return pixel_digest(gallery_photo(name))
 
 
-# Page settings kept while their page is not drawn (another page, or no image yet): Streamlit drops a
-# widget's state on the first run that does not draw it, unless the value is re-assigned in that run.
-PAGE_SETTINGS = (
-    "deconv_layer",
-    "deconv_channel",
-    "deconv_whole",
-    "occl_window",
-    "occl_stride",
-    "occl_fill",
-    "occl_layer",
-)
-
-
-def keep_page_settings() -> None:
-    for key in PAGE_SETTINGS:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
 def render_sidebar() -> Choices:
-    """Draw the shared sidebar and return the current choices (page settings are kept, see above)."""
-    keep_page_settings()
+    """Draw the shared sidebar and return the current choices (every page's settings are kept, see
+    :func:`ui.links.keep_page_settings`)."""
+    links.keep_page_settings()
     names = list(cnnviz.ARCHITECTURES)
     with st.sidebar:
         st.selectbox(t("sidebar.language"), list(CATALOGUES), format_func=LANGUAGE_NAMES.get, key="lang")

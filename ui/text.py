@@ -92,6 +92,11 @@ def note_text(english: str, lang: str | None = None) -> str:
     return NOTES.get(lang or current_language(), {}).get(english, english)
 
 
+def has_text(key: str, lang: str | None = None) -> bool:
+    """True when the catalogue has ``key``."""
+    return key in _catalogue(lang)
+
+
 def column_config(columns) -> dict:
     """``st.dataframe`` column labels in the session's language for the engine's column names."""
     return {c: st.column_config.Column(column_label(c)) for c in columns if f"col.{c}" in _catalogue()}

@@ -16,7 +16,7 @@ def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
     ]
 
 
-def conv_arithmetic() -> None:
+def arithmetic_page() -> None:
     """Draw the calculators."""
     st.header(t("arith.header"))
     st.subheader(t("arith.layer"))

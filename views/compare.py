@@ -17,7 +17,7 @@ def _summary() -> pd.DataFrame:
     return architecture_summary()
 
 
-def compare() -> None:
+def compare_page() -> None:
     """Draw the comparison of every architecture in the zoo."""
     st.header(t("compare.header"))
     with st.spinner(t("compare.computing")):

@@ -23,7 +23,7 @@ from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import colourise, overlay, projection_image, tile_grid
 from ui import links
-from ui.models import model_for_page
+from ui.models import start_page
 from ui.results import shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import error_text, t
@@ -38,25 +38,15 @@ CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projectio
 HEAT_PERCENTILE = 99.5  # a class map's colour scale tops out here, so a few hot pixels do not darken the rest
 
 
-def _settings_from_link(layers: list[str]) -> None:
-    """Once per session: layer, channel and whole-map choice from the link (``?layer=bn2&channel=7``);
-    the channel is checked against the layer once its map is known."""
-    if st.session_state.get("_deconv_link_read"):
-        return
-    st.session_state["_deconv_link_read"] = True
-    layer = links.read("layer", links.choice(layers))
-    if layer is not None:
-        st.session_state["deconv_layer"] = layer
-    channel = links.read("channel", links.integer(0, MAX_LINK_CHANNEL))
-    if channel is not None:
-        st.session_state["_deconv_link_channel"] = channel
-    whole = links.read("whole", links.flag)
-    if whole is not None:
-        st.session_state["deconv_whole"] = whole
+LINK = links.page_settings(
+    "deconvnet",
+    {"layer": "deconv_layer", "channel": "_deconv_link_channel", "whole": "deconv_whole"},
+    kept=("deconv_layer", "deconv_channel", "deconv_whole"),
+)  # the channel is checked against the layer once its map is known, then moved to deconv_channel
 
 
 def _settings_to_link(layer: str, channel: int, whole: bool) -> None:
-    links.write(
+    LINK.write(
         {"layer": layer, "channel": None if channel == STRONGEST else str(channel), "whole": "1" if whole else None}
     )
 
@@ -69,18 +59,14 @@ def _cached(key: tuple, compute: Callable):
 
 def deconvnet_page() -> None:
     """Draw the page for the choices of the sidebar."""
-    choices = st.session_state["choices"]
-    spec = cnnviz.get_spec(choices.arch)
-    st.header(t("deconv.header", arch=spec.display))
-    st.caption(t("deconv.intro"))
-    net = model_for_page(choices)
+    choices, spec, net = start_page("deconv.header", "deconv.intro")
     if net is None:
         return
 
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
     stages = conv_stages(spec, side)
-    _settings_from_link(layers)
+    LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})
     if st.session_state.get("deconv_layer") not in layers:
         st.session_state["deconv_layer"] = stages[-1]
     left, middle, right = st.columns([3, 2, 1])

@@ -46,9 +46,10 @@ def depth_page() -> None:
     if lab is None and settings == DepthSettings() and (lab := _shipped_default()) is not None:
         st.caption(t("depth.precomputed"))
     elif lab is None and submitted:
-        lab = compute_shared(key, lambda report: depth_lab(settings, report), "depth")
-        if lab is None:
+        computed = compute_shared(key, lambda report: depth_lab(settings, report), "depth")
+        if computed is None:
             return
+        lab = computed.value
     elif lab is None:
         st.info(t("depth.press_run"))
         return

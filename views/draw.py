@@ -67,7 +67,7 @@ def _vector_image(values: np.ndarray) -> np.ndarray:
     return np.kron(row, np.ones((24, 8, 1), dtype=np.uint8))
 
 
-def draw_digit() -> None:
+def draw_page() -> None:
     """Draw the lab."""
     st.header(t("draw.header"))
     st.caption(t("draw.intro"))

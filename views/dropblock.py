@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-import cnnviz
+from cnnviz.explain.keys import result_key
 from cnnviz.labs.dropblock import METHODS, compare_drops, default_layer
 from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
-from ui.models import model_for_page
+from ui.models import start_page
 from ui.results import compute_shared, shared_results
 from ui.text import labeller, t
 
@@ -32,11 +32,7 @@ def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int])
 
 def dropblock_page() -> None:
     """Draw the lab for the sidebar's architecture and image."""
-    choices = st.session_state["choices"]
-    spec = cnnviz.get_spec(choices.arch)
-    st.header(t("drop.header", arch=spec.display))
-    st.markdown(t("drop.intro"))
-    net = model_for_page(choices)
+    choices, spec, net = start_page("drop.header", "drop.intro", markdown=True)
     if net is None:
         return
     side = net.preprocess.input_size
@@ -52,27 +48,21 @@ def dropblock_page() -> None:
         )
         draws = cols[3].slider(t("drop.draws"), 4, 64, 32, 4, key="drop_draws")
         submitted = st.form_submit_button(t("drop.run"), type="primary")
-    key = (
-        "dropblock",
-        spec.name,
-        net.weights_source.value,
-        str(net.device),
-        choices.image_digest,
-        layer,
-        rate,
-        block,
-        draws,
-    )
+    key = result_key("dropblock", net, choices.image_digest, layer=layer, rate=rate, block=block, draws=draws)
     result = shared_results().get(key)
     if result is None and not submitted:
         st.info(t("drop.press_run"))
         return
     if result is None:
-        result = compute_shared(
-            key, lambda report: compare_drops(net, choices.image, layer, rate, block, draws, progress=report), "drop"
+        computed = compute_shared(
+            key,
+            lambda report: compare_drops(net, choices.image, layer, rate, block, draws, progress=report),
+            "drop",
+            task="dropblock",
         )
-        if result is None:
+        if computed is None:
             return
+        result = computed.value
     _show(net, result)
 
 

@@ -11,7 +11,7 @@ from cnnviz.lectures import slide_comparison
 from ui.text import column_config, error_text, note_text, t, tooltips
 
 
-def layers() -> None:
+def layers_page() -> None:
     """Draw the page for the architecture chosen in the sidebar."""
     spec = cnnviz.get_spec(st.session_state["choices"].arch)
     st.header(t("layers.header", arch=spec.display))

@@ -1,7 +1,5 @@
 """Occlusion page: the three maps of Zeiler & Fergus Fig. 7 for the chosen image and architecture."""
 
-import time
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -9,53 +7,38 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
+from cnnviz.explain.keys import result_key
 from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
 from cnnviz.render import overlay
 from ui import links
-from ui.models import model_for_page, shared_model
-from ui.results import shared_results
+from ui.models import shared_model, start_page
+from ui.results import compute_shared, shared_results
 from ui.text import column_config, error_text, labeller, t
 
-LINK_FIELDS = {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
-
-
-def _settings_from_link(side: int, layers: list[str]) -> None:
-    """Once per session: window, stride, fill and layer from the link (``?window=64&stride=16``)."""
-    if st.session_state.get("_occl_link_read"):
-        return
-    st.session_state["_occl_link_read"] = True
-    parsers = {
-        "window": links.integer(4, max(4, side // 2)),
-        "stride": links.integer(2, max(2, side // 4)),
-        "fill": links.choice(FILLS),
-        "layer": links.choice(layers),
-    }
-    for field, key in LINK_FIELDS.items():
-        value = links.read(field, parsers[field])
-        if value is not None:
-            st.session_state[key] = value
-    links.show_notices()
-
-
-def _settings_to_link() -> None:
-    links.write({field: str(st.session_state[key]) for field, key in LINK_FIELDS.items() if key in st.session_state})
+LINK = links.page_settings(
+    "occlusion", {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
+)
 
 
 def occlusion_page() -> None:
     """Draw the page for the choices of the sidebar."""
-    choices = st.session_state["choices"]
-    spec = cnnviz.get_spec(choices.arch)
-    st.header(t("occl.header", arch=spec.display))
-    st.caption(t("occl.intro"))
-    net = model_for_page(choices)
+    choices, spec, net = start_page("occl.header", "occl.intro")
     if net is None:
         return
 
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
-    _settings_from_link(side, layers)
+    LINK.read_once(
+        {
+            "window": links.integer(4, max(4, side // 2)),
+            "stride": links.integer(2, max(2, side // 4)),
+            "fill": links.choice(FILLS),
+            "layer": links.choice(layers),
+        }
+    )
+    links.show_notices()
     if st.session_state.get("occl_layer") not in layers:
         st.session_state["occl_layer"] = layers[-1]  # the default: the last spatial layer
     st.session_state.setdefault("occl_window", min(32, side // 2))
@@ -75,30 +58,17 @@ def occlusion_page() -> None:
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
         submitted = st.form_submit_button(t("occl.run"), type="primary")
-    _settings_to_link()
+    LINK.write({name: str(st.session_state[key]) for name, key in LINK.fields.items() if key in st.session_state})
 
-    key = (
-        spec.name,
-        net.weights_source.value,
-        str(net.device),
-        choices.image_digest,
-        window,
-        stride,
-        fill,
-        target,
-        layer,
+    key = result_key(
+        "occlusion", net, choices.image_digest, window=window, stride=stride, fill=fill, target=target, layer=layer
     )
     maps = shared_results().get(key)
     if maps is not None:
         st.caption(t("occl.cached"))
     elif submitted:
-        bar = st.progress(0.0, text=t("occl.progress", done=0, total=count**2))
-        start = time.perf_counter()
 
-        def report(done: int, total: int) -> None:
-            bar.progress(done / total, text=t("occl.progress", done=done, total=total))
-
-        def compute():
+        def compute(report):
             nonlocal net  # the CPU model, when the GPU had no room
             try:
                 return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
@@ -109,26 +79,15 @@ def occlusion_page() -> None:
                 net = shared_model(choices.arch, "auto", "cpu")
                 return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
 
-        try:
-            with st.spinner(t("occl.waiting")), links.running("occlusion"):
-                maps, shared = shared_results().get_or_compute(key, compute)
-        except cnnviz.CnnvizError as exc:
-            bar.empty()
-            st.error(error_text(exc))
-            return
-        bar.empty()
-        if shared:
-            st.caption(t("occl.cached"))
-        else:
-            st.caption(
-                t(
-                    "occl.done",
-                    count=count**2,
-                    seconds=time.perf_counter() - start,
-                    device=describe_device(net.device),
-                    batch=maps.batch_size,
-                )
+        def describe(maps, seconds: float) -> str:
+            return t(
+                "occl.done", count=count**2, seconds=seconds, device=describe_device(net.device), batch=maps.batch_size
             )
+
+        computed = compute_shared(key, compute, "occl", task="occlusion", describe=describe)
+        if computed is None:
+            return
+        maps = computed.value
     else:
         st.info(t("occl.press_run"))
         return

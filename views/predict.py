@@ -10,7 +10,7 @@ from ui.models import shared_model
 from ui.text import error_text, note_text, preprocessing_text, t, weights_text
 
 
-def predict() -> None:
+def predict_page() -> None:
     """Draw the page for the choices the sidebar stored in ``st.session_state["choices"]``."""
     choices = st.session_state["choices"]
     spec = cnnviz.get_spec(choices.arch)

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import cnnviz
+from cnnviz.explain.keys import result_key
 from cnnviz.labs.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
 from ui.results import compute_shared, shared_results
@@ -67,18 +68,19 @@ def transfer_page() -> None:
 
     try:
         net = shared_model(BACKBONE, "auto", st.session_state["choices"].device)
-        key = ("transfer", *data_key, size, epochs, str(net.device))
+        key = result_key("transfer", net, data_key, size=size, epochs=epochs)
         result = shared_results().get(key)
         if result is None and not submitted:
             st.info(t("transfer.press_run"))
             return
         if result is None:
             train, test = digit_images(per_class) if source == "digits" else split_uploads(classes)
-            result = compute_shared(
+            computed = compute_shared(
                 key, lambda report: transfer_lab(net, train, test, size, epochs, progress=report), "transfer"
             )
-            if result is None:
+            if computed is None:
                 return
+            result = computed.value
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return

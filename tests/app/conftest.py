@@ -9,18 +9,18 @@ VIEW_SCRIPT = """
 import streamlit as st
 from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
-from views.{module} import {function}
+from views.{module} import {module}_page
 init_session()
 st.session_state["choices"] = render_sidebar()
 show_notices()
-{function}()
+{module}_page()
 """
 
 
-def view(module: str, function: str, query: dict[str, str] | None = None) -> AppTest:
-    """An AppTest of ``views/<module>.py:<function>`` with the shared sidebar, opened from a link with
+def view(module: str, query: dict[str, str] | None = None) -> AppTest:
+    """An AppTest of ``views/<module>.py:<module>_page`` with the shared sidebar, opened from a link with
     ``query`` (if given), after its first run."""
-    app = AppTest.from_string(VIEW_SCRIPT.format(module=module, function=function), default_timeout=180)
+    app = AppTest.from_string(VIEW_SCRIPT.format(module=module), default_timeout=180)
     app.query_params.update(query or {})
     app.run()
     assert not app.exception, app.exception
@@ -29,4 +29,4 @@ def view(module: str, function: str, query: dict[str, str] | None = None) -> App
 
 @pytest.fixture
 def layers_view() -> AppTest:
-    return view("layers", "layers")
+    return view("layers")

@@ -25,7 +25,7 @@ def image_captions(app) -> list[list[str]]:
 
 
 def test_default_view_projects_the_nine_strongest_of_the_last_stage():
-    app = view("deconvnet", "deconvnet_page")
+    app = view("deconvnet")
     assert app.selectbox(key="deconv_layer").value == "bn2"
     assert app.query_params["layer"] == "bn2" and "channel" not in app.query_params
     captions = image_captions(app)
@@ -52,7 +52,7 @@ def test_default_view_projects_the_nine_strongest_of_the_last_stage():
 
 
 def test_link_opens_a_layer_channel_and_whole_map():
-    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.2.1", "channel": "3", "whole": "1"})
+    app = view("deconvnet", {"layer": "blocks.2.1", "channel": "3", "whole": "1"})
     assert app.selectbox(key="deconv_layer").value == "blocks.2.1"
     assert app.selectbox(key="deconv_channel").value == 3
     assert app.toggle(key="deconv_whole").value is True
@@ -65,7 +65,7 @@ def test_link_opens_a_layer_channel_and_whole_map():
 
 
 def test_bad_link_values_fall_back_to_the_defaults():
-    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.99", "channel": "99999", "whole": "maybe"})
+    app = view("deconvnet", {"layer": "blocks.99", "channel": "99999", "whole": "maybe"})
     assert app.selectbox(key="deconv_layer").value == "bn2"
     assert app.selectbox(key="deconv_channel").value == -1  # the nine strongest
     assert app.toggle(key="deconv_whole").value is False
@@ -73,7 +73,7 @@ def test_bad_link_values_fall_back_to_the_defaults():
 
 
 def test_a_sequential_network_uses_the_papers_procedure_and_says_weights_are_random():
-    app = view("deconvnet", "deconvnet_page", {"arch": "alexnet", "layer": "features.11"})
+    app = view("deconvnet", {"arch": "alexnet", "layer": "features.11"})
     assert any(c.value.startswith("Method: the paper's deconvnet, layer by layer") for c in app.caption)
     assert any("random" in w.value for w in app.warning)
     assert not any("no max-pooling" in i.value for i in app.info)
@@ -82,7 +82,7 @@ def test_a_sequential_network_uses_the_papers_procedure_and_says_weights_are_ran
 
 def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
     query = {"layer": "blocks.2.1", "channel": "3"}
-    app = view("deconvnet", "deconvnet_page", query)
+    app = view("deconvnet", query)
     app.button(key="deconv_patches_run").click().run()
     patches = image_captions(app)[-1]
     assert len(patches) == 9 and all(" · " in c for c in patches)
@@ -95,12 +95,12 @@ def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
         "coins",
         "digit",
     }
-    second = view("deconvnet", "deconvnet_page", query)  # another student, same link: no button to press
+    second = view("deconvnet", query)  # another student, same link: no button to press
     assert image_captions(second)[-1] == patches
 
 
 def test_class_maps_are_computed_on_request_and_shown_side_by_side():
-    app = view("deconvnet", "deconvnet_page")
+    app = view("deconvnet")
     app.button(key="deconv_class_maps_run").click().run(timeout=120)
     assert not app.exception and not app.error
     headings = [s.value for s in app.subheader]

@@ -33,7 +33,7 @@ def _bmp(kind: str) -> bytes:
 
 
 def _upload_on_deconvnet(name: str, data: bytes):
-    app = view("deconvnet", "deconvnet_page", {"layer": "blocks.5.0"})
+    app = view("deconvnet", {"layer": "blocks.5.0"})
     app.radio(key="source").set_value("upload").run()
     app.file_uploader(key="upload").upload(name, data, "image/bmp").run()
     assert not app.exception, app.exception
@@ -62,27 +62,25 @@ def test_a_forged_name_and_digest_prefix_do_not_reach_another_sessions_photo():
 # --- links ---
 
 HOSTILE_LINKS = [
-    ("deconvnet", "deconvnet_page", {"channel": "²"}, "channel"),
-    ("deconvnet", "deconvnet_page", {"channel": "9" * 5000}, "channel"),
-    ("deconvnet", "deconvnet_page", {"channel": "１２"}, "channel"),  # full-width digits
-    ("deconvnet", "deconvnet_page", {"channel": "5000"}, "channel"),  # digits, but no such channel
-    ("deconvnet", "deconvnet_page", {"layer": "../../etc/passwd"}, "layer"),
-    ("deconvnet", "deconvnet_page", {"whole": "yes"}, "whole"),
-    ("occlusion", "occlusion_page", {"window": "1e3"}, "window"),
-    ("occlusion", "occlusion_page", {"stride": "-4"}, "stride"),
-    ("occlusion", "occlusion_page", {"window": "99999999999999999999"}, "window"),
-    ("occlusion", "occlusion_page", {"fill": "<script>alert(1)</script>"}, "fill"),
-    ("predict", "predict", {"arch": "resnet18; rm -rf /"}, "arch"),
-    ("predict", "predict", {"lang": "xx"}, "lang"),
-    ("predict", "predict", {"image": "/etc/passwd"}, "image"),
+    ("deconvnet", {"channel": "²"}, "channel"),
+    ("deconvnet", {"channel": "9" * 5000}, "channel"),
+    ("deconvnet", {"channel": "１２"}, "channel"),  # full-width digits
+    ("deconvnet", {"channel": "5000"}, "channel"),  # digits, but no such channel
+    ("deconvnet", {"layer": "../../etc/passwd"}, "layer"),
+    ("deconvnet", {"whole": "yes"}, "whole"),
+    ("occlusion", {"window": "1e3"}, "window"),
+    ("occlusion", {"stride": "-4"}, "stride"),
+    ("occlusion", {"window": "99999999999999999999"}, "window"),
+    ("occlusion", {"fill": "<script>alert(1)</script>"}, "fill"),
+    ("predict", {"arch": "resnet18; rm -rf /"}, "arch"),
+    ("predict", {"lang": "xx"}, "lang"),
+    ("predict", {"image": "/etc/passwd"}, "image"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("module", "function", "query", "name"), HOSTILE_LINKS, ids=[f"{q}" for _, _, q, _ in HOSTILE_LINKS]
-)
-def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, function, query, name):
-    app = view(module, function, query)
+@pytest.mark.parametrize(("module", "query", "name"), HOSTILE_LINKS, ids=[f"{q}" for _, q, _ in HOSTILE_LINKS])
+def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, query, name):
+    app = view(module, query)
     assert not app.exception
     notices = [c.value for c in app.caption if "link" in c.value]
     assert any(f"“{name}”" in notice and "default" in notice for notice in notices), notices
@@ -91,7 +89,7 @@ def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, functi
 
 
 def test_unknown_link_settings_are_dropped_with_a_notice():
-    app = view("predict", "predict", {"arch": "resnet18", "debug": "1", "__proto__": "x"})
+    app = view("predict", {"arch": "resnet18", "debug": "1", "__proto__": "x"})
     assert not app.exception
     assert app.selectbox(key="arch").value == "resnet18"
     assert any("2 setting(s) cnnviz does not know" in c.value for c in app.caption)
@@ -99,7 +97,7 @@ def test_unknown_link_settings_are_dropped_with_a_notice():
 
 
 def test_a_lost_computation_is_reported_once_when_the_page_reconnects():
-    app = view("occlusion", "occlusion_page", {"running": "occlusion"})
+    app = view("occlusion", {"running": "occlusion"})
     assert not app.exception
     assert any("occlusion map started from this page did not finish" in w.value for w in app.warning)
     assert "running" not in app.query_params
@@ -111,7 +109,7 @@ def test_a_lost_computation_is_reported_once_when_the_page_reconnects():
 
 
 def test_an_oversize_upload_gets_a_message_in_the_page_and_is_let_go(coffee):
-    app = view("predict", "predict")
+    app = view("predict")
     app.radio(key="source").set_value("upload").run()
     app.file_uploader(key="upload").upload("huge.jpg", b"\xff" * (26 * 2**20), "image/jpeg").run()
     assert not app.exception
@@ -143,7 +141,7 @@ def test_the_upload_cache_is_bounded_in_bytes_and_in_time(chelsea):
 def test_the_transfer_lab_uses_at_most_twenty_images_per_class(chelsea):
     from tests.conftest import encode
 
-    app = view("transfer", "transfer_page")
+    app = view("transfer")
     app.radio(key="transfer_source").set_value("own").run()
     small = [encode(chelsea.resize((32 + n, 24)), "PNG") for n in range(25)]
     uploader = app.file_uploader(key="transfer_files_0")

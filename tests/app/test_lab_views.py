@@ -6,7 +6,7 @@ from tests.app.conftest import view
 
 
 def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
-    app = view("draw", "draw_digit")
+    app = view("draw")
     assert "Draw a digit in the square" in app.info[0].value  # the canvas starts empty
     app.radio(key="draw_source").set_value("example").run()
     assert not app.exception, app.exception
@@ -30,7 +30,7 @@ def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
 
 
 def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
-    app = view("depth", "depth_page", {"lang": "pt"})
+    app = view("depth", {"lang": "pt"})
     assert any("scripts/precompute_depth_lab.py" in c.value for c in app.caption)
     table = app.dataframe[0].value
     assert list(table["Rede"]) == [
@@ -43,7 +43,7 @@ def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
 
 
 def test_depth_lab_trains_other_settings_when_asked():
-    app = view("depth", "depth_page")
+    app = view("depth")
     app.select_slider(key="depth_shallow").set_value(8)
     app.select_slider(key="depth_deep").set_value(14)
     app.slider(key="depth_epochs").set_value(1)
@@ -54,7 +54,7 @@ def test_depth_lab_trains_other_settings_when_asked():
 
 
 def test_depth_lab_refuses_a_deep_net_shallower_than_the_shallow_one():
-    app = view("depth", "depth_page")
+    app = view("depth")
     app.select_slider(key="depth_shallow").set_value(32)
     app.select_slider(key="depth_deep").set_value(14)
     app.button[0].click().run()
@@ -63,7 +63,7 @@ def test_depth_lab_refuses_a_deep_net_shallower_than_the_shallow_one():
 
 
 def test_transfer_lab_with_own_images_needs_two_images_per_class():
-    app = view("transfer", "transfer_page")
+    app = view("transfer")
     app.radio(key="transfer_source").set_value("own").run()
     app.button[0].click().run()
     assert not app.exception, app.exception
@@ -71,7 +71,7 @@ def test_transfer_lab_with_own_images_needs_two_images_per_class():
 
 
 def test_dropblock_lab_draws_masks_for_the_gallery_cat():
-    app = view("dropblock", "dropblock_page")
+    app = view("dropblock")
     assert app.selectbox(key="drop_layer").value == "blocks.4.2"
     app.slider(key="drop_draws").set_value(8)
     app.button[0].click().run()

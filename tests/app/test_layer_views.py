@@ -65,7 +65,7 @@ def test_blocks_expand_and_the_residual_shortcut_is_drawn(layers_view):
 
 
 def test_compare_view():
-    app = view("compare", "compare")
+    app = view("compare")
     caption = " ".join(c.value for c in app.caption)
     assert "Models without published weights (lenet5, alexnet2012, zfnet)" in caption
     assert "Names left off" not in caption  # every point has its name, and no two names overlap
@@ -81,7 +81,7 @@ def test_compare_view():
 
 
 def test_conv_arithmetic_view_and_its_errors():
-    app = view("arithmetic", "conv_arithmetic")
+    app = view("arithmetic")
     values = metrics(app)
     assert values["Parameters (F·F·C_in/groups + 1)·C_out"] == "34,944"
     assert any("= 55 → **55×55×96**" in m.value for m in app.markdown)

@@ -16,7 +16,7 @@ def compute(app, window: int, stride: int):
 
 
 def test_waits_for_the_button_then_draws_the_three_maps():
-    app = view("occlusion", "occlusion_page")
+    app = view("occlusion")
     assert "625 positions (25×25)." in [c.value for c in app.caption]
     assert "Compute the maps" in app.info[0].value
     compute(app, 112, 56)
@@ -27,9 +27,9 @@ def test_waits_for_the_button_then_draws_the_three_maps():
 
 
 def test_another_session_gets_the_result_from_the_shared_cache():
-    first = compute(view("occlusion", "occlusion_page"), 100, 50)  # settings no other test uses
+    first = compute(view("occlusion"), 100, 50)  # settings no other test uses
     assert not any("Already computed" in c.value for c in first.caption)
-    second = compute(view("occlusion", "occlusion_page"), 100, 50)  # another browser session
+    second = compute(view("occlusion"), 100, 50)  # another browser session
     assert any("Already computed" in c.value for c in second.caption)
 
 
@@ -79,7 +79,7 @@ def test_sessions_asking_for_the_same_result_at_once_compute_it_once():
 
 
 def test_another_target_and_layer():
-    app = view("occlusion", "occlusion_page")
+    app = view("occlusion")
     app.selectbox(key="occl_target").select_index(1)
     app.selectbox(key="occl_layer").select("blocks.4.0")
     compute(app, 112, 56)
@@ -88,7 +88,7 @@ def test_another_target_and_layer():
 
 
 def test_no_image_and_bad_upload_are_explained():
-    app = view("occlusion", "occlusion_page")
+    app = view("occlusion")
     app.radio(key="source").set_value("upload").run()
     assert "Choose a gallery photo" in app.info[0].value
     app.file_uploader(key="upload").upload("x.png", b"not a png", "image/png").run()
@@ -97,7 +97,7 @@ def test_no_image_and_bad_upload_are_explained():
 
 def test_a_link_sets_the_occlusion_settings_and_the_settings_go_back_into_the_link():
     query = {"window": "112", "stride": "56", "fill": "black", "layer": "blocks.4.0"}
-    app = view("occlusion", "occlusion_page", query)
+    app = view("occlusion", query)
     assert app.slider(key="occl_window").value == 112 and app.slider(key="occl_stride").value == 56
     assert app.selectbox(key="occl_fill").value == "black" and app.selectbox(key="occl_layer").value == "blocks.4.0"
     compute(app, 64, 32)
@@ -105,6 +105,6 @@ def test_a_link_sets_the_occlusion_settings_and_the_settings_go_back_into_the_li
 
 
 def test_a_bad_link_falls_back_to_the_defaults():
-    app = view("occlusion", "occlusion_page", {"window": "99999", "stride": "x", "fill": "pink", "layer": "nope"})
+    app = view("occlusion", {"window": "99999", "stride": "x", "fill": "pink", "layer": "nope"})
     assert app.slider(key="occl_window").value == 32 and app.slider(key="occl_stride").value == 8
     assert app.selectbox(key="occl_layer").value == "bn2"

@@ -107,7 +107,7 @@ def test_a_shared_link_opens_the_same_view_in_portuguese():
 
 
 def test_switching_language_translates_the_page_and_the_link_follows():
-    app = view("occlusion", "occlusion_page")
+    app = view("occlusion")
     app.selectbox(key="lang").select("es").run()
     assert app.header[0].value == "¿Hacia dónde mira EfficientNet-Lite0?"
     assert app.query_params["lang"] == ["es"] or app.query_params["lang"] == "es"
