@@ -143,7 +143,8 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
     table = layer_table(args.arch, args.input)
     if args.format == "json":
-        print(json.dumps([{key: row.as_dict()[key] for key in DISPLAY_COLUMNS} for row in table.layers]))
+        keys = ("module", "call", *DISPLAY_COLUMNS)
+        print(json.dumps([{key: row.as_dict()[key] for key in keys} for row in table.layers]))
         return 0
     frame = display_frame(table, expand=True)
     if args.format == "csv":

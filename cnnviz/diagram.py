@@ -67,7 +67,7 @@ def block_dot(spec: ArchSpec, block_name: str, table: LayerTable) -> str | None:
         graph = _ChildrenAsLeaves().trace(block)
     except Exception:  # data-dependent control flow: fx cannot trace every block
         return None
-    rows = {row.name: row for row in table.layers}
+    rows = {(row.module, row.call): row for row in table.layers}
     blocks = table.blocks
     lines = [f"digraph {_quote(block_name)} {{", "rankdir=TB;", _STYLE]
     names: dict[fx.Node, str] = {}
@@ -88,12 +88,13 @@ def block_dot(spec: ArchSpec, block_name: str, table: LayerTable) -> str | None:
 
 
 def _output_row(full: str, call: int, rows: dict, blocks: dict) -> LayerRow | None:
-    """The row holding the output of module ``full`` at its ``call``-th use (a container: its last row)."""
-    if call > 1 and f"{full} (call {call})" in rows:
-        return rows[f"{full} (call {call})"]
-    if full in rows or full in blocks:
-        return rows.get(full) or blocks[full]
-    inner = [row for name, row in rows.items() if name.startswith(full + ".")]
+    """The row holding the output of module ``full`` at its ``call``-th use (a container: its last row);
+    ``rows`` is keyed by (module, call)."""
+    if (full, call) in rows:
+        return rows[(full, call)]
+    if (full, 1) in rows or full in blocks:
+        return rows.get((full, 1)) or blocks[full]
+    inner = [row for (module, _), row in rows.items() if module.startswith(full + ".")]
     return inner[-1] if inner else None
 
 

@@ -42,10 +42,17 @@ TABLE_FORMATS = ("table", "csv", "json")  # how `cnnviz layers` prints a table
 
 @dataclass
 class LayerRow:
-    """One executed layer (or, with ``is_block``, one collapsed block)."""
+    """One executed layer (or, with ``is_block``, one collapsed block).
+
+    ``module`` is the module's name in the model and ``call`` which use of it this row is (a module used
+    twice, such as a shared ReLU, has rows for calls 1 and 2); ``name`` is the label people read, the
+    module name with ``(call n)`` from the second call on. Code uses ``module`` and ``call``, never ``name``.
+    """
 
     name: str
     type: str
+    module: str = ""
+    call: int = 1
     block: str = ""
     is_block: bool = False
     kernel: str = ""
@@ -61,6 +68,10 @@ class LayerRow:
     allocates: bool = True
     rf: tuple[int, int] | None = None  # (height, width), input px
     jump: tuple[int, int] | None = None  # (vertical, horizontal), input px
+
+    def __post_init__(self) -> None:
+        if not self.module:
+            self.module = self.name
 
     def as_dict(self) -> dict:
         row = asdict(self)
@@ -394,8 +405,10 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
             first_input = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
             allocates = not (first_input is not None and (tensor is first_input or tensor._base is first_input))
             rows[slot] = LayerRow(
-                name=name if count == 1 else f"{name} (call {count})",
+                name=call_label(name, count),
                 type=type(mod).__name__,
+                module=name,
+                call=count,
                 block=owner.get(name, ""),
                 out_shape=shape,
                 params=sum(p.numel() for _, p in own) if fresh else 0,
@@ -451,11 +464,16 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
     )
 
 
+def call_label(module: str, call: int) -> str:
+    """The row label people read: ``module``, or ``"module (call n)"`` from its second use on."""
+    return module if call == 1 else f"{module} (call {call})"
+
+
 def _keep_own_macs(rows: list[LayerRow]) -> None:
     """A row whose module also has rows below it (a norm + activation unit) keeps only its own MACs."""
-    for row in sorted(rows, key=lambda r: r.name.count("."), reverse=True):
-        prefix = row.name.split(" (call")[0] + "."
-        row.macs -= sum(r.macs for r in rows if r.name.startswith(prefix))
+    for row in sorted(rows, key=lambda r: r.module.count("."), reverse=True):
+        prefix = row.module + "."
+        row.macs -= sum(r.macs for r in rows if r.module.startswith(prefix))
 
 
 def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTable:
@@ -484,7 +502,7 @@ def spatial_layers(arch: str | ArchSpec, input_size: int | None = None) -> list[
     the model's own input size they pass the map through unchanged)."""
     names: list[str] = []
     for row in layer_table(arch, input_size).rows():
-        name = row.name.split(" (call")[0]
+        name = row.module
         adaptive = row.type.startswith("Adaptive")
         if len(row.out_shape) == 3 and row.out_shape[-1] >= 2 and not adaptive and name not in names:
             names.append(name)
@@ -494,7 +512,7 @@ def spatial_layers(arch: str | ArchSpec, input_size: int | None = None) -> list[
 def conv_stages(arch: str | ArchSpec, input_size: int | None = None) -> list[str]:
     """The last spatial layer at each resolution (ZF's "layers 1–5"), in execution order."""
     table = layer_table(arch, input_size)
-    sides = {row.name.split(" (call")[0]: row.out_shape[-1] for row in table.rows() if len(row.out_shape) == 3}
+    sides = {row.module: row.out_shape[-1] for row in table.rows() if len(row.out_shape) == 3}
     names = spatial_layers(arch, input_size)
     return [
         name
@@ -510,6 +528,6 @@ def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = N
     if layer in table.blocks:
         return table.blocks[layer].rf
     for row in table.layers:
-        if row.name == layer:
+        if row.module == layer and row.call == 1:
             return row.rf
     raise CnnvizError(f"{table.arch} has no layer {layer!r}.")

@@ -129,7 +129,7 @@ def _close(ours: float, printed: float) -> bool:
 
 def compare_with_slide(table: LayerTable, slide: tuple[SlideRow, ...]) -> pd.DataFrame:
     """Slide rows next to cnnviz's rows: shape, weights and MACs, and whether each agrees (within rounding)."""
-    by_name = {row.name: row for row in table.layers}
+    by_name = {row.module: row for row in table.layers if row.call == 1}
     records = []
     for printed in slide:
         ours = by_name[printed.module]

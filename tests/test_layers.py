@@ -8,7 +8,7 @@ from torch import nn
 
 from cnnviz.classic import vgg_configuration
 from cnnviz.errors import CnnvizError
-from cnnviz.layers import build_table, display_frame, layer_table
+from cnnviz.layers import build_table, display_frame, layer_table, spatial_layers
 from cnnviz.lectures import (
     ALEXNET_SLIDE,
     VGG16_SLIDE,
@@ -247,3 +247,21 @@ def test_other_input_sizes_and_absurd_ones():
         layer_table("resnet50", 100_000)
     with pytest.raises(CnnvizError, match="cannot run"):
         layer_table("alexnet2012", 32)
+
+
+def test_a_reused_module_is_identified_by_fields_not_by_its_label():
+    table = layer_table("resnet18")
+    relu = [row for row in table.layers if row.module == "layer1.0.relu"]
+    assert [(row.call, row.name) for row in relu] == [(1, "layer1.0.relu"), (2, "layer1.0.relu (call 2)")]
+    expanded = [row.module for row in table.rows(expand={"layer1.0"})]
+    assert expanded.count("layer1.0.relu") == 2  # both calls, one module name
+    assert not any("(call" in name for name in spatial_layers("resnet18"))
+
+
+def test_no_code_reads_a_layer_back_out_of_its_label():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("cnnviz", "ui", "views"):
+        for path in (root / folder).rglob("*.py"):
+            assert '(call"' not in path.read_text(), path  # e.g. name.split(" (call")

@@ -151,10 +151,6 @@ def default_layer(arch, input_size: int | None = None) -> str:
     from cnnviz.layers import layer_table, spatial_layers
 
     layers = spatial_layers(arch, input_size)
-    sides = {
-        row.name.split(" (call")[0]: row.out_shape[-1]
-        for row in layer_table(arch, input_size).rows()
-        if len(row.out_shape) == 3
-    }
+    sides = {row.module: row.out_shape[-1] for row in layer_table(arch, input_size).rows() if len(row.out_shape) == 3}
     large = [name for name in layers if sides.get(name, 0) >= 10]
     return large[-1] if large else layers[-1]
