@@ -30,7 +30,7 @@ class ConvResult:
 
 def _check(name: str, value: int, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise CnnvizError(f"{name} must be a whole number from {low} to {high:,}, not {value!r}.")
+        raise CnnvizError("arith_range", name=name, low=low, high=high, value=value)
     return value
 
 
@@ -42,13 +42,10 @@ def conv_layer(n: int, f: int, p: int, s: int, c_in: int, c_out: int, groups: in
     c_out = _check("Filters (output channels)", c_out, 1, MAX_CHANNELS)
     groups = _check("Groups", groups, 1, MAX_CHANNELS)
     if c_in % groups or c_out % groups:
-        raise CnnvizError(f"Groups ({groups}) must divide both channel counts ({c_in} and {c_out}).")
+        raise CnnvizError("arith_groups", groups=groups, c_in=c_in, c_out=c_out)
     span = n - f + 2 * p
     if span < 0:
-        raise CnnvizError(
-            f"The {f}×{f} filter is larger than the padded input ({n} + 2·{p} = {n + 2 * p} px): "
-            "there is no position to place it. Use a smaller filter or more padding."
-        )
+        raise CnnvizError("arith_filter", f=f, n=n, p=p, padded=n + 2 * p)
     out = span // s + 1
     exact = span % s == 0
     formula = f"({n} − {f} + 2·{p})/{s} + 1 = {span}/{s} + 1 = {span / s + 1:g}"

@@ -37,14 +37,14 @@ def _out_path(args: argparse.Namespace, suffixes: tuple[str, ...]):
         return None
     out = Path(args.out)
     if out.suffix.lower() not in suffixes:
-        raise CnnvizError(f"--out must end in {' or '.join(suffixes)}, not {out.suffix or 'nothing'}.")
+        raise CnnvizError("out_suffix", suffixes=" or ".join(suffixes), suffix=out.suffix or "nothing")
     folder = out.parent
     if not folder.is_dir():
-        raise CnnvizError(f"--out: the folder {folder} does not exist.")
+        raise CnnvizError("out_no_folder", folder=str(folder))
     if not os.access(folder, os.W_OK):
-        raise CnnvizError(f"--out: the folder {folder} is not writable.")
+        raise CnnvizError("out_not_writable", folder=str(folder))
     if out.exists() and not stat.S_ISREG(out.stat().st_mode):
-        raise CnnvizError(f"--out: {out} exists and is not a regular file.")
+        raise CnnvizError("out_not_file", path=str(out))
     return out
 
 
@@ -53,7 +53,7 @@ def _write(out, save) -> None:
     try:
         save(out)
     except OSError as exc:
-        raise CnnvizError(f"cannot write {out}: {exc.strerror or exc}.") from None
+        raise CnnvizError("cannot_write", path=str(out), reason=exc.strerror or str(exc)) from None
     print(f"wrote {out}")
 
 
@@ -119,7 +119,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
     names = list(ARCHITECTURES) if args.all else args.arch
     if not names:
-        raise CnnvizError("Name the architectures to fetch (see `python -m cnnviz archs`), or pass --all.")
+        raise CnnvizError("fetch_nothing")
     specs = [get_spec(name) for name in names]
     failures = 0
     for spec in specs:
@@ -263,7 +263,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
 
     folder = Path(args.folder)
     if not folder.is_dir():
-        raise CnnvizError(f"{folder} is not a folder.")
+        raise CnnvizError("not_folder", path=str(folder))
     out = _out_path(args, (".png",))
     images = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]:

@@ -27,15 +27,15 @@ def select_device(requested: str | None = None) -> torch.device:
     try:
         device = torch.device(choice)
     except RuntimeError as exc:
-        raise CnnvizError(f"Unknown device {choice!r}: use cpu, cuda, cuda:N or mps.") from exc
+        raise CnnvizError("unknown_device", device=choice) from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise CnnvizError(f"Device {choice!r} was asked for, but no CUDA GPU is available here.")
+        raise CnnvizError("no_cuda", device=choice)
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise CnnvizError(f"Device {choice!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s).")
+        raise CnnvizError("no_such_gpu", device=choice, count=torch.cuda.device_count())
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise CnnvizError(f"Device {choice!r} was asked for, but Apple MPS is not available here.")
+        raise CnnvizError("no_mps", device=choice)
     if device.type not in {"cpu", "cuda", "mps"}:
-        raise CnnvizError(f"Unsupported device {choice!r}: use cpu, cuda, cuda:N or mps.")
+        raise CnnvizError("unsupported_device", device=choice)
     return device
 
 

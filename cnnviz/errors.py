@@ -1,25 +1,30 @@
 """The error types cnnviz raises for bad input; each message is written for a student to read.
 
-An error may also carry a message ``key`` and the ``values`` it was written with, so a front end can show
-it in the user's language (the web app's catalogues hold ``error.<key>``); the English message stays the
-text for the CLI and logs.
+An error is raised with a message key and the values its sentence needs: ``CnnvizError("no_layer",
+arch="VGG-16", layer="features.99")``. Its English text comes from :data:`cnnviz.messages.MESSAGES`; a front
+end shows it in the user's language from its own catalogue (the web app's ``error.<key>``), and the CLI
+prints the English text.
 """
+
+from cnnviz.messages import MESSAGES
 
 
 class CnnvizError(Exception):
     """Base class: anything a user did that cnnviz refuses, with a message that says why and what to do."""
 
-    def __init__(self, message: str, key: str | None = None, **values) -> None:
-        super().__init__(message)
+    def __init__(self, key: str, **values) -> None:
+        if key not in MESSAGES:
+            raise KeyError(f"no message {key!r} in cnnviz.messages")
+        super().__init__(MESSAGES[key].format(**values))
         self.key = key
         self.values = values
 
     def __reduce__(self):  # keep key and values through pickling (Streamlit's data cache pickles results)
-        return (_rebuild, (type(self), str(self), self.key, self.values))
+        return (_rebuild, (type(self), self.key, self.values))
 
 
-def _rebuild(kind, message, key, values):
-    return kind(message, key, **values)
+def _rebuild(kind, key, values):
+    return kind(key, **values)
 
 
 class ImageInputError(CnnvizError):

@@ -66,12 +66,7 @@ def load_image(
     except ImageInputError:
         raise
     except Exception as exc:  # truncated data, bad compression streams, broken EXIF
-        raise ImageInputError(
-            f"This image file is truncated or damaged and cannot be decoded ({type(exc).__name__}). "
-            "Try saving it again or use another photo.",
-            "truncated",
-            reason=type(exc).__name__,
-        ) from None
+        raise ImageInputError("truncated", reason=type(exc).__name__) from None
 
 
 def kept_size(width: int, height: int, kept_pixels: int = KEPT_PIXELS) -> tuple[int, int]:
@@ -173,76 +168,33 @@ def _open(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise ImageInputError(
-            f"This file is not an image cnnviz can read: please use a {FORMAT_NAMES} file.",
-            "not_image",
-            formats=FORMAT_NAMES,
-        ) from None
+        raise ImageInputError("not_image", formats=FORMAT_NAMES) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         limit_mp = Image.MAX_IMAGE_PIXELS / 1e6
-        raise ImageInputError(
-            f"This image is too large: the limit is {limit_mp:.0f} megapixels. Please use a smaller photo.",
-            "too_many_pixels",
-            limit_mp=limit_mp,
-        ) from None
+        raise ImageInputError("too_many_pixels", limit_mp=limit_mp) from None
     except Exception as exc:  # Pillow raises many types for malformed headers
-        raise ImageInputError(
-            f"This image file is damaged and cannot be opened ({type(exc).__name__}).",
-            "damaged",
-            reason=type(exc).__name__,
-        ) from None
+        raise ImageInputError("damaged", reason=type(exc).__name__) from None
     if image.format not in FORMATS:
-        raise ImageInputError(
-            f"{image.format} images are not supported: please use a {FORMAT_NAMES} file.",
-            "format",
-            format=image.format,
-            formats=FORMAT_NAMES,
-        )
+        raise ImageInputError("format", format=image.format, formats=FORMAT_NAMES)
     return image
 
 
 def _check_header(image: Image.Image, budget: int, kept_pixels: int) -> None:
     width, height = image.size
     if min(width, height) < MIN_SIDE:
-        raise ImageInputError(
-            f"This image is only {width}×{height} pixels: it needs to be at least {MIN_SIDE}×{MIN_SIDE}.",
-            "too_small",
-            width=width,
-            height=height,
-            min_side=MIN_SIDE,
-        )
+        raise ImageInputError("too_small", width=width, height=height, min_side=MIN_SIDE)
     if max(width, height) > MAX_SIDE:
-        raise ImageInputError(
-            f"This image is {width}×{height} pixels: no side may be longer than {MAX_SIDE:,} pixels.",
-            "too_long",
-            width=width,
-            height=height,
-            max_side=MAX_SIDE,
-        )
+        raise ImageInputError("too_long", width=width, height=height, max_side=MAX_SIDE)
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageInputError(
-            f"This image is {width}×{height} pixels, {max(width, height) / min(width, height):.0f} times as long "
-            f"as it is wide. The networks look at a square in its middle, so cnnviz takes images at most "
-            f"{MAX_ASPECT} times as long as wide: crop it first.",
-            "aspect",
-            width=width,
-            height=height,
-            ratio=max(width, height) / min(width, height),
-            max_ratio=MAX_ASPECT,
+            "aspect", width=width, height=height, ratio=max(width, height) / min(width, height), max_ratio=MAX_ASPECT
         )
     try:
         need = decode_cost(image, kept_pixels)
     except Exception as exc:  # header values no encoder writes (a sampling factor of 0, say)
-        raise ImageInputError(
-            f"This image file is damaged and cannot be opened ({type(exc).__name__}).",
-            "damaged",
-            reason=type(exc).__name__,
-        ) from None
+        raise ImageInputError("damaged", reason=type(exc).__name__) from None
     if need > budget:
         raise ImageInputError(
-            f"This image ({width}×{height} pixels) would need {need / 1e6:.0f} MB of memory to decode; the limit "
-            f"is {budget / 1e6:.0f} MB, what a {_reference_mp()}-megapixel photo needs. Please use a smaller "
-            "photo or save it as JPEG.",
             "too_much_memory",
             need_mb=need / 1e6,
             limit_mb=budget / 1e6,
@@ -343,7 +295,7 @@ def _read(source: bytes | str | Path, max_bytes: int) -> bytes:
     else:
         data = read_regular_file(Path(source), max_bytes)
     if not data:
-        raise ImageInputError("The file is empty (0 bytes): please choose a photo.", "empty")
+        raise ImageInputError("empty")
     if len(data) > max_bytes:
         raise too_big_error(len(data), max_bytes)
     return data
@@ -355,27 +307,23 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ImageInputError(f"There is no file {path}.", "no_file", path=str(path)) from None
+        raise ImageInputError("no_file", path=str(path)) from None
     except OSError as exc:
-        raise ImageInputError(f"{path} cannot be read: {exc.strerror or exc}.", "unreadable", path=str(path)) from None
+        raise ImageInputError("unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
     if stat.S_ISDIR(info.st_mode):
-        raise ImageInputError(f"{path} is a folder, not an image file.", "folder", path=str(path))
+        raise ImageInputError("folder", path=str(path))
     if not stat.S_ISREG(info.st_mode):
-        raise ImageInputError(
-            f"{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
-            "not_regular",
-            path=str(path),
-        )
+        raise ImageInputError("not_regular", path=str(path))
     if info.st_size > max_bytes:
         raise too_big_error(info.st_size, max_bytes)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped after the first look
-                raise ImageInputError(f"{path} is not a regular file.", "not_regular", path=str(path))
+                raise ImageInputError("not_regular", path=str(path))
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise ImageInputError(f"{path} cannot be read: {exc.strerror or exc}.", "unreadable", path=str(path)) from None
+        raise ImageInputError("unreadable", path=str(path), reason=exc.strerror or str(exc)) from None
     if len(data) > max_bytes:
         raise too_big_error(len(data), max_bytes)
     return data
@@ -383,9 +331,4 @@ def read_regular_file(path: Path, max_bytes: int) -> bytes:
 
 def too_big_error(size: int, max_bytes: int) -> ImageInputError:
     """The refusal of a file of ``size`` bytes over the ``max_bytes`` limit."""
-    return ImageInputError(
-        f"This file is {size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB. Please use a smaller photo.",
-        "too_big",
-        size_mb=size / 2**20,
-        limit_mb=max_bytes / 2**20,
-    )
+    return ImageInputError("too_big", size_mb=size / 2**20, limit_mb=max_bytes / 2**20)

@@ -444,7 +444,7 @@ def build_table(model: nn.Module, input_size: int, in_channels: int = 3, arch: s
             fields.mark(x, ((1, 1), (1, 1)))
             model(x)
     except RuntimeError as exc:
-        raise CnnvizError(f"{arch or 'The model'} cannot run on a {input_size}×{input_size} input: {exc}") from None
+        raise CnnvizError("cannot_run", arch=arch or "The model", size=input_size, reason=str(exc)) from None
     finally:
         for handle in handles:
             handle.remove()
@@ -484,7 +484,7 @@ def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTab
     spec = arch if isinstance(arch, ArchSpec) else get_spec(arch)
     size = spec.input_size if input_size is None else int(input_size)
     if not MIN_INPUT <= size <= MAX_INPUT:
-        raise CnnvizError(f"Input size must be between {MIN_INPUT} and {MAX_INPUT} px, not {size}.")
+        raise CnnvizError("input_range", low=MIN_INPUT, high=MAX_INPUT, size=size)
     return _memoised_table(spec.name, size)
 
 
@@ -530,4 +530,4 @@ def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = N
     for row in table.layers:
         if row.module == layer and row.call == 1:
             return row.rf
-    raise CnnvizError(f"{table.arch} has no layer {layer!r}.")
+    raise CnnvizError("no_layer", arch=table.arch, layer=layer)

@@ -36,7 +36,7 @@ class Prediction:
 def check_top(top: int, num_classes: int) -> None:
     """Raise :class:`CnnvizError` unless 1 ≤ ``top`` ≤ ``num_classes``."""
     if not 1 <= top <= num_classes:
-        raise CnnvizError(f"--top must be between 1 and {num_classes}, not {top}.")
+        raise CnnvizError("top_range", limit=num_classes, top=top)
 
 
 def top_k(loaded: LoadedModel, batch: torch.Tensor, top: int = 5) -> tuple[ClassScore, ...]:

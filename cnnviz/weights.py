@@ -126,14 +126,14 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
     if weights in ("auto", "bundled") and bundled_available(spec):
         return _bundled(spec)
     if weights == "bundled":
-        raise WeightsError(f"{spec.display} has no bundled weights installed on this machine.")
+        raise WeightsError("no_bundled", arch=spec.display)
     cached = cached_file(spec) if weights in ("auto", "cached") else None
     if cached is not None:
         return ResolvedWeights(
             _pretrained(spec.pretrained, cached), WeightsSource.CACHED, str(cached), ("file", {"file": str(cached)})
         )
     if weights == "cached":
-        raise WeightsError(f"{spec.display}: no cached weights. Run `python -m cnnviz fetch {spec.name}` online.")
+        raise WeightsError("no_cached", arch=spec.display, name=spec.name)
     why_random, why_key, why_values = "no published weights for this layout", "no_published", {}
     if weights in ("auto", "download") and spec.pretrained is not None:
         if weights == "download" or allow_download:
@@ -146,7 +146,7 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
         else:
             why_random, why_key = "not cached, and downloads are off (offline mode)", "offline"
     if weights == "download":
-        raise WeightsError(f"{spec.display} has no published pretrained weights to download.")
+        raise WeightsError("no_published", arch=spec.display)
     return ResolvedWeights(
         spec.build(),
         WeightsSource.RANDOM,
@@ -184,12 +184,12 @@ def _load_in_order(model: nn.Module, source: dict[str, torch.Tensor]) -> None:
     target_keys = [k for k in target if not k.endswith("num_batches_tracked")]
     values = [v for k, v in source.items() if not k.endswith("num_batches_tracked")]
     if len(values) != len(target_keys):
-        raise WeightsError(f"Bundled weights hold {len(values)} tensors, the model needs {len(target_keys)}.")
+        raise WeightsError("bundled_count", found=len(values), needed=len(target_keys))
     mapped = {}
     for key, value in zip(target_keys, values, strict=True):
         if value.shape != target[key].shape:
             raise WeightsError(
-                f"Bundled weights do not fit at {key}: {tuple(value.shape)} vs {tuple(target[key].shape)}."
+                "bundled_shape", tensor=key, found=str(tuple(value.shape)), needed=str(tuple(target[key].shape))
             )
         mapped[key] = value
     model.load_state_dict(mapped, strict=False)
@@ -212,17 +212,11 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
     try:
         socket.create_connection((host, 443), timeout=3).close()
     except OSError:
-        raise WeightsError(
-            f"cannot reach {host} to download {spec.display} weights (no network?)", "no_network", host=host
-        ) from None
+        raise WeightsError("no_network", host=host, arch=spec.display) from None
     try:
         model = _pretrained(spec.pretrained)
     except Exception as exc:  # network, hash or format errors from the library, reported in one line
-        raise WeightsError(
-            f"downloading {spec.display} weights failed: {type(exc).__name__}: {exc}",
-            "download_failed",
-            reason=f"{type(exc).__name__}: {exc}",
-        ) from None
+        raise WeightsError("download_failed", arch=spec.display, reason=f"{type(exc).__name__}: {exc}") from None
     found = cached_file(spec)
     where = str(found) if found else url
     return ResolvedWeights(model, WeightsSource.DOWNLOADED, where, ("file", {"file": where}))
@@ -233,21 +227,18 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle, zip and format errors all mean the same thing to the user
-        raise WeightsError(
-            f"{path.name} is not a weights file cnnviz can load safely ({type(exc).__name__}); "
-            "save one with torch.save(model.state_dict(), path)."
-        ) from None
+        raise WeightsError("unsafe_weights", file=path.name, reason=type(exc).__name__) from None
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        raise WeightsError(f"{path.name} holds no state dict (a mapping of names to tensors).")
+        raise WeightsError("no_state_dict", file=path.name)
     return loaded
 
 
 def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
     if not path.is_file():
-        raise WeightsError(f"Weights {str(path)!r} are neither a file nor one of: {', '.join(WEIGHTS_CHOICES)}.")
+        raise WeightsError("weights_choice", path=str(path), choices=", ".join(WEIGHTS_CHOICES))
     state = _torch_load(path)
     model = spec.build()
     expected = model.state_dict()
@@ -255,14 +246,23 @@ def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise WeightsError(
-            f"{path.name} does not fit {spec.display}: {len(missing)} tensors missing "
-            f"(e.g. {missing[:1]}), {len(unexpected)} unexpected (e.g. {unexpected[:1]})."
+            "weights_missing",
+            file=path.name,
+            arch=spec.display,
+            missing=len(missing),
+            missing_example=str(missing[:1]),
+            unexpected=len(unexpected),
+            unexpected_example=str(unexpected[:1]),
         )
     for key, tensor in state.items():
         if tensor.shape != expected[key].shape:
             raise WeightsError(
-                f"{path.name} does not fit {spec.display}: {key} is {tuple(tensor.shape)}, "
-                f"the architecture needs {tuple(expected[key].shape)}."
+                "weights_shape",
+                file=path.name,
+                arch=spec.display,
+                tensor=key,
+                found=str(tuple(tensor.shape)),
+                needed=str(tuple(expected[key].shape)),
             )
     model.load_state_dict(state)
     return ResolvedWeights(model.eval(), WeightsSource.FILE, str(path), ("file", {"file": str(path)}))

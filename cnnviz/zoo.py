@@ -458,6 +458,4 @@ def get_spec(name: str) -> ArchSpec:
     try:
         return ARCHITECTURES[name]
     except KeyError:
-        raise UnknownArchitectureError(
-            f"Unknown architecture {name!r}. Choose one of: {', '.join(ARCHITECTURES)}."
-        ) from None
+        raise UnknownArchitectureError("unknown_arch", name=name, choices=", ".join(ARCHITECTURES)) from None

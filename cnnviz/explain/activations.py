@@ -80,4 +80,4 @@ def first_layer_filters(net: LoadedModel) -> FirstLayerFilters:
         if isinstance(module, nn.Conv2d) and module.in_channels == net.spec.in_channels:
             weights = module.weight.detach().float().cpu().contiguous().numpy()
             return FirstLayerFilters(layer=name, weights=weights, stride=int(module.stride[0]))
-    raise CnnvizError(f"{net.spec.display} has no convolution reading the image.")
+    raise CnnvizError("no_first_conv", arch=net.spec.display)

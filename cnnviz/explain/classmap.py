@@ -34,10 +34,5 @@ def checked_target(logits: torch.Tensor, target: int | None) -> int:
     """``target`` (default: the top-1 of ``logits``, 1×K), checked to be a class of the network."""
     target = int(logits.argmax()) if target is None else int(target)
     if not 0 <= target < logits.shape[1]:
-        raise CnnvizError(
-            f"Target class must be between 0 and {logits.shape[1] - 1}, not {target}.",
-            "target_range",
-            last=logits.shape[1] - 1,
-            target=target,
-        )
+        raise CnnvizError("target_range", last=logits.shape[1] - 1, target=target)
     return target

@@ -107,17 +107,14 @@ def project_tensor(
 ) -> list[Projection]:
     """Projections of ``selections`` of ``layer`` for one preprocessed input ``x`` (1×C×H×W)."""
     if method not in METHODS:
-        raise CnnvizError(f"Method must be one of {', '.join(METHODS)}, not {method!r}.")
+        raise CnnvizError("method_choice", choices=", ".join(METHODS), method=method)
     layer_module(net.model, layer, net.spec.display)
     if not selections:
-        raise CnnvizError("Choose at least one channel to project.")
+        raise CnnvizError("no_channels")
     if method == "auto":
         method = "zf" if zf_applies(net, layer) else "backward"
     if method == "zf" and not zf_applies(net, layer):
-        raise CnnvizError(
-            f"The layer-by-layer procedure needs a plain convolution / ReLU / pooling stack; {layer!r} of "
-            f"{net.spec.display} is not in one. Use the backward formulation."
-        )
+        raise CnnvizError("zf_needs_plain", layer=layer, arch=net.spec.display)
     x = x.detach().float()
     if method == "zf":
         output, pixels = _zf(net, x, layer, selections)
@@ -133,12 +130,7 @@ def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] |
     """The projected unit's (row, column) — None for a whole map — and its activation."""
     channels = output.shape[1]
     if not 0 <= selection.channel < channels:
-        raise CnnvizError(
-            f"Channel must be between 0 and {channels - 1}, not {selection.channel}.",
-            "channel_range",
-            last=channels - 1,
-            channel=selection.channel,
-        )
+        raise CnnvizError("channel_range", last=channels - 1, channel=selection.channel)
     plane = output[0, selection.channel]
     if selection.unit == "map":
         return None, float(plane.max())
@@ -148,7 +140,7 @@ def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] |
     else:
         row, col = selection.unit
         if not (0 <= row < plane.shape[0] and 0 <= col < plane.shape[1]):
-            raise CnnvizError(f"Unit ({row}, {col}) is outside the {plane.shape[0]}×{plane.shape[1]} map.")
+            raise CnnvizError("unit_outside", row=row, col=col, height=plane.shape[0], width=plane.shape[1])
     return (int(row), int(col)), float(plane[row, col])
 
 
@@ -232,7 +224,7 @@ def _backward(net: LoadedModel, x: torch.Tensor, layer: str, selections, rule: s
     with torch.enable_grad(), RectifierRule(rule):
         output = run_to_layer(graph, x, layer, net.spec.display)
     if output.dim() != 4:
-        raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).")
+        raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(output.shape)))
     seeds = _seeds(output, selections).to(output.dtype)
     pixels = []
     for i in range(len(selections)):

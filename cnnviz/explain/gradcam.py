@@ -37,12 +37,7 @@ def grad_cam(
     with torch.enable_grad():
         cam = LayerGradCam(graph, module).attribute(x.clone().requires_grad_(), target=target, relu_attributions=True)
     if cam.dim() != 4:
-        raise CnnvizError(
-            f"Layer {layer!r} has no spatial output for Grad-CAM.",
-            "no_spatial_output",
-            layer=layer,
-            shape=str(tuple(cam.shape)),
-        )
+        raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(cam.shape)))
     upsampled = LayerAttribution.interpolate(cam.detach().float(), tuple(x.shape[-2:]), "bilinear")
     report(progress, 1, 1)
     return ClassMap("gradcam", target, upsampled[0, 0].cpu().numpy(), layer=layer)

@@ -51,7 +51,7 @@ def layer_module(model: nn.Module, layer: str, arch: str = "The model") -> nn.Mo
     try:
         return model.get_submodule(layer)
     except AttributeError:
-        raise CnnvizError(f"{arch} has no layer {layer!r}.") from None
+        raise CnnvizError("no_layer", arch=arch, layer=layer) from None
 
 
 def run_to_layer(graph: nn.Module, x: torch.Tensor, layer: str, arch: str = "The model") -> torch.Tensor:
@@ -71,7 +71,7 @@ def run_to_layer(graph: nn.Module, x: torch.Tensor, layer: str, arch: str = "The
     finally:
         handle.remove()
     if not captured:
-        raise CnnvizError(f"Layer {layer!r} of {arch} does not run in the forward pass.")
+        raise CnnvizError("layer_not_run", layer=layer, arch=arch)
     return captured[0]
 
 
@@ -81,12 +81,7 @@ def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
     with torch.inference_mode():
         output = run_to_layer(private_graph(net.model), x, layer, net.spec.display)
     if output.dim() != 4:
-        raise CnnvizError(
-            f"Layer {layer!r} has no spatial output (shape {tuple(output.shape)}).",
-            "no_spatial_output",
-            layer=layer,
-            shape=str(tuple(output.shape)),
-        )
+        raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(output.shape)))
     return output.float()
 
 

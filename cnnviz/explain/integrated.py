@@ -43,12 +43,7 @@ def integrated_gradients(
     from captum.attr import IntegratedGradients
 
     if steps is not None and not 1 <= steps <= MAX_STEPS:
-        raise CnnvizError(
-            f"Integration steps must be between 1 and {MAX_STEPS}, not {steps}.",
-            "steps_range",
-            limit=MAX_STEPS,
-            steps=steps,
-        )
+        raise CnnvizError("steps_range", limit=MAX_STEPS, steps=steps)
     x = net.to_input(net.preprocess(image)).float()
     graph = private_graph(net.model)
     with torch.no_grad():

@@ -71,11 +71,11 @@ def grid_positions(side: int, window: int, stride: int) -> np.ndarray:
 def check_params(side: int, window: int, stride: int, fill: str, gmacs: float, max_gmacs: float) -> int:
     """Validate the request; return the number of positions. The message says what would work."""
     if fill not in FILLS:
-        raise CnnvizError(f"Fill must be one of {', '.join(FILLS)}, not {fill!r}.")
+        raise CnnvizError("fill_choice", choices=", ".join(FILLS), fill=fill)
     if not 1 <= window <= side:
-        raise CnnvizError(f"The window must be between 1 and {side} px (the network's input), not {window}.")
+        raise CnnvizError("window_range", side=side, window=window)
     if not 1 <= stride <= side:
-        raise CnnvizError(f"The stride must be between 1 and {side} px, not {stride}.")
+        raise CnnvizError("stride_range", side=side, stride=stride)
     count = len(grid_positions(side, window, stride)) ** 2
     cost = count * gmacs
     if count > MAX_POSITIONS or cost > max_gmacs:
@@ -90,9 +90,6 @@ def check_params(side: int, window: int, stride: int, fill: str, gmacs: float, m
         )
         positions = len(grid_positions(side, window, workable)) ** 2
         raise CnnvizError(
-            f"{count:,} positions ({cost:,.0f} G multiply-accumulates) is more than this server allows "
-            f"({min(MAX_POSITIONS, int(max_gmacs / gmacs)):,} positions for this model). "
-            f"Stride {workable} gives {positions:,} positions with the same window.",
             "occlusion_too_much",
             count=count,
             limit=min(MAX_POSITIONS, int(max_gmacs / gmacs)),
@@ -177,12 +174,12 @@ def occlusion(
         if layer is not None:
             clean_map = captured.pop()
             if clean_map.dim() != 4:
-                raise CnnvizError(f"Layer {layer!r} has no spatial output (shape {tuple(clean_map.shape)}).")
+                raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(clean_map.shape)))
             channel = channels_by_total(clean_map, 1)[0]
         clean = clean_logits.float().softmax(1)[0]
         target = int(clean.argmax()) if target is None else int(target)
         if not 0 <= target < clean.numel():
-            raise CnnvizError(f"Target class must be between 0 and {clean.numel() - 1}, not {target}.")
+            raise CnnvizError("target_range", last=clean.numel() - 1, target=target)
         positions = grid_positions(side, window, stride)
         corners = torch.tensor([(y, x0) for y in positions for x0 in positions], device=net.device)
         baseline = fill_tensor(x[0], fill, net.preprocess.mean, net.preprocess.std)
@@ -239,13 +236,7 @@ def occlusion(
 
 
 def _no_memory(net: LoadedModel, side: int) -> DeviceMemoryError:
-    return DeviceMemoryError(
-        f"{net.device} has not enough free memory for even one {side}×{side} image of {net.spec.display}.",
-        key="no_memory",
-        device=str(net.device),
-        side=side,
-        arch=net.spec.display,
-    )
+    return DeviceMemoryError("no_memory", device=str(net.device), side=side, arch=net.spec.display)
 
 
 def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side: int, clean: float) -> np.ndarray:

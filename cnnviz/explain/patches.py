@@ -65,16 +65,16 @@ def top_patches(
     at different places. ``progress`` counts images (see :mod:`cnnviz.explain.progress`).
     """
     if not images:
-        raise CnnvizError("There are no images to search.")
+        raise CnnvizError("no_images")
     if len(images) > MAX_IMAGES:
-        raise CnnvizError(f"Search at most {MAX_IMAGES} images at a time, not {len(images)}.")
+        raise CnnvizError("too_many_images", limit=MAX_IMAGES, count=len(images))
     inputs = {name: net.to_input(net.preprocess(image)) for name, image in images.items()}
     candidates: list[tuple[float, str, tuple[int, int]]] = []
     map_side = 0
     for done, (name, x) in enumerate(inputs.items(), start=1):
         output = layer_output(net, x, layer)
         if not 0 <= channel < output.shape[1]:
-            raise CnnvizError(f"Channel must be between 0 and {output.shape[1] - 1}, not {channel}.")
+            raise CnnvizError("channel_range", last=output.shape[1] - 1, channel=channel)
         plane = output[0, channel]
         map_side = plane.shape[-1]
         peaks = (plane == F.max_pool2d(plane[None, None], 3, 1, 1)[0, 0]) & (plane > 0)

@@ -21,4 +21,4 @@ class Cancelled(CnnvizError):
 def report(progress: Progress | None, done: int, total: int) -> None:
     """Tell ``progress`` that ``done`` of ``total`` units are finished; :class:`Cancelled` if it says stop."""
     if progress is not None and progress(done, total) is False:
-        raise Cancelled(f"Cancelled after {done} of {total}.", "cancelled", done=done, total=total)
+        raise Cancelled("cancelled", done=done, total=total)

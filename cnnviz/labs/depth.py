@@ -23,6 +23,7 @@ from torch import nn
 from cnnviz.bundled import asset_path
 from cnnviz.digits import digits_8x8, split_indices
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.progress import Progress, report
 
 DEPTHS = tuple(range(8, 57, 6))  # 8, 14, …, 56: He et al.'s 6n + 2
 PRECOMPUTED = asset_path("depth_lab_default.json")
@@ -44,16 +45,9 @@ class DepthSettings:
     def check(self) -> None:
         """Raise :class:`CnnvizError` for settings the lab does not offer."""
         if self.shallow not in DEPTHS or self.deep not in DEPTHS or self.shallow >= self.deep:
-            raise CnnvizError(
-                f"Pick two depths from {DEPTHS[0]} to {DEPTHS[-1]} (6n + 2), the second deeper than the first.",
-                key="depth_depths",
-                low=DEPTHS[0],
-                high=DEPTHS[-1],
-            )
+            raise CnnvizError("depth_depths", low=DEPTHS[0], high=DEPTHS[-1])
         if not (4 <= self.width <= 64 and 1 <= self.epochs <= 50 and 0 < self.learning_rate <= 1):
-            raise CnnvizError(
-                "Width must be 4–64 channels, epochs 1–50 and the learning rate in (0, 1].", key="depth_params"
-            )
+            raise CnnvizError("depth_params")
 
 
 @dataclass
@@ -206,7 +200,7 @@ def total_steps(settings: DepthSettings) -> int:
     return 4 * settings.epochs * -(-len(split_indices()[0]) // BATCH)
 
 
-def depth_lab(settings: DepthSettings, progress: Callable[[int, int], None] | None = None) -> DepthLab:
+def depth_lab(settings: DepthSettings, progress: Progress | None = None) -> DepthLab:
     """Train plain and residual networks at both depths; ``progress(done, total)`` counts SGD steps."""
     settings.check()
     total, done = total_steps(settings), 0
@@ -214,8 +208,7 @@ def depth_lab(settings: DepthSettings, progress: Callable[[int, int], None] | No
     def step(n: int) -> None:
         nonlocal done
         done += n
-        if progress:
-            progress(done, total)
+        report(progress, done, total)
 
     lab = DepthLab(settings)
     for depth in (settings.shallow, settings.deep):

@@ -10,7 +10,6 @@ through the rest of the network (a forward hook on a private copy of the shared 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +20,7 @@ from torchvision.ops import drop_block2d
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import channels_by_total, layer_module, private_graph, run_to_layer
+from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
 METHODS = ("dropout", "dropblock")
@@ -32,13 +32,7 @@ def check_params(drop_rate: float, block_size: int, draws: int, side: int) -> No
     """Raise :class:`CnnvizError` unless 0 < drop rate < 1, the block is odd and fits the map, and there
     are 1–``MAX_DRAWS`` draws."""
     if not (0 < drop_rate < 1 and 1 <= block_size <= side and block_size % 2 == 1 and 1 <= draws <= MAX_DRAWS):
-        raise CnnvizError(
-            f"The drop rate must be between 0 and 1, the block size odd and at most the map's side ({side}), "
-            f"and the draws 1–{MAX_DRAWS}.",
-            key="dropblock_params",
-            side=side,
-            max_draws=MAX_DRAWS,
-        )
+        raise CnnvizError("dropblock_params", side=side, max_draws=MAX_DRAWS)
 
 
 def kept_units(method: str, shape: tuple[int, ...], drop_rate: float, block_size: int) -> torch.Tensor:
@@ -49,7 +43,7 @@ def kept_units(method: str, shape: tuple[int, ...], drop_rate: float, block_size
         return F.dropout(ones, p=drop_rate, training=True)
     if method == "dropblock":
         return drop_block2d(ones, p=drop_rate, block_size=block_size, training=True)
-    raise CnnvizError(f"Unknown method {method!r}; choose from {', '.join(METHODS)}.")
+    raise CnnvizError("method_choice", choices=", ".join(METHODS), method=method)
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ def compare_drops(
     block_size: int = 5,
     draws: int = 32,
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> DropComparison:
     """Drop units of ``layer``'s output by dropout and by DropBlock, ``draws`` times each, and measure the
     clean top-1 class's probability after each draw. ``progress(done, total)`` counts draws."""
@@ -99,7 +93,7 @@ def compare_drops(
         clean = net.model(x).float().softmax(1)[0]
         activation = run_to_layer(graph, x, layer, net.spec.display)[0].float().cpu()
     if activation.ndim != 3:
-        raise CnnvizError(f"Layer {layer!r} has no spatial map to drop units from.", key="dropblock_layer", layer=layer)
+        raise CnnvizError("dropblock_layer", layer=layer)
     check_params(drop_rate, block_size, draws, min(activation.shape[1:]))
     target = int(clean.argmax())
     kept_now: list[torch.Tensor] = []
@@ -126,8 +120,7 @@ def compare_drops(
                     probabilities[method] += probs[:, target].tolist()
                     tops[method] += int((probs.argmax(1) == target).sum())
                     done += n
-                    if progress:
-                        progress(done, total)
+                    report(progress, done, total)
     finally:
         handle.remove()
     units = draws * activation.numel()

@@ -11,7 +11,6 @@ within seconds on a CPU) and are scored on the same held-out images with scikit-
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -24,6 +23,7 @@ from sklearn.metrics import confusion_matrix
 
 from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
 BACKBONE = "efficientnet_lite0"
@@ -48,7 +48,7 @@ def digit_images(per_class: int, held_out_per_class: int = 10) -> tuple[Labelled
     """The built-in split: ``per_class`` training digits of each class from the digits' training part and
     ``held_out_per_class`` from the held-out part, as 32×32 bright-ink pictures."""
     if not 1 <= per_class <= 100:
-        raise CnnvizError("Choose 1–100 training images per class.", key="transfer_per_class")
+        raise CnnvizError("transfer_per_class")
     images, labels = digit_arrays()
 
     def picture(i: int) -> Image.Image:
@@ -69,11 +69,9 @@ def split_uploads(classes: dict[str, list[Image.Image]], held_out_fraction: floa
     Needs two or more classes with two or more images each."""
     named = {name.strip(): images for name, images in classes.items() if name.strip() and images}
     if len(named) < 2 or any(len(images) < 2 for images in named.values()):
-        raise CnnvizError(
-            "Give at least two classes, each with a name and at least two images.", key="transfer_too_few"
-        )
+        raise CnnvizError("transfer_too_few")
     if sum(len(images) for images in named.values()) > MAX_IMAGES:
-        raise CnnvizError(f"Use at most {MAX_IMAGES} images in all.", key="transfer_too_many", count=MAX_IMAGES)
+        raise CnnvizError("transfer_too_many", count=MAX_IMAGES)
     train, test = ([], []), ([], [])
     for k, images in enumerate(named.values()):
         held = max(1, round(len(images) * held_out_fraction))
@@ -126,14 +124,14 @@ def transfer_lab(
     input_size: int = 128,
     epochs: int = 15,
     seed: int = 0,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> TransferResult:
     """Train both approaches on ``train`` and score them on ``test``; ``progress(done, total)`` counts
     feature batches and scratch training steps. ``net`` must be the pretrained backbone."""
     if net.spec.name != BACKBONE or not net.meaningful:
-        raise CnnvizError("The lab needs EfficientNet-Lite0 with its ImageNet weights.", key="transfer_backbone")
+        raise CnnvizError("transfer_backbone")
     if input_size not in INPUT_SIZES or not 1 <= epochs <= 100:
-        raise CnnvizError("Choose an offered input size and 1–100 epochs.", key="transfer_params")
+        raise CnnvizError("transfer_params")
     x_train, x_test = _tensors(net, train.images, input_size), _tensors(net, test.images, input_size)
     y_train = torch.tensor(train.labels)
     steps = epochs * -(-len(train.labels) // BATCH)
@@ -143,8 +141,7 @@ def transfer_lab(
     def tick() -> None:
         nonlocal done
         done += 1
-        if progress:
-            progress(done, total)
+        report(progress, done, total)
 
     start = time.perf_counter()
     backbone = net.model

@@ -1,4 +1,9 @@
-"""English user-interface text (the reference catalogue: every other language has these keys)."""
+"""English user-interface text (the reference catalogue: every other language has these keys).
+
+The engine's messages (``error.<key>``) are not written here: they come from :mod:`cnnviz.messages`.
+"""
+
+from cnnviz.messages import MESSAGES
 
 CATALOGUE = {
     "app.title": "cnnviz",
@@ -209,16 +214,6 @@ CATALOGUE = {
     "deconv.patches_run": "Search the images for channel {channel}",
     "deconv.patches_none": "Channel {channel} is never active on these images.",
     "deconv.patch_caption": "{image} · {activation:.3g}",
-    "error.not_image": "This file is not an image cnnviz can read: please use a {formats} file.",
-    "error.damaged": "This image file is damaged and cannot be opened ({reason}).",
-    "error.format": "{format} images are not supported: please use a {formats} file.",
-    "error.too_small": "This image is only {width}×{height} pixels: it needs to be at least {min_side}×{min_side}.",
-    "error.truncated": "This image file is truncated or damaged and cannot be decoded ({reason}). Try saving it again or use another photo.",
-    "error.empty": "The file is empty (0 bytes): please choose a photo.",
-    "error.too_big": "This file is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB. Please use a smaller photo.",
-    "error.too_many_pixels": "This image is too large: the limit is {limit_mp:.0f} megapixels. Please use a smaller photo.",
-    "error.occlusion_too_much": "{count:,} positions is more than this server allows for this model ({limit:,}). Stride {stride} gives {positions:,} positions with the same window.",
-    "error.channel_range": "Channel must be between 0 and {last}, not {channel}.",
     "weights.note_random": "seeded random initialisation (seed {seed}): {reason}; predictions are meaningless",
     "weights.note_bundled_package": "package {package} ({file})",
     "weights.note_bundled_trained": "{file} (trained by {script})",
@@ -335,8 +330,6 @@ CATALOGUE = {
     "depth.norm_axis": "‖∂loss/∂W‖ (log scale)",
     "depth.gradients_help": "The norm of each weighted layer's gradient for one batch of 256 digits. A flat line means every layer learns at a similar pace.",
     "depth.reading": "**Reading it:** at initialisation the gradient norms of the {deep}-layer plain net span a factor of {plain_spread:,.0f} from layer to layer; the residual net's, a factor of {residual_spread:,.1f}, because every shortcut passes the gradient back unchanged. After training, the plain net's loss is {plain_loss:.2f} and the residual net's {residual_loss:.2f} (guessing gives 2.30).",
-    "error.depth_depths": "Pick two depths from {low} to {high} layers, the deep one deeper than the shallow one.",
-    "error.depth_params": "Width must be 4–64 channels, epochs 1–50 and the learning rate between 0 and 1.",
     "transfer.header": "Is training a big network on little data hopeless?",
     "transfer.intro": "A few labelled images per class. **Left:** EfficientNet-Lite0 keeps its ImageNet weights frozen and only a new linear classifier is trained on its 1,280 features. **Right:** the same network starts from random weights and is trained end to end on the same images. Both are scored on held-out images they never saw.",
     "transfer.source": "Images",
@@ -364,11 +357,6 @@ CATALOGUE = {
     "transfer.true": "true class",
     "transfer.predicted": "answered",
     "transfer.count": "images",
-    "error.transfer_per_class": "Choose 1–100 training images per class.",
-    "error.transfer_too_few": "Give at least two classes, each with a name and at least two images.",
-    "error.transfer_too_many": "Use at most {count} images in all.",
-    "error.transfer_backbone": "This lab needs EfficientNet-Lite0 with its ImageNet weights.",
-    "error.transfer_params": "Choose one of the offered input sizes and 1–100 epochs.",
     "drop.header": "DropBlock vs dropout in {arch}",
     "drop.intro": "Dropout removes single units at random; next to them, the neighbours of a conv map still carry almost the same information. DropBlock (Ghiasi et al. 2018) removes whole square blocks, so the network must look elsewhere. Both remove the same share of units here; the network then finishes its forward pass on the damaged map.",
     "drop.layer": "Layer",
@@ -393,16 +381,6 @@ CATALOGUE = {
     "drop.col_spread": "Standard deviation",
     "drop.col_kept": "Top-1 unchanged",
     "drop.clean": "Without dropping, the network gives “{label}” {prob:.1%}.",
-    "error.dropblock_params": "The drop rate must be between 0 and 1, the block size odd and at most the map's side ({side}), and the draws 1–{max_draws}.",
-    "error.dropblock_layer": "Layer {layer} has no spatial map to drop units from.",
-    "error.no_memory": "{device} has not enough free memory for even one {side}×{side} image of {arch}.",
-    "error.too_much_memory": "This image ({size} pixels) would need {need_mb:.0f} MB of memory to decode; the limit is {limit_mb:.0f} MB, what a {reference_mp}-megapixel photo needs. Please use a smaller photo or save it as JPEG.",
-    "error.too_long": "This image is {width}×{height} pixels: no side may be longer than {max_side:,} pixels.",
-    "error.aspect": "This image is {width}×{height} pixels, {ratio:.0f} times as long as it is wide. The networks look at a square in its middle, so cnnviz takes images at most {max_ratio} times as long as wide: crop it first.",
-    "error.no_file": "There is no file {path}.",
-    "error.folder": "{path} is a folder, not an image file.",
-    "error.not_regular": "{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
-    "error.unreadable": "{path} cannot be read.",
     "sidebar.upload_help": "Up to {limit} MB. Large photos are scaled down to about 1.2 megapixels, more than any network here looks at.",
     "link.bad_value": "The link's “{name}” setting was not understood, so the default is shown.",
     "link.unknown": "The link holds {count} setting(s) cnnviz does not know; they were ignored.",
@@ -415,3 +393,4 @@ CATALOGUE = {
     "task.dropblock": "DropBlock lab run",
     "transfer.too_many_files": "Only the first {count} images of each class are used.",
 }
+CATALOGUE.update({f"error.{key}": text for key, text in MESSAGES.items()})
