@@ -26,14 +26,12 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import cnnviz
 from cnnviz.gallery import gallery_image
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, _free_port
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, free_port, start_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,38 +62,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     log = open(ROOT / "artifacts" / "streamlit-load.log", "w")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env},
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("streamlit did not start; see artifacts/streamlit-load.log") from None
-            time.sleep(0.5)
+    return start_streamlit("app.py", port, log, env, wait_s=120), f"http://127.0.0.1:{port}"
 
 
 def watch(page, url: str) -> list[str]:

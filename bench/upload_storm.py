@@ -12,34 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from cnnviz.gallery import gallery_image
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, free_port, start_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def _rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:
@@ -57,42 +43,19 @@ def main() -> None:
         path = folder / f"photo{n}.png"
         cat.point(lambda v, n=n: min(255, v + n)).save(path, compress_level=1)  # a distinct file each
         photos.append(path)
-    port = _free_port()
-    env = {**os.environ, "CNNVIZ_DEVICE": "cpu", "CNNVIZ_UPLOAD_TTL_S": str(args.ttl)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    log = open(ROOT / "artifacts" / "streamlit-upload-storm.log", "w")  # noqa: SIM115 (lives as long as the server)
+    server = start_streamlit("app.py", port, log, {"CNNVIZ_UPLOAD_TTL_S": str(args.ttl)}, wait_s=90)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(180):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
         figures = {
             "sessions": args.sessions,
             "photo": f"{cat.width}×{cat.height} PNG",
             "file_mb": round(sum(p.stat().st_size for p in photos) / len(photos) / 1e6, 2),
         }
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             warm = browser.new_page()
             warm.goto(url)
             warm.locator("ol").filter(has_text=re.compile("—")).first.wait_for(timeout=120_000)

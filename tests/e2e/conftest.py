@@ -28,9 +28,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_streamlit(script: str, port: int, log) -> subprocess.Popen:
+def start_streamlit(script: str, port: int, log, env: dict | None = None, wait_s: float = 90) -> subprocess.Popen:
     """``streamlit run script`` from the checkout (so with its ``.streamlit/config.toml``) on 127.0.0.1:``port``,
-    once it answers its health check."""
+    on the CPU with ``env`` added, once it answers its health check (at most ``wait_s`` seconds)."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -48,9 +48,9 @@ def start_streamlit(script: str, port: int, log) -> subprocess.Popen:
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "CNNVIZ_DEVICE": "cpu"},
+        env={**os.environ, "CNNVIZ_DEVICE": "cpu", **(env or {})},
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + wait_s
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
