@@ -293,7 +293,7 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from cnnviz.explain import CLASS_MAPS, USES_LAYER
-    from cnnviz.render import overlay
+    from cnnviz.render import class_map_image
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
@@ -319,8 +319,7 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
             _write(out, lambda path: np.save(path, result.values.astype(np.float32)))
         else:
             crop = np.asarray(net.preprocess.crop_image(image).convert("RGB"))
-            high = max(float(np.percentile(result.values, 99.5)), 1e-12)
-            _write(out, Image.fromarray(overlay(crop, result.values, low=0.0, high=high, cmap="jet")).save)
+            _write(out, Image.fromarray(class_map_image(crop, result.values)).save)
     return 0
 
 

@@ -59,3 +59,10 @@ def tile_grid(tiles: list[np.ndarray], columns: int, zoom: int = 1, gap: int = 2
         r, c = divmod(i, columns)
         grid[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = tile
     return grid
+
+
+def class_map_image(picture: np.ndarray, values: np.ndarray, percentile: float = 99.5) -> np.ndarray:
+    """A class map (H×W, ≥ 0) in the jet colour map over ``picture``, its scale topping out at the
+    ``percentile`` of the values, so a few hot pixels (saliency's) do not darken the rest."""
+    high = max(float(np.percentile(values, percentile)), 1e-12)
+    return overlay(picture, values, low=0.0, high=high, cmap="jet")

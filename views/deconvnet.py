@@ -21,7 +21,7 @@ from cnnviz.explain.keys import result_key
 from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
-from cnnviz.render import colourise, overlay, projection_image, tile_grid
+from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import links
 from ui.models import start_page
 from ui.results import shared_results
@@ -35,7 +35,6 @@ SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
 CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projections, in this order
-HEAT_PERCENTILE = 99.5  # a class map's colour scale tops out here, so a few hot pixels do not darken the rest
 
 
 LINK = links.page_settings(
@@ -191,9 +190,8 @@ def _class_maps(net, choices, layer: str) -> None:
     st.subheader(t("deconv.class_maps", label=net.categories[results[0].target]))
     columns = st.columns(len(results))
     for column, result in zip(columns, results, strict=True):
-        high = max(float(np.percentile(result.values, HEAT_PERCENTILE)), 1e-12)
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
-        column.image(overlay(crop, result.values, low=0.0, high=high, cmap="jet"), caption=caption, width="stretch")
+        column.image(class_map_image(crop, result.values), caption=caption, width="stretch")
     st.caption(t("deconv.class_maps_help"))
 
 
