@@ -59,6 +59,7 @@ def test_top_patches_over_the_gallery(lite0):
     images = {name: gallery_image(name) for name in GALLERY}
     layer, channel = "blocks.2.1", 3
     patches = top_patches(lite0, images, layer, channel)
+    assert (patches.layer, patches.channel, patches.searched) == (layer, channel, len(images))
     assert len(patches) == 9
     values = [p.activation for p in patches]
     assert values == sorted(values, reverse=True)

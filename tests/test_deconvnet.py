@@ -147,7 +147,7 @@ def test_default_model_projects_late_channels_onto_the_cat(lite0):
         map_side = layer_output(lite0, lite0.to_input(lite0.preprocess(canvas)), layer).shape[-1]
         for method, share in (("backward", 1.5 * area), ("guided", 0.9)):
             projections = project(lite0, canvas, layer, method=method)
-            assert len(projections) == 9
+            assert len(projections) == 9 and (projections.layer, projections.method) == (layer, method)
             on_cat = []
             for p in projections:
                 row, col = p.position  # the strongest unit sits on the cat …

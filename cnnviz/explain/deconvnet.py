@@ -60,6 +60,22 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class Projections(Sequence[Projection]):
+    """The projections of ``layer``'s chosen channels by ``method`` (the formulation used), in the order
+    asked for (the nine strongest channels first by default); indexable like a tuple of :class:`Projection`."""
+
+    layer: str
+    method: str
+    items: tuple[Projection, ...]
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
 class Selection:
     """A channel of the layer, and the unit to keep: ``(row, column)``, None for the strongest one, or
     ``"map"`` for the whole map (rectified)."""
@@ -88,7 +104,7 @@ def project(
     channels: Sequence[int] | None = None,
     whole_map: bool = False,
     method: str = "auto",
-) -> list[Projection]:
+) -> Projections:
     """Deconvnet projections of ``layer``'s ``channels`` (default: the nine strongest on this image).
 
     By default each channel's single strongest activation is projected, as ZF did; ``whole_map`` projects
@@ -104,7 +120,7 @@ def project(
 
 def project_tensor(
     net: LoadedModel, x: torch.Tensor, layer: str, selections: Sequence[Selection], method: str = "auto"
-) -> list[Projection]:
+) -> Projections:
     """Projections of ``selections`` of ``layer`` for one preprocessed input ``x`` (1×C×H×W)."""
     if method not in METHODS:
         raise CnnvizError("method_choice", choices=", ".join(METHODS), method=method)
@@ -120,10 +136,12 @@ def project_tensor(
         output, pixels = _zf(net, x, layer, selections)
     else:
         output, pixels = _backward(net, x, layer, selections, "guided" if method == "guided" else "deconvnet")
-    return [
+    units = (_unit(output, s) for s in selections)
+    items = tuple(
         Projection(layer, s.channel, unit, value, method, p)
-        for s, (unit, value), p in zip(selections, (_unit(output, s) for s in selections), pixels, strict=True)
-    ]
+        for s, (unit, value), p in zip(selections, units, pixels, strict=True)
+    )
+    return Projections(layer, method, items)
 
 
 def _unit(output: torch.Tensor, selection: Selection) -> tuple[tuple[int, int] | None, float]:

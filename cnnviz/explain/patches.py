@@ -3,7 +3,7 @@ strongest activation shown as the image patch its unit sees next to its deconvne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,23 @@ class Patch:
     method: str
 
 
+@dataclass(frozen=True)
+class TopPatches(Sequence[Patch]):
+    """The strongest activations of ``layer``'s ``channel`` over ``searched`` images, strongest first;
+    indexable like a tuple of :class:`Patch` (empty when the channel never fires)."""
+
+    layer: str
+    channel: int
+    searched: int
+    items: tuple[Patch, ...]
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 def unit_box(
     side: int, map_side: int, unit: tuple[int, int], field: tuple[int, int] | None
 ) -> tuple[int, int, int, int]:
@@ -58,7 +75,7 @@ def top_patches(
     channel: int,
     count: int = PATCH_COUNT,
     progress: Progress | None = None,
-) -> list[Patch]:
+) -> TopPatches:
     """The ``count`` strongest activations of ``layer``'s ``channel`` over ``images``, strongest first.
 
     Each image contributes its local maxima (3×3 neighbourhoods), so one image may give several patches
@@ -105,4 +122,4 @@ def top_patches(
                 method=projection.method,
             )
         )
-    return patches
+    return TopPatches(layer, channel, len(inputs), tuple(patches))
