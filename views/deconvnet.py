@@ -162,14 +162,17 @@ def _class_maps(net, choices, layer: str) -> None:
         params = {"layer": layer} if method in USES_LAYER else {}
         calls[method] = (result_key(method, net, choices.image_digest, **params), params)
     results = [shared_results().get(key) for key, _ in calls.values()]
+    asked = (net.spec.name, choices.image_digest)  # once asked for this photo, a new layer needs no new click
     if any(result is None for result in results):
-        request = st.empty()
-        with request.container():
-            st.subheader(t("deconv.class_maps_title"))
-            if not st.button(t("deconv.class_maps_run"), key="deconv_class_maps_run"):
-                st.caption(t("deconv.class_maps_help"))
-                return
-        request.empty()
+        if st.session_state.get("_deconv_class_maps_for") != asked:
+            request = st.empty()
+            with request.container():
+                st.subheader(t("deconv.class_maps_title"))
+                if not st.button(t("deconv.class_maps_run"), key="deconv_class_maps_run"):
+                    st.caption(t("deconv.class_maps_help"))
+                    return
+            request.empty()
+            st.session_state["_deconv_class_maps_for"] = asked
         bar = st.progress(0.0)
         try:
             with links.running("classmaps"):

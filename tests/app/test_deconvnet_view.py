@@ -116,3 +116,7 @@ def test_class_maps_are_computed_on_request_and_shown_side_by_side():
     ).groups()
     assert int(steps) in (64, 128, 256, 512) and float(gap) < 1.0
     assert "running" not in app.query_params
+    app.selectbox(key="deconv_layer").set_value("blocks.5.3").run(timeout=120)  # Grad-CAM's layer changes
+    captions = [c[0] for c in image_captions(app)[4:7]]
+    assert captions[0] == "Grad-CAM at blocks.5.3 (Selvaraju et al. 2017)" and captions[2] == methods[2]
+    assert all(button.key != "deconv_class_maps_run" for button in app.button)  # no second click asked for
