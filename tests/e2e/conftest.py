@@ -63,6 +63,21 @@ def start_streamlit(script: str, port: int, log, env: dict | None = None, wait_s
             time.sleep(0.5)
 
 
+def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
+    """Until Streamlit's running indicator is gone: the script run the last action started has finished, so
+    the next action meets the page it will keep (not elements about to be replaced)."""
+    page.locator('[data-testid="stStatusWidgetRunningIcon"]').wait_for(state="detached", timeout=timeout_ms)
+
+
+def upload(page, path) -> None:
+    """Choose "Upload" in the sidebar and give the file uploader ``path``, each once the page is idle."""
+    wait_until_idle(page)
+    page.get_by_test_id("stRadioGroup").get_by_text("Upload", exact=True).click()
+    page.get_by_test_id("stFileUploaderDropzone").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+
+
 def free_port() -> int:
     return _free_port()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -77,8 +77,7 @@ def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
     page.page.get_by_text("deconvnet and guided backpropagation").wait_for(timeout=TIMEOUT_MS)
     # Streamlit drops a run's media when the next run starts: let this run's pictures arrive first.
     page.page.wait_for_function(IMAGES_LOADED, arg=4, timeout=TIMEOUT_MS)
-    page.page.get_by_text("Upload", exact=True).click()
-    page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    upload(page.page, photo)
     page.page.get_by_text("channel 3 · unit (").wait_for(timeout=TIMEOUT_MS)  # the link's settings survive
     page.page.wait_for_function(IMAGES_LOADED, arg=4, timeout=TIMEOUT_MS)
     page.page.get_by_role("tab", name="Top-9 patches").click()

@@ -8,7 +8,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import SCREENSHOTS, PageWatch, free_port, start_streamlit
+from tests.e2e.conftest import SCREENSHOTS, PageWatch, free_port, start_streamlit, upload
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
 pytestmark = pytest.mark.e2e
@@ -40,11 +40,6 @@ def test_hostile_links_never_show_an_exception_box(server_url, page):
     page.assert_clean()
 
 
-def _upload(page, path) -> None:
-    page.get_by_test_id("stRadioGroup").get_by_text("Upload", exact=True).click()
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
-
-
 def test_large_and_long_photos_are_shown_and_classified(server_url, page, coffee, tmp_path):
     cases = {
         "espresso-12mp.jpg": coffee.resize((4000, 3000)),  # an ordinary phone photo
@@ -55,7 +50,7 @@ def test_large_and_long_photos_are_shown_and_classified(server_url, page, coffee
     for name, picture in cases.items():
         path = tmp_path / name
         picture.save(path)
-        _upload(page.page, path)
+        upload(page.page, path)
         page.page.locator("ol").filter(has_text=re.compile("—")).first.wait_for(timeout=TIMEOUT_MS)
         page.page.wait_for_function(IMAGES_LOADED, arg=2, timeout=TIMEOUT_MS)  # the photo and the crop
         assert page.page.locator('[data-testid="stAlertContentError"]').count() == 0, name
@@ -73,7 +68,7 @@ def test_refused_uploads_get_a_message_in_the_page(server_url, page, tmp_path):
     page.page.goto(server_url)
     page.page.get_by_text("What does EfficientNet-Lite0 see?").wait_for(timeout=TIMEOUT_MS)
     for path, message in expected.items():
-        _upload(page.page, path)
+        upload(page.page, path)
         alert = page.page.locator('[data-testid="stAlertContentError"]').filter(has_text=message)
         alert.wait_for(timeout=TIMEOUT_MS)
         page.page.get_by_text("Gallery", exact=True).click()

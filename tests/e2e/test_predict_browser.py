@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,7 @@ def test_uploaded_photo_gets_a_correct_top5(server_url, page, coffee, tmp_path):
     coffee.save(photo, quality=90)
     page.page.goto(server_url)
     ranked_list(page.page)
-    page.page.get_by_text("Upload", exact=True).click()
-    page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(photo))
+    upload(page.page, photo)
     page.page.get_by_text(re.compile(r"^espresso — \d+\.\d%$")).wait_for(timeout=TIMEOUT_MS)
     assert ranked_list(page.page).splitlines()[0].startswith("espresso — ")
     page.page.screenshot(path=str(SCREENSHOTS / "predict-upload.png"), full_page=True)
@@ -47,8 +46,7 @@ def test_a_text_file_gets_a_message_and_the_page_keeps_working(server_url, page,
     bogus.write_text("this is not a photo")
     page.page.goto(server_url)
     ranked_list(page.page)
-    page.page.get_by_text("Upload", exact=True).click()
-    page.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bogus))
+    upload(page.page, bogus)
     alert = page.page.locator('[data-testid="stAlertContentError"]')
     alert.wait_for(timeout=TIMEOUT_MS)
     assert "not an image" in alert.inner_text()
