@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +48,10 @@ def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
     page.page.goto(f"{server_url}/transfer")
     page.page.get_by_role("button", name="Train both").click(timeout=TIMEOUT_MS)
     page.page.get_by_text("Reading it:").wait_for(timeout=TIMEOUT_MS)
-    accuracies = page.page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    wait_until_idle(page.page)
+    metrics = page.page.locator('[data-testid="stMetricValue"]')
+    metrics.nth(1).wait_for(timeout=TIMEOUT_MS)  # both networks' accuracies on screen
+    accuracies = metrics.all_inner_texts()
     frozen, scratch = (int(text.rstrip("%")) for text in accuracies)
     assert frozen >= scratch + 25  # measured 70 % vs 29 %
     page.page.screenshot(path=str(SCREENSHOTS / "lab-transfer.png"))
