@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image
+from torch import nn
 
 from cnnviz.errors import CnnvizError
+from cnnviz.explain.graphs import private_graph
+from cnnviz.loading import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,15 @@ def checked_target(logits: torch.Tensor, target: int | None) -> int:
     if not 0 <= target < logits.shape[1]:
         raise CnnvizError("target_range", last=logits.shape[1] - 1, target=target)
     return target
+
+
+def explained_input(
+    net: LoadedModel, image: Image.Image, target: int | None
+) -> tuple[torch.Tensor, nn.Module, torch.Tensor, int]:
+    """What every class map starts from: the preprocessed input (1×C×H×W float32), a private graph of the
+    model, its logits on the input (1×K, no gradient) and the checked target class (default: the top-1)."""
+    x = net.to_input(net.preprocess(image)).float()
+    graph = private_graph(net.model)
+    with torch.no_grad():
+        logits = graph(x)
+    return x, graph, logits, checked_target(logits, target)

@@ -7,8 +7,8 @@ import torch
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.classmap import ClassMap, checked_target
-from cnnviz.explain.graphs import layer_module, private_graph
+from cnnviz.explain.classmap import ClassMap, explained_input
+from cnnviz.explain.graphs import layer_module
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import conv_stages
 from cnnviz.loading import LoadedModel
@@ -27,13 +27,10 @@ def grad_cam(
     activation), bilinearly upsampled."""
     from captum.attr import LayerAttribution, LayerGradCam
 
-    x = net.to_input(net.preprocess(image)).float()
+    x, graph, _, target = explained_input(net, image, target)
     if layer is None:
         layer = conv_stages(net.spec, x.shape[-1])[-1]
-    graph = private_graph(net.model)
     module = layer_module(graph, layer, net.spec.display)
-    with torch.no_grad():
-        target = checked_target(graph(x), target)
     with torch.enable_grad():
         cam = LayerGradCam(graph, module).attribute(x.clone().requires_grad_(), target=target, relu_attributions=True)
     if cam.dim() != 4:

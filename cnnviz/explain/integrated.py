@@ -8,8 +8,7 @@ import torch
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.classmap import ClassMap, checked_target
-from cnnviz.explain.graphs import private_graph
+from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
@@ -44,11 +43,8 @@ def integrated_gradients(
 
     if steps is not None and not 1 <= steps <= MAX_STEPS:
         raise CnnvizError("steps_range", limit=MAX_STEPS, steps=steps)
-    x = net.to_input(net.preprocess(image)).float()
-    graph = private_graph(net.model)
+    x, graph, logits, target = explained_input(net, image, target)
     with torch.no_grad():
-        logits = graph(x)
-        target = checked_target(logits, target)
         change = abs(float(logits[0, target] - graph(torch.zeros_like(x))[0, target]))
     per_pass = CUDA_STEPS_PER_PASS if net.device.type == "cuda" else CPU_STEPS_PER_PASS
     plan = [steps] if steps is not None else [FIRST_STEPS]

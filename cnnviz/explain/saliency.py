@@ -6,8 +6,7 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from cnnviz.explain.classmap import ClassMap, checked_target
-from cnnviz.explain.graphs import private_graph
+from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
@@ -25,10 +24,7 @@ def saliency(
     channels, as in the paper. ``layer`` is not used (the method explains the input)."""
     from captum.attr import Saliency
 
-    x = net.to_input(net.preprocess(image)).float()
-    graph = private_graph(net.model)
-    with torch.no_grad():
-        target = checked_target(graph(x), target)
+    x, graph, _, target = explained_input(net, image, target)
     with torch.enable_grad():
         gradient = Saliency(graph).attribute(x.clone().requires_grad_(), target=target, abs=False)
     pixels = gradient[0].detach().float().cpu()
