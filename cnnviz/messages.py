@@ -63,6 +63,7 @@ MESSAGES = {
     "unit_outside": "Unit ({row}, {col}) is outside the {height}×{width} map.",
     "target_range": "Target class must be between 0 and {last}, not {target}.",
     "steps_range": "Integration steps must be between 1 and {limit}, not {steps}.",
+    "no_incremental": "Incremental occlusion cannot read the graph of {arch} ({reason}); use the full method.",
     "fill_choice": "Fill must be one of {choices}, not {fill!r}.",
     "window_range": "The window must be between 1 and {side} px (the network's input), not {window}.",
     "stride_range": "The stride must be between 1 and {side} px, not {stride}.",

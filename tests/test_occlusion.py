@@ -178,7 +178,7 @@ def test_out_of_memory_halves_the_batch_and_gives_the_same_maps(lite0, chelsea):
 
     reference = occlusion(lite0, chelsea, window=112, stride=56, batch_size=16)
     cramped = replace(lite0, model=_Cramped(lite0.model, limit=3))
-    maps = occlusion(cramped, chelsea, window=112, stride=56, batch_size=16)
+    maps = occlusion(cramped, chelsea, window=112, stride=56, batch_size=16, method="full")
     assert maps.batch_size == 2  # 16 → 8 → 4 → 2
     assert np.allclose(maps.probability, reference.probability, atol=1e-6)
 
@@ -189,4 +189,4 @@ def test_out_of_memory_at_one_image_is_a_clear_error(lite0, chelsea):
     from cnnviz.explain.occlusion import DeviceMemoryError
 
     with pytest.raises(DeviceMemoryError, match="not enough free memory for even one"):
-        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56)
+        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56, method="full")

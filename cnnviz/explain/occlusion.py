@@ -11,6 +11,8 @@ captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``t
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +22,10 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.graphs import channels_by_total, layer_module, private_graph
+from cnnviz.explain import costs
+from cnnviz.explain.costs import cost_key
+from cnnviz.explain.graphs import channels_by_total
+from cnnviz.explain.occluders import METHODS, OCCLUDERS
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import layer_table
 from cnnviz.loading import LoadedModel
@@ -134,6 +139,25 @@ def padded_size(count: int, size: int, device: torch.device) -> int:
     return min(size, 1 << (count - 1).bit_length())
 
 
+def pass_order(positions: np.ndarray, stride: int) -> list[tuple[int, np.ndarray]]:
+    """Coarse to fine: ``(factor, indices)`` for the grid at stride ×4, then ×2, then ×1, each pass only
+    the row-major indices (into the full grid) not computed before; a coarse pass needs 2 positions a side.
+    Every position is computed once, so the final map costs what a single pass would."""
+    grid = len(positions)
+    rows, cols = np.meshgrid(positions, positions, indexing="ij")
+    done = np.zeros(grid * grid, dtype=bool)
+    passes = []
+    for factor in (4, 2, 1):
+        on_grid = ((rows % (factor * stride) == 0) & (cols % (factor * stride) == 0)).ravel()
+        if factor > 1 and len(positions[positions % (factor * stride) == 0]) < 2:
+            continue
+        new = np.flatnonzero(on_grid & ~done)
+        done |= on_grid
+        if len(new):
+            passes.append((factor, new))
+    return passes
+
+
 def occlusion(
     net: LoadedModel,
     image: Image.Image,
@@ -146,83 +170,165 @@ def occlusion(
     batch_size: int | None = None,
     progress: Progress | None = None,
     max_gmacs: float | None = None,
+    method: str = "auto",
+    preview: Callable[[OcclusionMaps], None] | None = None,
 ) -> OcclusionMaps:
     """The three maps of ZF Fig. 7 for ``image`` (see :class:`OcclusionMaps`).
 
     ``window`` and ``stride`` are in input pixels; ``target`` defaults to the clean image's top-1;
-    ``layer`` (a module name) adds map (c). ``progress`` counts positions, after every batch (see
-    :mod:`cnnviz.explain.progress`). ``amp`` (default: on CUDA) runs in float16. When the device runs
-    out of memory the batch is halved and retried; :class:`DeviceMemoryError` means not even one fits.
+    ``layer`` (a module name) adds map (c). ``method`` is ``"incremental"``, ``"full"`` or ``"auto"``
+    (the one measured faster for this model, device and window in this process; see
+    :mod:`cnnviz.explain.occluders`): the maps are the same. Positions are computed coarse to fine
+    (:func:`pass_order`); after each coarse pass ``preview`` gets the maps at that pass's stride.
+    ``progress`` counts positions, after every batch (see :mod:`cnnviz.explain.progress`). ``amp``
+    (default: on CUDA) runs in float16. When the device runs out of memory the batch is halved and
+    retried; :class:`DeviceMemoryError` means not even one fits.
     """
+    if method not in METHODS:
+        raise CnnvizError("method_choice", choices=", ".join(METHODS), method=method)
     x = net.to_input(net.preprocess(image))
     side = x.shape[-1]
     gmacs = layer_table(net.spec, side).total_macs / 1e9
     budget = max_gmacs if max_gmacs is not None else (200_000.0 if net.device.type == "cuda" else 5_000.0)
     total = check_params(side, window, stride, fill, gmacs, budget)
     amp = net.device.type == "cuda" if amp is None else amp
-    graph = private_graph(net.model)
-    channel, captured = None, []
-    if layer is not None:
-        module = layer_module(graph, layer, net.spec.display)
-        handle = module.register_forward_hook(lambda mod, inputs, output: captured.append(output))
-    try:
+    baseline = fill_tensor(x[0], fill, net.preprocess.mean, net.preprocess.std)
+    positions = grid_positions(side, window, stride)
+    corners = torch.tensor([(y, x0) for y in positions for x0 in positions])
+    occluders = {}
+    with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
         try:
-            with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
-                clean_logits = graph(x)
+            for name in ("incremental", "full") if method == "auto" else (method,):
+                occluders[name] = _occluder(name, net, x, baseline, window, layer, required=method != "auto")
+            occluders = {name: made for name, made in occluders.items() if made is not None}
+            first = next(iter(occluders.values()))
+            clean = first.clean_logits.float().softmax(1)[0]
+            channel = None
+            if layer is not None:
+                if first.clean_map.dim() != 4:
+                    shape = str(tuple(first.clean_map.shape))
+                    raise CnnvizError("no_spatial_output", layer=layer, shape=shape)
+                channel = channels_by_total(first.clean_map, 1)[0]
+            target = int(clean.argmax()) if target is None else int(target)
+            if not 0 <= target < clean.numel():
+                raise CnnvizError("target_range", last=clean.numel() - 1, target=target)
+            chooser = _Chooser(net, occluders, window, side)
+            size = batch_size or batch_size_for(net, side, amp)
+            probs = torch.empty(total)
+            argmax = torch.empty(total, dtype=torch.long)
+            activity = torch.empty(total) if layer is not None else None
+            done = 0
+            for factor, indices in pass_order(positions, stride):
+                start = 0
+                while start < len(indices):
+                    block = indices[start : start + size]
+                    count = len(block)
+                    picked = torch.as_tensor(block)
+                    batch = corners[picked]
+                    batch = torch.cat([batch, batch[-1:].expand(padded_size(count, size, net.device) - count, -1)])
+                    occluder = chooser.pick()
+                    began = time.perf_counter()
+                    try:
+                        logits, block_activity = occluder.run(batch, channel)
+                    except torch.cuda.OutOfMemoryError:
+                        if size == 1:
+                            raise _no_memory(net, side) from None
+                        size = max(1, size // 2)  # retry the same positions in smaller batches
+                        if net.device.type == "cuda":
+                            torch.cuda.empty_cache()
+                        continue
+                    out = logits[:count].softmax(1).cpu()
+                    chooser.timed(occluder, time.perf_counter() - began, count)
+                    probs[picked], argmax[picked] = out[:, target], out.argmax(1)
+                    if activity is not None:
+                        activity[picked] = block_activity[:count].cpu()
+                    start += count
+                    done += count
+                    report(progress, done, total)
+                if preview is not None and factor > 1:
+                    coarse = np.flatnonzero(
+                        np.isin(corners[:, 0], positions[::factor]) & np.isin(corners[:, 1], positions[::factor])
+                    )
+                    preview(
+                        _maps(
+                            probs,
+                            argmax,
+                            activity,
+                            coarse,
+                            positions[::factor],
+                            window,
+                            stride * factor,
+                            fill,
+                            target,
+                            clean,
+                            layer,
+                            channel,
+                            size,
+                            side,
+                        )
+                    )
         except torch.cuda.OutOfMemoryError:
             raise _no_memory(net, side) from None
-        if layer is not None:
-            clean_map = captured.pop()
-            if clean_map.dim() != 4:
-                raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(clean_map.shape)))
-            channel = channels_by_total(clean_map, 1)[0]
-        clean = clean_logits.float().softmax(1)[0]
-        target = int(clean.argmax()) if target is None else int(target)
-        if not 0 <= target < clean.numel():
-            raise CnnvizError("target_range", last=clean.numel() - 1, target=target)
-        positions = grid_positions(side, window, stride)
-        corners = torch.tensor([(y, x0) for y in positions for x0 in positions], device=net.device)
-        baseline = fill_tensor(x[0], fill, net.preprocess.mean, net.preprocess.std)
-        size = batch_size or batch_size_for(net, side, amp)
-        probs, argmax, activity = [], [], []
-        coords = torch.arange(side, device=net.device)
-        start = 0
-        while start < total:
-            block = corners[start : start + size]
-            count = len(block)
-            block = torch.cat([block, block[-1:].expand(padded_size(count, size, net.device) - count, -1)])
-            rows = (coords.view(1, -1) >= block[:, :1]) & (coords.view(1, -1) < block[:, :1] + window)
-            cols = (coords.view(1, -1) >= block[:, 1:]) & (coords.view(1, -1) < block[:, 1:] + window)
-            mask = (rows[:, :, None] & cols[:, None, :]).unsqueeze(1)  # N×1×H×W
-            try:
-                batch = net.to_input(torch.where(mask, baseline.unsqueeze(0), x))
-                with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
-                    out = graph(batch).float().softmax(1)[:count]
-                    block_activity = captured.pop()[:count, channel].float().sum(dim=(1, 2)) if layer else None
-            except torch.cuda.OutOfMemoryError:
-                captured.clear()
-                if size == 1:
-                    raise _no_memory(net, side) from None
-                size = max(1, size // 2)  # retry the same positions in smaller batches
-                if net.device.type == "cuda":
-                    torch.cuda.empty_cache()
-                continue
-            probs.append(out[:, target])
-            argmax.append(out.argmax(1))
-            if block_activity is not None:
-                activity.append(block_activity)
-            start += count
-            report(progress, start, total)
-    finally:
-        if layer is not None:
-            handle.remove()
+        finally:
+            for made in occluders.values():
+                made.close()
+    chooser.finish()
+    everything = np.arange(total)
+    return _maps(
+        probs, argmax, activity, everything, positions, window, stride, fill, target, clean, layer, channel, size, side
+    )
+
+
+def _occluder(name: str, net: LoadedModel, x, baseline, window: int, layer: str | None, required: bool):
+    """The occluder ``name``; None when the incremental one cannot read this model's graph and the method
+    may fall back (torch.fx cannot trace every custom model)."""
+    try:
+        return OCCLUDERS[name](net, x, baseline, window, layer)
+    except (torch.fx.proxy.TraceError, TypeError, NotImplementedError) as exc:
+        if required or name == "full":
+            raise CnnvizError("no_incremental", arch=net.spec.display, reason=str(exc)[:200]) from None
+        return None
+
+
+class _Chooser:
+    """Which occluder runs the next batch: the cheaper by this process's measurements (``auto``). A method
+    not measured yet for this model, device and window runs one batch first, which measures it."""
+
+    def __init__(self, net: LoadedModel, occluders: dict, window: int, side: int) -> None:
+        self.occluders = occluders
+        self.keys = {name: cost_key(net, name, window, side) for name in occluders}
+        self.spent = {name: [0.0, 0] for name in occluders}
+
+    def pick(self):
+        if len(self.occluders) == 1:
+            return next(iter(self.occluders.values()))
+        for name, (_, count) in self.spent.items():
+            if count == 0 and costs.per_position(self.keys[name]) is None:
+                return self.occluders[name]
+        known = {name: costs.per_position(key) or float("inf") for name, key in self.keys.items()}
+        return self.occluders[min(known, key=known.get)]
+
+    def timed(self, occluder, seconds: float, count: int) -> None:
+        spent = self.spent[occluder.name]
+        spent[0] += seconds
+        spent[1] += count
+        if len(self.occluders) > 1 and spent[1] == count:
+            costs.record(self.keys[occluder.name], seconds, count)  # a first measurement, for pick()
+
+    def finish(self) -> None:
+        for name, (seconds, count) in self.spent.items():
+            costs.record(self.keys[name], seconds, count)
+
+
+def _maps(probs, argmax, activity, indices, positions, window, stride, fill, target, clean, layer, channel, size, side):
+    """OcclusionMaps from the positions ``indices`` (row-major into the full grid) of a finished pass."""
     grid = len(positions)
-    probability = torch.cat(probs).view(grid, grid)
+    probability = probs[indices].view(grid, grid)
     return OcclusionMaps(
-        probability=probability.cpu().numpy(),
-        argmax=torch.cat(argmax).view(grid, grid).cpu().numpy(),
-        activation=torch.cat(activity).view(grid, grid).cpu().numpy() if layer is not None else None,
-        overlay=_per_pixel_mean(probability.cpu(), positions, window, side, float(clean[target])),
+        probability=probability.numpy(),
+        argmax=argmax[indices].view(grid, grid).numpy(),
+        activation=activity[indices].view(grid, grid).numpy() if activity is not None else None,
+        overlay=_per_pixel_mean(probability, positions, window, side, float(clean[target])),
         target=target,
         clean_probability=float(clean[target]),
         layer=layer,

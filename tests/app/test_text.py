@@ -126,7 +126,7 @@ def test_the_gpu_out_of_memory_notice_is_translated_whole(lite0, chelsea):
     from ui.text import error_text, t
 
     with pytest.raises(DeviceMemoryError) as info:
-        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56)
+        occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56, method="full")
     notice = t("occl.cpu_fallback", "es", message=error_text(info.value, "es"))
     assert "cpu no tiene memoria libre suficiente ni para una imagen 224×224 de EfficientNet-Lite0" in notice
     assert notice.startswith("La GPU se quedó sin memoria")

@@ -446,6 +446,7 @@ CATALOGUE = {
     "error.unit_outside": "La unidad ({row}, {col}) está fuera del mapa de {height}×{width}.",
     "error.target_range": "La clase objetivo debe estar entre 0 y {last}, no {target}.",
     "error.steps_range": "Los pasos de integración deben estar entre 1 y {limit}, no {steps}.",
+    "error.no_incremental": "La oclusión incremental no puede leer el grafo de {arch} ({reason}); use el método completo.",
     "error.fill_choice": "El relleno debe ser uno de estos: {choices}, no {fill!r}.",
     "error.window_range": "La ventana debe medir entre 1 y {side} px (la entrada de la red), no {window}.",
     "error.stride_range": "El paso debe estar entre 1 y {side} px, no {stride}.",

@@ -448,6 +448,7 @@ CATALOGUE = {
     "error.unit_outside": "A unidade ({row}, {col}) está fora do mapa {height}×{width}.",
     "error.target_range": "A classe-alvo deve estar entre 0 e {last}, não {target}.",
     "error.steps_range": "O número de passos de integração deve estar entre 1 e {limit}, não {steps}.",
+    "error.no_incremental": "A oclusão incremental não consegue ler o grafo de {arch} ({reason}); use o método completo.",
     "error.fill_choice": "O preenchimento deve ser um destes: {choices}, não {fill!r}.",
     "error.window_range": "A janela deve ter entre 1 e {side} px (a entrada da rede), não {window}.",
     "error.stride_range": "O passo deve estar entre 1 e {side} px, não {stride}.",

@@ -1,0 +1,150 @@
+"""Incremental occlusion (Krypton) gives the full computation's numbers, layer by layer, for the whole zoo."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import cnnviz
+from cnnviz.explain.incremental import IncrementalGraph
+from cnnviz.explain.occlusion import fill_tensor, grid_positions, occlusion
+from cnnviz.explain.regions import Sliding
+from cnnviz.explain.tracing import trace
+from cnnviz.gallery import gallery_image
+from cnnviz.zoo import ARCHITECTURES
+
+
+def _default_corners(side: int) -> tuple[int, torch.Tensor]:
+    """The page's default window and eight of its positions: the four corners, edges and the middle."""
+    window, stride = min(32, side // 2), min(8, side // 4)
+    positions = grid_positions(side, window, stride)
+    first, middle, last = int(positions[0]), int(positions[len(positions) // 2]), int(positions[-1])
+    picks = [(first, first), (first, last), (last, first), (last, last), (middle, middle)]
+    picks += [(first, middle), (middle, last), (int(positions[1]), int(positions[-2]))]
+    return window, torch.tensor(picks)
+
+
+def _full_run(graph: torch.fx.GraphModule, batch: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every node's output for ``batch``, computed in full."""
+    values: dict[str, torch.Tensor] = {}
+
+    class Recorder(torch.fx.Interpreter):
+        def run_node(self, node):
+            values[node.name] = result = super().run_node(node)
+            return result
+
+    Recorder(graph).run(batch)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("arch", "weights"),
+    [(arch, "auto") for arch in ARCHITECTURES] + [("lenet5", "random"), ("efficientnet_lite0", "random")],
+)
+def test_every_layer_equals_the_full_computation(arch, weights):
+    """Each architecture at the page's default window, with its offline weights (real for LeNet-5 and
+    Lite0, seeded random for the rest; those two also random), on a real photo: every node of the graph
+    — every layer, not only the logits, which random weights can leave nearly flat — holds the same
+    values for eight occluded copies (corners, edges, middle) as the full computation (relative 1e-4),
+    and the probabilities are within 1e-5 of the model's own."""
+    net = cnnviz.load(arch, weights=weights, device="cpu")
+    image = gallery_image("digit" if arch == "lenet5" else "chelsea")
+    x = net.to_input(net.preprocess(image))
+    side = x.shape[-1]
+    window, corners = _default_corners(side)
+    fill = fill_tensor(x[0], "mean", net.preprocess.mean, net.preprocess.std)
+    occluded = x.expand(len(corners), -1, -1, -1).clone()
+    for i, (top, left) in enumerate(corners.tolist()):
+        occluded[i, :, top : top + window, left : left + window] = fill[:, top : top + window, left : left + window]
+    squares = torch.stack(
+        [occluded[i, :, t : t + window, lft : lft + window] for i, (t, lft) in enumerate(corners.tolist())]
+    )
+    with torch.inference_mode():
+        graph = IncrementalGraph(net.model, x)
+        ours: dict[str, torch.Tensor] = {}
+        logits, _ = graph.run(squares, corners[:, 0], corners[:, 1], every_node=ours)
+        full = _full_run(trace(net.model), occluded)
+        clean = _full_run(trace(net.model), x)
+    assert graph.computed_share, "nothing was computed incrementally"
+    assert min(graph.computed_share.values()) < 0.6  # the first layers recompute only part of their maps
+    changed = 0
+    for name, value in full.items():
+        if name not in ours or not isinstance(value, torch.Tensor) or value.dim() == 0:
+            continue
+        mine = ours[name]
+        scale = max(1.0, float(value.abs().max()))
+        assert torch.allclose(mine, value, rtol=1e-4, atol=1e-5 * scale), name
+        if value.shape[0] == len(corners) and clean[name].shape[1:] == value.shape[1:]:
+            changed += bool((value - clean[name]).abs().max() > 1e-3 * scale)
+    assert changed >= 5  # the squares change the network's maps: the comparison is not of equal clean maps
+    with torch.inference_mode():
+        expected = net.model(occluded).softmax(1)  # the model itself, not only its traced graph
+    assert (logits.softmax(1) - expected).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize(
+    ("arch", "layer"), [("efficientnet_lite0", "blocks.3"), ("resnet18", "layer2.1"), ("vgg16", "features.16")]
+)
+def test_maps_a_b_c_equal_the_full_method(arch, layer, chelsea):
+    """The three ZF maps of a whole (coarse) grid are the same by either method (a, c within 1e-5 of each
+    other's scale; b identical)."""
+    net = cnnviz.load(arch, device="cpu")
+    kwargs = dict(window=48, stride=24, layer=layer, batch_size=5)
+    full = occlusion(net, chelsea, method="full", **kwargs)
+    fast = occlusion(net, chelsea, method="incremental", **kwargs)
+    assert np.abs(fast.probability - full.probability).max() <= 1e-5
+    assert (fast.argmax == full.argmax).all()
+    assert np.allclose(fast.activation, full.activation, rtol=1e-5, atol=1e-5 * np.abs(full.activation).max())
+    assert fast.channel == full.channel
+    assert np.ptp(full.activation) > 0 and np.ptp(full.probability) > 0
+
+
+def test_sliding_arithmetic_matches_pytorch_on_odd_layers():
+    """Changed outputs found by Sliding contain every output pixel a changed input pixel changes, for
+    strides above the kernel, dilation, and padding (checked against a real convolution)."""
+    cases = [(3, 1, 1, 1), (3, 2, 1, 1), (1, 2, 1, 0), (5, 3, 2, 2), (2, 4, 1, 0), (7, 2, 1, 3)]
+    for kernel, stride, dilation, padding in cases:
+        rule = Sliding(kernel, stride, dilation, padding)
+        size = 29
+        conv = torch.nn.Conv1d(1, 1, kernel, stride, padding, dilation, bias=False)
+        torch.nn.init.constant_(conv.weight, 1.0)
+        base = torch.rand(1, 1, size)
+        outputs = conv(base).shape[-1]
+        for start in range(0, size - 3):
+            bumped = base.clone()
+            bumped[..., start : start + 3] += 1.0
+            diff = (conv(bumped) - conv(base)).abs()[0, 0] > 0
+            first, count = rule.changed_outputs(torch.tensor([start]), 3, outputs)
+            inside = torch.zeros(outputs, dtype=torch.bool)
+            inside[int(first) : int(first) + count] = True
+            assert not (diff & ~inside).any(), (kernel, stride, dilation, padding, start)
+
+
+def test_tracing_does_not_disturb_other_threads(lite0, coffee):
+    """fx patches nn.Module for the whole process while it traces: predictions on the same shared
+    parameters in other threads must still come out right meanwhile."""
+    expected = [s.index for s in cnnviz.predict(lite0, coffee).scores]
+    stop, failures = threading.Event(), []
+
+    def predict_repeatedly():
+        while not stop.is_set():
+            try:
+                if [s.index for s in cnnviz.predict(lite0, coffee).scores] != expected:
+                    failures.append("different top-5")
+            except Exception as exc:  # any failure in the other thread is the finding
+                failures.append(repr(exc))
+
+    workers = [threading.Thread(target=predict_repeatedly) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in range(15):
+            trace(lite0.model)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    assert failures == []
