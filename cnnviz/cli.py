@@ -186,6 +186,7 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
         args.layer,
         progress=report,
         max_gmacs=CLI_MAX_GMACS,
+        method=args.method,
     )
     seconds = time.perf_counter() - start
     print(file=sys.stderr)
@@ -195,7 +196,7 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     low = np.unravel_index(maps.probability.argmin(), maps.probability.shape)
     print(
         f"{net.spec.display}: {grid}×{grid} positions (window {maps.window} px, stride {maps.stride} px, "
-        f"{maps.fill} fill) in {seconds:.1f} s on {net.device}"
+        f"{maps.fill} fill) in {seconds:.1f} s on {net.device}, {maps.method} inference"
     )
     print(
         f"target {maps.target} ({net.categories[maps.target]}): clean {maps.clean_probability:.3f}, "
@@ -326,6 +327,7 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain import CLASS_MAPS
     from cnnviz.explain.deconvnet import METHODS
+    from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
     from cnnviz.explain.occlusion import FILLS
     from cnnviz.layers import TABLE_FORMATS
     from cnnviz.weights import WEIGHTS_CHOICES
@@ -355,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     occl.add_argument("--target", type=int, default=None, help="class index (default: the clean top-1)")
     occl.add_argument("--layer", default=None, help="module name for the strongest-channel map")
     occl.add_argument("--out", default=None, help="FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)")
+    occl.add_argument(
+        "--method",
+        choices=OCCLUSION_METHODS,
+        default="auto",
+        help="incremental (recompute only what the square changes), full (whole images) or auto: the faster, "
+        "measured on this model and device (default); the maps are the same",
+    )
     occl.set_defaults(run=_cmd_occlusion)
 
     deconv = commands.add_parser("deconv", parents=[photo], help="deconvnet projection of a channel (ZF 2014)")

@@ -45,14 +45,15 @@ def our_attribution(maps, side):
     return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
+@pytest.mark.parametrize("method", ["incremental", "full"])
 @pytest.mark.parametrize(
     ("arch", "photo", "window", "stride"),
     [("lenet5", "digit", 8, 4), ("efficientnet_lite0", "chelsea", 56, 28)],
 )
-def test_map_a_equals_captum_occlusion(arch, photo, window, stride):
+def test_map_a_equals_captum_occlusion(arch, photo, window, stride, method):
     net = cnnviz.load(arch, device="cpu")
     image = gallery_image(photo)
-    maps = occlusion(net, image, window=window, stride=stride, fill="mean", batch_size=7)
+    maps = occlusion(net, image, window=window, stride=stride, fill="mean", batch_size=7, method=method)
     expected = captum_map(net, image, window, stride, 0.0, maps.target)
     ours = our_attribution(maps, net.spec.input_size)
     assert np.abs(ours - expected).max() < 1e-4
@@ -190,3 +191,30 @@ def test_out_of_memory_at_one_image_is_a_clear_error(lite0, chelsea):
 
     with pytest.raises(DeviceMemoryError, match="not enough free memory for even one"):
         occlusion(replace(lite0, model=_Cramped(lite0.model, limit=0)), chelsea, window=112, stride=56, method="full")
+
+
+def test_coarse_passes_preview_the_final_map(lite0, chelsea):
+    """Stride 16 shows its ×4 and ×2 grids first; each preview is exactly the final map at those positions,
+    and every position is computed once (progress ends at the final count)."""
+    previews, counts = [], []
+    maps = occlusion(
+        lite0, chelsea, window=48, stride=16, preview=previews.append, progress=lambda d, t: counts.append(d)
+    )
+    assert [p.stride for p in previews] == [64, 32]
+    for preview in previews:
+        step = preview.stride // maps.stride
+        assert np.array_equal(preview.positions, maps.positions[::step])
+        assert np.array_equal(preview.probability, maps.probability[::step, ::step])
+        assert np.array_equal(preview.argmax, maps.argmax[::step, ::step])
+    assert counts[-1] == maps.probability.size and counts == sorted(set(counts))
+
+
+def test_auto_method_measures_both_and_gives_the_same_maps(lite0, chelsea):
+    from cnnviz.explain import costs
+
+    costs.forget()
+    auto = occlusion(lite0, chelsea, window=64, stride=16, batch_size=4)
+    full = occlusion(lite0, chelsea, window=64, stride=16, batch_size=4, method="full")
+    measured = {key[2]: seconds for key, seconds in costs.figures().items()}
+    assert set(measured) == {"incremental", "full"} and all(v > 0 for v in measured.values())
+    assert np.abs(auto.probability - full.probability).max() <= 1e-5 and auto.method in ("incremental", "full")

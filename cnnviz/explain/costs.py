@@ -33,6 +33,12 @@ def per_position(key: tuple) -> float | None:
         return _COSTS.get(key)
 
 
+def figures() -> dict[tuple, float]:
+    """Every figure measured so far: key → seconds per position."""
+    with _LOCK:
+        return dict(_COSTS)
+
+
 def forget() -> None:
     """Drop every figure (for tests)."""
     with _LOCK:

@@ -11,6 +11,7 @@ captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class OcclusionMaps:
     fill: str
     positions: np.ndarray  # top-left corners along one side, px
     batch_size: int
+    method: str = "full"  # the method that computed most positions ("incremental" or "full")
 
 
 def grid_positions(side: int, window: int, stride: int) -> np.ndarray:
@@ -212,12 +214,34 @@ def occlusion(
             target = int(clean.argmax()) if target is None else int(target)
             if not 0 <= target < clean.numel():
                 raise CnnvizError("target_range", last=clean.numel() - 1, target=target)
+            clean_probability = float(clean[target])
             chooser = _Chooser(net, occluders, window, side)
             size = batch_size or batch_size_for(net, side, amp)
             probs = torch.empty(total)
             argmax = torch.empty(total, dtype=torch.long)
             activity = torch.empty(total) if layer is not None else None
             done = 0
+
+            def finished(indices: np.ndarray, grid: np.ndarray, grid_stride: int, batch: int) -> OcclusionMaps:
+                """The maps of the positions ``indices`` (row-major into the full grid), ``grid`` a side."""
+                side_count = len(grid)
+                probability = probs[indices].view(side_count, side_count)
+                return OcclusionMaps(
+                    probability=probability.numpy(),
+                    argmax=argmax[indices].view(side_count, side_count).numpy(),
+                    activation=None if activity is None else activity[indices].view(side_count, side_count).numpy(),
+                    overlay=_per_pixel_mean(probability, grid, window, side, clean_probability),
+                    target=target,
+                    clean_probability=clean_probability,
+                    layer=layer,
+                    channel=channel,
+                    window=window,
+                    stride=grid_stride,
+                    fill=fill,
+                    positions=grid,
+                    batch_size=batch,
+                )
+
             for factor, indices in pass_order(positions, stride):
                 start = 0
                 while start < len(indices):
@@ -246,37 +270,15 @@ def occlusion(
                     done += count
                     report(progress, done, total)
                 if preview is not None and factor > 1:
-                    coarse = np.flatnonzero(
-                        np.isin(corners[:, 0], positions[::factor]) & np.isin(corners[:, 1], positions[::factor])
-                    )
-                    preview(
-                        _maps(
-                            probs,
-                            argmax,
-                            activity,
-                            coarse,
-                            positions[::factor],
-                            window,
-                            stride * factor,
-                            fill,
-                            target,
-                            clean,
-                            layer,
-                            channel,
-                            size,
-                            side,
-                        )
-                    )
+                    on_grid = np.isin(corners.numpy(), positions[::factor]).all(1)
+                    preview(finished(np.flatnonzero(on_grid), positions[::factor], stride * factor, size))
         except torch.cuda.OutOfMemoryError:
             raise _no_memory(net, side) from None
         finally:
             for made in occluders.values():
                 made.close()
-    chooser.finish()
-    everything = np.arange(total)
-    return _maps(
-        probs, argmax, activity, everything, positions, window, stride, fill, target, clean, layer, channel, size, side
-    )
+    method_used = chooser.finish()
+    return dataclasses.replace(finished(np.arange(total), positions, stride, size), method=method_used)
 
 
 def _occluder(name: str, net: LoadedModel, x, baseline, window: int, layer: str | None, required: bool):
@@ -315,30 +317,11 @@ class _Chooser:
         if len(self.occluders) > 1 and spent[1] == count:
             costs.record(self.keys[occluder.name], seconds, count)  # a first measurement, for pick()
 
-    def finish(self) -> None:
+    def finish(self) -> str:
+        """Record this map's figures; the name of the method that computed most positions."""
         for name, (seconds, count) in self.spent.items():
             costs.record(self.keys[name], seconds, count)
-
-
-def _maps(probs, argmax, activity, indices, positions, window, stride, fill, target, clean, layer, channel, size, side):
-    """OcclusionMaps from the positions ``indices`` (row-major into the full grid) of a finished pass."""
-    grid = len(positions)
-    probability = probs[indices].view(grid, grid)
-    return OcclusionMaps(
-        probability=probability.numpy(),
-        argmax=argmax[indices].view(grid, grid).numpy(),
-        activation=activity[indices].view(grid, grid).numpy() if activity is not None else None,
-        overlay=_per_pixel_mean(probability, positions, window, side, float(clean[target])),
-        target=target,
-        clean_probability=float(clean[target]),
-        layer=layer,
-        channel=channel,
-        window=window,
-        stride=stride,
-        fill=fill,
-        positions=positions,
-        batch_size=size,
-    )
+        return max(self.spent, key=lambda name: self.spent[name][1])
 
 
 def _no_memory(net: LoadedModel, side: int) -> DeviceMemoryError:
