@@ -1,13 +1,17 @@
-"""Occlusion speed: cnnviz vs a bare batched forward pass vs captum's Occlusion, measured in one run.
+"""Occlusion speed: incremental vs full inference vs a bare batched forward vs captum, in one run.
 
-For each architecture (window 32, stride 8 on 224×224: 625 positions by default), on the device found:
-seconds for the first map of that size in the process (batch shapes new to cuDNN) and for the next one,
-seconds per (warm) map and occluded images per second for cnnviz; the model's bare batched forward throughput
-at the same batch size (goal: cnnviz ≥ 0.85 of it); captum ``Occlusion`` on the same windows at its best
-``perturbations_per_eval`` (goal on a GPU: cnnviz ≥ 2× faster). Weights are whatever ``auto`` finds
+Per architecture (window 32, stride 8 on the model's input: 625 positions at 224 px), on the device
+found: seconds per map by cnnviz's incremental inference (Krypton) and by its full path; the bare model
+on batches of the same size; captum ``Occlusion`` on the same windows at its best
+``perturbations_per_eval``; the speedups; and the theoretical saving in multiply-accumulates (the layer
+table's MACs over the MACs incremental inference recomputes for a square in the middle of the image).
+Every map is checked equal across methods (largest probability difference printed). On CUDA each timing
+is the second run (the first meets new batch shapes). ``--switch`` times incremental inference at other
+switch shares (see ``cnnviz.explain.incremental.SWITCH_SHARE``). Weights are whatever ``auto`` finds
 (random weights time the same as trained ones).
 
-Usage: ``python -m bench.occlusion [--arch efficientnet_lite0 resnet50 vgg16] [--stride 8] [--ppe 16 64]``
+Usage: ``python -m bench.occlusion [--arch vgg16 resnet18 …] [--window 32] [--stride 8] [--ppe 16 64]
+[--switch 0.5 0.7 1.0]``
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ import json
 import math
 import time
 
+import numpy as np
 import torch
 from captum.attr import Occlusion
 
 import cnnviz
 from cnnviz.device import describe_device
-from cnnviz.explain.occlusion import grid_positions, occlusion
+from cnnviz.explain import incremental
+from cnnviz.explain.incremental import IncrementalGraph
+from cnnviz.explain.occlusion import fill_tensor, grid_positions, occlusion
 from cnnviz.gallery import gallery_image
+from cnnviz.layers import layer_table
 
 
 def _sync(device: torch.device) -> None:
@@ -72,64 +80,118 @@ def captum_seconds(net, x: torch.Tensor, window: int, stride: int, target: int, 
     return seconds[-1]
 
 
-def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | None) -> dict:
+def theoretical_saving(net, x: torch.Tensor, window: int) -> float:
+    """The layer table's MACs over those incremental inference recomputes for one square in the middle."""
+    side = x.shape[-1]
+    corner = torch.tensor([(side - window) // 2])
+    fill = fill_tensor(x[0], "mean", net.preprocess.mean, net.preprocess.std)
+    square = fill[:, int(corner) : int(corner) + window, int(corner) : int(corner) + window].unsqueeze(0)
+    with torch.inference_mode():
+        graph = IncrementalGraph(net.model, net.to_input(x))
+        graph.run(net.to_input(square), corner, corner)
+    modules = {node.name: node.target for node in graph.graph.graph.nodes if node.op == "call_module"}
+    share = {modules[name]: value for name, value in graph.computed_share.items() if name in modules}
+    rows = [row for row in layer_table(net.spec, side).rows() if row.macs]
+    return sum(row.macs for row in rows) / sum(row.macs * share.get(row.module, 1.0) for row in rows)
+
+
+def timed_map(net, image, window: int, stride: int, method: str):
+    """(seconds, maps) of one map; on CUDA the second of two runs."""
+    for _ in range(2 if net.device.type == "cuda" else 1):
+        _sync(net.device)
+        start = time.perf_counter()
+        maps = occlusion(net, image, window, stride, max_gmacs=float("inf"), method=method)
+        _sync(net.device)
+        seconds = time.perf_counter() - start
+    return seconds, maps
+
+
+def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | None, captum: bool) -> dict:
     net = cnnviz.load(arch, device=device)
     image = gallery_image("chelsea")
     x = net.preprocess(image)
     amp = net.device.type == "cuda"
     positions = len(grid_positions(x.shape[-1], window, stride)) ** 2
-    occlusion(net, image, window=x.shape[-1] // 2, stride=x.shape[-1] // 2)  # model and cuDNN warm-up
-    seconds = []
-    for _ in range(2):  # the first map meets the batch shapes for the first time; the second is warm
-        start = time.perf_counter()
-        maps = occlusion(net, image, window, stride, max_gmacs=float("inf"))
-        _sync(net.device)
-        seconds.append(time.perf_counter() - start)
-    first, ours = seconds
-    batch = maps.batch_size
-    bare = bare_throughput(net, x, batch, positions, amp)
-    captum = {ppe: captum_seconds(net, x, window, stride, maps.target, ppe, amp) for ppe in ppes}
-    best_ppe = min(captum, key=captum.get)
+    occlusion(net, image, window=x.shape[-1] // 2, stride=x.shape[-1] // 2, method="full")  # warm-up
+    fast, fast_maps = timed_map(net, image, window, stride, "incremental")
+    full, full_maps = timed_map(net, image, window, stride, "full")
+    bare = bare_throughput(net, x, full_maps.batch_size, positions, amp)
+    seconds = (
+        {ppe: captum_seconds(net, x, window, stride, full_maps.target, ppe, amp) for ppe in ppes} if captum else {}
+    )
+    best_ppe = min(seconds, key=seconds.get) if seconds else None
     return {
         "arch": arch,
         "device": describe_device(net.device),
+        "window": window,
+        "stride": stride,
         "positions": positions,
-        "batch": batch,
-        "first_seconds": first,
-        "seconds": ours,
-        "images_per_s": positions / ours,
-        "bare_images_per_s": bare,
-        "ratio_to_bare": positions / ours / bare,
-        "captum_seconds": captum[best_ppe],
+        "incremental_s": fast,
+        "full_s": full,
+        "bare_s": positions / bare,
+        "captum_s": seconds.get(best_ppe, math.nan),
         "captum_ppe": best_ppe,
-        "speedup_vs_captum": captum[best_ppe] / ours,
+        "incremental_vs_full": full / fast,
+        "incremental_vs_captum": seconds.get(best_ppe, math.nan) / fast,
+        "theoretical_saving": theoretical_saving(net, x, window),
+        "max_probability_difference": float(np.abs(fast_maps.probability - full_maps.probability).max()),
     }
+
+
+def sweep_switch(arch: str, window: int, stride: int, shares: list[float], device: str | None) -> list[dict]:
+    """Seconds per incremental map for each switch share (the share above which a layer runs in full)."""
+    net = cnnviz.load(arch, device=device)
+    image = gallery_image("chelsea")
+    occlusion(net, image, window=112, stride=112, method="incremental")  # warm-up
+    rows = []
+    default = incremental.SWITCH_SHARE
+    try:
+        for share in shares:
+            incremental.SWITCH_SHARE = share
+            seconds, _ = timed_map(net, image, window, stride, "incremental")
+            rows.append({"arch": arch, "device": describe_device(net.device), "switch": share, "seconds": seconds})
+    finally:
+        incremental.SWITCH_SHARE = default
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", nargs="+", default=["efficientnet_lite0", "resnet50", "vgg16"])
+    parser.add_argument("--arch", nargs="+", default=["vgg16", "resnet18", "resnet50", "alexnet", "efficientnet_lite0"])
     parser.add_argument("--window", type=int, default=32)
     parser.add_argument("--stride", type=int, default=8)
     parser.add_argument("--ppe", type=int, nargs="+", default=None, help="captum perturbations_per_eval to try")
+    parser.add_argument("--no-captum", action="store_true", help="leave captum out (long grids)")
+    parser.add_argument("--switch", type=float, nargs="+", default=None, help="switch shares to sweep instead")
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.switch:
+        for arch in args.arch:
+            for row in sweep_switch(arch, args.window, args.stride, args.switch, args.device):
+                print(
+                    json.dumps(row)
+                    if args.json
+                    else f"{row['arch']:<20} switch {row['switch']:.2f}: "
+                    f"{row['seconds']:.2f} s per map on {row['device']}",
+                    flush=True,
+                )
+        return
     ppes = args.ppe or ([64, 128, 256, 512] if torch.cuda.is_available() else [16, 64])
     print(
-        f"{'arch':<20} {'device':<24} {'pos':>4} {'batch':>5} {'1st s':>6} {'s/map':>7} {'img/s':>7} "
-        f"{'bare img/s':>10} {'× bare':>6} {'captum s':>8} {'ppe':>4} {'× captum':>8}"
+        f"{'arch':<20} {'device':<16} {'pos':>5} {'incr s':>7} {'full s':>7} {'bare s':>7} {'captum s':>8} "
+        f"{'ppe':>4} {'×full':>6} {'×captum':>7} {'×MACs':>6} {'max Δp':>8}"
     )
     for arch in args.arch:
-        r = measure(arch, args.window, args.stride, ppes, args.device)
+        r = measure(arch, args.window, args.stride, ppes, args.device, not args.no_captum)
         if args.json:
-            print(json.dumps(r))
+            print(json.dumps(r), flush=True)
             continue
         print(
-            f"{r['arch']:<20} {r['device'][:24]:<24} {r['positions']:>4} {r['batch']:>5} {r['first_seconds']:>6.2f} "
-            f"{r['seconds']:>7.2f} {r['images_per_s']:>7.1f} {r['bare_images_per_s']:>10.1f} "
-            f"{r['ratio_to_bare']:>6.2f} {r['captum_seconds']:>8.2f} {r['captum_ppe']:>4} "
-            f"{r['speedup_vs_captum']:>8.2f}",
+            f"{r['arch']:<20} {r['device'][:16]:<16} {r['positions']:>5} {r['incremental_s']:>7.2f} "
+            f"{r['full_s']:>7.2f} {r['bare_s']:>7.2f} {r['captum_s']:>8.2f} {r['captum_ppe'] or '-':>4} "
+            f"{r['incremental_vs_full']:>6.2f} {r['incremental_vs_captum']:>7.2f} {r['theoretical_saving']:>6.2f} "
+            f"{r['max_probability_difference']:>8.1e}",
             flush=True,
         )
 
