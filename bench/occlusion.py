@@ -91,7 +91,7 @@ def theoretical_saving(net, x: torch.Tensor, window: int) -> float:
         graph.run(net.to_input(square), corner, corner)
     modules = {node.name: node.target for node in graph.graph.graph.nodes if node.op == "call_module"}
     share = {modules[name]: value for name, value in graph.computed_share.items() if name in modules}
-    rows = [row for row in layer_table(net.spec, side).rows() if row.macs]
+    rows = [row for row in layer_table(net.spec, side).layers if row.macs]
     return sum(row.macs for row in rows) / sum(row.macs * share.get(row.module, 1.0) for row in rows)
 
 

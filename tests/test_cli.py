@@ -300,3 +300,27 @@ def test_hostile_input_exits_2_with_one_line_before_any_work(photos, hostile_pat
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cnnviz: error:") and message in lines[0], lines
     assert result.stdout == "" and "positions" not in result.stderr  # refused before computing anything
+
+
+def test_occlusion_map_is_the_same_by_either_method(photos, tmp_path):
+    """`--method incremental` and `--method full` write the same map (within 1e-5) and say which ran."""
+    maps = {}
+    for method in ("incremental", "full"):
+        out = tmp_path / f"{method}.npy"
+        result = run_cli(
+            "occlusion",
+            str(photos["coffee"]),
+            "--window",
+            "48",
+            "--stride",
+            "24",
+            "--method",
+            method,
+            "--out",
+            str(out),
+        )
+        assert result.returncode == 0, result.stderr
+        assert f"{method} inference" in result.stdout
+        maps[method] = np.load(out)
+    assert maps["full"].shape == (8, 8) and np.ptp(maps["full"]) > 0.01
+    assert np.abs(maps["incremental"] - maps["full"]).max() <= 1e-5

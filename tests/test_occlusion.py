@@ -218,3 +218,19 @@ def test_auto_method_measures_both_and_gives_the_same_maps(lite0, chelsea):
     measured = {key[2]: seconds for key, seconds in costs.figures().items()}
     assert set(measured) == {"incremental", "full"} and all(v > 0 for v in measured.values())
     assert np.abs(auto.probability - full.probability).max() <= 1e-5 and auto.method in ("incremental", "full")
+
+
+def test_estimate_measures_this_process_and_proposes_a_quicker_stride(lite0, chelsea):
+    """With no figure yet, the estimate times both methods on a few positions; the proposed stride fits
+    the budget by that figure, and a map's own timing replaces the probe's."""
+    from cnnviz.explain import costs
+    from cnnviz.explain.occlusion import estimate
+
+    costs.forget()
+    guess = estimate(lite0, chelsea, window=32, stride=2, budget=1.0)
+    assert {key[2] for key in costs.figures()} == {"incremental", "full"}
+    assert guess.method in ("incremental", "full") and guess.per_position > 0
+    assert guess.seconds == pytest.approx(len(grid_positions(224, 32, 2)) ** 2 * guess.per_position)
+    quick = len(grid_positions(224, 32, guess.quick_stride)) ** 2 * guess.per_position
+    assert guess.quick_stride > 2 and quick <= 1.0
+    assert len(grid_positions(224, 32, guess.quick_stride - 1)) ** 2 * guess.per_position > 1.0

@@ -7,8 +7,9 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
+from cnnviz.errors import CnnvizError
 from cnnviz.explain.keys import result_key
-from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, grid_positions, occlusion
+from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, estimate, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
 from cnnviz.render import overlay
 from ui import links
@@ -57,6 +58,7 @@ def occlusion_page() -> None:
         layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
+        _waiting_time(net, choices.image, window, stride)
         submitted = st.form_submit_button(t("occl.run"), type="primary")
     LINK.write({name: str(st.session_state[key]) for name, key in LINK.fields.items() if key in st.session_state})
 
@@ -67,24 +69,32 @@ def occlusion_page() -> None:
     if maps is not None:
         st.caption(t("occl.cached"))
     elif submitted:
+        coarse = st.empty()
 
         def compute(report):
             nonlocal net  # the CPU model, when the GPU had no room
+            args = (choices.image, window, stride, fill, target, layer)
             try:
-                return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+                return occlusion(net, *args, progress=report, preview=lambda maps: _preview(coarse, maps))
             except DeviceMemoryError as exc:
                 if net.device.type == "cpu":
                     raise
                 st.warning(t("occl.cpu_fallback", message=error_text(exc)))
                 net = shared_model(choices.arch, "auto", "cpu")
-                return occlusion(net, choices.image, window, stride, fill, target, layer, progress=report)
+                return occlusion(net, *args, progress=report, preview=lambda maps: _preview(coarse, maps))
 
         def describe(maps, seconds: float) -> str:
             return t(
-                "occl.done", count=count**2, seconds=seconds, device=describe_device(net.device), batch=maps.batch_size
+                "occl.done",
+                count=count**2,
+                seconds=seconds,
+                device=describe_device(net.device),
+                batch=maps.batch_size,
+                method=t(f"occl.method_{maps.method}"),
             )
 
         computed = compute_shared(key, compute, "occl", task="occlusion", describe=describe)
+        coarse.empty()
         if computed is None:
             return
         maps = computed.value
@@ -92,6 +102,34 @@ def occlusion_page() -> None:
         st.info(t("occl.press_run"))
         return
     _show(net, maps, clean.crop)
+
+
+def _waiting_time(net, image, window: int, stride: int) -> None:
+    """How long the map will take on this server, and a stride that answers within about 10 s."""
+    try:
+        guess = estimate(net, image, window, stride)
+    except CnnvizError:
+        return  # the request itself is refused; the message comes with the button
+    text = t(
+        "occl.estimate",
+        seconds=guess.seconds,
+        device=describe_device(net.device),
+        method=t(f"occl.method_{guess.method}"),
+        ms=guess.per_position * 1000,
+    )
+    if guess.quick_stride != stride:
+        positions = len(grid_positions(net.preprocess.input_size, window, guess.quick_stride)) ** 2
+        text += " " + t("occl.quick_stride", stride=guess.quick_stride, seconds=positions * guess.per_position)
+    st.caption(text)
+
+
+def _preview(placeholder, maps) -> None:
+    """Map (a) of a coarse pass, while the finer positions are being computed."""
+    with placeholder.container():
+        grid = len(maps.positions)
+        st.markdown(f"**{t('occl.preview', stride=maps.stride, grid=grid)}**")
+        frame = _grid_frame(maps, maps.probability, "probability")
+        st.altair_chart(_heatmap(frame, "probability", "Q", t("occl.legend_prob"), "inferno"), width="stretch")
 
 
 def _grid_frame(maps, values: np.ndarray, column: str) -> pd.DataFrame:

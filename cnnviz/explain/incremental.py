@@ -152,9 +152,9 @@ def _module_args(module: nn.Module, signature: Callable) -> dict:
 class IncrementalGraph:
     """A model ready for incremental occlusion of one clean input (batch of one, on the model's device)."""
 
-    def __init__(self, model: nn.Module, clean_input: torch.Tensor, switch: float = SWITCH_SHARE) -> None:
+    def __init__(self, model: nn.Module, clean_input: torch.Tensor, switch: float | None = None) -> None:
         self.graph = trace(model)
-        self.switch = switch
+        self.switch = SWITCH_SHARE if switch is None else switch
         self.modules = dict(self.graph.named_modules())
         self.clean: dict[torch.fx.Node, object] = {}
         self._padded: dict[tuple, torch.Tensor] = {}

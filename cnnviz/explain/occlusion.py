@@ -35,6 +35,7 @@ FILLS = ("mean", "black", "blur")
 MAX_POSITIONS = 20_000
 CPU_BATCH_BYTES = 1 << 30  # activation memory per batch on the CPU
 CPU_MAX_BATCH = 16  # larger CPU batches fall out of cache and run slower (measured: bench/occlusion.py)
+CPU_INCREMENTAL_BATCH = 32
 CUDA_MEMORY_SHARE = 0.4  # of the free device memory, per batch
 CUDA_MAX_BATCH = 1024
 
@@ -117,8 +118,10 @@ def fill_tensor(x: torch.Tensor, fill: str, mean: tuple[float, ...], std: tuple[
     return TF.gaussian_blur(x.unsqueeze(0), kernel_size=[49, 49], sigma=[8.0, 8.0])[0]
 
 
-def batch_size_for(net: LoadedModel, side: int, amp: bool) -> int:
+def batch_size_for(net: LoadedModel, side: int, amp: bool, method: str = "full") -> int:
     """Occluded copies per forward pass: a share of the device's free memory over per-image activations.
+    Incremental inference on the CPU takes 32 (its windows are small; measured faster than 16 and 64 for
+    VGG-16 with ``python -m bench.occlusion``).
 
     On CUDA the size is rounded down to a power of two: cuDNN plans its kernels once per input shape, and a
     new shape costs seconds for some networks (EfficientNet-Lite0: 2.7–3.4 s on an H100, against 0.03 s for
@@ -129,7 +132,8 @@ def batch_size_for(net: LoadedModel, side: int, amp: bool) -> int:
         free, _ = torch.cuda.mem_get_info(net.device)
         fitting = int(max(1, min(CUDA_MAX_BATCH, free * CUDA_MEMORY_SHARE // max(per_image, 1))))
         return 1 << (fitting.bit_length() - 1)
-    return int(max(1, min(CPU_MAX_BATCH, CPU_BATCH_BYTES // max(per_image, 1))))
+    largest = CPU_INCREMENTAL_BATCH if method == "incremental" else CPU_MAX_BATCH
+    return int(max(1, min(largest, CPU_BATCH_BYTES // max(per_image, 1))))
 
 
 def padded_size(count: int, size: int, device: torch.device) -> int:
@@ -143,17 +147,24 @@ def padded_size(count: int, size: int, device: torch.device) -> int:
 
 def pass_order(positions: np.ndarray, stride: int) -> list[tuple[int, np.ndarray]]:
     """Coarse to fine: ``(factor, indices)`` for the grid at stride ×4, then ×2, then ×1, each pass only
-    the row-major indices (into the full grid) not computed before; a coarse pass needs 2 positions a side.
-    Every position is computed once, so the final map costs what a single pass would."""
+    the indices (row-major into the full grid) not computed before; a coarse pass needs 2 positions a side.
+    Every position is computed once, so the final map costs what a single pass would.
+
+    Within a pass, positions come ordered by their distance to the borders, so that a batch holds squares
+    whose changed regions are clipped alike (incremental inference computes one region size per batch).
+    """
     grid = len(positions)
     rows, cols = np.meshgrid(positions, positions, indexing="ij")
+    to_border = np.minimum(positions - positions[0], positions[-1] - positions)
+    near_y, near_x = np.meshgrid(to_border, to_border, indexing="ij")
+    by_border = np.lexsort((near_x.ravel(), near_y.ravel()))
     done = np.zeros(grid * grid, dtype=bool)
     passes = []
     for factor in (4, 2, 1):
         on_grid = ((rows % (factor * stride) == 0) & (cols % (factor * stride) == 0)).ravel()
         if factor > 1 and len(positions[positions % (factor * stride) == 0]) < 2:
             continue
-        new = np.flatnonzero(on_grid & ~done)
+        new = by_border[(on_grid & ~done)[by_border]]
         done |= on_grid
         if len(new):
             passes.append((factor, new))
@@ -216,7 +227,7 @@ def occlusion(
                 raise CnnvizError("target_range", last=clean.numel() - 1, target=target)
             clean_probability = float(clean[target])
             chooser = _Chooser(net, occluders, window, side)
-            size = batch_size or batch_size_for(net, side, amp)
+            sizes = {name: batch_size or batch_size_for(net, side, amp, name) for name in occluders}
             probs = torch.empty(total)
             argmax = torch.empty(total, dtype=torch.long)
             activity = torch.empty(total) if layer is not None else None
@@ -245,19 +256,20 @@ def occlusion(
             for factor, indices in pass_order(positions, stride):
                 start = 0
                 while start < len(indices):
+                    occluder = chooser.pick()
+                    size = sizes[occluder.name]
                     block = indices[start : start + size]
                     count = len(block)
                     picked = torch.as_tensor(block)
                     batch = corners[picked]
                     batch = torch.cat([batch, batch[-1:].expand(padded_size(count, size, net.device) - count, -1)])
-                    occluder = chooser.pick()
                     began = time.perf_counter()
                     try:
                         logits, block_activity = occluder.run(batch, channel)
                     except torch.cuda.OutOfMemoryError:
                         if size == 1:
                             raise _no_memory(net, side) from None
-                        size = max(1, size // 2)  # retry the same positions in smaller batches
+                        sizes[occluder.name] = max(1, size // 2)  # retry the same positions in smaller batches
                         if net.device.type == "cuda":
                             torch.cuda.empty_cache()
                         continue
@@ -271,14 +283,16 @@ def occlusion(
                     report(progress, done, total)
                 if preview is not None and factor > 1:
                     on_grid = np.isin(corners.numpy(), positions[::factor]).all(1)
-                    preview(finished(np.flatnonzero(on_grid), positions[::factor], stride * factor, size))
+                    preview(
+                        finished(np.flatnonzero(on_grid), positions[::factor], stride * factor, sizes[occluder.name])
+                    )
         except torch.cuda.OutOfMemoryError:
             raise _no_memory(net, side) from None
         finally:
             for made in occluders.values():
                 made.close()
     method_used = chooser.finish()
-    return dataclasses.replace(finished(np.arange(total), positions, stride, size), method=method_used)
+    return dataclasses.replace(finished(np.arange(total), positions, stride, sizes[method_used]), method=method_used)
 
 
 def _occluder(name: str, net: LoadedModel, x, baseline, window: int, layer: str | None, required: bool):
@@ -343,3 +357,39 @@ def _per_pixel_mean(grid: torch.Tensor, positions: np.ndarray, window: int, side
     result = torch.full((side, side), clean, dtype=torch.float64)
     result[:covered, :covered] = torch.where(count > 0, total / count.clamp(min=1), clean)  # stride > window
     return result.numpy()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long a map will take on this server: ``seconds`` by ``method``, from a cost per position measured
+    in this process (:mod:`cnnviz.explain.costs`); ``quick_stride`` answers within ``budget`` seconds."""
+
+    seconds: float
+    method: str
+    per_position: float
+    quick_stride: int
+    budget: float
+
+
+def estimate(net: LoadedModel, image: Image.Image, window: int, stride: int, budget: float = 10.0) -> Estimate:
+    """The waiting time for a ``window``/``stride`` map of ``image``; when this process has no figure yet for
+    the model, device and window, both methods first time one batch of four positions (well under a second
+    for most models on a CPU, a few seconds for VGG)."""
+    side = net.preprocess.input_size
+    known = {name: costs.per_position(cost_key(net, name, window, side)) for name in OCCLUDERS}
+    if any(value is None for value in known.values()):
+        probe_stride = max(1, (side - window) // 2) if side > window else side
+        for name in OCCLUDERS:
+            try:
+                occlusion(net, image, window, probe_stride, batch_size=4, method=name)
+            except CnnvizError:
+                continue  # a model the incremental method cannot read: the full figure stands alone
+        known = {name: costs.per_position(cost_key(net, name, window, side)) for name in OCCLUDERS}
+    known = {name: value for name, value in known.items() if value is not None}
+    method = min(known, key=known.get)
+    cost = known[method]
+    quick = next(
+        (s for s in range(max(stride, 1), side + 1) if len(grid_positions(side, window, s)) ** 2 * cost <= budget),
+        side,
+    )
+    return Estimate(len(grid_positions(side, window, stride)) ** 2 * cost, method, cost, quick, budget)
