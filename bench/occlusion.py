@@ -106,7 +106,9 @@ def timed_map(net, image, window: int, stride: int, method: str):
     return seconds, maps
 
 
-def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | None, captum: bool) -> dict:
+def measure(
+    arch: str, window: int, stride: int, ppes: list[int], device: str | None, captum: bool, bare: bool = True
+) -> dict:
     net = cnnviz.load(arch, device=device)
     image = gallery_image("chelsea")
     x = net.preprocess(image)
@@ -115,7 +117,7 @@ def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | 
     occlusion(net, image, window=x.shape[-1] // 2, stride=x.shape[-1] // 2, method="full")  # warm-up
     fast, fast_maps = timed_map(net, image, window, stride, "incremental")
     full, full_maps = timed_map(net, image, window, stride, "full")
-    bare = bare_throughput(net, x, full_maps.batch_size, positions, amp)
+    bare_rate = bare_throughput(net, x, full_maps.batch_size, positions, amp) if bare else math.nan
     seconds = (
         {ppe: captum_seconds(net, x, window, stride, full_maps.target, ppe, amp) for ppe in ppes} if captum else {}
     )
@@ -128,7 +130,7 @@ def measure(arch: str, window: int, stride: int, ppes: list[int], device: str | 
         "positions": positions,
         "incremental_s": fast,
         "full_s": full,
-        "bare_s": positions / bare,
+        "bare_s": positions / bare_rate,
         "captum_s": seconds.get(best_ppe, math.nan),
         "captum_ppe": best_ppe,
         "incremental_vs_full": full / fast,
@@ -162,6 +164,7 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=8)
     parser.add_argument("--ppe", type=int, nargs="+", default=None, help="captum perturbations_per_eval to try")
     parser.add_argument("--no-captum", action="store_true", help="leave captum out (long grids)")
+    parser.add_argument("--no-bare", action="store_true", help="leave the bare forward out (long grids)")
     parser.add_argument("--switch", type=float, nargs="+", default=None, help="switch shares to sweep instead")
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", action="store_true")
@@ -183,7 +186,7 @@ def main() -> None:
         f"{'ppe':>4} {'×full':>6} {'×captum':>7} {'×MACs':>6} {'max Δp':>8}"
     )
     for arch in args.arch:
-        r = measure(arch, args.window, args.stride, ppes, args.device, not args.no_captum)
+        r = measure(arch, args.window, args.stride, ppes, args.device, not args.no_captum, not args.no_bare)
         if args.json:
             print(json.dumps(r), flush=True)
             continue
