@@ -68,6 +68,7 @@ POINTWISE_FUNCTIONS = {
     torchvision.ops.stochastic_depth,
 }
 ARITHMETIC = {operator.add, operator.mul, operator.sub, operator.truediv, torch.add, torch.mul}
+MERGING = {operator.add, operator.mul, operator.sub, torch.add, torch.mul}  # two changed maps: their union
 ARITHMETIC_METHODS = {"add", "mul", "sub", "div", "relu", "sigmoid", "contiguous"}
 
 
@@ -154,12 +155,14 @@ class IncrementalGraph:
 
     def __init__(self, model: nn.Module, clean_input: torch.Tensor, switch: float | None = None) -> None:
         self.graph = trace(model)
+        self.fixed_shapes = clean_input.device.type == "cuda"  # see Sliding.changed_outputs
         self.switch = SWITCH_SHARE if switch is None else switch
         self.modules = dict(self.graph.named_modules())
         self.clean: dict[torch.fx.Node, object] = {}
         self._padded: dict[tuple, torch.Tensor] = {}
         self.layer_nodes = module_outputs(self.graph)
         self.computed_share: dict[str, float] = {}  # per node: output share recomputed in the last batch
+        self.first_full: str | None = None  # the first node the last batch computed in full
         env = self.clean
         for node in self.graph.graph.nodes:
             if node.op == "placeholder":
@@ -194,6 +197,7 @@ class IncrementalGraph:
         kept_node = self.layer_nodes[keep] if keep is not None else None
         kept = None
         self.computed_share = {}
+        self.first_full = None
         for node in self.graph.graph.nodes:
             if node.op == "placeholder":
                 env[node] = Patch(self.clean[node], values, top, left)
@@ -217,6 +221,7 @@ class IncrementalGraph:
             result = self._incremental(node, args, kwargs, changing)
             if result is not None:
                 return result
+            self.first_full = self.first_full or node.name
         return Dense(self._call(node, _dense(args), _dense(kwargs)))
 
     def _incremental(self, node, args, kwargs, patches: list[Patch]) -> Patch | None:
@@ -233,14 +238,13 @@ class IncrementalGraph:
                     return Patch(
                         self.clean[node], self._call(node, (patch.values, *args[1:]), kwargs), patch.top, patch.left
                     )
-        binary = node.op == "call_function" and target in (
-            operator.add,
-            operator.mul,
-            operator.sub,
-            torch.add,
-            torch.mul,
-        )
-        if binary and len(args) == 2 and not kwargs and all(isinstance(a, Patch) for a in args):
+        if (
+            node.op == "call_function"
+            and target in MERGING
+            and len(args) == 2
+            and not kwargs
+            and all(isinstance(a, Patch) for a in args)
+        ):
             return self._merge(node, list(args), lambda a, b: target(a, b))
         if node.op == "call_function" and target is torch.cat:
             tensors, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)
@@ -282,8 +286,8 @@ class IncrementalGraph:
         out = self.clean[node]
         height, width = patch.clean.shape[-2:]
         out_h, out_w = out.shape[-2:]
-        top, rows = layer.rows.changed_outputs(patch.top, patch.size[0], out_h)
-        left, cols = layer.cols.changed_outputs(patch.left, patch.size[1], out_w)
+        top, rows = layer.rows.changed_outputs(patch.top, patch.size[0], out_h, self.fixed_shapes)
+        left, cols = layer.cols.changed_outputs(patch.left, patch.size[1], out_w, self.fixed_shapes)
         share = rows * cols / (out_h * out_w)
         self.computed_share[node.name] = share
         if share > self.switch:

@@ -3,7 +3,9 @@
 A grey (or black, or blurred) square slides over the network's input; for every position cnnviz
 records (a) the probability of the target class, (b) the most probable class and (c) the total
 activation of the strongest channel (on the clean image) of a chosen layer. Many occluded copies go
-through the network per forward pass; the batch is sized from the device's free memory.
+through the network per forward pass, either whole or incrementally (each layer recomputing only what
+the square changes; :mod:`cnnviz.explain.occluders`); both give the same maps, and ``auto`` runs the one
+measured faster in this process. Positions run coarse to fine, so a page can show a coarse map early.
 
 Positions are the top-left corners ``range(0, side − window + 1, stride)`` in input pixels, as in
 captum's ``Occlusion``; map (a) reproduces captum's attribution exactly (see ``tests/test_occlusion.py``).
