@@ -31,6 +31,7 @@ def test_waiting_time_before_the_button_and_a_coarse_map_before_the_final_one(se
     page.page.get_by_text(re.compile(r"^About \d+ s on this server \(CPU")).wait_for(timeout=60_000)
     page.page.get_by_role("button", name="Compute the maps").click()
     page.page.get_by_text("Coarse map (a) at stride 28 (7×7) — refining…").wait_for(timeout=120_000)
+    page.page.screenshot(path=str(SCREENSHOTS / "occlusion-coarse.png"), full_page=True)
     page.page.get_by_text(re.compile(r"^784 positions in [\d.]+ s")).wait_for(timeout=300_000)
     page.page.get_by_text("(a) Probability of").first.wait_for(timeout=30_000)
     assert page.page.get_by_text("refining…").count() == 0
