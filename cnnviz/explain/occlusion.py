@@ -213,7 +213,7 @@ def occlusion(
     occluders = {}
     with torch.inference_mode(), torch.autocast(net.device.type, torch.float16, enabled=amp):
         try:
-            for name in ("incremental", "full") if method == "auto" else (method,):
+            for name in _candidates(net, method, window, side):
                 occluders[name] = _occluder(name, net, x, baseline, window, layer, required=method != "auto")
             occluders = {name: made for name, made in occluders.items() if made is not None}
             first = next(iter(occluders.values()))
@@ -295,6 +295,17 @@ def occlusion(
                 made.close()
     method_used = chooser.finish()
     return dataclasses.replace(finished(np.arange(total), positions, stride, sizes[method_used]), method=method_used)
+
+
+def _candidates(net: LoadedModel, method: str, window: int, side: int) -> tuple[str, ...]:
+    """The methods to prepare: the one asked for; for ``auto`` the one measured cheaper in this process, or
+    both while either is unmeasured (:class:`_Chooser` then times them)."""
+    if method != "auto":
+        return (method,)
+    known = {name: costs.per_position(cost_key(net, name, window, side)) for name in ("incremental", "full")}
+    if None in known.values():
+        return tuple(known)
+    return (min(known, key=known.get),)
 
 
 def _occluder(name: str, net: LoadedModel, x, baseline, window: int, layer: str | None, required: bool):
