@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,6 @@ class Patch:
     @property
     def size(self) -> tuple[int, int]:
         return self.values.shape[-2], self.values.shape[-1]
-
-    def share(self) -> float:
-        """The fraction of the map's area that the rectangles cover."""
-        h, w = self.size
-        return h * w / (self.clean.shape[-2] * self.clean.shape[-1])
 
     def dense(self) -> torch.Tensor:
         """The N full maps (N×C×H×W)."""
@@ -61,11 +55,6 @@ class Patch:
             index, inner_rows.clamp(0, h - 1)[:, :, None], inner_cols.clamp(0, w - 1)[:, None, :]
         ]
         return torch.where(inside[..., None], changed, around).permute(0, 3, 1, 2)
-
-    def padded(self, before: tuple[int, int], after: tuple[int, int], value: float) -> Patch:
-        """The same maps with ``before`` (rows, columns) and ``after`` of ``value`` around them."""
-        clean = F.pad(self.clean, (before[1], after[1], before[0], after[0]), value=value)
-        return Patch(clean, self.values, self.top + before[0], self.left + before[1])
 
 
 def _spans(start: torch.Tensor, length: int, device: torch.device) -> torch.Tensor:
