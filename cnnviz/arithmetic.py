@@ -116,3 +116,57 @@ def stacked_3x3(channels: int, layers: int = 3, n: int = 56) -> tuple[int, Compa
     single = conv_layer(n, field, field // 2, 1, channels, channels)
     one = conv_layer(n, 3, 1, 1, channels, channels)
     return field, Comparison(single.weights, single.macs, layers * one.weights, layers * one.macs)
+
+
+@dataclass(frozen=True)
+class TransposedResult:
+    """A transposed convolution ("deconvolution", the layer FCN uses to make maps larger): output side
+    o = S(N − 1) + F − 2P + output padding, in px, and the formula with the numbers filled in."""
+
+    out_size: int
+    formula: str
+
+
+def transposed_conv(n: int, f: int, p: int, s: int, output_padding: int = 0) -> TransposedResult:
+    """The output side of a transposed convolution on an N×N map (``torch.nn.ConvTranspose2d``'s rule)."""
+    n, f = _check("Input size N", n, 1, MAX_SIDE), _check("Filter size F", f, 1, MAX_SIDE)
+    p, s = _check("Padding P", p, 0, MAX_SIDE), _check("Stride S", s, 1, MAX_SIDE)
+    output_padding = _check("Output padding", output_padding, 0, MAX_SIDE)
+    if output_padding >= s:
+        raise CnnvizError("arith_output_padding", output_padding=output_padding, s=s)
+    out = s * (n - 1) + f - 2 * p + output_padding
+    if out < 1:
+        raise CnnvizError("arith_transposed_empty", out=out)
+    extra = f" + {output_padding}" if output_padding else ""
+    formula = f"{s}·({n} − 1) + {f} − 2·{p}{extra} = {out}"
+    return TransposedResult(out, formula)
+
+
+@dataclass(frozen=True)
+class YoloGrid:
+    """YOLO's output, counted: an S×S grid (input side / total stride), ``boxes`` boxes per cell with
+    ``per_box`` numbers each (4 coordinates + objectness), ``classes`` class probabilities per cell."""
+
+    input_side: int
+    stride: int
+    boxes: int
+    per_box: int
+    classes: int
+
+    @property
+    def side(self) -> int:
+        return self.input_side // self.stride
+
+    @property
+    def per_cell(self) -> int:
+        return self.boxes * self.per_box + self.classes
+
+    @property
+    def total(self) -> int:
+        return self.side * self.side * self.per_cell
+
+
+# Deck 003, "You Only Look Once": 45 numbers per cell, 5 boxes with 4 coordinates and an objectness score,
+# 20 PASCAL VOC class probabilities. The grid side is YOLOv2's (Redmon & Farhadi 2017): a 416-px input and
+# a total stride of 32 give 13×13 cells.
+YOLO_DECK = YoloGrid(input_side=416, stride=32, boxes=5, per_box=5, classes=20)

@@ -1,4 +1,4 @@
-"""Command-line front end: ``cnnviz {predict,occlusion,deconv,classmap,patches,archs,layers,fetch} …`` (also
+"""Command-line front end: ``cnnviz {predict,occlusion,deconv,classmap,localize,patches,archs,layers,fetch} …`` (also
 ``python -m cnnviz``).
 
 Every error (bad arguments, bad input, an output that cannot be written) exits with status 2 and one line
@@ -324,9 +324,78 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
     return 0
 
 
+LOCALIZE_METHODS = ("fcn", "sliding", "cam")
+
+
+def _cmd_localize(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.predict import predict
+    from cnnviz.render import boxes_image, grid_overlay
+
+    out = _out_path(args, (".npy", ".png"))
+    image, net = _image_and_model(args)
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    if args.method == "fcn":
+        from cnnviz.explain.localize import one_pass_grid
+
+        grid = one_pass_grid(net, image, args.size)
+        rows, columns = grid.shape
+        best = int(grid.probabilities.max(axis=(1, 2)).argmax())
+        print(
+            f"{net.spec.display}: {rows}×{columns} windows of {grid.window} px every {grid.stride} px over the photo "
+            f"at {grid.input_size[1]}×{grid.input_size[0]} px, one forward pass in {grid.seconds * 1000:.1f} ms; "
+            f"most probable anywhere: {net.categories[best]} (class {best}, {grid.probabilities[best].max():.3f})"
+        )
+        if out is not None and out.suffix.lower() == ".npy":
+            _write(out, lambda path: np.save(path, grid.probabilities.astype(np.float32)))
+        elif out is not None:
+            picture = net.preprocess.whole_image(image, min(grid.input_size))
+            _write(out, Image.fromarray(grid_overlay(picture, grid.probabilities[best], grid.window, grid.stride)).save)
+        return 0
+    if args.method == "sliding":
+        from cnnviz.explain.detect import sliding_windows
+
+        classes = [args.target] if args.target is not None else [s.index for s in predict(net, image, top=5).scores]
+        found = sliding_windows(net, image, classes, threshold=args.threshold, iou=args.iou)
+        boxes = found.after
+        summary = (
+            f"{net.spec.display}: {found.windows} windows ({found.windows} forward passes, {found.seconds:.2f} s), "
+            f"{len(found.before)} boxes scored ≥ {found.threshold:g}, {len(boxes)} left after non-max suppression "
+            f"at IoU {found.iou:g}"
+        )
+    else:
+        from cnnviz.explain.detect import cam_box
+
+        cam = cam_box(net, image, target=args.target, fraction=args.fraction)
+        boxes = (cam.box,)
+        summary = (
+            f"{net.spec.display}: CAM of {cam.box.label} (class {cam.box.index}) above {cam.fraction:.0%} of its "
+            f"maximum, largest region"
+        )
+    if args.json:
+        print(json.dumps([box.as_dict() for box in boxes]))
+    else:
+        print(summary)
+        for box in boxes:
+            print(
+                f"  {box.label} (class {box.index}) {box.score:.3f}  "
+                f"x {box.x0:.0f}–{box.x1:.0f}, y {box.y0:.0f}–{box.y1:.0f} px"
+            )
+    if out is not None and out.suffix.lower() == ".npy":
+        rows = [[b.x0, b.y0, b.x1, b.y1, b.score, b.index] for b in boxes]
+        _write(out, lambda path: np.save(path, np.asarray(rows, dtype=np.float32).reshape(-1, 6)))
+    elif out is not None:
+        _write(out, Image.fromarray(boxes_image(image, boxes)).save)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain import CLASS_MAPS
     from cnnviz.explain.deconvnet import METHODS
+    from cnnviz.explain.detect import CAM_FRACTION, IOU, THRESHOLD
     from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
     from cnnviz.explain.occlusion import FILLS
     from cnnviz.layers import TABLE_FORMATS
@@ -380,6 +449,32 @@ def build_parser() -> argparse.ArgumentParser:
     classmap.add_argument("--layer", default=None, help="Grad-CAM's module (default: the last conv stage)")
     classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
     classmap.set_defaults(run=_cmd_classmap)
+
+    localize = commands.add_parser(
+        "localize", parents=[photo], help="where objects are: one-pass class grid, sliding windows + NMS, CAM box"
+    )
+    localize.add_argument("--method", choices=LOCALIZE_METHODS, default="fcn", help="(default fcn)")
+    localize.add_argument(
+        "--size", type=int, default=None, help="fcn: the photo's short side in px, 1–3× the input (default 1×)"
+    )
+    localize.add_argument(
+        "--target", type=int, default=None, help="class index (default: sliding any of the top-5, cam the top-1)"
+    )
+    localize.add_argument(
+        "--threshold", type=float, default=THRESHOLD, help=f"sliding: lowest window score (default {THRESHOLD})"
+    )
+    localize.add_argument("--iou", type=float, default=IOU, help=f"sliding: suppression IoU (default {IOU})")
+    localize.add_argument(
+        "--fraction", type=float, default=CAM_FRACTION, help=f"cam: share of the maximum kept (default {CAM_FRACTION})"
+    )
+    localize.add_argument("--json", action="store_true", help="sliding / cam: print the boxes as JSON")
+    localize.add_argument(
+        "--out",
+        default=None,
+        help="FILE.npy (fcn: classes × rows × cols float32 probabilities; sliding / cam: boxes × 6 float32 "
+        "x0 y0 x1 y1 score class) or FILE.png (the grid or the boxes over the photo)",
+    )
+    localize.set_defaults(run=_cmd_localize)
 
     patches = commands.add_parser(
         "patches", parents=[model], help="top-9 patches of a channel over a folder of images (ZF Fig. 2)"

@@ -48,17 +48,36 @@ class Preprocessing:
 
     def crop_image(self, image: Image.Image) -> Image.Image:
         """The exact picture the network sees (after resize, crop and padding, before normalisation)."""
+        image = self._resized(self.converted(image), self.resize)
+        return self._padded(F.center_crop(image, [self.crop]))
+
+    def whole_image(self, image: Image.Image, short_side: int) -> Image.Image:
+        """The whole photo as the network would see it at ``short_side`` px on its shorter side (padding
+        included), without the centre crop: the long side keeps the aspect ratio. At the network's input
+        size a square photo gives the same picture as :meth:`crop_image` when resize equals crop."""
+        return self._padded(self._resized(self.converted(image), short_side - 2 * self.pad))
+
+    def square_window(self, image: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
+        """The square ``box`` (x0, y0, x1, y1 in photo px) of ``image`` resized to the network's crop and
+        padded: one sliding window as the network sees it."""
+        window = self.converted(image).crop(box)
+        size = [self.crop, self.crop]
+        return self._padded(F.resize(window, size, interpolation=InterpolationMode(self.interpolation), antialias=True))
+
+    def converted(self, image: Image.Image) -> Image.Image:
+        """``image`` in the network's mode: RGB, or grey scale with the ink made bright where asked."""
         if self.grayscale:
             image = image.convert("L")
             if self.ink_is_bright and _has_light_background(image):
                 image = ImageOps.invert(image)
-        else:
-            image = image.convert("RGB")
-        image = F.resize(image, [self.resize], interpolation=InterpolationMode(self.interpolation), antialias=True)
-        image = F.center_crop(image, [self.crop])
-        if self.pad:
-            image = ImageOps.expand(image, border=self.pad, fill=0)
-        return image
+            return image
+        return image.convert("RGB")
+
+    def _resized(self, image: Image.Image, short_side: int) -> Image.Image:
+        return F.resize(image, [short_side], interpolation=InterpolationMode(self.interpolation), antialias=True)
+
+    def _padded(self, image: Image.Image) -> Image.Image:
+        return ImageOps.expand(image, border=self.pad, fill=0) if self.pad else image
 
     def normalise(self, crop: Image.Image) -> torch.Tensor:
         """A crop from :meth:`crop_image` as a normalised 1×C×H×W float32 tensor."""

@@ -66,3 +66,35 @@ def class_map_image(picture: np.ndarray, values: np.ndarray, percentile: float =
     ``percentile`` of the values, so a few hot pixels (saliency's) do not darken the rest."""
     high = max(float(np.percentile(values, percentile)), 1e-12)
     return overlay(picture, values, low=0.0, high=high, cmap="jet")
+
+
+def boxes_image(picture: Image.Image, boxes, colour: tuple[int, int, int] = (255, 40, 40), width: int = 3):
+    """``picture`` (any mode) as RGB with each box's rectangle (``corners`` x0, y0, x1, y1 in its px) and,
+    where it has one, its label and score written at its top-left corner; returns H×W×3 uint8."""
+    from PIL import ImageDraw
+
+    canvas = picture.convert("RGB")
+    draw = ImageDraw.Draw(canvas)
+    for box in boxes:
+        x0, y0, x1, y1 = box.corners
+        draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=colour, width=width)
+        if getattr(box, "label", ""):
+            text = f"{box.label} {box.score:.2f}"
+            left, top, right, bottom = draw.textbbox((x0 + width, y0 + width), text)
+            draw.rectangle((left - 1, top - 1, right + 1, bottom + 1), fill=colour)
+            draw.text((x0 + width, y0 + width), text, fill=(255, 255, 255))
+    return np.asarray(canvas)
+
+
+def grid_overlay(picture: Image.Image, values: np.ndarray, window: int, stride: int, **colour) -> np.ndarray:
+    """A coarse R×C grid of window scores (window ``window`` px every ``stride`` px, from the top-left) laid
+    over ``picture`` at its own px: upsampled by FCN's bilinear transposed convolution, placed on the
+    windows' centres, the photo's margins taking the nearest value; returns H×W×3 uint8."""
+    from cnnviz.explain.localize import upsampled
+
+    big = upsampled(values, stride)
+    margin = (window - stride) // 2
+    height, width = picture.size[1], picture.size[0]
+    pad = ((margin, max(0, height - margin - big.shape[0])), (margin, max(0, width - margin - big.shape[1])))
+    full = np.pad(big, pad, mode="edge")[:height, :width]
+    return overlay(np.asarray(picture.convert("RGB")), full, **colour)
