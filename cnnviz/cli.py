@@ -66,6 +66,11 @@ def _image_and_model(args: argparse.Namespace):
     return image, load(args.arch, weights=args.weights, device=args.device)
 
 
+def _warn_if_random(net) -> None:
+    if not net.meaningful:
+        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
     from cnnviz.images import load_image
     from cnnviz.loading import load
@@ -77,8 +82,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     image = load_image(args.image)
     net = load(args.arch, weights=args.weights, device=args.device)
     result = predict(net, image, top=args.top)
-    if not net.meaningful:
-        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    _warn_if_random(net)
     if args.json:
         print(json.dumps([s.as_dict() for s in result.scores]))
         return 0
@@ -190,8 +194,7 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - start
     print(file=sys.stderr)
-    if not net.meaningful:
-        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    _warn_if_random(net)
     grid = maps.probability.shape[0]
     low = np.unravel_index(maps.probability.argmin(), maps.probability.shape)
     print(
@@ -232,8 +235,7 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
     channels = None if args.channel is None else [args.channel]
     projections = project(net, image, layer, channels, whole_map=args.whole_map, method=args.method)
     projection = projections[0]  # the requested channel, or the strongest one
-    if not net.meaningful:
-        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    _warn_if_random(net)
     where = (
         "whole map"
         if projection.position is None
@@ -305,8 +307,7 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
 
     result = CLASS_MAPS[args.method](net, image, target=args.target, progress=report, **params)
     print(file=sys.stderr)
-    if not net.meaningful:
-        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
+    _warn_if_random(net)
     details = [f"layer {result.layer}"] if result.layer else []
     if result.error is not None:
         details.append(f"{result.steps} steps, attributions add up to the logit's change within {result.error:.3g}")
@@ -336,12 +337,11 @@ def _cmd_localize(args: argparse.Namespace) -> int:
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
-    if not net.meaningful:
-        print(f"warning: {net.spec.display} has random weights ({net.weights_detail})", file=sys.stderr)
     if args.method == "fcn":
         from cnnviz.explain.localize import one_pass_grid
 
         grid = one_pass_grid(net, image, args.size)
+        _warn_if_random(net)
         rows, columns = grid.shape
         best = int(grid.probabilities.max(axis=(1, 2)).argmax())
         print(
@@ -360,6 +360,7 @@ def _cmd_localize(args: argparse.Namespace) -> int:
 
         classes = [args.target] if args.target is not None else [s.index for s in predict(net, image, top=5).scores]
         found = sliding_windows(net, image, classes, threshold=args.threshold, iou=args.iou)
+        _warn_if_random(net)
         boxes = found.after
         summary = (
             f"{net.spec.display}: {found.windows} windows ({found.windows} forward passes, {found.seconds:.2f} s), "
@@ -370,6 +371,7 @@ def _cmd_localize(args: argparse.Namespace) -> int:
         from cnnviz.explain.detect import cam_box
 
         cam = cam_box(net, image, target=args.target, fraction=args.fraction)
+        _warn_if_random(net)
         boxes = (cam.box,)
         summary = (
             f"{net.spec.display}: CAM of {cam.box.label} (class {cam.box.index}) above {cam.fraction:.0%} of its "

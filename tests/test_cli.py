@@ -324,3 +324,46 @@ def test_occlusion_map_is_the_same_by_either_method(photos, tmp_path):
         maps[method] = np.load(out)
     assert maps["full"].shape == (8, 8) and np.ptp(maps["full"]) > 0.01
     assert np.abs(maps["incremental"] - maps["full"]).max() <= 1e-5
+
+
+def test_localize_fcn_writes_the_one_pass_grid(photos, tmp_path, lite0, coffee):
+    from cnnviz.explain.localize import one_pass_grid
+
+    out = tmp_path / "grid.npy"
+    result = run_cli("localize", str(photos["coffee"]), "--method", "fcn", "--size", "448", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "8×15 windows" in result.stdout and "one forward pass" in result.stdout
+    grid = np.load(out)
+    assert grid.dtype == np.float32 and grid.shape == (1000, 8, 15)
+    assert np.abs(grid - one_pass_grid(lite0, coffee, 448).probabilities).max() <= 1e-5
+    picture = tmp_path / "grid.png"
+    assert run_cli("localize", str(photos["coffee"]), "--out", str(picture)).returncode == 0
+    assert Image.open(picture).size == (336, 224)  # the whole photo at 224 px on its short side
+
+
+@pytest.mark.parametrize("method", ["sliding", "cam"])
+def test_localize_boxes_as_json_in_photo_pixels(photos, tmp_path, method):
+    out = tmp_path / "boxes.png"
+    result = run_cli("localize", str(photos["coffee"]), "--method", method, "--json", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    boxes = json.loads(result.stdout.splitlines()[0])
+    assert boxes and all(set(b) == {"x0", "y0", "x1", "y1", "score", "class", "label"} for b in boxes)
+    assert boxes[0]["label"] == "espresso" and boxes[0]["class"] == ESPRESSO
+    assert all(0 <= b["x0"] < b["x1"] <= 600 and 0 <= b["y0"] < b["y1"] <= 400 for b in boxes)
+    assert Image.open(out).size == (600, 400)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--size", "100"], "short side must be 224–672 px"),
+        (["--method", "cam", "--arch", "vgg11", "--weights", "random"], "no class activation map"),
+        (["--method", "sliding", "--iou", "2"], "between 0 and 1"),
+        (["--method", "cam", "--fraction", "1.5"], "fraction between 0 and 1"),
+        (["--out", "grid.txt"], ".npy or .png"),
+    ],
+)
+def test_localize_bad_input(photos, args, message):
+    result = run_cli("localize", str(photos["coffee"]), *args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
