@@ -18,6 +18,7 @@ from views.depth import depth_page
 from views.draw import draw_page
 from views.dropblock import dropblock_page
 from views.layers import layers_page
+from views.localize import localize_page
 from views.occlusion import occlusion_page
 from views.predict import predict_page
 from views.transfer import transfer_page
@@ -33,6 +34,9 @@ page = st.navigation(
             st.Page(predict_page, title=t("page.predict"), icon=":material/label:", default=True),
             st.Page(deconvnet_page, title=t("page.deconvnet"), icon=":material/layers:", url_path="deconvnet"),
             st.Page(occlusion_page, title=t("page.occlusion"), icon=":material/grid_on:", url_path="occlusion"),
+            st.Page(
+                localize_page, title=t("page.localize"), icon=":material/center_focus_strong:", url_path="localization"
+            ),
             st.Page(layers_page, title=t("page.layers"), icon=":material/view_agenda:", url_path="layers"),
             st.Page(compare_page, title=t("page.compare"), icon=":material/bubble_chart:", url_path="compare"),
             st.Page(

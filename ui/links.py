@@ -25,7 +25,15 @@ from ui.text import t
 MAX_DIGITS = 6
 MAX_TEXT = 64
 RUNNING = "running"
-TASKS = ("occlusion", "patches", "classmaps", "depth", "transfer", "dropblock")  # catalogue keys task.<name>
+TASKS = (
+    "occlusion",
+    "patches",
+    "classmaps",
+    "localize",
+    "depth",
+    "transfer",
+    "dropblock",
+)  # catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")

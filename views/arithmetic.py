@@ -1,8 +1,10 @@
-"""Conv arithmetic page: output size, parameters and MACs of one layer; the 1×1 bottleneck; stacked 3×3."""
+"""Conv arithmetic page: output size, parameters and MACs of one layer; the 1×1 bottleneck; stacked 3×3;
+transposed convolution (maps made larger) and the count of YOLO's output grid."""
 
 import streamlit as st
+import torch
 
-from cnnviz.arithmetic import bottleneck, conv_layer, stacked_3x3
+from cnnviz.arithmetic import YOLO_DECK, bottleneck, conv_layer, stacked_3x3, transposed_conv
 from cnnviz.errors import CnnvizError
 from ui.text import column_label, error_text, t
 
@@ -81,3 +83,38 @@ def arithmetic_page() -> None:
         coef_d=field * field,
     )
     st.markdown(text)
+
+    st.subheader(t("arith.transposed"))
+    st.markdown(t("arith.transposed_text"))
+    tn, tf, tp, ts, top = _row(
+        ("arith.n", 7, 1, 10_000, "tconv_n"),
+        ("arith.f", 64, 1, 1_000, "tconv_f"),
+        ("arith.p", 16, 0, 1_000, "tconv_p"),
+        ("arith.s", 32, 1, 1_000, "tconv_s"),
+        ("arith.op", 0, 0, 999, "tconv_op"),
+    )
+    try:
+        larger = transposed_conv(tn, tf, tp, ts, top)
+    except CnnvizError as exc:
+        st.error(error_text(exc))
+    else:
+        st.latex(r"\text{out} = S\,(N - 1) + F - 2P + \text{output padding}")
+        st.markdown(t("arith.transposed_out", formula=larger.formula))
+        layer = torch.nn.ConvTranspose2d(1, 1, tf, stride=ts, padding=tp, output_padding=top, device="meta")
+        st.caption(t("arith.transposed_torch", size=layer(torch.empty(1, 1, tn, tn, device="meta")).shape[-1]))
+        st.caption(t("arith.fcn_example"))
+
+    st.subheader(t("arith.yolo"))
+    st.markdown(
+        t(
+            "arith.yolo_text",
+            input=YOLO_DECK.input_side,
+            stride=YOLO_DECK.stride,
+            side=YOLO_DECK.side,
+            boxes=YOLO_DECK.boxes,
+            per_box=YOLO_DECK.per_box,
+            classes=YOLO_DECK.classes,
+            per_cell=YOLO_DECK.per_cell,
+            total=YOLO_DECK.total,
+        )
+    )

@@ -93,22 +93,32 @@ def _starts(length: int, side: int, step: int) -> list[int]:
     return starts
 
 
-def sliding_windows(
+@dataclass(frozen=True)
+class WindowScores:
+    """Every window's box (W×4 float32, photo px), its best score among the asked classes (W) and that
+    class (W, int64), and the seconds the network took (one forward pass per window, sent in batches)."""
+
+    boxes: torch.Tensor
+    scores: torch.Tensor
+    classes: torch.Tensor
+    seconds: float
+
+    @property
+    def windows(self) -> int:
+        return len(self.scores)
+
+
+def score_windows(
     net: LoadedModel,
     image: Image.Image,
     classes: list[int],
-    threshold: float = THRESHOLD,
-    iou: float = IOU,
     fractions=WINDOW_FRACTIONS,
     progress: Progress | None = None,
-) -> Detections:
-    """Score every window of :func:`window_boxes` with ``net`` for ``classes`` (each window takes the most
-    probable of them), keep windows scoring at least ``threshold`` and suppress, class by class, boxes
-    overlapping a better one by more than ``iou`` (IoU)."""
+) -> WindowScores:
+    """Score every window of :func:`window_boxes` with ``net`` for ``classes``: each window takes the most
+    probable of them."""
     if not classes or any(not 0 <= c < len(net.categories) for c in classes):
         raise CnnvizError("detect_classes", last=len(net.categories) - 1)
-    if not (0 <= threshold <= 1 and 0 <= iou <= 1):
-        raise CnnvizError("detect_params")
     boxes = window_boxes(image.size, fractions)
     wanted = torch.tensor(classes)
     batch = batch_size_for(net, net.preprocess.input_size, amp=False)
@@ -124,13 +134,36 @@ def sliding_windows(
             scores.append(best.values)
             chosen.append(wanted[best.indices])
             report(progress, min(first + batch, len(boxes)), len(boxes))
-    scores, chosen = torch.cat(scores), torch.cat(chosen)
-    corners = torch.tensor(boxes, dtype=torch.float32)
-    above = torch.nonzero(scores >= threshold).flatten()
-    kept = above[batched_nms(corners[above], scores[above], chosen[above], iou)]
-    before = tuple(_box(net, corners[i], scores[i], chosen[i]) for i in above.tolist())
-    after = tuple(_box(net, corners[i], scores[i], chosen[i]) for i in kept.tolist())
-    return Detections(before, after, len(boxes), seconds, threshold, iou)
+    return WindowScores(torch.tensor(boxes, dtype=torch.float32), torch.cat(scores), torch.cat(chosen), seconds)
+
+
+def suppress(net: LoadedModel, scored: WindowScores, threshold: float = THRESHOLD, iou: float = IOU) -> Detections:
+    """The windows scoring at least ``threshold``, then, class by class, without the boxes that overlap a
+    better one by more than ``iou`` (torchvision's ``batched_nms``)."""
+    if not (0 <= threshold <= 1 and 0 <= iou <= 1):
+        raise CnnvizError("detect_params")
+    above = torch.nonzero(scored.scores >= threshold).flatten()
+    kept = above[batched_nms(scored.boxes[above], scored.scores[above], scored.classes[above], iou)]
+
+    def boxes(indices: torch.Tensor) -> tuple[Box, ...]:
+        return tuple(_box(net, scored.boxes[i], scored.scores[i], scored.classes[i]) for i in indices.tolist())
+
+    return Detections(boxes(above), boxes(kept), scored.windows, scored.seconds, threshold, iou)
+
+
+def sliding_windows(
+    net: LoadedModel,
+    image: Image.Image,
+    classes: list[int],
+    threshold: float = THRESHOLD,
+    iou: float = IOU,
+    fractions=WINDOW_FRACTIONS,
+    progress: Progress | None = None,
+) -> Detections:
+    """Sliding-window detection: :func:`score_windows` then :func:`suppress`."""
+    if not (0 <= threshold <= 1 and 0 <= iou <= 1):
+        raise CnnvizError("detect_params")
+    return suppress(net, score_windows(net, image, classes, fractions, progress), threshold, iou)
 
 
 def _box(net: LoadedModel, corners: torch.Tensor, score: torch.Tensor, index: torch.Tensor) -> Box:

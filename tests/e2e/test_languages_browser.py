@@ -20,6 +20,7 @@ PAGES = {  # path and query → the key and architecture of its heading
     "deconvnet": ("deconv.header", "efficientnet_lite0"),
     "occlusion": ("occl.header", "efficientnet_lite0"),
     "layers?arch=vgg16": ("layers.header", "vgg16"),
+    "localization": ("loc.header", "efficientnet_lite0"),
     "compare": ("compare.header", None),
     "conv_arithmetic": ("arith.header", None),
     "draw": ("draw.header", None),

@@ -16,6 +16,7 @@ PAGES = {  # URL path → heading; the default page (Predict) is the root
     "": "What does EfficientNet-Lite0 see?",
     "deconvnet": "What do the units of EfficientNet-Lite0 respond to?",
     "layers": "Inside EfficientNet-Lite0",
+    "localization": "Where is it? Localization with EfficientNet-Lite0",
     "compare": "Architectures compared",
     "conv_arithmetic": "Convolution arithmetic",
     "draw": "Draw a digit for LeNet-5",

@@ -1,0 +1,53 @@
+"""The Localization page in a real browser, in each language: the one-pass grid beside the per-window
+grid, then the boxes before and after non-max suppression, for the gallery cat with the bundled Lite0.
+The first language computes; the others are served the same results from the shared cache."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from ui.text import t
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 180_000
+
+
+@pytest.mark.parametrize("lang", ["en", "pt", "es"])
+def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
+    browser = page.page
+    browser.goto(f"{server_url}/localization?lang={lang}")
+    browser.get_by_role("heading", name=t("loc.header", lang, arch="EfficientNet-Lite0")).wait_for(timeout=TIMEOUT_MS)
+    _press_unless_shared(browser, t("loc.fcn_run", lang))
+    browser.get_by_text(t("loc.one_pass", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("loc.crops", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
+    passes = t("loc.passes", lang, passes=120, ms=0).split("120")[0]
+    browser.get_by_text(re.compile("^" + re.escape(passes) + "120")).wait_for(timeout=TIMEOUT_MS)
+    grids = browser.locator('[data-testid="stTabPanel"]').first.locator('[data-testid="stImage"] img')
+    assert grids.count() == 2
+    browser.screenshot(path=str(SCREENSHOTS / f"localization-grid-{lang}.png"), full_page=True)
+
+    browser.get_by_role("tab", name=t("loc.tab_sliding", lang)).click()
+    _press_unless_shared(browser, t("loc.sliding_run", lang))
+    after = t("loc.after", lang, count=0).rsplit("0", 1)[0]
+    browser.get_by_text(re.compile("^" + re.escape(after) + r"\d+")).wait_for(timeout=TIMEOUT_MS)
+    boxes = browser.locator('[data-testid="stTabPanel"]').nth(2).locator('[data-testid="stImage"] img')
+    assert boxes.count() == 2
+    browser.screenshot(path=str(SCREENSHOTS / f"localization-boxes-{lang}.png"), full_page=True)
+
+    browser.get_by_role("tab", name=t("loc.tab_cam", lang)).click()
+    browser.get_by_text(t("loc.iou_metric", lang)).wait_for(timeout=TIMEOUT_MS)
+    page.assert_clean()
+
+
+def _press_unless_shared(browser, name: str) -> None:
+    """Press the button ``name``; a language run after the first finds the results shared already and the
+    page shows them without it."""
+    wait_until_idle(browser)
+    browser.wait_for_timeout(1000)
+    button = browser.get_by_role("button", name=name)
+    if button.count():
+        button.click()

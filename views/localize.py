@@ -1,0 +1,291 @@
+"""Localization page (deck 003, part 4): the classifier as a fully convolutional network (one pass vs one
+pass per crop), LeNet-5 reading a row of digits, sliding windows with non-max suppression, CAM boxes."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+import cnnviz
+from cnnviz.errors import CnnvizError
+from cnnviz.explain.detect import (
+    CAM_FRACTION,
+    IOU,
+    THRESHOLD,
+    Box,
+    cam_box,
+    iou,
+    reference_for,
+    score_windows,
+    suppress,
+)
+from cnnviz.explain.digit_rows import held_out_row, read_row, reading_errors, row_from_drawing
+from cnnviz.explain.keys import result_key
+from cnnviz.explain.localize import MAX_SCALE, checked_short_side, crop_grid, one_pass_grid
+from cnnviz.explain.twin import convolutional_twin
+from cnnviz.render import boxes_image, colourise, grid_overlay, overlay
+from ui import links
+from ui.models import shared_model, start_page
+from ui.results import compute_shared, shared_results
+from ui.text import error_text, labeller, t
+
+LINK = links.page_settings("localization", {"size": "loc_size"})
+ROW_CANVAS = (840, 168)  # width, height of the row-drawing canvas, px
+BOX_CANVAS_WIDTH = 448  # px on screen of the photo to draw a box on
+REFERENCE_GREEN = (40, 200, 40)
+
+
+def localize_page() -> None:
+    """Draw the page for the choices of the sidebar."""
+    choices, _, net = start_page("loc.header", "loc.intro", markdown=True)
+    if net is None:
+        return
+    try:
+        twin = convolutional_twin(net)
+    except CnnvizError as exc:
+        st.error(error_text(exc))
+        return
+    one_pass, rows, sliding, cam = st.tabs(
+        [t("loc.tab_fcn"), t("loc.tab_rows"), t("loc.tab_sliding"), t("loc.tab_cam")]
+    )
+    with one_pass:
+        _one_pass(choices, net, twin)
+    with rows:
+        _rows(choices)
+    with sliding:
+        _sliding(choices, net)
+    with cam:
+        _cam(choices, net, twin)
+
+
+def _one_pass(choices, net, twin) -> None:
+    side = net.preprocess.input_size
+    st.markdown(t("loc.fcn_text"))
+    layers = pd.DataFrame(
+        [
+            {t("loc.layer"): layer.name, t("loc.original"): layer.original, t("loc.twin"): layer.twin}
+            for layer in twin.layers
+        ]
+    )
+    st.dataframe(layers, hide_index=True)
+    st.caption(t("loc.fcn_gap") if twin.global_pooling else t("loc.fcn_dense"))
+    step = twin.stride if side % twin.stride == 0 else 1
+    LINK.read_once({"size": links.integer(side, MAX_SCALE * side)})
+    links.show_notices()
+    st.session_state.setdefault("loc_size", 2 * side)
+    size = st.slider(t("loc.size"), side, MAX_SCALE * side, step=step, key="loc_size")
+    LINK.write({"size": str(size)})
+    try:
+        checked_short_side(net, choices.image, size)
+    except CnnvizError as exc:
+        st.error(error_text(exc))
+        return
+    keys = {
+        method: result_key(f"localize_{method}", net, choices.image_digest, size=size)
+        for method in ("one_pass", "crops")
+    }
+    grids = {method: shared_results().get(key) for method, key in keys.items()}
+    if any(grid is None for grid in grids.values()):
+        if not st.button(t("loc.fcn_run"), type="primary", key="loc_fcn_run"):
+            st.info(t("loc.fcn_press"))
+            return
+        computed = compute_shared(
+            keys["one_pass"], lambda report: one_pass_grid(net, choices.image, size), "loc", task="localize"
+        )
+        crops = compute_shared(
+            keys["crops"], lambda report: crop_grid(net, choices.image, size, report), "loc", task="localize"
+        )
+        if computed is None or crops is None:
+            return
+        grids = {"one_pass": computed.value, "crops": crops.value}
+    _show_grids(net, choices.image, grids["one_pass"], grids["crops"])
+
+
+def _show_grids(net, image, one, many) -> None:
+    rows, columns = one.shape
+    strongest = np.argsort(-one.probabilities.max(axis=(1, 2)))[:5]
+    target = st.selectbox(
+        t("loc.class"),
+        [int(c) for c in strongest],
+        format_func=lambda c: f"{net.categories[c]} ({one.probabilities[c].max():.1%})",
+        key="loc_fcn_class",
+    )
+    picture = net.preprocess.whole_image(image, min(one.input_size))
+    high = float(max(one.probabilities[target].max(), many.probabilities[target].max()))
+    left, right = st.columns(2)
+    for column, grid, key in ((left, one, "loc.one_pass"), (right, many, "loc.crops")):
+        with column:
+            st.markdown(f"**{t(key, rows=rows, columns=columns)}**")
+            shown = grid_overlay(picture, grid.probabilities[target], grid.window, grid.stride, low=0.0, high=high)
+            st.image(shown, width="stretch")
+            st.caption(t("loc.passes", passes=grid.passes, ms=grid.seconds * 1000))
+    difference = float(np.abs(one.probabilities - many.probabilities).max())
+    agree = float((one.probabilities.argmax(axis=0) == many.probabilities.argmax(axis=0)).mean())
+    metrics = st.columns(3)
+    metrics[0].metric(t("loc.speedup"), f"{many.seconds / max(one.seconds, 1e-9):.1f}×")
+    metrics[1].metric(t("loc.difference"), f"{difference:.2g}")
+    metrics[2].metric(t("loc.agree"), f"{agree:.0%}")
+    st.caption(t("loc.equal") if difference <= 1e-5 else t("loc.padding", difference=difference))
+    st.caption(t("loc.upsampling", stride=one.stride, window=one.window))
+
+
+def _rows(choices) -> None:
+    st.markdown(t("loc.rows_text"))
+    try:
+        lenet = shared_model("lenet5", "auto", choices.device)
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return
+    source = st.radio(
+        t("loc.rows_source"), ("held_out", "draw"), format_func=labeller("loc.rows_{}"), horizontal=True, key="loc_rows"
+    )
+    if source == "held_out":
+        seed = st.number_input(t("loc.rows_seed"), 0, 9999, 0, key="loc_row_seed")
+        row = held_out_row(int(seed))
+    else:
+        st.caption(t("loc.rows_draw_help"))
+        drawing = st_canvas(
+            stroke_width=14,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            width=ROW_CANVAS[0],
+            height=ROW_CANVAS[1],
+            return_image_data=True,
+            key="loc_row_canvas",
+        )
+        row = None if drawing.image_data is None else row_from_drawing(drawing.image_data)
+        if row is None:
+            st.info(t("loc.rows_empty"))
+            return
+    reading = read_row(lenet, row)
+    ink = ((row.canvas[0, 0].numpy() + 1) / 2 * 255).clip(0, 255).astype(np.uint8)
+    st.image(np.kron(ink, np.ones((4, 4), np.uint8)), caption=t("loc.rows_input", width=ink.shape[1]))
+    positions = np.arange(reading.probabilities.shape[1]) * reading.stride
+    frame = pd.DataFrame(
+        {
+            "x": positions,
+            "confidence": reading.confidence,
+            "digit": reading.probabilities.argmax(axis=0).astype(str),
+            "kept": np.isin(np.arange(len(positions)), reading.kept),
+        }
+    )
+    line = alt.Chart(frame).mark_line(color="#999").encode(x=alt.X("x:Q", title=t("loc.rows_x")), y="confidence:Q")
+    points = (
+        alt.Chart(frame)
+        .mark_point(filled=True)
+        .encode(x="x:Q", y="confidence:Q", color="digit:N", size=alt.Size("kept:N", legend=None), tooltip=list(frame))
+    )
+    labels = (
+        alt.Chart(frame[frame.kept]).mark_text(dy=-12, fontSize=16).encode(x="x:Q", y="confidence:Q", text="digit:N")
+    )
+    st.altair_chart(line + points + labels, width="stretch")
+    text = t("loc.rows_read", text=reading.text or "—", windows=len(positions))
+    if row.digits:
+        text += " " + t("loc.rows_truth", truth=row.text, errors=reading_errors(row.text, reading.text))
+    st.markdown(text)
+    st.caption(t("loc.rows_accuracy"))
+
+
+def _sliding(choices, net) -> None:
+    st.markdown(t("loc.sliding_text"))
+    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
+    wanted = st.selectbox(
+        t("loc.sliding_class"),
+        [-1, *top5],
+        format_func=lambda c: t("loc.any_top5") if c < 0 else net.categories[c],
+        key="loc_sliding_class",
+    )
+    classes = top5 if wanted < 0 else [wanted]
+    cols = st.columns(2)
+    threshold = cols[0].slider(t("loc.threshold"), 0.05, 0.95, THRESHOLD, 0.05, key="loc_threshold")
+    overlap = cols[1].slider(t("loc.iou"), 0.05, 0.95, IOU, 0.05, key="loc_iou")
+    key = result_key("localize_windows", net, choices.image_digest, classes=classes)
+    scored = shared_results().get(key)
+    if scored is None:
+        if not st.button(t("loc.sliding_run"), type="primary", key="loc_sliding_run"):
+            st.info(t("loc.sliding_press"))
+            return
+        computed = compute_shared(
+            key, lambda report: score_windows(net, choices.image, classes, progress=report), "loc"
+        )
+        if computed is None:
+            return
+        scored = computed.value
+    found = suppress(net, scored, threshold, overlap)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('loc.before', count=len(found.before))}**")
+        st.image(boxes_image(choices.image, found.before, width=2), width="stretch")
+    with right:
+        st.markdown(f"**{t('loc.after', count=len(found.after))}**")
+        st.image(boxes_image(choices.image, found.after), width="stretch")
+    st.caption(t("loc.sliding_done", windows=found.windows, seconds=found.seconds))
+
+
+def _cam(choices, net, twin) -> None:
+    st.markdown(t("loc.cam_text"))
+    if not twin.global_pooling:
+        st.info(t("loc.cam_none", arch=net.spec.display))
+        return
+    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
+    cols = st.columns(2)
+    target = cols[0].selectbox(t("loc.class"), top5, format_func=lambda c: net.categories[c], key="loc_cam_class")
+    fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")
+    key = result_key("localize_cam", net, choices.image_digest, target=target, fraction=fraction)
+    result, _ = shared_results().get_or_compute(key, lambda: cam_box(net, choices.image, target, fraction))
+    reference, source = _reference(choices, result.box.label)
+    picture = net.preprocess.whole_image(choices.image, net.preprocess.input_size)
+    heat = overlay(np.asarray(picture.convert("RGB")), result.upsampled, cmap="jet")
+    shown = Image.fromarray(heat).resize(choices.image.size)
+    drawn = boxes_image(shown, [result.box])
+    if reference is not None:
+        drawn = boxes_image(Image.fromarray(drawn), [reference], colour=REFERENCE_GREEN)
+    left, right = st.columns([3, 2])
+    left.image(drawn, width="stretch")
+    with right:
+        st.image(
+            colourise(result.values, "jet"),
+            caption=t("loc.cam_map", rows=result.values.shape[0], columns=result.values.shape[1]),
+            width="stretch",
+        )
+        box = result.box
+        st.markdown(t("loc.cam_box", x0=box.x0, y0=box.y0, x1=box.x1, y1=box.y1, fraction=fraction))
+        if reference is None:
+            st.caption(t("loc.cam_no_reference"))
+        else:
+            st.metric(t("loc.iou_metric"), f"{iou(box.corners, reference.corners):.2f}")
+            st.caption(t(f"loc.reference_{source}", label=result.box.label))
+
+
+def _reference(choices, label: str) -> tuple[Box | None, str]:
+    """The box to compare with (unlabelled): one the student draws on the photo, else the gallery photo's
+    hand-drawn reference for ``label``; and which of the two it is (``drawn``, ``gallery``)."""
+    drawn = None
+    if st.toggle(t("loc.draw_box"), key="loc_draw_box"):
+        width, height = choices.image.size
+        scale = BOX_CANVAS_WIDTH / width
+        result = st_canvas(
+            stroke_width=3,
+            stroke_color="#28C828",
+            fill_color="rgba(0, 0, 0, 0)",
+            background_image=choices.image,
+            drawing_mode="rect",
+            width=BOX_CANVAS_WIDTH,
+            height=round(height * scale),
+            key="loc_box_canvas",
+        )
+        rects = [o for o in (result.json_data or {}).get("objects", []) if o.get("type") == "rect"]
+        if rects:
+            r = rects[-1]
+            x0, y0 = r["left"] / scale, r["top"] / scale
+            x1, y1 = x0 + r["width"] * r.get("scaleX", 1) / scale, y0 + r["height"] * r.get("scaleY", 1) / scale
+            drawn = Box(x0, y0, x1, y1, 1.0, -1, "")
+    if drawn is not None:
+        return drawn, "drawn"
+    if choices.from_gallery:
+        found = reference_for(choices.image_name, label)
+        if found is not None:
+            return Box(*found.box, 1.0, -1, ""), "gallery"
+    return None, ""
