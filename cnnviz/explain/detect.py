@@ -140,8 +140,7 @@ def score_windows(
 def suppress(net: LoadedModel, scored: WindowScores, threshold: float = THRESHOLD, iou: float = IOU) -> Detections:
     """The windows scoring at least ``threshold``, then, class by class, without the boxes that overlap a
     better one by more than ``iou`` (torchvision's ``batched_nms``)."""
-    if not (0 <= threshold <= 1 and 0 <= iou <= 1):
-        raise CnnvizError("detect_params")
+    _check_suppression(threshold, iou)
     above = torch.nonzero(scored.scores >= threshold).flatten()
     kept = above[batched_nms(scored.boxes[above], scored.scores[above], scored.classes[above], iou)]
 
@@ -160,10 +159,14 @@ def sliding_windows(
     fractions=WINDOW_FRACTIONS,
     progress: Progress | None = None,
 ) -> Detections:
-    """Sliding-window detection: :func:`score_windows` then :func:`suppress`."""
+    """Sliding-window detection: :func:`score_windows` then :func:`suppress` (parameters checked first)."""
+    _check_suppression(threshold, iou)
+    return suppress(net, score_windows(net, image, classes, fractions, progress), threshold, iou)
+
+
+def _check_suppression(threshold: float, iou: float) -> None:
     if not (0 <= threshold <= 1 and 0 <= iou <= 1):
         raise CnnvizError("detect_params")
-    return suppress(net, score_windows(net, image, classes, fractions, progress), threshold, iou)
 
 
 def _box(net: LoadedModel, corners: torch.Tensor, score: torch.Tensor, index: torch.Tensor) -> Box:

@@ -23,7 +23,6 @@ it costs no weight memory.
 
 from __future__ import annotations
 
-import operator
 import threading
 import weakref
 from dataclasses import dataclass
@@ -159,23 +158,23 @@ def _convert_head(graph, head_nodes, channels: int, side: int, net: LoadedModel)
         if previous is not None and (not node.args or node.args[0] is not previous):
             raise CnnvizError("no_twin", arch=net.spec.display, reason=f"the classifier branches at {node.name}")
         previous = node
-        if _is_pool(graph, node) or _is_dropout(graph, node) or node.target in _FLATTENS:
-            continue
         module = graph.get_submodule(node.target) if node.op == "call_module" else None
+        if (
+            _is_pool(graph, node)
+            or _is_dropout(graph, node)
+            or node.target in _FLATTENS
+            or isinstance(module, nn.Flatten)
+        ):
+            continue
         if isinstance(module, nn.Linear):
             conv = _linear_as_conv(module, channels, side)
             layers.append(TwinLayer(node.target, _describe(module), _describe(conv)))
             modules.append(conv)
             channels, side = module.out_features, 1
-        elif isinstance(module, nn.Conv2d | nn.Flatten):
-            if isinstance(module, nn.Conv2d):
-                modules.append(module)
-        elif isinstance(module, _ACTIVATIONS):
+        elif isinstance(module, (nn.Conv2d, *_ACTIVATIONS)):
             modules.append(module)
         elif node.target in _ACTIVATION_FUNCTIONS:
             modules.append(_ACTIVATION_FUNCTIONS[node.target]())
-        elif node.op == "call_function" and node.target is operator.getitem:
-            raise CnnvizError("no_twin", arch=net.spec.display, reason=f"unexpected {node.name} in the classifier")
         else:
             raise CnnvizError("no_twin", arch=net.spec.display, reason=f"{node.name} is not a layer a twin can use")
     return layers, modules
