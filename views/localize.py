@@ -276,7 +276,7 @@ def _reference(choices, label: str) -> tuple[Box | None, str]:
             height=round(height * scale),
             key="loc_box_canvas",
         )
-        rects = [o for o in (result.json_data or {}).get("objects", []) if o.get("type") == "rect"]
+        rects = [o for o in (result.json_data or {}).get("objects", []) if str(o.get("type", "")).lower() == "rect"]
         if rects:
             r = rects[-1]
             x0, y0 = r["left"] / scale, r["top"] / scale

@@ -51,3 +51,30 @@ def _press_unless_shared(browser, name: str) -> None:
     button = browser.get_by_role("button", name=name)
     if button.count():
         button.click()
+
+
+def test_a_box_drawn_on_the_photo_is_compared_with_the_cam_box(server_url, page):
+    """The student draws a rectangle on the photo (the canvas in rectangle mode); the IoU is then measured
+    against that box instead of the gallery's."""
+    browser = page.page
+    browser.goto(f"{server_url}/localization")
+    browser.get_by_role("tab", name=t("loc.tab_cam", "en")).wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(browser)
+    browser.get_by_role("tab", name=t("loc.tab_cam", "en")).click()
+    browser.get_by_text(t("loc.reference_gallery", "en", label="tiger cat")).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("loc.draw_box", "en")).click()
+    canvas = browser.locator('[data-testid="stTabPanel"]').nth(3).locator("canvas").last
+    canvas.wait_for(timeout=TIMEOUT_MS)
+    browser.wait_for_timeout(2000)
+    box = canvas.bounding_box()
+    x, y = box["x"] + 10, box["y"] + 10
+    browser.mouse.move(x, y)
+    browser.mouse.down()
+    browser.mouse.move(x + 190, y + 140, steps=10)
+    browser.mouse.move(x + 380, y + 280, steps=10)
+    browser.mouse.up()
+    browser.get_by_text(t("loc.reference_drawn", "en")).wait_for(timeout=TIMEOUT_MS)
+    metric = browser.locator('[data-testid="stMetric"]').filter(has_text=t("loc.iou_metric", "en"))
+    assert 0.5 < float(metric.inner_text().split()[-1]) <= 1
+    browser.screenshot(path=str(SCREENSHOTS / "localization-drawn-box.png"), full_page=True)
+    page.assert_clean()
