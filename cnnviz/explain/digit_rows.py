@@ -25,6 +25,7 @@ MAX_GAP_PX = 8  # extra blank columns between composed digits (0 to this)
 MIN_CONFIDENCE = 0.5  # a window must be at least this sure of its digit to be read
 SUPPRESSION_PX = 24  # windows closer than this to a more confident one are suppressed (a digit is 28 px wide)
 BACKGROUND = -1.0  # LeNet-5's normalised value of paper (ink is +1)
+EDGE_PX = 16  # blank columns added at both ends of a drawn row, so a window can centre its first and last digit
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def held_out_row(seed: int, length: int = ROW_LENGTH) -> DigitRow:
 def row_from_drawing(rgba: np.ndarray) -> DigitRow | None:
     """A drawing of a row of digits (light strokes, any size) as LeNet-5 sees digits: the ink's height
     scaled to a 32-px bitmap, thresholded, counted in 4×4 blocks (the digits' 8×8 resolution), then
-    made 28 px high and padded by 2 px, as :mod:`cnnviz.digits` does to one digit. None when empty."""
+    made 28 px high and padded by 2 px above and below, as :mod:`cnnviz.digits` does to one digit, and by
+    :data:`EDGE_PX` at both ends. None when empty."""
     ink = ink_of(rgba)
     rows, cols = np.nonzero(ink > 0.2)
     if rows.size == 0:
@@ -94,7 +96,7 @@ def row_from_drawing(rgba: np.ndarray) -> DigitRow | None:
     blocks = bitmap.reshape(8, 4, width // 4, 4).sum(axis=(1, 3)).astype(np.float32)
     small = torch.from_numpy(blocks / 16.0)[None, None]
     tall = torch.nn.functional.interpolate(small, size=(28, width * 7 // 8), mode="bilinear", align_corners=False)
-    padded = torch.nn.functional.pad(tall.clamp(0, 1), (4, 4, 2, 2))
+    padded = torch.nn.functional.pad(tall.clamp(0, 1), (EDGE_PX, EDGE_PX, 2, 2))
     return DigitRow((padded - 0.5) / 0.5)
 
 

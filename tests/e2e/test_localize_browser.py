@@ -27,6 +27,7 @@ def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
     passes = t("loc.passes", lang, passes=120, ms=0).split("120")[0]
     browser.get_by_text(re.compile("^" + re.escape(passes) + "120")).wait_for(timeout=TIMEOUT_MS)
     grids = browser.locator('[data-testid="stTabPanel"]').first.locator('[data-testid="stImage"] img')
+    grids.nth(1).wait_for(timeout=TIMEOUT_MS)
     assert grids.count() == 2
     browser.screenshot(path=str(SCREENSHOTS / f"localization-grid-{lang}.png"), full_page=True)
 
@@ -35,6 +36,7 @@ def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
     after = t("loc.after", lang, count=0).rsplit("0", 1)[0]
     browser.get_by_text(re.compile("^" + re.escape(after) + r"\d+")).wait_for(timeout=TIMEOUT_MS)
     boxes = browser.locator('[data-testid="stTabPanel"]').nth(2).locator('[data-testid="stImage"] img')
+    boxes.nth(1).wait_for(timeout=TIMEOUT_MS)
     assert boxes.count() == 2
     browser.screenshot(path=str(SCREENSHOTS / f"localization-boxes-{lang}.png"), full_page=True)
 
@@ -77,4 +79,28 @@ def test_a_box_drawn_on_the_photo_is_compared_with_the_cam_box(server_url, page)
     metric = browser.locator('[data-testid="stMetric"]').filter(has_text=t("loc.iou_metric", "en"))
     assert 0.5 < float(metric.inner_text().split()[-1]) <= 1
     browser.screenshot(path=str(SCREENSHOTS / "localization-drawn-box.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_lenet5_reads_a_row_drawn_on_the_canvas(server_url, page):
+    """Three strokes drawn far apart on the row canvas are three ones, read in one pass."""
+    browser = page.page
+    browser.goto(f"{server_url}/localization")
+    browser.get_by_role("tab", name=t("loc.tab_rows", "en")).wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(browser)
+    browser.get_by_role("tab", name=t("loc.tab_rows", "en")).click()
+    browser.get_by_text(t("loc.rows_draw", "en")).click()
+    canvas = browser.locator('[data-testid="stTabPanel"]').nth(1).locator("canvas").last
+    canvas.wait_for(timeout=TIMEOUT_MS)
+    browser.wait_for_timeout(2000)
+    box = canvas.bounding_box()
+    for k in range(3):
+        x = box["x"] + 100 + k * 250
+        browser.mouse.move(x, box["y"] + 20)
+        browser.mouse.down()
+        browser.mouse.move(x, box["y"] + 150, steps=15)
+        browser.mouse.up()
+        browser.wait_for_timeout(500)
+    browser.get_by_text(re.compile(r"^LeNet-5 reads: 111 ")).wait_for(timeout=TIMEOUT_MS)
+    browser.screenshot(path=str(SCREENSHOTS / "localization-drawn-row.png"), full_page=True)
     page.assert_clean()
