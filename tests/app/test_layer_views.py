@@ -91,3 +91,19 @@ def test_conv_arithmetic_view_and_its_errors():
     assert "larger than the padded input" in app.error[0].value
     app.number_input(key="arith_groups").set_value(5).run()
     assert app.error and not app.exception
+
+
+def test_transposed_convolution_and_yolo_grid_on_the_arithmetic_page():
+    app = view("arithmetic")
+    assert any("32·(7 − 1) + 64 − 2·16 = 224" in m.value for m in app.markdown)  # FCN-32s: 7 → 224
+    assert "torch.nn.ConvTranspose2d gives 224×224" in " ".join(c.value for c in app.caption)
+    assert any("13×13×45 = **7,605**" in m.value for m in app.markdown)
+    app.number_input(key="tconv_n").set_value(5).run()
+    app.number_input(key="tconv_f").set_value(3).run()
+    app.number_input(key="tconv_p").set_value(1).run()
+    app.number_input(key="tconv_s").set_value(2).run()
+    app.number_input(key="tconv_op").set_value(1).run()
+    assert any("2·(5 − 1) + 3 − 2·1 + 1 = 10" in m.value for m in app.markdown)
+    assert "gives 10×10" in " ".join(c.value for c in app.caption)
+    app.number_input(key="tconv_op").set_value(2).run()
+    assert any("smaller than the stride" in e.value for e in app.error) and not app.exception
