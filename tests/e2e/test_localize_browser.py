@@ -21,7 +21,7 @@ def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
     browser = page.page
     browser.goto(f"{server_url}/localization?lang={lang}")
     browser.get_by_role("heading", name=t("loc.header", lang, arch="EfficientNet-Lite0")).wait_for(timeout=TIMEOUT_MS)
-    _press_unless_shared(browser, t("loc.fcn_run", lang))
+    _press_unless_shared(browser, t("loc.fcn_run", lang), t("loc.one_pass", lang, rows=8, columns=15))
     browser.get_by_text(t("loc.one_pass", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
     browser.get_by_text(t("loc.crops", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
     passes = t("loc.passes", lang, passes=120, ms=0).split("120")[0]
@@ -32,7 +32,7 @@ def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
     browser.screenshot(path=str(SCREENSHOTS / f"localization-grid-{lang}.png"), full_page=True)
 
     browser.get_by_role("tab", name=t("loc.tab_sliding", lang)).click()
-    _press_unless_shared(browser, t("loc.sliding_run", lang))
+    _press_unless_shared(browser, t("loc.sliding_run", lang), t("loc.after", lang, count=0).rsplit("0", 1)[0])
     after = t("loc.after", lang, count=0).rsplit("0", 1)[0]
     browser.get_by_text(re.compile("^" + re.escape(after) + r"\d+")).wait_for(timeout=TIMEOUT_MS)
     boxes = browser.locator('[data-testid="stTabPanel"]').nth(2).locator('[data-testid="stImage"] img')
@@ -45,12 +45,12 @@ def test_one_pass_grid_and_boxes_appear(server_url, page, lang):
     page.assert_clean()
 
 
-def _press_unless_shared(browser, name: str) -> None:
-    """Press the button ``name``; a language run after the first finds the results shared already and the
-    page shows them without it."""
-    wait_until_idle(browser)
-    browser.wait_for_timeout(1000)
+def _press_unless_shared(browser, name: str, result: str) -> None:
+    """Press the button ``name`` once the page shows it; a language run after the first finds the results
+    shared already, and the page shows them (text starting with ``result``) without the button."""
     button = browser.get_by_role("button", name=name)
+    shown = browser.get_by_text(re.compile("^" + re.escape(result)))
+    button.or_(shown).first.wait_for(timeout=TIMEOUT_MS)
     if button.count():
         button.click()
 
