@@ -54,10 +54,11 @@ def localize_page() -> None:
         _one_pass(choices, net, twin)
     with rows:
         _rows(choices)
+    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
     with sliding:
-        _sliding(choices, net)
+        _sliding(choices, net, top5)
     with cam:
-        _cam(choices, net, twin)
+        _cam(choices, net, twin, top5)
 
 
 def _one_pass(choices, net, twin) -> None:
@@ -188,9 +189,8 @@ def _rows(choices) -> None:
     st.caption(t("loc.rows_accuracy"))
 
 
-def _sliding(choices, net) -> None:
+def _sliding(choices, net, top5: list[int]) -> None:
     st.markdown(t("loc.sliding_text"))
-    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
     wanted = st.selectbox(
         t("loc.sliding_class"),
         [-1, *top5],
@@ -224,12 +224,11 @@ def _sliding(choices, net) -> None:
     st.caption(t("loc.sliding_done", windows=found.windows, seconds=found.seconds))
 
 
-def _cam(choices, net, twin) -> None:
+def _cam(choices, net, twin, top5: list[int]) -> None:
     st.markdown(t("loc.cam_text"))
     if not twin.global_pooling:
         st.info(t("loc.cam_none", arch=net.spec.display))
         return
-    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
     cols = st.columns(2)
     target = cols[0].selectbox(t("loc.class"), top5, format_func=lambda c: net.categories[c], key="loc_cam_class")
     fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")

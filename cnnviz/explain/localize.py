@@ -80,15 +80,12 @@ def whole_input(net: LoadedModel, image: Image.Image, short_side: int) -> tuple[
 
 def one_pass_grid(net: LoadedModel, image: Image.Image, short_side: int | None = None) -> ClassGrid:
     """The twin's class probabilities over the photo, in one forward pass."""
-    short_side = checked_short_side(net, image, short_side)
-    x, scale = whole_input(net, image, short_side)
-    twin = convolutional_twin(net)
+    x, scale, twin, (rows, columns) = _scan(net, image, short_side)
     with torch.inference_mode():
         start = time.perf_counter()
         logits = twin(net.to_input(x)).float()
         probabilities = torch.softmax(logits, dim=1)[0].cpu().numpy()
         seconds = time.perf_counter() - start
-    rows, columns = _windows(x, twin.window, twin.stride)
     probabilities = np.ascontiguousarray(probabilities[:, :rows, :columns])
     return ClassGrid("one_pass", probabilities, twin.window, twin.stride, tuple(x.shape[-2:]), scale, 1, seconds)
 
@@ -98,11 +95,8 @@ def crop_grid(
 ) -> ClassGrid:
     """The same windows as :func:`one_pass_grid`, each cut from the same tensor and run through the
     original network: one forward pass per window (sent in batches)."""
-    short_side = checked_short_side(net, image, short_side)
-    x, scale = whole_input(net, image, short_side)
-    twin = convolutional_twin(net)
+    x, scale, twin, (rows, columns) = _scan(net, image, short_side)
     window, stride = twin.window, twin.stride
-    rows, columns = _windows(x, window, stride)
     corners = [(r * stride, c * stride) for r in range(rows) for c in range(columns)]
     batch = batch_size_for(net, window, amp=False)
     outputs = []
@@ -121,10 +115,13 @@ def crop_grid(
 GRIDS = {"one_pass": one_pass_grid, "crops": crop_grid}
 
 
-def _windows(x: torch.Tensor, window: int, stride: int) -> tuple[int, int]:
-    """(rows, columns) of ``window``-px windows every ``stride`` px that fit inside ``x`` (N×C×H×W)."""
+def _scan(net: LoadedModel, image: Image.Image, short_side: int | None):
+    """What both grids start from: the checked photo as input (1×C×H×W) and its scale, the twin, and the
+    (rows, columns) of the twin's windows that fit inside the photo."""
+    x, scale = whole_input(net, image, checked_short_side(net, image, short_side))
+    twin = convolutional_twin(net)
     height, width = x.shape[-2:]
-    return (height - window) // stride + 1, (width - window) // stride + 1
+    return x, scale, twin, ((height - twin.window) // twin.stride + 1, (width - twin.window) // twin.stride + 1)
 
 
 def bilinear_kernel(factor: int) -> torch.Tensor:
