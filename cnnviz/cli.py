@@ -1,5 +1,5 @@
-"""Command-line front end: ``cnnviz {predict,occlusion,deconv,classmap,localize,patches,archs,layers,fetch} …`` (also
-``python -m cnnviz``).
+"""Command-line front end: ``cnnviz {predict,occlusion,deconv,classmap,localize,visualize,patches,hardware,
+archs,layers,fetch} …`` (also ``python -m cnnviz``).
 
 Every error (bad arguments, bad input, an output that cannot be written) exits with status 2 and one line
 on stderr, never a traceback (``CNNVIZ_DEBUG=1`` shows the traceback of an unexpected one). Output paths
@@ -253,6 +253,30 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_visualize(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.explain.featurevis import visualize
+    from cnnviz.loading import load
+
+    out = _out_path(args, (".npy", ".png"))
+    net = load(args.arch, weights=args.weights, device=args.device)
+    layer = _default_layer(args.arch, args.layer)
+    result = visualize(net, layer, args.channel, steps=args.steps, objective=args.objective, seed=args.seed)
+    _warn_if_random(net)
+    print(
+        f"{net.spec.display} · {layer} · channel {result.channel} ({result.objective}) · {result.steps} steps in "
+        f"{result.seconds:.1f} s · activation {result.activation:.4g}"
+    )
+    if out is not None:
+        if out.suffix.lower() == ".npy":
+            _write(out, lambda path: np.save(path, result.normalised))
+        else:
+            _write(out, Image.fromarray((result.pixels * 255).round().astype(np.uint8)).save)
+    return 0
+
+
 def _cmd_patches(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -398,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain import CLASS_MAPS
     from cnnviz.explain.deconvnet import METHODS
     from cnnviz.explain.detect import CAM_FRACTION, IOU, THRESHOLD
+    from cnnviz.explain.featurevis import DEFAULT_STEPS, OBJECTIVES
     from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
     from cnnviz.explain.occlusion import FILLS
     from cnnviz.layers import TABLE_FORMATS
@@ -477,6 +502,21 @@ def build_parser() -> argparse.ArgumentParser:
         "x0 y0 x1 y1 score class) or FILE.png (the grid or the boxes over the photo)",
     )
     localize.set_defaults(run=_cmd_localize)
+
+    visual = commands.add_parser(
+        "visualize", parents=[model], help="the image a channel responds to most, optimised from noise (Olah 2017)"
+    )
+    visual.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
+    visual.add_argument("--channel", type=int, default=0, help="channel (default 0)")
+    visual.add_argument("--objective", choices=OBJECTIVES, default="channel", help="its mean, or its centre unit")
+    visual.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"(default {DEFAULT_STEPS})")
+    visual.add_argument("--seed", type=int, default=0, help="seed of the starting noise and transforms (default 0)")
+    visual.add_argument(
+        "--out",
+        default=None,
+        help="FILE.npy (the optimised input, 3×H×W float32 in the network's normalised space) or FILE.png",
+    )
+    visual.set_defaults(run=_cmd_visualize)
 
     patches = commands.add_parser(
         "patches", parents=[model], help="top-9 patches of a channel over a folder of images (ZF Fig. 2)"

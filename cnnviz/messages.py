@@ -72,6 +72,8 @@ MESSAGES = {
     "arith_output_padding": "Output padding ({output_padding}) must be smaller than the stride ({s}).",
     "arith_transposed_empty": "These settings give an output of {out} px: make the filter larger or the padding smaller.",
     "no_twin": "{arch} cannot be turned into a fully convolutional network ({reason}).",
+    "featurevis_objective": "The objective must be one of {choices}, not {objective!r}.",
+    "featurevis_steps": "The number of optimisation steps must be between 1 and {limit}, not {steps}.",
     "no_incremental": "Incremental occlusion cannot read the graph of {arch} ({reason}); use the full method.",
     "fill_choice": "Fill must be one of {choices}, not {fill!r}.",
     "window_range": "The window must be between 1 and {side} px (the network's input), not {window}.",

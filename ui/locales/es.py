@@ -547,6 +547,8 @@ CATALOGUE = {
     "error.cam_fraction": "El umbral del CAM debe ser una fracción entre 0 y 1 del máximo del mapa.",
     "error.no_cam": "{arch} no termina en pooling global por promedio, así que no tiene mapa de activación de clase; elige una red que sí (GoogLeNet, ResNet, DenseNet, MobileNet, EfficientNet …).",
     "error.no_twin": "{arch} no se puede convertir en una red totalmente convolucional ({reason}).",
+    "error.featurevis_objective": "El objetivo debe ser uno de {choices}, no {objective!r}.",
+    "error.featurevis_steps": "El número de pasos de optimización debe estar entre 1 y {limit}, no {steps}.",
     "error.arith_output_padding": "El relleno de salida ({output_padding}) debe ser menor que el paso ({s}).",
     "error.arith_transposed_empty": "Esta configuración da una salida de {out} px: agranda el filtro o achica el relleno.",
 }

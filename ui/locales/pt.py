@@ -549,6 +549,8 @@ CATALOGUE = {
     "error.cam_fraction": "O limiar do CAM deve ser uma fração entre 0 e 1 do máximo do mapa.",
     "error.no_cam": "{arch} não termina em pooling global pela média, então não tem mapa de ativação de classe; escolha uma rede que termine (GoogLeNet, ResNet, DenseNet, MobileNet, EfficientNet …).",
     "error.no_twin": "{arch} não pode virar uma rede totalmente convolucional ({reason}).",
+    "error.featurevis_objective": "O objetivo deve ser um de {choices}, não {objective!r}.",
+    "error.featurevis_steps": "O número de passos de otimização deve estar entre 1 e {limit}, não {steps}.",
     "error.arith_output_padding": "O preenchimento de saída ({output_padding}) deve ser menor que o passo ({s}).",
     "error.arith_transposed_empty": "Estas configurações dão uma saída de {out} px: aumente o filtro ou diminua o preenchimento.",
 }
