@@ -30,6 +30,7 @@ TASKS = (
     "patches",
     "classmaps",
     "localize",
+    "featurevis",
     "depth",
     "transfer",
     "dropblock",

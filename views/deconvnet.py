@@ -1,6 +1,7 @@
 """Deconvnet page: what a layer's units respond to (Zeiler & Fergus 2014) — projections to pixel space,
-guided backprop and Grad-CAM beside them, the layer's activation maps, the first layer's filters and the
-top-9 patches over the gallery and the session's uploads."""
+guided backprop and Grad-CAM beside them, the layer's activation maps, the first layer's filters, the
+top-9 patches over the gallery and the session's uploads, and the image optimised to excite a channel
+(Olah et al. 2017) beside its projection and patches."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import cnnviz
 from cnnviz.explain import CLASS_MAPS, USES_LAYER
 from cnnviz.explain.activations import activation_maps, first_layer_filters
 from cnnviz.explain.deconvnet import project
+from cnnviz.explain.featurevis import DEFAULT_STEPS, OBJECTIVES, visualize
 from cnnviz.explain.keys import result_key
 from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
@@ -24,9 +26,9 @@ from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import links
 from ui.models import start_page
-from ui.results import shared_results
+from ui.results import compute_shared, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
-from ui.text import error_text, t
+from ui.text import error_text, labeller, t
 from ui.uploads import session_uploads
 
 STRONGEST = -1  # the channel choice "the nine strongest"
@@ -35,6 +37,7 @@ SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
 CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projections, in this order
+FEATUREVIS_STEPS = (32, 64, DEFAULT_STEPS, 256, 512)
 
 
 LINK = links.page_settings(
@@ -104,7 +107,13 @@ def deconvnet_page() -> None:
     channels = [int(c) for c in maps.order[:9]] if channel == STRONGEST else [channel]
 
     tabs = st.tabs(
-        [t("deconv.tab_projection"), t("deconv.tab_activations"), t("deconv.tab_filters"), t("deconv.tab_patches")]
+        [
+            t("deconv.tab_projection"),
+            t("deconv.tab_activations"),
+            t("deconv.tab_filters"),
+            t("deconv.tab_patches"),
+            t("deconv.tab_featurevis"),
+        ]
     )
     with tabs[0]:
         _projections(net, choices, layer, channels, whole)
@@ -115,20 +124,32 @@ def deconvnet_page() -> None:
         _filters(net)
     with tabs[3]:
         _patches(net, choices, layer, channels[0])
+    with tabs[4]:
+        _feature_visualisation(net, choices, layer, channels[0])
+
+
+def has_switches(net) -> bool:
+    """Whether the network max-pools: only then does the deconvnet projection depend on the image."""
+    return any(isinstance(m, nn.MaxPool2d) for m in net.model.modules())
 
 
 def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> None:
+    """The chosen channels projected to the pixels. Without max-pooling the deconvnet does not depend on
+    the image, so guided backpropagation (which does) leads, and the deconvnet stays beside it below."""
+    switches = has_switches(net)
+    lead = "auto" if switches else "guided"
     start = time.perf_counter()
     with st.spinner(t("deconv.computing")):
         try:
-            key = result_key("deconv", net, choices.image_digest, layer=layer, channels=channels, whole=whole)
-            projections = _cached(key, lambda: project(net, choices.image, layer, channels, whole_map=whole))
+            params = {"layer": layer, "channels": channels, "whole": whole}
+            key = result_key("deconv" if switches else "guided_all", net, choices.image_digest, **params)
+            projections = _cached(key, lambda: project(net, choices.image, layer, channels, whole, lead))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return
     method = projections[0].method
     st.caption(t(f"deconv.method_{method}", seconds=time.perf_counter() - start))
-    if not any(isinstance(m, nn.MaxPool2d) for m in net.model.modules()):
+    if not switches:
         st.info(t("deconv.no_switches"))
     captions = [
         t("deconv.caption_map", channel=p.channel, activation=p.activation)
@@ -142,6 +163,7 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     st.subheader(t("deconv.compare", channel=first.channel))
     crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
     try:
+        deconvnet = _deconvnet_projection(net, choices, layer, first.channel, whole)
         key = result_key("guided", net, choices.image_digest, layer=layer, channel=first.channel, whole=whole)
         guided = _cached(key, lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])
     except cnnviz.CnnvizError as exc:
@@ -149,9 +171,15 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
         return
     columns = st.columns(3)
     columns[0].image(crop, caption=t("deconv.input"), width="stretch")
-    columns[1].image(projection_image(first.pixels), caption=t("deconv.label_deconvnet"), width="stretch")
+    columns[1].image(projection_image(deconvnet.pixels), caption=t("deconv.label_deconvnet"), width="stretch")
     columns[2].image(projection_image(guided.pixels), caption=t("deconv.label_guided"), width="stretch")
     st.caption(t("deconv.methods_help"))
+
+
+def _deconvnet_projection(net, choices, layer: str, channel: int, whole: bool):
+    """The deconvnet projection of one channel, from the shared cache."""
+    key = result_key("deconv", net, choices.image_digest, layer=layer, channels=[channel], whole=whole)
+    return _cached(key, lambda: project(net, choices.image, layer, [channel], whole_map=whole))[0]
 
 
 def _class_maps(net, choices, layer: str) -> None:
@@ -243,13 +271,15 @@ def _image_set() -> tuple[dict[str, Image.Image], tuple[str, ...]]:
     return images, tuple(sorted(digests))
 
 
-def _patches(net, choices, layer: str, channel: int) -> None:
+def _patches(net, choices, layer: str, channel: int, place: str = "tab") -> None:
+    """The top-9 patches of ``channel``, searched on request; ``place`` tells the two places that show
+    them (their own tab and the feature-visualisation tab) apart."""
     images, digests = _image_set()
     st.caption(t("deconv.patches_help", channel=channel, count=len(images)))
     key = result_key("patches", net, digests, layer=layer, channel=channel)
     found = shared_results().get(key)
     if found is None:
-        if not st.button(t("deconv.patches_run", channel=channel), key="deconv_patches_run"):
+        if not st.button(t("deconv.patches_run", channel=channel), key=f"deconv_patches_run_{place}"):
             return
         bar = st.progress(0.0)
 
@@ -274,3 +304,53 @@ def _patches(net, choices, layer: str, channel: int) -> None:
         pairs.append(tile_grid([np.asarray(projection), np.asarray(crop)], columns=2))
         captions.append(t("deconv.patch_caption", image=patch.image, activation=patch.activation))
     st.image(pairs, caption=captions, width=2 * PATCH_SIDE + 2)
+
+
+def _feature_visualisation(net, choices, layer: str, channel: int) -> None:
+    """Three answers to "what does this channel respond to?": the image optimised from noise to excite it
+    (independent of the photo), its deconvnet projection on this photo, and its top-9 patches."""
+    st.caption(t("deconv.fv_intro", channel=channel, layer=layer))
+    left, right = st.columns(2)
+    objective = left.radio(
+        t("deconv.fv_objective"),
+        OBJECTIVES,
+        format_func=labeller("deconv.fv_objective_{}"),
+        key="deconv_fv_objective",
+        horizontal=True,
+    )
+    steps = right.select_slider(t("deconv.fv_steps"), FEATUREVIS_STEPS, value=DEFAULT_STEPS, key="deconv_fv_steps")
+    key = result_key("featurevis", net, "", layer=layer, channel=channel, objective=objective, steps=steps, seed=0)
+    found = shared_results().get(key)
+    if found is None:
+        if not st.button(t("deconv.fv_run", channel=channel), type="primary", key="deconv_fv_run"):
+            st.info(t("deconv.fv_press"))
+            return
+        computed = compute_shared(
+            key,
+            lambda report: visualize(net, layer, channel, steps=steps, objective=objective, progress=report),
+            "deconv.fv",
+            task="featurevis",
+            describe=lambda value, seconds: t("deconv.fv_done", steps=value.steps, seconds=seconds),
+        )
+        if computed is None:
+            return
+        found = computed.value
+    try:
+        projection = _deconvnet_projection(net, choices, layer, channel, whole=False)
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return
+    columns = st.columns(2)
+    columns[0].image(
+        found.pixels,
+        caption=t(f"deconv.fv_caption_{found.objective}", channel=channel, activation=found.activation),
+        width="stretch",
+    )
+    columns[1].image(
+        projection_image(projection.pixels),
+        caption=t("deconv.fv_projection_caption", channel=channel, activation=projection.activation),
+        width="stretch",
+    )
+    st.caption(t("deconv.fv_compare"))
+    st.subheader(t("deconv.fv_patches", channel=channel))
+    _patches(net, choices, layer, channel, place="featurevis")

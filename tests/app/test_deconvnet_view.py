@@ -38,8 +38,9 @@ def test_default_view_projects_the_nine_strongest_of_the_last_stage():
         "Guided backpropagation (Springenberg et al. 2015)",
     ]
     assert "Where the evidence for the top class lies" in [s.value for s in app.subheader]
-    assert any(c.value.startswith("Method: the deconvnet as a backward pass") for c in app.caption)
-    assert any("no max-pooling" in i.value for i in app.info)  # Lite0 has no switches: said plainly
+    # Lite0 has no switches: said plainly, and the method that depends on the photo leads
+    assert any(c.value.startswith("Method: guided backpropagation") for c in app.caption)
+    assert any("no max-pooling" in i.value for i in app.info)
     assert [m.label for m in app.metric] == [
         "Mean activation",
         "Largest activation",
@@ -83,7 +84,7 @@ def test_a_sequential_network_uses_the_papers_procedure_and_says_weights_are_ran
 def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
     query = {"layer": "blocks.2.1", "channel": "3"}
     app = view("deconvnet", query)
-    app.button(key="deconv_patches_run").click().run()
+    app.button(key="deconv_patches_run_tab").click().run()
     patches = image_captions(app)[-1]
     assert len(patches) == 9 and all(" · " in c for c in patches)
     assert {c.split(" · ")[0] for c in patches} <= {
@@ -120,3 +121,30 @@ def test_class_maps_are_computed_on_request_and_shown_side_by_side():
     captions = [c[0] for c in image_captions(app)[4:7]]
     assert captions[0] == "Grad-CAM at blocks.5.3 (Selvaraju et al. 2017)" and captions[2] == methods[2]
     assert all(button.key != "deconv_class_maps_run" for button in app.button)  # no second click asked for
+
+
+def test_guided_backpropagation_leads_because_it_depends_on_the_photo():
+    cat = image_captions(view("deconvnet", {"channel": "3"}))[0]
+    coffee = image_captions(view("deconvnet", {"channel": "3", "image": "coffee"}))[0]
+    assert cat != coffee  # the strongest unit and its value follow the photo
+
+
+def test_optimised_image_sits_beside_the_projection_and_the_patches_and_is_shared():
+    query = {"layer": "blocks.2.1", "channel": "3"}
+    app = view("deconvnet", query)
+    assert any(i.value.startswith("Press the button to optimise") for i in app.info)
+    app.select_slider(key="deconv_fv_steps").set_value(32).run()
+    app.button(key="deconv_fv_run").click().run(timeout=120)
+    assert not app.exception and not app.error
+    firsts = [c[0] for c in image_captions(app)]
+    optimised = next(c for c in firsts if c.startswith("Optimised from noise"))
+    assert optimised.startswith("Optimised from noise for channel 3 · its mean ")
+    assert firsts[firsts.index(optimised) + 1].startswith("Deconvnet projection of channel 3 on your photo")
+    assert any(c.value == "32 steps in " or c.value.startswith("32 steps in ") for c in app.caption)
+    assert "Channel 3 in real images: its top-9 patches" in [s.value for s in app.subheader]
+    # the patches: searched here, or already by the patches tab's earlier search of the same channel
+    assert any(b.key == "deconv_patches_run_featurevis" for b in app.button) or firsts.count(firsts[-1]) == 2
+    second = view("deconvnet", query)  # another student: the same picture, no button
+    second.select_slider(key="deconv_fv_steps").set_value(32).run()
+    assert all(b.key != "deconv_fv_run" for b in second.button)
+    assert optimised in [c[0] for c in image_captions(second)]
