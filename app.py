@@ -17,6 +17,7 @@ from views.deconvnet import deconvnet_page
 from views.depth import depth_page
 from views.draw import draw_page
 from views.dropblock import dropblock_page
+from views.hardware import hardware_page
 from views.layers import layers_page
 from views.localize import localize_page
 from views.occlusion import occlusion_page
@@ -42,6 +43,7 @@ page = st.navigation(
             st.Page(
                 arithmetic_page, title=t("page.arithmetic"), icon=":material/calculate:", url_path="conv_arithmetic"
             ),
+            st.Page(hardware_page, title=t("page.hardware"), icon=":material/memory:", url_path="hardware"),
         ],
         t("nav.labs"): [
             st.Page(draw_page, title=t("page.draw"), icon=":material/draw:", url_path="draw"),

@@ -277,6 +277,29 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hardware(args: argparse.Namespace) -> int:
+    from cnnviz.hardware import measure
+    from cnnviz.zoo import get_spec
+
+    for arch in args.arch:
+        get_spec(arch)  # every name checked before the first measurement
+    timings = []
+    for arch in args.arch:
+        timing = measure(arch, args.device, args.dtype, args.batch)
+        timings.append(timing)
+        if not args.json:
+            memory = "n/a" if timing.peak_memory_mb is None else f"{timing.peak_memory_mb:,.0f} MB"
+            print(
+                f"{timing.display:<22} {timing.latency_ms:9.2f} ms at batch 1 · {timing.images_per_s:9.1f} images/s "
+                f"at batch {timing.batch} · peak {memory} · {timing.gmacs:.2f} GMACs · "
+                f"{timing.flops_per_byte:.0f} FLOP/byte · {timing.device} {timing.dtype}",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps([t.as_dict() for t in timings], indent=1))
+    return 0
+
+
 def _cmd_patches(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -425,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain.featurevis import DEFAULT_STEPS, OBJECTIVES
     from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
     from cnnviz.explain.occlusion import FILLS
+    from cnnviz.hardware import DTYPES
     from cnnviz.layers import TABLE_FORMATS
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import DEFAULT_ARCH
@@ -526,6 +550,20 @@ def build_parser() -> argparse.ArgumentParser:
     patches.add_argument("--channel", type=int, default=0)
     patches.add_argument("--out", default=None, help="FILE.png: each projection next to its patch")
     patches.set_defaults(run=_cmd_patches)
+
+    hardware = commands.add_parser(
+        "hardware", help="latency, throughput and peak memory of architectures on this machine's CPU or GPU"
+    )
+    hardware.add_argument("--arch", nargs="+", default=[DEFAULT_ARCH], help="architecture names (random weights)")
+    hardware.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | mps (default cpu)")
+    hardware.add_argument("--dtype", choices=DTYPES, default="float32", help="float16 on CUDA only")
+    hardware.add_argument("--batch", type=int, default=None, help="throughput batch (default 8 on CPU, 64 on GPU)")
+    hardware.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list: per architecture latency_ms, images_per_s, batch, peak_memory_mb, device, …",
+    )
+    hardware.set_defaults(run=_cmd_hardware)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")

@@ -429,3 +429,15 @@ def test_visualize_writes_the_optimised_input_in_the_networks_space(tmp_path, li
 def test_visualize_bad_input(cli, args, message):
     result = cli("visualize", *args)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_hardware_json_has_the_documented_fields(cli):
+    result = cli("hardware", "--arch", "lenet5", "mobilenet_v2", "--device", "cpu", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["arch"] for r in rows] == ["lenet5", "mobilenet_v2"]
+    for row in rows:
+        assert {"latency_ms", "images_per_s", "batch", "peak_memory_mb", "device"} <= set(row)
+        assert row["latency_ms"] > 0 and row["images_per_s"] > 0 and row["batch"] == 8
+        assert row["device"].startswith("CPU (")
+    assert cli("hardware", "--arch", "lenet5", "--dtype", "float16").returncode == 2

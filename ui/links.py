@@ -31,6 +31,7 @@ TASKS = (
     "classmaps",
     "localize",
     "featurevis",
+    "hardware",
     "depth",
     "transfer",
     "dropblock",

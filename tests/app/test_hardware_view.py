@@ -1,0 +1,30 @@
+"""The Hardware page: architectures measured on request on this server's CPU, shared with the next
+session, shown against MACs and intensity beside the deck's Keras table."""
+
+from __future__ import annotations
+
+from tests.app.conftest import view
+
+
+def test_measures_on_request_and_shares_the_figures():
+    app = view("hardware")
+    assert app.selectbox(key="hw_setting").value == ("cpu", "float32")
+    assert any(i.value.startswith("10 of 10 architectures not measured yet") for i in app.info)
+    keras = app.dataframe[-1].value
+    assert len(keras) == 26 and keras["latency_ms"].isna().all()  # nothing measured here yet
+    app.multiselect(key="hw_archs").set_value(["lenet5", "mobilenet_v2"]).run()
+    app.button(key="hw_run").click().run(timeout=180)
+    assert not app.exception and not app.error
+    measured = app.dataframe[0].value
+    assert sorted(measured["display"]) == ["LeNet-5", "MobileNet v2"]
+    assert (measured["latency_ms"] > 0).all() and (measured["peak_memory_mb"] > 0).all()
+    assert measured.iloc[0]["display"] == "LeNet-5"  # sorted by latency
+    assert any(s.value.startswith("Measured here: CPU (") for s in app.subheader)
+    assert len(app.get("vega_lite_chart")) == 2
+    keras = app.dataframe[-1].value
+    row = keras[keras["arch"] == "mobilenet_v2"].iloc[0]
+    assert row["keras_model"] == "MobileNetV2" and row["latency_ms"] > 0
+    second = view("hardware")  # another session: mobilenet_v2 and lenet5 are already measured
+    second.multiselect(key="hw_archs").set_value(["lenet5", "mobilenet_v2"]).run()
+    assert not second.info and all(b.key != "hw_run" for b in second.button)
+    assert list(second.dataframe[0].value["latency_ms"]) == list(measured["latency_ms"])

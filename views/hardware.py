@@ -1,0 +1,143 @@
+"""Hardware page (deck 004, question 10): latency, throughput and peak memory of the zoo measured on this
+server's devices, against multiply-accumulates and arithmetic intensity, beside the Keras Applications
+timings the deck reproduces (measured elsewhere)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+import torch
+
+import cnnviz
+from cnnviz.device import describe_device
+from cnnviz.hardware import KERAS_TIMINGS, measure
+from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
+from ui import links
+from ui.results import shared_results
+from ui.text import column_config, error_text, t
+
+SUGGESTED = (
+    "lenet5", "alexnet", "vgg16", "googlenet", "resnet18", "resnet50",
+    "densenet121", "mobilenet_v2", "efficientnet_b0", "efficientnet_lite0",
+)  # fmt: skip
+SHOWN = ("display", "gmacs", "params_m", "flops_per_byte", "latency_ms", "images_per_s", "batch", "batch_gain",
+         "achieved_gmacs_per_s", "peak_memory_mb")  # fmt: skip
+
+
+def _settings() -> list[tuple[str, str]]:
+    """The (device, number type) pairs this server can measure: the CPU in float32, each CUDA device in
+    float32 and float16."""
+    found = [("cpu", "float32")]
+    for index in range(torch.cuda.device_count()):
+        found += [(f"cuda:{index}", "float32"), (f"cuda:{index}", "float16")]
+    return found
+
+
+def _key(arch: str, device: str, dtype: str) -> tuple:
+    return ("hardware", arch, device, dtype, torch.get_num_threads())
+
+
+def hardware_page() -> None:
+    """Draw the measurements for the chosen device and architectures."""
+    st.header(t("hw.header"))
+    st.markdown(t("hw.intro"))
+    settings = _settings()
+    left, right = st.columns([1, 3])
+    device, dtype = left.selectbox(
+        t("hw.device"),
+        settings,
+        format_func=lambda s: f"{describe_device(torch.device(s[0]))} · {s[1]}",
+        key="hw_setting",
+    )
+    st.session_state.setdefault("hw_archs", list(SUGGESTED))
+    archs = right.multiselect(
+        t("hw.archs"), list(ARCHITECTURES), key="hw_archs", format_func=lambda a: ARCHITECTURES[a].display
+    )
+    missing = [a for a in archs if shared_results().get(_key(a, device, dtype)) is None]
+    if missing:
+        st.info(t("hw.missing", count=len(missing), total=len(archs)))
+        if st.button(t("hw.run", count=len(missing)), type="primary", key="hw_run"):
+            if not _measure(missing, device, dtype):
+                return
+            missing = []
+    timings = [shared_results().get(_key(a, device, dtype)) for a in archs]
+    timings = [timing for timing in timings if timing is not None]
+    if timings:
+        _results(pd.DataFrame([timing.as_dict() for timing in timings]))
+    _keras(timings)
+
+
+def _measure(archs: list[str], device: str, dtype: str) -> bool:
+    """Measure ``archs`` one by one under a progress bar; each result is shared with every session."""
+    bar = st.progress(0.0, text=t("hw.progress", done=0, total=len(archs), arch=""))
+    try:
+        with links.running("hardware"):
+            for done, arch in enumerate(archs):
+                bar.progress(
+                    done / len(archs),
+                    text=t("hw.progress", done=done, total=len(archs), arch=ARCHITECTURES[arch].display),
+                )
+                shared_results().get_or_compute(_key(arch, device, dtype), lambda a=arch: measure(a, device, dtype))
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return False
+    finally:
+        bar.empty()
+    return True
+
+
+def _results(frame: pd.DataFrame) -> None:
+    frame = frame.assign(
+        batch_gain=frame["images_per_s"] * frame["latency_ms"] / 1000,
+        achieved_gmacs_per_s=frame["gmacs"] * frame["images_per_s"],
+    )
+    st.subheader(t("hw.measured", device=frame["device"].iloc[0], dtype=frame["dtype"].iloc[0]))
+    table = frame[list(SHOWN)].sort_values("latency_ms")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table.columns))
+    fastest = frame.loc[frame["latency_ms"].idxmin()]
+    fewest = frame.loc[frame["gmacs"].idxmin()]
+    st.caption(t("hw.table_help", fastest=fastest["display"], fewest=fewest["display"]))
+
+    left, right = st.columns(2)
+    points = alt.Chart(frame).mark_circle(size=90, opacity=0.75)
+    tips = [
+        alt.Tooltip("display:N", title=t("col.display")),
+        alt.Tooltip("gmacs:Q", format=".2f", title=t("col.gmacs")),
+        alt.Tooltip("latency_ms:Q", format=".1f", title=t("col.latency_ms")),
+        alt.Tooltip("flops_per_byte:Q", format=".0f", title=t("col.flops_per_byte")),
+    ]
+    latency = points.encode(
+        x=alt.X("gmacs:Q", scale=alt.Scale(type="log"), title=t("col.gmacs")),
+        y=alt.Y("latency_ms:Q", scale=alt.Scale(type="log"), title=t("col.latency_ms")),
+        tooltip=tips,
+    )
+    labels = latency.mark_text(align="left", dx=7, fontSize=10).encode(text="display:N")
+    left.altair_chart((latency + labels).properties(title=t("hw.chart_latency"), height=360), width="stretch")
+    speed = points.encode(
+        x=alt.X("flops_per_byte:Q", scale=alt.Scale(type="log"), title=t("col.flops_per_byte")),
+        y=alt.Y("achieved_gmacs_per_s:Q", scale=alt.Scale(type="log"), title=t("col.achieved_gmacs_per_s")),
+        tooltip=tips,
+    )
+    labels = speed.mark_text(align="left", dx=7, fontSize=10).encode(text="display:N")
+    right.altair_chart((speed + labels).properties(title=t("hw.chart_intensity"), height=360), width="stretch")
+    st.markdown(t("hw.explain"))
+
+
+def _keras(timings) -> None:
+    st.subheader(t("hw.keras"))
+    here = {timing.arch: timing.latency_ms for timing in timings}
+    rows = [
+        {
+            "keras_model": row.model,
+            "params_m": row.params_m,
+            "keras_cpu_ms": row.cpu_ms,
+            "keras_gpu_ms": row.gpu_ms,
+            "arch": row.zoo or "",
+            "latency_ms": here.get(row.zoo),
+        }
+        for row in KERAS_TIMINGS
+    ]
+    frame = pd.DataFrame(rows)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config(frame.columns))
+    st.caption(t("hw.keras_help", arch=ARCHITECTURES[DEFAULT_ARCH].display))
