@@ -21,6 +21,7 @@ from views.hardware import hardware_page
 from views.layers import layers_page
 from views.localize import localize_page
 from views.occlusion import occlusion_page
+from views.pooling import pooling_page
 from views.predict import predict_page
 from views.transfer import transfer_page
 
@@ -50,6 +51,7 @@ page = st.navigation(
             st.Page(depth_page, title=t("page.depth"), icon=":material/stacked_line_chart:", url_path="depth"),
             st.Page(transfer_page, title=t("page.transfer"), icon=":material/school:", url_path="transfer"),
             st.Page(dropblock_page, title=t("page.dropblock"), icon=":material/blur_on:", url_path="dropblock"),
+            st.Page(pooling_page, title=t("page.pooling"), icon=":material/grid_view:", url_path="pooling"),
         ],
     }
 )

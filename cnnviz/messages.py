@@ -72,6 +72,7 @@ MESSAGES = {
     "arith_output_padding": "Output padding ({output_padding}) must be smaller than the stride ({s}).",
     "arith_transposed_empty": "These settings give an output of {out} px: make the filter larger or the padding smaller.",
     "no_twin": "{arch} cannot be turned into a fully convolutional network ({reason}).",
+    "pooling_params": "The pooling lab takes 1–60 epochs, a learning rate above 0 and at most 0.1, and 1–5 seeds.",
     "hardware_dtype": "The number type must be one of {choices}, not {dtype!r}.",
     "hardware_half_cpu": "float16 is measured on a CUDA GPU only, not on {device}.",
     "hardware_batch": "The batch must be between 1 and 512 images, not {batch}.",

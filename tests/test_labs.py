@@ -262,3 +262,62 @@ def test_dropblock_settings_out_of_range_are_refused(lite0, chelsea):
     for rate, block, draws in ((0.0, 5, 8), (1.0, 5, 8), (0.1, 4, 8), (0.1, 15, 8), (0.1, 5, 0), (0.1, 5, 10_000)):
         with pytest.raises(CnnvizError):
             compare_drops(lite0, chelsea, "blocks.5.3", rate, block, draws)
+
+
+# --- Pooling or stride --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def default_pooling_lab():
+    from cnnviz.labs.pooling import PoolingSettings, pooling_lab
+
+    with torch.random.fork_rng(devices=[]):
+        return pooling_lab(PoolingSettings())
+
+
+def assert_pooling_conclusions(lab) -> None:
+    """What the page says, on any run of the default settings: the same parameters; the strided network
+    computes a quarter of the MACs; both read the held-out digits well; moved digits cost both accuracy,
+    more with every pixel, and cost the strided network more (measured: 2 px cost 23 and 36 points)."""
+    pool, stride = lab.run("pool"), lab.run("stride")
+    assert pool.params == stride.params == 23_946
+    assert pool.macs == 4 * stride.macs
+    assert pool.accuracy > 0.9 and stride.accuracy > 0.88
+    for run in (pool, stride):
+        losses = [run.shift_loss(s) for s in (1, 2, 3)]
+        assert 0 < losses[0] < losses[1] < losses[2], (run.kind, losses)
+    assert pool.shift_loss(2) + 0.05 < stride.shift_loss(2)
+    assert pool.shift_loss(3) + 0.05 < stride.shift_loss(3)
+
+
+def test_pooling_lab_default_run_reaches_the_pages_conclusions(default_pooling_lab):
+    assert_pooling_conclusions(default_pooling_lab)
+
+
+def test_the_shipped_pooling_run_is_the_default_settings_and_says_the_same(default_pooling_lab):
+    from cnnviz.labs.pooling import PoolingSettings, precomputed_default
+
+    shipped = precomputed_default()
+    assert shipped is not None, "run scripts/precompute_pooling_lab.py"
+    assert shipped.settings == PoolingSettings() and len(shipped.run("pool").accuracy_per_seed) == 3
+    assert_pooling_conclusions(shipped)
+
+
+def test_shifting_moves_the_ink_and_fills_with_paper():
+    from cnnviz.labs.pooling import BACKGROUND, shifted
+
+    image = torch.full((1, 1, 6, 6), BACKGROUND)
+    image[0, 0, 2, 3] = 1.0
+    moved = shifted(image, 1, -2)
+    assert moved[0, 0, 3, 1] == 1.0 and (moved == 1.0).sum() == 1
+    assert torch.equal(shifted(image, 0, 0), image)
+    assert (shifted(image, 0, 6) == BACKGROUND).all()
+
+
+def test_pooling_settings_out_of_range_are_refused():
+    from cnnviz.labs.pooling import PoolingSettings, pooling_lab
+
+    for bad in (PoolingSettings(epochs=0), PoolingSettings(learning_rate=0.5), PoolingSettings(seeds=9)):
+        with pytest.raises(CnnvizError) as refused:
+            pooling_lab(bad)
+        assert refused.value.key == "pooling_params"

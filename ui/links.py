@@ -35,6 +35,7 @@ TASKS = (
     "depth",
     "transfer",
     "dropblock",
+    "pooling",
 )  # catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options

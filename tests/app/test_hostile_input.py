@@ -48,13 +48,13 @@ def test_a_forged_name_and_digest_prefix_do_not_reach_another_sessions_photo():
     assert secret != forged
 
     victim = _upload_on_deconvnet("secret.bmp", secret)
-    victim.button(key="deconv_patches_run").click().run()
+    victim.button(key="deconv_patches_run_tab").click().run()
     victim_patches = image_captions(victim)[-1]
     assert any(caption.startswith("secret.bmp · ") for caption in victim_patches), victim_patches
     assert not any("700261" in caption for captions in image_captions(victim) for caption in captions)
 
     attacker = _upload_on_deconvnet("secret.bmp", forged)
-    assert attacker.button(key="deconv_patches_run")  # nothing computed for this image set: it must search
+    assert attacker.button(key="deconv_patches_run_tab")  # nothing computed for this image set: it must search
     shown = [caption for captions in image_captions(attacker) for caption in captions]
     assert shown and not any(caption.startswith("secret.bmp · ") for caption in shown)
 

@@ -81,3 +81,25 @@ def test_dropblock_lab_draws_masks_for_the_gallery_cat():
     table = app.dataframe[0].value
     assert list(table["Method"]) == ["dropout", "DropBlock"]
     assert all(kept.endswith("/ 8") for kept in table["Top-1 unchanged"])
+
+
+def test_pooling_lab_shows_the_precomputed_default_at_once_in_spanish():
+    app = view("pooling", {"lang": "es"})
+    assert any("scripts/precompute_pooling_lab.py" in c.value for c in app.caption)
+    table = app.dataframe[0].value
+    assert list(table["Red"]) == ["max pooling", "convoluciones con stride 2"]
+    assert list(table["Parámetros"]) == ["23,946", "23,946"]
+    assert any(m.value.startswith("**Lectura:** la red con stride hace 4× menos") for m in app.markdown)
+    assert len(app.get("vega_lite_chart")) == 1
+
+
+def test_pooling_lab_trains_other_settings_when_asked():
+    app = view("pooling")
+    app.slider(key="pool_epochs").set_value(1)
+    app.slider(key="pool_seeds").set_value(1)
+    app.button[0].click().run(timeout=120)
+    assert not app.exception, app.exception
+    assert any(c.value.startswith("Trained in") for c in app.caption)
+    table = app.dataframe[0].value
+    assert list(table["Network"]) == ["max pooling", "stride-2 convolutions"]
+    assert all(" · " not in seeds for seeds in table["Per seed"])  # one seed each
