@@ -277,11 +277,12 @@ def default_pooling_lab():
 
 def assert_pooling_conclusions(lab) -> None:
     """What the page says, on any run of the default settings: the same parameters; the strided network
-    computes a quarter of the MACs; both read the held-out digits well; moved digits cost both accuracy,
-    more with every pixel, and cost the strided network more (measured: 2 px cost 23 and 36 points)."""
+    computes a quarter of the MACs (the linear layer is the same); both read the held-out digits well;
+    moved digits cost both accuracy, more with every pixel, and cost the strided network more (measured:
+    2 px cost 23 and 36 points)."""
     pool, stride = lab.run("pool"), lab.run("stride")
     assert pool.params == stride.params == 23_946
-    assert pool.macs == 4 * stride.macs
+    assert pool.macs == pytest.approx(4 * stride.macs, rel=0.01)  # the convolutions at a quarter of the positions
     assert pool.accuracy > 0.9 and stride.accuracy > 0.88
     for run in (pool, stride):
         losses = [run.shift_loss(s) for s in (1, 2, 3)]
