@@ -121,6 +121,18 @@ def choice(options: Collection[str]) -> Callable[[str], str]:
     return parse
 
 
+def choices(options: Collection[str]) -> Callable[[str], list[str]]:
+    """A parser for a comma-separated list of distinct ``options`` (at least one)."""
+
+    def parse(text: str) -> list[str]:
+        items = text.split(",")
+        if len(text) > MAX_TEXT * 4 or not all(item in options for item in items) or len(set(items)) < len(items):
+            raise ValueError("not a list of the choices")
+        return items
+
+    return parse
+
+
 def flag(text: str) -> bool:
     """``"1"`` / ``"0"`` as True / False."""
     if text not in ("0", "1"):

@@ -25,6 +25,9 @@ SHOWN = ("display", "gmacs", "params_m", "flops_per_byte", "latency_ms", "images
          "achieved_gmacs_per_s", "peak_memory_mb")  # fmt: skip
 
 
+LINK = links.page_settings("hardware", {"archs": "hw_archs"})
+
+
 def _settings() -> list[tuple[str, str]]:
     """The (device, number type) pairs this server can measure: the CPU in float32, each CUDA device in
     float32 and float16."""
@@ -42,6 +45,8 @@ def hardware_page() -> None:
     """Draw the measurements for the chosen device and architectures."""
     st.header(t("hw.header"))
     st.markdown(t("hw.intro"))
+    LINK.read_once({"archs": links.choices(ARCHITECTURES)})
+    links.show_notices()
     settings = _settings()
     left, right = st.columns([1, 3])
     device, dtype = left.selectbox(
@@ -54,6 +59,7 @@ def hardware_page() -> None:
     archs = right.multiselect(
         t("hw.archs"), list(ARCHITECTURES), key="hw_archs", format_func=lambda a: ARCHITECTURES[a].display
     )
+    LINK.write({"archs": ",".join(archs) if archs else None})
     missing = [a for a in archs if shared_results().get(_key(a, device, dtype)) is None]
     if missing:
         st.info(t("hw.missing", count=len(missing), total=len(archs)))

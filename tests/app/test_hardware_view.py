@@ -28,3 +28,13 @@ def test_measures_on_request_and_shares_the_figures():
     second.multiselect(key="hw_archs").set_value(["lenet5", "mobilenet_v2"]).run()
     assert not second.info and all(b.key != "hw_run" for b in second.button)
     assert list(second.dataframe[0].value["latency_ms"]) == list(measured["latency_ms"])
+
+
+def test_a_link_opens_a_set_of_architectures_and_bad_lists_fall_back():
+    app = view("hardware", {"archs": "vgg16,lenet5"})
+    assert app.multiselect(key="hw_archs").value == ["vgg16", "lenet5"]
+    assert app.query_params["archs"] == "vgg16,lenet5"
+    for bad in ("vgg16,nope", "lenet5,lenet5", ""):
+        app = view("hardware", {"archs": bad})
+        assert len(app.multiselect(key="hw_archs").value) == 10  # the suggested set
+        assert not app.exception

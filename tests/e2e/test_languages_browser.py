@@ -23,10 +23,12 @@ PAGES = {  # path and query → the key and architecture of its heading
     "localization": ("loc.header", "efficientnet_lite0"),
     "compare": ("compare.header", None),
     "conv_arithmetic": ("arith.header", None),
+    "hardware": ("hw.header", None),
     "draw": ("draw.header", None),
     "depth": ("depth.header", None),
     "transfer": ("transfer.header", None),
     "dropblock": ("drop.header", "efficientnet_lite0"),
+    "pooling": ("pool.header", None),
 }
 
 

@@ -19,10 +19,12 @@ PAGES = {  # URL path → heading; the default page (Predict) is the root
     "localization": "Where is it? Localization with EfficientNet-Lite0",
     "compare": "Architectures compared",
     "conv_arithmetic": "Convolution arithmetic",
+    "hardware": "Which hardware for which network?",
     "draw": "Draw a digit for LeNet-5",
     "depth": "Why did stacking layers stop working before ResNet?",
     "transfer": "Is training a big network on little data hopeless?",
     "dropblock": "DropBlock vs dropout in EfficientNet-Lite0",
+    "pooling": "If pooling shrinks the map, why not just another convolution?",
 }
 
 
