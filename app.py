@@ -53,7 +53,8 @@ page = st.navigation(
             st.Page(dropblock_page, title=t("page.dropblock"), icon=":material/blur_on:", url_path="dropblock"),
             st.Page(pooling_page, title=t("page.pooling"), icon=":material/grid_view:", url_path="pooling"),
         ],
-    }
+    },
+    expanded=True,  # every page listed: Streamlit's "View more" link is English only
 )
 st.session_state["choices"] = render_sidebar()
 show_notices()  # what the link asked for that could not be done

@@ -28,6 +28,12 @@ SHOWN = ("display", "gmacs", "params_m", "flops_per_byte", "latency_ms", "images
 LINK = links.page_settings("hardware", {"archs": "hw_archs"})
 
 
+ROUNDING = {
+    "gmacs": 3, "params_m": 2, "flops_per_byte": 1, "latency_ms": 2, "images_per_s": 1, "batch_gain": 2,
+    "achieved_gmacs_per_s": 1, "peak_memory_mb": 0,
+}  # fmt: skip
+
+
 def _settings() -> list[tuple[str, str]]:
     """The (device, number type) pairs this server can measure: the CPU in float32, each CUDA device in
     float32 and float16."""
@@ -62,11 +68,14 @@ def hardware_page() -> None:
     LINK.write({"archs": ",".join(archs) if archs else None})
     missing = [a for a in archs if shared_results().get(_key(a, device, dtype)) is None]
     if missing:
-        st.info(t("hw.missing", count=len(missing), total=len(archs)))
-        if st.button(t("hw.run", count=len(missing)), type="primary", key="hw_run"):
+        request = st.empty()
+        with request.container():
+            st.info(t("hw.missing", count=len(missing), total=len(archs)))
+            pressed = st.button(t("hw.run", count=len(missing)), type="primary", key="hw_run")
+        if pressed:
+            request.empty()
             if not _measure(missing, device, dtype):
                 return
-            missing = []
     timings = [shared_results().get(_key(a, device, dtype)) for a in archs]
     timings = [timing for timing in timings if timing is not None]
     if timings:
@@ -99,7 +108,7 @@ def _results(frame: pd.DataFrame) -> None:
         achieved_gmacs_per_s=frame["gmacs"] * frame["images_per_s"],
     )
     st.subheader(t("hw.measured", device=frame["device"].iloc[0], dtype=frame["dtype"].iloc[0]))
-    table = frame[list(SHOWN)].sort_values("latency_ms")
+    table = frame[list(SHOWN)].sort_values("latency_ms").round(ROUNDING)
     st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table.columns))
     fastest = frame.loc[frame["latency_ms"].idxmin()]
     fewest = frame.loc[frame["gmacs"].idxmin()]
