@@ -310,7 +310,7 @@ CATALOGUE = {
     "page.dropblock": "DropBlock vs dropout",
     "page.pooling": "Pooling or stride",
     "pool.header": "If pooling shrinks the map, why not just another convolution?",
-    "pool.intro": "Deck 004, question 3. Two networks of the same depth and exactly the same parameters, trained the same way on the 32×32 handwritten digits LeNet-5 reads: one halves its maps with **2×2 max pooling** after each of its three convolutions, the other computes the same convolutions with **stride 2** (Springenberg et al. 2015, “Striving for Simplicity: The All Convolutional Net”). Then the held-out digits are moved by 1–3 pixels: the small shifts max pooling is said to absorb.",
+    "pool.intro": "Deck 004, question 3. Two networks of the same depth and exactly the same parameters, trained the same way on the 32×32 handwritten digits LeNet-5 reads: one halves its maps with **2×2 max pooling** after each of its three convolutions, the other computes the same convolutions with **stride 2** (Springenberg et al., ICLR 2015 workshop, “Striving for Simplicity: The All Convolutional Net”). Then the held-out digits are moved by 1–3 pixels: the small shifts max pooling is said to absorb.",
     "pool.epochs": "Epochs",
     "pool.learning_rate": "Learning rate (Adam)",
     "pool.seeds": "Seeds per network",

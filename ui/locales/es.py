@@ -318,7 +318,7 @@ CATALOGUE = {
     "page.dropblock": "DropBlock frente a dropout",
     "page.pooling": "Pooling o stride",
     "pool.header": "Si el pooling reduce el mapa, ¿por qué no simplemente otra convolución?",
-    "pool.intro": "Deck 004, pregunta 3. Dos redes de la misma profundidad y exactamente los mismos parámetros, entrenadas igual con los dígitos manuscritos de 32×32 que lee LeNet-5: una reduce sus mapas a la mitad con **max pooling 2×2** tras cada una de sus tres convoluciones, la otra calcula las mismas convoluciones con **stride 2** (Springenberg et al. 2015, “Striving for Simplicity: The All Convolutional Net”). Luego los dígitos de prueba se desplazan 1–3 píxeles: los pequeños desplazamientos que absorbería el max pooling.",
+    "pool.intro": "Deck 004, pregunta 3. Dos redes de la misma profundidad y exactamente los mismos parámetros, entrenadas igual con los dígitos manuscritos de 32×32 que lee LeNet-5: una reduce sus mapas a la mitad con **max pooling 2×2** tras cada una de sus tres convoluciones, la otra calcula las mismas convoluciones con **stride 2** (Springenberg et al., ICLR 2015 workshop, “Striving for Simplicity: The All Convolutional Net”). Luego los dígitos de prueba se desplazan 1–3 píxeles: los pequeños desplazamientos que absorbería el max pooling.",
     "pool.epochs": "Épocas",
     "pool.learning_rate": "Tasa de aprendizaje (Adam)",
     "pool.seeds": "Semillas por red",

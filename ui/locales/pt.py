@@ -320,7 +320,7 @@ CATALOGUE = {
     "page.dropblock": "DropBlock × dropout",
     "page.pooling": "Pooling ou stride",
     "pool.header": "Se o pooling reduz o mapa, por que não só mais uma convolução?",
-    "pool.intro": "Deck 004, pergunta 3. Duas redes com a mesma profundidade e exatamente os mesmos parâmetros, treinadas do mesmo jeito nos dígitos manuscritos 32×32 que a LeNet-5 lê: uma reduz seus mapas à metade com **max pooling 2×2** depois de cada uma das três convoluções, a outra calcula as mesmas convoluções com **stride 2** (Springenberg et al. 2015, “Striving for Simplicity: The All Convolutional Net”). Depois os dígitos de teste são deslocados 1–3 pixels: os pequenos deslocamentos que o max pooling absorveria.",
+    "pool.intro": "Deck 004, pergunta 3. Duas redes com a mesma profundidade e exatamente os mesmos parâmetros, treinadas do mesmo jeito nos dígitos manuscritos 32×32 que a LeNet-5 lê: uma reduz seus mapas à metade com **max pooling 2×2** depois de cada uma das três convoluções, a outra calcula as mesmas convoluções com **stride 2** (Springenberg et al., ICLR 2015 workshop, “Striving for Simplicity: The All Convolutional Net”). Depois os dígitos de teste são deslocados 1–3 pixels: os pequenos deslocamentos que o max pooling absorveria.",
     "pool.epochs": "Épocas",
     "pool.learning_rate": "Taxa de aprendizado (Adam)",
     "pool.seeds": "Sementes por rede",
