@@ -57,6 +57,18 @@ def _write(out, save) -> None:
     print(f"wrote {out}")
 
 
+def _save_array_or_picture(out, array, picture) -> None:
+    """``array`` to a ``.npy`` file, else ``picture()`` (H×W×3 uint8, drawn only then) to an image file,
+    by ``out``'s suffix."""
+    import numpy as np
+    from PIL import Image
+
+    if out.suffix.lower() == ".npy":
+        _write(out, lambda path: np.save(path, array))
+    else:
+        _write(out, Image.fromarray(picture()).save)
+
+
 def _image_and_model(args: argparse.Namespace):
     """The decoded ``args.image`` and the loaded ``args.arch`` (image first: a bad file fails fast)."""
     from cnnviz.images import load_image
@@ -223,8 +235,6 @@ def _default_layer(arch: str, layer: str | None) -> str:
 
 
 def _cmd_deconv(args: argparse.Namespace) -> int:
-    import numpy as np
-    from PIL import Image
 
     from cnnviz.explain.deconvnet import project
     from cnnviz.render import projection_image
@@ -246,16 +256,12 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
         f"{projection.activation:.4g} · method {projection.method}"
     )
     if out is not None:
-        if out.suffix.lower() == ".npy":
-            _write(out, lambda path: np.save(path, projection.pixels))
-        else:
-            _write(out, Image.fromarray(projection_image(projection.pixels)).save)
+        _save_array_or_picture(out, projection.pixels, lambda: projection_image(projection.pixels))
     return 0
 
 
 def _cmd_visualize(args: argparse.Namespace) -> int:
     import numpy as np
-    from PIL import Image
 
     from cnnviz.explain.featurevis import visualize
     from cnnviz.loading import load
@@ -270,10 +276,7 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
         f"{result.seconds:.1f} s · activation {result.activation:.4g}"
     )
     if out is not None:
-        if out.suffix.lower() == ".npy":
-            _write(out, lambda path: np.save(path, result.normalised))
-        else:
-            _write(out, Image.fromarray((result.pixels * 255).round().astype(np.uint8)).save)
+        _save_array_or_picture(out, result.normalised, lambda: (result.pixels * 255).round().astype(np.uint8))
     return 0
 
 
@@ -340,7 +343,6 @@ def _cmd_patches(args: argparse.Namespace) -> int:
 
 def _cmd_classmap(args: argparse.Namespace) -> int:
     import numpy as np
-    from PIL import Image
 
     from cnnviz.explain import CLASS_MAPS, USES_LAYER
     from cnnviz.render import class_map_image
@@ -364,11 +366,11 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
         )
     )
     if out is not None:
-        if out.suffix.lower() == ".npy":
-            _write(out, lambda path: np.save(path, result.values.astype(np.float32)))
-        else:
-            crop = np.asarray(net.preprocess.crop_image(image).convert("RGB"))
-            _write(out, Image.fromarray(class_map_image(crop, result.values)).save)
+
+        def overlay() -> np.ndarray:
+            return class_map_image(np.asarray(net.preprocess.crop_image(image).convert("RGB")), result.values)
+
+        _save_array_or_picture(out, result.values.astype(np.float32), overlay)
     return 0
 
 

@@ -18,7 +18,7 @@ IMAGES_LOADED = """(count) => {
 def test_cat_projections_and_every_tab(server_url, page):
     page.page.goto(f"{server_url}/deconvnet?image=chelsea")
     page.page.get_by_text("deconvnet and guided backpropagation").wait_for(timeout=TIMEOUT_MS)
-    page.page.get_by_text("Guided backpropagation (Springenberg et al. 2015)").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Guided backpropagation (Springenberg et al. 2015)", exact=True).wait_for(timeout=TIMEOUT_MS)
     page.page.wait_for_function(IMAGES_LOADED, arg=12, timeout=TIMEOUT_MS)  # nine projections, three methods
     page.page.get_by_role("button", name="Compute Grad-CAM, saliency and Integrated Gradients").click()
     page.page.get_by_text("Where the evidence for “tiger cat” lies, by three methods").wait_for(timeout=TIMEOUT_MS)
