@@ -115,28 +115,32 @@ def _results(frame: pd.DataFrame) -> None:
     st.caption(t("hw.table_help", fastest=fastest["display"], fewest=fewest["display"]))
 
     left, right = st.columns(2)
-    points = alt.Chart(frame).mark_circle(size=90, opacity=0.75)
+    left.altair_chart(_log_scatter(frame, "gmacs", "latency_ms", "hw.chart_latency"), width="stretch")
+    right.altair_chart(
+        _log_scatter(frame, "flops_per_byte", "achieved_gmacs_per_s", "hw.chart_intensity"), width="stretch"
+    )
+    st.markdown(t("hw.explain"))
+
+
+def _log_scatter(frame: pd.DataFrame, x: str, y: str, title: str) -> alt.LayerChart:
+    """Every architecture of ``frame`` as a named point, ``y`` against ``x`` on log scales."""
     tips = [
         alt.Tooltip("display:N", title=t("col.display")),
         alt.Tooltip("gmacs:Q", format=".2f", title=t("col.gmacs")),
         alt.Tooltip("latency_ms:Q", format=".1f", title=t("col.latency_ms")),
         alt.Tooltip("flops_per_byte:Q", format=".0f", title=t("col.flops_per_byte")),
     ]
-    latency = points.encode(
-        x=alt.X("gmacs:Q", scale=alt.Scale(type="log"), title=t("col.gmacs")),
-        y=alt.Y("latency_ms:Q", scale=alt.Scale(type="log"), title=t("col.latency_ms")),
-        tooltip=tips,
+    points = (
+        alt.Chart(frame)
+        .mark_circle(size=90, opacity=0.75)
+        .encode(
+            x=alt.X(f"{x}:Q", scale=alt.Scale(type="log"), title=t(f"col.{x}")),
+            y=alt.Y(f"{y}:Q", scale=alt.Scale(type="log"), title=t(f"col.{y}")),
+            tooltip=tips,
+        )
     )
-    labels = latency.mark_text(align="left", dx=7, fontSize=10).encode(text="display:N")
-    left.altair_chart((latency + labels).properties(title=t("hw.chart_latency"), height=360), width="stretch")
-    speed = points.encode(
-        x=alt.X("flops_per_byte:Q", scale=alt.Scale(type="log"), title=t("col.flops_per_byte")),
-        y=alt.Y("achieved_gmacs_per_s:Q", scale=alt.Scale(type="log"), title=t("col.achieved_gmacs_per_s")),
-        tooltip=tips,
-    )
-    labels = speed.mark_text(align="left", dx=7, fontSize=10).encode(text="display:N")
-    right.altair_chart((speed + labels).properties(title=t("hw.chart_intensity"), height=360), width="stretch")
-    st.markdown(t("hw.explain"))
+    labels = points.mark_text(align="left", dx=7, fontSize=10).encode(text="display:N")
+    return (points + labels).properties(title=t(title), height=360)
 
 
 def _keras(timings) -> None:

@@ -1,6 +1,6 @@
 """The students' open questions (deck 004) in a real Chromium, in English, Portuguese and Spanish: an
 image optimised for a channel beside its projection, the zoo timed on this server, pooling against
-stride. The first language computes; the others find the shared result."""
+stride (its precomputed default). The first language computes; the others find the shared result."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ TIMEOUT_MS = 180_000
 LANGUAGES = ("en", "pt", "es")
 
 
+def press_unless_shared(button, result) -> None:
+    """Press ``button`` unless ``result`` is already there (another language's test computed it), then
+    wait for ``result``."""
+    button.or_(result).first.wait_for(timeout=TIMEOUT_MS)
+    if button.is_visible():
+        button.click()
+    result.first.wait_for(timeout=TIMEOUT_MS)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_an_image_optimised_for_a_channel_sits_beside_its_projection(server_url, page, lang):
     browser = page.page
@@ -23,10 +32,7 @@ def test_an_image_optimised_for_a_channel_sits_beside_its_projection(server_url,
     browser.get_by_role("tab", name=t("deconv.tab_featurevis", lang)).click(timeout=TIMEOUT_MS)
     run = browser.get_by_role("button", name=t("deconv.fv_run", lang, channel=3))
     optimised = browser.get_by_text(t("deconv.fv_caption_channel", lang, channel=3, activation=0).split(" · ")[0])
-    run.or_(optimised).first.wait_for(timeout=TIMEOUT_MS)
-    if run.is_visible():
-        run.click()
-    optimised.first.wait_for(timeout=TIMEOUT_MS)
+    press_unless_shared(run, optimised)
     browser.get_by_text(t("deconv.fv_patches", lang, channel=3)).wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(browser)
     browser.wait_for_function(IMAGES_LOADED, arg=2, timeout=TIMEOUT_MS)
@@ -40,10 +46,7 @@ def test_the_hardware_page_times_architectures_on_this_server(server_url, page, 
     browser.goto(f"{server_url}/hardware?archs=lenet5,mobilenet_v2,resnet18&lang={lang}")
     run = browser.get_by_role("button", name=t("hw.run", lang, count=3))
     measured = browser.get_by_role("heading", name=t("hw.measured", lang, device="CPU", dtype="").split(":")[0])
-    run.or_(measured).first.wait_for(timeout=TIMEOUT_MS)
-    if run.is_visible():
-        run.click()
-    measured.wait_for(timeout=TIMEOUT_MS)
+    press_unless_shared(run, measured)
     browser.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(timeout=TIMEOUT_MS)
     browser.get_by_role("heading", name=t("hw.keras", lang)).wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(browser)
@@ -52,17 +55,15 @@ def test_the_hardware_page_times_architectures_on_this_server(server_url, page, 
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_pooling_lab_opens_on_its_default_and_trains_on_request(server_url, page, lang):
+def test_the_pooling_lab_opens_on_its_precomputed_default(server_url, page, lang):
+    """Training on demand is checked under AppTest (tests/app/test_lab_views.py), in one epoch."""
     browser = page.page
     browser.goto(f"{server_url}/pooling?lang={lang}")
     values = {"macs": 4, "speed": 1, "pool_accuracy": 0, "stride_accuracy": 0, "pool_two": 0, "stride_two": 0}
     reading = browser.get_by_text(t("pool.reading", lang, **values).replace("**", "")[:20])
     reading.wait_for(timeout=TIMEOUT_MS)
     browser.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=TIMEOUT_MS)
-    if lang == "en":  # train the default settings live once
-        browser.get_by_role("button", name=t("pool.run", lang)).click()
-        browser.get_by_text("Trained in").wait_for(timeout=TIMEOUT_MS)
-        reading.wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_role("button", name=t("pool.run", lang)).wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(browser)
     browser.screenshot(path=str(SCREENSHOTS / f"pooling-{lang}.png"), full_page=True)
     page.assert_clean()
