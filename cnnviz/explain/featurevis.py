@@ -26,7 +26,7 @@ from horama.fourier_fv import fourier_preconditionner, get_fft_scale, init_lucid
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.graphs import layer_module, private_graph, run_to_layer
+from cnnviz.explain.graphs import layer_module, layer_output, private_graph, run_to_layer
 from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
@@ -75,10 +75,7 @@ def channel_objective(maps: torch.Tensor, channel: int, objective: str) -> torch
 
 def excitation(net: LoadedModel, batch: torch.Tensor, layer: str, channel: int, objective: str = "channel") -> list:
     """The objective of ``layer``'s ``channel`` for each normalised input of ``batch`` (N×C×H×W)."""
-    graph = private_graph(net.model)
-    with torch.inference_mode():
-        maps = run_to_layer(graph, net.to_input(batch), layer, net.spec.name)
-    return channel_objective(maps.float(), channel, objective).tolist()
+    return channel_objective(layer_output(net, net.to_input(batch), layer), channel, objective).tolist()
 
 
 def visualize(
@@ -103,7 +100,8 @@ def visualize(
     mean = torch.tensor(net.preprocess.mean, device=device).view(1, -1, 1, 1)
     std = torch.tensor(net.preprocess.std, device=device).view(1, -1, 1, 1)
     grey = net.spec.in_channels == 1  # LeNet-5: the colour image is optimised, the network sees its grey
-    channels = _channel_count(net, graph, layer, side)
+    blank = torch.zeros(1, net.spec.in_channels, side, side)
+    channels = layer_output(net, net.to_input(blank), layer).shape[1]
     if not 0 <= channel < channels:
         raise CnnvizError("channel_range", last=channels - 1, channel=channel)
     generator = torch.Generator().manual_seed(seed)
@@ -174,10 +172,3 @@ def final_activation(module: nn.Module) -> nn.Module | None:
     if norm_and_activation and isinstance(act, ACTIVATIONS):
         return act
     return None
-
-
-def _channel_count(net: LoadedModel, graph, layer: str, side: int) -> int:
-    """How many channels ``layer`` outputs, from one pass of a blank input."""
-    with torch.inference_mode():
-        blank = torch.zeros(1, net.spec.in_channels, side, side)
-        return run_to_layer(graph, net.to_input(blank), layer, net.spec.name).shape[1]
