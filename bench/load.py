@@ -1,235 +1,283 @@
-"""A class at once: N real browser sessions (Chromium contexts) against one ``streamlit run app.py``.
+"""A class at once, measured at the server: Locust users that speak Streamlit's websocket protocol
+(``bench/streamlit_client.py``) against one ``streamlit run app.py`` (or any URL, e.g. nginx in front of
+replicas), so a hundred sessions fit on two cores beside the server.
 
-Every session, all starting together:
+Each simulated student gets a gallery photo (six in turn) and, until the round ends, repeats with a think
+time of 10–20 s between actions:
 
-1. ``predict``: opens the Predict page on its own gallery photo and reads its top-5 (the time from opening
-   the link to the ranked list on screen);
-2. ``occlusion``: opens the Occlusion page on that photo (window 64, stride 32: 36 positions) and computes
-   the maps (click to map (a) on screen);
-3. ``same link``: opens the lecturer's link, one occlusion map every session asks for at once (window 48,
-   stride 16: 100 positions, a new stride each round so nothing is cached).
+- ``predict`` (3 in 4 actions): opens the Predict page on the photo (a new tab: connect, script run,
+  the images the run refers to) and reads the top-1 label from the markdown the run sent; it must be
+  the class the default model gives that photo (checked in this process with ``cnnviz.predict``);
+- ``lecturer link`` (1 in 4): opens the lecturer's occlusion link (one map for the whole class, window 64,
+  stride 32, a new target stride per round so the first press computes) and presses the button; done when
+  map (a)'s title arrives.
 
-A session "sees its own result" when its top-1 and map (a) name the class the default model gives its own
-photo (checked against ``cnnviz.predict`` in this process). Errors are timeouts, console errors, uncaught
-page exceptions and wrong results. The server's resident memory (VmRSS) is read after each round and after
-one more session has visited every architecture of the zoo (``CNNVIZ_MAX_MODELS`` bounds the models kept).
+Students arrive evenly over ``--ramp`` seconds (30). A round lasts ``--ramp + --steady`` seconds; latencies
+count from the end of the ramp. ``--queued-maps K`` adds K sessions that each ask for a different
+occlusion map (window 32, strides 8–17: 625–169 positions) at the start of the round, as in a class where
+ten students press at once: heavy work then waits in the server's queue while predictions go on.
 
-Usage: ``python -m bench.load [--sessions 5 10 20] [--json]`` (needs ``/usr/bin/chromium``).
+Per round one JSON object (``--json``): ``sessions``, ``predict_p50_s``, ``predict_p95_s``, ``predicts``,
+``predicts_unfinished`` (still waiting when the round ended; counted with the time waited so far),
+``lecturer_p50_s`` / ``_p95_s``, ``errors`` (with examples), ``server_cpu_share`` (CPU seconds of the
+server over the round's wall time × cores), ``server_rss_mib`` and ``queued_maps_done``.
+
+Usage: ``python -m bench.load --sessions 10 25 50 100 [--ramp 30] [--steady 90] [--queued-maps 10]
+[--url http://127.0.0.1:8080] [--json]``. Without ``--url`` it starts the server itself (CPU, the default
+model) and stops it afterwards.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import os
-import re
-import statistics
-import subprocess
-import time
-from pathlib import Path
+import gevent.monkey  # Locust patches the standard library; it must come before anything else)
 
-import cnnviz
-from cnnviz.gallery import gallery_image
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, free_port, start_streamlit
+gevent.monkey.patch_all()
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from locust import User, between, task  # noqa: E402
+from locust.env import Environment  # noqa: E402
+
+from bench.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
-TIMEOUT_MS = 600_000
+RUN_BUTTON = "Compute the maps"
+REQUEST_TIMEOUT_S = 300  # a page that has not answered in 5 min counts as an error
+TOP1 = re.compile(r"^1\. \*\*(.+?)\*\* — ")
+
+
+class Round:
+    """What the students of one round measured."""
+
+    def __init__(self, labels: dict[str, str], lecturer_stride: int) -> None:
+        self.labels = labels
+        self.lecturer_stride = lecturer_stride
+        self.measuring_from = float("inf")
+        self.latencies: dict[str, list[float]] = {"predict": [], "lecturer link": [], "queued map": []}
+        self.errors: list[str] = []
+        self.in_flight: dict[int, tuple[str, float]] = {}
+        self._tokens = itertools.count()
+        self.unfinished: dict[str, int] = {"predict": 0, "lecturer link": 0, "queued map": 0}
+
+    def begin(self, name: str) -> tuple[int, float]:
+        started = time.perf_counter()
+        token = next(self._tokens)
+        self.in_flight[token] = (name, started)
+        return token, started
+
+    def record(self, token: int, seconds: float) -> None:
+        if token not in self.in_flight:
+            return  # finished after the round closed
+        name, started = self.in_flight.pop(token)
+        if started >= self.measuring_from or name == "queued map":
+            self.latencies[name].append(seconds)
+
+    def forget(self, token: int) -> None:
+        self.in_flight.pop(token, None)
+
+    def close(self) -> None:
+        """Requests still waiting when the round ends count with the time they have waited so far (a lower
+        bound): leaving them out would keep exactly the slowest ones out of the percentiles."""
+        now = time.perf_counter()
+        for name, started in self.in_flight.values():
+            if started >= self.measuring_from or name == "queued map":
+                self.latencies[name].append(now - started)
+                self.unfinished[name] += 1
+        self.in_flight.clear()
+
+
+CURRENT: Round | None = None
+
+
+class Student(User):
+    """One student's browser tab, speaking Streamlit's protocol."""
+
+    wait_time = between(10, 20)
+    count = 0
+
+    def on_start(self) -> None:
+        Student.count += 1
+        self.photo = PHOTOS[Student.count % len(PHOTOS)]
+        self.tab = StreamlitSession(self.host, timeout_s=REQUEST_TIMEOUT_S)
+
+    def on_stop(self) -> None:
+        self.tab.close()
+
+    @task(3)
+    def predict(self) -> None:
+        token, started = CURRENT.begin("predict")
+        try:
+            self.tab.close()  # a new page load: the old session ends, a new one opens on the link
+            run = self.tab.open("", f"image={self.photo}")
+            elapsed = time.perf_counter() - started
+            top1 = next((m.group(1) for text in run.texts if (m := TOP1.match(text))), None)
+            if run.exceptions:
+                raise ProtocolError(f"exception box: {run.exceptions[0]}")
+            if top1 != CURRENT.labels[self.photo]:
+                raise ProtocolError(f"{self.photo}: saw top-1 {top1!r}, expected {CURRENT.labels[self.photo]!r}")
+            CURRENT.record(token, elapsed)
+        except (ProtocolError, OSError) as exc:
+            CURRENT.forget(token)
+            CURRENT.errors.append(f"predict: {exc}")
+
+    @task(1)
+    def lecturer_link(self) -> None:
+        self.tab.close()
+        visit_occlusion(self.tab, "lecturer link", "chelsea", 64, CURRENT.lecturer_stride)
+
+
+def visit_occlusion(tab: StreamlitSession, name: str, photo: str, window: int, stride: int) -> None:
+    """Open an occlusion link in ``tab`` and press the button unless map (a) is already there (the shared
+    cache); the time from the link to map (a) is recorded as ``name``."""
+    token, started = CURRENT.begin(name)
+    try:
+        run = tab.open("occlusion", f"image={photo}&window={window}&stride={stride}")
+        title = f"**(a) Probability of “{CURRENT.labels[photo]}”**"
+        if title not in run.texts:
+            run = tab.press(run.button(RUN_BUTTON))
+        if run.exceptions or title not in run.texts:
+            raise ProtocolError(f"no map (a) for {photo}: {(run.exceptions or run.texts)[-1:]}")
+        CURRENT.record(token, time.perf_counter() - started)
+    except (ProtocolError, OSError) as exc:
+        CURRENT.forget(token)
+        CURRENT.errors.append(f"{name}: {exc}")
+    finally:
+        tab.close()
+
+
+def ask_queued_maps(url: str, count: int) -> list:
+    """``count`` students who each ask once for an occlusion map nobody else wants (window 32, strides 8,
+    9, …: 625, 484, … positions), all at once."""
+    return [
+        gevent.spawn(visit_occlusion, StreamlitSession(url, REQUEST_TIMEOUT_S), "queued map", "coffee", 32, 8 + index)
+        for index in range(count)
+    ]
 
 
 def expected_labels() -> dict[str, str]:
-    net = cnnviz.load(cnnviz.DEFAULT_ARCH, weights="bundled", device="cpu")
-    return {photo: cnnviz.predict(net, gallery_image(photo)).scores[0].label for photo in PHOTOS}
+    """The default model's top-1 per gallery photo, computed in a child process (torch and gevent do not
+    mix well in one)."""
+    code = (
+        "import json, cnnviz; from cnnviz.gallery import gallery_image; "
+        "net = cnnviz.load(cnnviz.DEFAULT_ARCH, weights='bundled', device='cpu'); "
+        f"print(json.dumps({{p: cnnviz.predict(net, gallery_image(p)).scores[0].label for p in {PHOTOS!r}}}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def resident_mib(pid: int) -> float:
-    """The process's resident memory (MiB), its children included."""
-    total = 0
-    for line in subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)], capture_output=True, text=True
-    ).stdout.split():
-        total += int(line)
-    return total / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time (s) the process has used so far (its children are not counted)."""
+def process_stats(pid: int) -> tuple[float, float]:
+    """CPU seconds (user + system, threads included) and resident MiB of the process ``pid``."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return cpu, rss
 
 
-def start_server(env: dict) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log = open(ROOT / "artifacts" / "streamlit-load.log", "w")  # noqa: SIM115 (lives as long as the server)
-    return start_streamlit("app.py", port, log, env, wait_s=120), f"http://127.0.0.1:{port}"
-
-
-def watch(page, url: str) -> list[str]:
-    """The errors a student would meet, collected as they happen: console errors, page exceptions, HTTP
-    errors and requests leaving the server. Requests the browser aborts because this script moves on to
-    the next page (``net::ERR_ABORTED``) are not errors."""
-    errors: list[str] = []
-
-    def console(message):
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            errors.append(f"console: {message.text}")
-
-    def response(reply):
-        if reply.status >= 400 and not reply.url.endswith(STREAMLIT_PATH_PROBES):
-            errors.append(f"HTTP {reply.status}: {reply.url}")
-
-    def failed(request):
-        if "ERR_ABORTED" not in (request.failure or ""):
-            errors.append(f"request failed: {request.url} {request.failure}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-    page.on("response", response)
-    page.on("requestfailed", failed)
-    page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else errors.append(r.url))
-    return errors
-
-
-async def session(browser, url: str, index: int, labels: dict[str, str], same_stride: int) -> dict:
-    """One student's visit; returns the step latencies (s) and the errors met."""
-    photo = PHOTOS[index % len(PHOTOS)]
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    errors = watch(page, url)
-    times: dict[str, float] = {}
-    try:
-        start = time.perf_counter()
-        await page.goto(f"{url}/?image={photo}")
-        ranked = page.locator("ol").filter(has_text=re.compile("—")).first
-        await ranked.wait_for(timeout=TIMEOUT_MS)
-        times["predict"] = time.perf_counter() - start
-        top1 = (await ranked.inner_text()).splitlines()[0].split(" — ")[0]
-        if top1 != labels[photo]:
-            errors.append(f"session {index} ({photo}) saw top-1 {top1!r}, expected {labels[photo]!r}")
-
-        await page.goto(f"{url}/occlusion?image={photo}&window=64&stride=32")
-        await page.get_by_role("button", name="Compute the maps").click(timeout=TIMEOUT_MS)
-        start = time.perf_counter()
-        await page.get_by_text(f"(a) Probability of “{labels[photo]}”").wait_for(timeout=TIMEOUT_MS)
-        times["occlusion"] = time.perf_counter() - start
-
-        await page.goto(f"{url}/occlusion?image=chelsea&window=48&stride={same_stride}")
-        await page.get_by_role("button", name="Compute the maps").click(timeout=TIMEOUT_MS)
-        start = time.perf_counter()
-        await page.get_by_text(f"(a) Probability of “{labels['chelsea']}”").wait_for(timeout=TIMEOUT_MS)
-        times["same link"] = time.perf_counter() - start
-        if await page.locator('[data-testid="stException"]').count():
-            errors.append(f"session {index}: an exception box")
-    except Exception as exc:  # a timeout or a crashed page is a result of the run, not a reason to stop it
-        errors.append(f"session {index}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    finally:
-        await context.close()
-    return {"times": times, "errors": errors}
-
-
-async def visit_every_architecture(browser, url: str) -> list[str]:
-    context = await browser.new_context()
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = await context.new_page()
-    failures = []
-    try:
-        for name in cnnviz.ARCHITECTURES:
-            photo = "digit" if name == "lenet5" else "chelsea"
-            await page.goto(f"{url}/?arch={name}&image={photo}")
-            try:
-                await page.locator("ol").filter(has_text=re.compile("—")).first.wait_for(timeout=TIMEOUT_MS)
-            except Exception as exc:
-                failures.append(f"{name}: {type(exc).__name__}")
-    finally:
-        await context.close()
-    return failures
-
-
-def percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
-async def main_async(counts: list[int]) -> dict:
-    from playwright.async_api import async_playwright
+def run_round(runner, url: str, sessions: int, ramp: float, steady: float, queued: int, labels, stride, pid) -> dict:
+    """One round of ``sessions`` students on Locust's ``runner`` (stopped again at the end)."""
+    global CURRENT
+    CURRENT = Round(labels, stride)
+    Student.count = 0
+    cpu_start, _ = process_stats(pid) if pid else (0.0, 0.0)
+    start = time.perf_counter()
+    waiting = ask_queued_maps(url, queued)
+    runner.start(sessions, spawn_rate=sessions / ramp)
+    gevent.sleep(ramp)
+    CURRENT.measuring_from = time.perf_counter()
+    gevent.sleep(steady)
+    wall = time.perf_counter() - start
+    CURRENT.close()
+    cpu_end, rss = process_stats(pid) if pid else (0.0, 0.0)
+    runner.user_greenlets.kill(block=True, timeout=10)  # mid-request users too: runner.stop() would wait for them
+    runner.stop()
+    gevent.killall(waiting, block=False)
+    predict = CURRENT.latencies["predict"]
+    lecturer = CURRENT.latencies["lecturer link"]
+    return {
+        "sessions": sessions,
+        "predict_p50_s": statistics.median(predict) if predict else None,
+        "predict_p95_s": percentile(predict, 0.95),
+        "predicts": len(predict),
+        "predicts_unfinished": CURRENT.unfinished["predict"],
+        "lecturer_p50_s": statistics.median(lecturer) if lecturer else None,
+        "lecturer_p95_s": percentile(lecturer, 0.95),
+        "lecturer_maps": len(lecturer),
+        "queued_maps": queued,
+        "queued_maps_done": len(CURRENT.latencies["queued map"]) - CURRENT.unfinished["queued map"],
+        "errors": len(CURRENT.errors),
+        "error_examples": CURRENT.errors[:5],
+        "wall_s": round(wall, 1),
+        "server_cpu_share": round((cpu_end - cpu_start) / (wall * os.cpu_count()), 3) if pid else None,
+        "server_rss_mib": round(rss) if pid else None,
+    }
 
-    labels = expected_labels()
+
+def start_server() -> tuple[subprocess.Popen, str]:
+    from tests.e2e.conftest import free_port, start_streamlit
+
     (ROOT / "artifacts").mkdir(exist_ok=True)
-    process, url = start_server({"CNNVIZ_DEVICE": os.environ.get("CNNVIZ_DEVICE", "cpu")})
-    report: dict = {"rounds": [], "labels": labels}
-    try:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            report["rss_idle_mib"] = resident_mib(process.pid)
-            for round_index, count in enumerate(counts):
-                start, cpu_start = time.perf_counter(), cpu_seconds(process.pid)
-                results = await asyncio.gather(
-                    *(session(browser, url, i, labels, same_stride=16 + round_index) for i in range(count))
-                )
-                wall = time.perf_counter() - start
-                steps = {}
-                for step in ("predict", "occlusion", "same link"):
-                    values = [r["times"][step] for r in results if step in r["times"]]
-                    steps[step] = {
-                        "p50": statistics.median(values) if values else None,
-                        "p95": percentile(values, 0.95) if values else None,
-                        "done": len(values),
-                    }
-                errors = [e for r in results for e in r["errors"]]
-                report["rounds"].append(
-                    {
-                        "sessions": count,
-                        "wall_s": wall,
-                        "steps": steps,
-                        "errors": errors,
-                        "server_cpu_s": cpu_seconds(process.pid) - cpu_start,
-                        "rss_mib": resident_mib(process.pid),
-                    }
-                )
-            failures = await visit_every_architecture(browser, url)
-            report["rss_after_every_architecture_mib"] = resident_mib(process.pid)
-            report["architecture_failures"] = failures
-            await browser.close()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-    return report
+    port = free_port()
+    log = open(ROOT / "artifacts" / "streamlit-load.log", "w")  # noqa: SIM115 (lives as long as the server)
+    return start_streamlit("app.py", port, log, {}, wait_s=120), f"http://127.0.0.1:{port}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, nargs="+", default=[5, 10, 20])
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 25, 50, 100])
+    parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the students arrive")
+    parser.add_argument("--steady", type=float, default=90.0, help="seconds measured after the ramp")
+    parser.add_argument("--queued-maps", type=int, default=0, help="different occlusion maps asked at the start")
+    parser.add_argument("--url", help="a running app (default: start one on the CPU)")
+    parser.add_argument("--pid", type=int, help="the server's process id, for CPU and memory (with --url)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per round")
     args = parser.parse_args()
-    report = asyncio.run(main_async(args.sessions))
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(f"server idle: {report['rss_idle_mib']:.0f} MiB resident")
-    print("| sessions | step | p50 s | p95 s | done | errors | server MiB after |")
-    print("|---|---|---|---|---|---|---|")
-    for row in report["rounds"]:
-        for step, value in row["steps"].items():
-            p50 = "–" if value["p50"] is None else f"{value['p50']:.1f}"
-            p95 = "–" if value["p95"] is None else f"{value['p95']:.1f}"
-            print(
-                f"| {row['sessions']} | {step} | {p50} | {p95} | {value['done']}/{row['sessions']} | "
-                f"{len(row['errors'])} | {row['rss_mib']:.0f} |"
-            )
-        print(
-            f"|   | round: {row['wall_s']:.0f} s wall, server busy {row['server_cpu_s']:.0f} CPU-s of "
-            f"{2 * row['wall_s']:.0f} (2 cores) |  |  |  |  |  |"
-        )
-        for error in row["errors"]:
-            print(f"    {error}")
-    print(
-        f"after visiting all {len(cnnviz.ARCHITECTURES)} architectures: "
-        f"{report['rss_after_every_architecture_mib']:.0f} MiB resident; failures: "
-        f"{report['architecture_failures'] or 'none'}"
+    labels = expected_labels()
+    process = None
+    url, pid = args.url, args.pid
+    if url is None:
+        process, url = start_server()
+        pid = process.pid
+    try:
+        StreamlitSession(url).open("", "image=chelsea")  # loads the default model before the clock starts
+        runner = Environment(user_classes=[Student], host=url).create_local_runner()
+        for index, sessions in enumerate(args.sessions):
+            stride = 32 - index  # a lecturer link not computed yet in this server
+            row = run_round(runner, url, sessions, args.ramp, args.steady, args.queued_maps, labels, stride, pid)
+            print(json.dumps(row) if args.json else _line(row), flush=True)
+        runner.quit()
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _line(row: dict) -> str:
+    def fmt(value):
+        return "–" if value is None else f"{value:.2f}"
+
+    return (
+        f"{row['sessions']} sessions: predict p50 {fmt(row['predict_p50_s'])} s, p95 {fmt(row['predict_p95_s'])} s "
+        f"({row['predicts']}); lecturer link p95 {fmt(row['lecturer_p95_s'])} s; errors {row['errors']}; "
+        f"server CPU {row['server_cpu_share']}, {row['server_rss_mib']} MiB"
     )
 
 

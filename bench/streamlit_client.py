@@ -1,0 +1,203 @@
+"""A Streamlit session without a browser: Streamlit's own websocket protocol (the ``BackMsg`` / ``ForwardMsg``
+protobufs of ``streamlit.proto``) over ``websocket-client``, so a load run measures the server, not browsers.
+
+One :class:`StreamlitSession` is one browser tab: it opens ``/_stcore/stream`` (through nginx too, with the
+proxy's affinity cookie), asks for a script run of a page with a query string, collects the elements the
+run sends (markdown, alerts, buttons, images, exceptions) until ``script_finished``, and can press a button
+(a rerun carrying that widget's trigger). It fetches the images a run refers to, as a browser would, since
+serving them is part of the server's work. It renders nothing, so a hundred sessions fit on two cores.
+
+Written here because no maintained Python client for Streamlit's protocol exists (Streamlit's own
+``AppTest`` runs the script in-process, without a server).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from urllib.parse import urlsplit
+
+import websocket
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+
+class ProtocolError(RuntimeError):
+    """The server closed the session, timed out, or answered something a browser would show as broken."""
+
+
+@dataclass
+class Button:
+    id: str
+    label: str
+    form_id: str
+
+
+@dataclass
+class ScriptRun:
+    """What one script run sent: element texts in order, the buttons, image URLs, exceptions, and the
+    seconds from the request to ``script_finished``."""
+
+    texts: list[str] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    query_string: str = ""
+    bytes_received: int = 0
+
+    def button(self, label: str) -> Button:
+        for button in self.buttons:
+            if button.label == label:
+                return button
+        raise ProtocolError(f"no button {label!r} in {[b.label for b in self.buttons]}")
+
+    def text_starting(self, prefix: str) -> str | None:
+        return next((text for text in self.texts if text.startswith(prefix)), None)
+
+
+class StreamlitSession:
+    """One tab of the app at ``base_url`` (``http://host:port``)."""
+
+    def __init__(self, base_url: str, timeout_s: float = 600) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.cookies = CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        self.replica: str | None = None  # the proxy's X-Cnnviz-Replica header, when there is a proxy
+        self.session_id: str | None = None
+        self._socket: websocket.WebSocket | None = None
+        self._page = ""
+        self._query = ""
+
+    def http_get(self, path: str) -> bytes:
+        """GET ``path`` with this tab's cookies (the first one gives the proxy's affinity cookie)."""
+        with self._opener.open(f"{self.base_url}{path}", timeout=self.timeout_s) as reply:
+            self.replica = reply.headers.get("X-Cnnviz-Replica", self.replica)
+            return reply.read()
+
+    def connect(self) -> None:
+        """What a browser does on a new tab: the page itself (cookies), then the websocket."""
+        self.http_get("/_stcore/health")
+        parts = urlsplit(self.base_url)
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        try:
+            self._socket = websocket.create_connection(
+                f"{scheme}://{parts.netloc}/_stcore/stream",
+                timeout=self.timeout_s,
+                subprotocols=["streamlit"],
+                cookie=cookie or None,
+            )
+        except websocket.WebSocketException as exc:
+            raise ProtocolError(f"websocket handshake: {type(exc).__name__}: {exc}") from exc
+        self.replica = self._socket.getheaders().get("x-cnnviz-replica", self.replica)
+
+    def close(self) -> None:
+        if self._socket is not None:
+            try:
+                self._socket.close()
+            finally:
+                self._socket = None
+
+    def open(self, page: str = "", query: str = "") -> ScriptRun:
+        """A run of ``page`` (its url path; "" is the default page) with ``query`` (``a=1&b=2``), as when a
+        student opens a link."""
+        if self._socket is None:
+            self.connect()
+        self._page, self._query = page, query
+        return self._rerun([])
+
+    def press(self, button: Button, wait: bool = True) -> ScriptRun | None:
+        """The rerun a click on ``button`` asks for (its trigger set, every other widget at its value); with
+        ``wait`` False it returns at once, and :meth:`read_until` reads the run."""
+        state = WidgetState(id=button.id, trigger_value=True)
+        return self._rerun([state], wait)
+
+    def stop_script(self) -> None:
+        """What the Stop button in the page's status area sends."""
+        self._send(BackMsg(stop_script=True))
+
+    def read_until(self, condition, timeout_s: float = 120) -> ScriptRun:
+        """Elements of the run in progress until ``condition(run)`` holds (ProtocolError after ``timeout_s``
+        or if the run finishes first)."""
+        run = self._collect(until=condition, timeout_s=timeout_s)
+        if not condition(run):
+            raise ProtocolError(f"the run finished without the awaited element: {run.texts[-3:]}")
+        return run
+
+    def _send(self, message: BackMsg) -> None:
+        try:
+            self._socket.send_binary(message.SerializeToString())
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ProtocolError(f"websocket: {type(exc).__name__}: {exc}") from exc
+
+    def _rerun(self, widgets: list[WidgetState], wait: bool = True) -> ScriptRun | None:
+        message = BackMsg()
+        message.rerun_script.query_string = self._query
+        message.rerun_script.page_name = self._page
+        message.rerun_script.widget_states.widgets.extend(widgets)
+        start = time.perf_counter()
+        self._send(message)
+        if not wait:
+            return None
+        run = self._collect()
+        run.seconds = time.perf_counter() - start
+        for url in run.images:
+            self.http_get(url if url.startswith("/") else f"/{url}")
+        return run
+
+    def _collect(self, until=None, timeout_s: float | None = None) -> ScriptRun:
+        run = ScriptRun()
+        deadline = time.monotonic() + (timeout_s or self.timeout_s)
+        while time.monotonic() < deadline:
+            try:
+                data = self._socket.recv()
+            except (websocket.WebSocketException, OSError) as exc:
+                raise ProtocolError(f"websocket: {type(exc).__name__}: {exc}") from exc
+            if isinstance(data, str) or not data:
+                continue
+            run.bytes_received += len(data)
+            message = ForwardMsg()
+            message.ParseFromString(data)
+            kind = message.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = message.new_session.initialize.session_id or self.session_id
+            elif kind == "page_info_changed":
+                run.query_string = message.page_info_changed.query_string
+            elif kind == "delta":
+                _read_delta(message.delta, run)
+                if until is not None and until(run):
+                    return run
+            elif kind == "page_not_found":
+                raise ProtocolError(f"page not found: {self._page!r}")
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+                if status == "FINISHED_EARLY_FOR_RERUN":
+                    continue  # the app asked for a rerun (st.rerun, a query-string write): keep reading
+                return run
+        raise ProtocolError(f"no script_finished within {timeout_s or self.timeout_s:.0f} s")
+
+
+def _read_delta(delta, run: ScriptRun) -> None:
+    if delta.WhichOneof("type") != "new_element":
+        return
+    element = delta.new_element
+    kind = element.WhichOneof("type")
+    if kind == "markdown":
+        run.texts.append(element.markdown.body)
+    elif kind == "progress":
+        run.texts.append(element.progress.text)
+    elif kind == "alert":
+        run.texts.append(element.alert.body)
+    elif kind == "heading":
+        run.texts.append(element.heading.body)
+    elif kind == "button":
+        run.buttons.append(Button(element.button.id, element.button.label, element.button.form_id))
+    elif kind == "imgs":
+        run.images.extend(image.url for image in element.imgs.imgs if image.url.startswith(("/", "media")))
+    elif kind == "exception":
+        run.exceptions.append(f"{element.exception.type}: {element.exception.message}")
