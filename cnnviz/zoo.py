@@ -110,10 +110,16 @@ class ArchSpec:
             return self.builder().eval()
 
     def parameter_count(self) -> int:
-        """Number of parameters (weights and biases), counted on the meta device without allocating."""
-        with torch.device("meta"):
-            model = self.builder()
-        return sum(p.numel() for p in model.parameters())
+        """Number of parameters (weights and biases), counted on the meta device without allocating, once
+        per architecture (building even on the meta device takes 10–50 ms, and every Predict run asks)."""
+        if self.name not in _PARAMETER_COUNTS:
+            with torch.device("meta"):
+                model = self.builder()
+            _PARAMETER_COUNTS[self.name] = sum(p.numel() for p in model.parameters())
+        return _PARAMETER_COUNTS[self.name]
+
+
+_PARAMETER_COUNTS: dict[str, int] = {}
 
 
 def _tv(name: str, weights: str, **build_kwargs) -> dict:
