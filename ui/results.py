@@ -5,6 +5,7 @@ the others wait for that result instead of repeating the work."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -15,17 +16,21 @@ from typing import Any, NamedTuple
 import streamlit as st
 
 import cnnviz
-from ui import links
+from ui import links, redis_results
+from ui.redis_results import RedisResults
 from ui.text import error_text, has_text, t
+from ui.work_queue import run_queued
 
 MAX_RESULTS = max(1, int(os.environ.get("CNNVIZ_MAX_RESULTS", "64")))
 
 
 class ResultCache:
-    """A least-recently-used mapping of at most ``max_entries`` results."""
+    """A least-recently-used mapping of at most ``max_entries`` results, in front of ``second_level`` (the
+    replicas' shared Redis, when there is one)."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, second_level: RedisResults | None = None) -> None:
         self.max_entries = max_entries
+        self.second_level = second_level
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._flights: dict[tuple, threading.Lock] = {}
@@ -33,10 +38,15 @@ class ResultCache:
 
     def get(self, key: tuple) -> Any | None:
         with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        if self.second_level is None:
+            return None
+        value = self.second_level.get(key)
+        if value is not None:
+            self._keep(key, value)
+        return value
 
     def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> tuple[Any, bool]:
         """The result for ``key`` and whether it was already there (or computed by another session while
@@ -52,8 +62,13 @@ class ResultCache:
             if value is not None:
                 return value, True
             try:
-                value = compute()
-                self.put(key, value)
+                found: list = []
+                with self._other_replicas(key, found) as this_one_computes:
+                    if not this_one_computes:
+                        self._keep(key, found[0])
+                        return found[0], True
+                    value = compute()
+                    self.put(key, value)
                 with self._lock:
                     self.computed += 1
             finally:
@@ -61,7 +76,19 @@ class ResultCache:
                     self._flights.pop(key, None)
         return value, False
 
+    def _other_replicas(self, key: tuple, found: list):
+        """Redis's lock on ``key`` (see :meth:`RedisResults.computing`), or nothing on a single server."""
+        if self.second_level is None:
+            return contextlib.nullcontext(True)
+        return self.second_level.computing(key, found)
+
     def put(self, key: tuple, value: Any) -> None:
+        """Keep ``value`` here and, with a second level, for every replica."""
+        self._keep(key, value)
+        if self.second_level is not None:
+            self.second_level.put(key, value)
+
+    def _keep(self, key: tuple, value: Any) -> None:
         with self._lock:
             self._entries[key] = value
             self._entries.move_to_end(key)
@@ -71,8 +98,15 @@ class ResultCache:
 
 @st.cache_resource
 def shared_results() -> ResultCache:
-    """The process-wide result cache."""
-    return ResultCache(MAX_RESULTS)
+    """The process-wide result cache (with Redis behind it when ``CNNVIZ_REDIS_URL`` names one)."""
+    return ResultCache(MAX_RESULTS, redis_results.from_environment())
+
+
+def queue_text(position: int, seconds: float | None) -> str:
+    """The waiting student's line: place in the queue of heavy work and the estimated wait."""
+    if seconds is None:
+        return t("queue.waiting_unknown", position=position)
+    return t("queue.waiting", position=position, seconds=seconds)
 
 
 class Computed(NamedTuple):
@@ -90,21 +124,26 @@ def compute_shared(
     texts: str,
     task: str | None = None,
     describe: Callable[[Any, float], str] | None = None,
+    device: str = "cpu",
 ) -> Computed | None:
     """``compute(progress)`` run once for every session asking for ``key``, under a progress bar and a
     spinner worded by the catalogue keys ``{texts}.progress`` / ``.waiting``, the link marked with
     ``running=<task>`` (default: ``texts``). Afterwards a caption: ``{texts}.cached`` when another session
     computed it (if the catalogue has that key), else ``describe(value, seconds)`` or ``{texts}.done``.
-    None, with the error drawn in the session's language, when the engine refuses."""
+    None, with the error drawn in the session's language, when the engine refuses. The computation waits
+    its turn in ``device``'s queue of heavy work, showing its position and an estimated wait."""
     bar = st.progress(0.0, text=t(f"{texts}.progress", done=0, total=1))
     start = time.perf_counter()
 
     def report(done: int, total: int) -> None:
-        bar.progress(done / total, text=t(f"{texts}.progress", done=done, total=total))
+        bar.progress(done / max(1, total), text=t(f"{texts}.progress", done=done, total=total))
+
+    def queued(position: int, seconds: float | None) -> None:
+        bar.progress(0.0, text=queue_text(position, seconds))
 
     try:
         with st.spinner(t(f"{texts}.waiting")), links.running(task or texts):
-            value, shared = shared_results().get_or_compute(key, lambda: compute(report))
+            value, shared = shared_results().get_or_compute(key, lambda: run_queued(device, compute, queued, report))
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None

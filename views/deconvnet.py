@@ -26,10 +26,11 @@ from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import links
 from ui.models import start_page
-from ui.results import compute_shared, shared_results
+from ui.results import compute_shared, queue_text, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import error_text, labeller, t
 from ui.uploads import session_uploads
+from ui.work_queue import run_queued
 
 STRONGEST = -1  # the channel choice "the nine strongest"
 MAX_LINK_CHANNEL = 99_999
@@ -286,9 +287,15 @@ def _patches(net, choices, layer: str, channel: int, place: str = "tab") -> None
         def report(done: int, total: int) -> None:
             bar.progress(done / total)
 
+        def queued(position: int, seconds: float | None) -> None:
+            bar.progress(0.0, text=queue_text(position, seconds))
+
+        def search(progress):
+            return top_patches(net, images, layer, channel, progress=progress)
+
         try:
             with links.running("patches"):
-                found = _cached(key, lambda: top_patches(net, images, layer, channel, progress=report))
+                found = _cached(key, lambda: run_queued(str(net.device), search, queued, report))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return
@@ -331,6 +338,7 @@ def _feature_visualisation(net, choices, layer: str, channel: int) -> None:
             "deconv.fv",
             task="featurevis",
             describe=lambda value, seconds: t("deconv.fv_done", steps=value.steps, seconds=seconds),
+            device=str(net.device),
         )
         if computed is None:
             return

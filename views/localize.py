@@ -93,10 +93,18 @@ def _one_pass(choices, net, twin) -> None:
             st.info(t("loc.fcn_press"))
             return
         computed = compute_shared(
-            keys["one_pass"], lambda report: one_pass_grid(net, choices.image, size), "loc", task="localize"
+            keys["one_pass"],
+            lambda report: one_pass_grid(net, choices.image, size),
+            "loc",
+            task="localize",
+            device=str(net.device),
         )
         crops = compute_shared(
-            keys["crops"], lambda report: crop_grid(net, choices.image, size, report), "loc", task="localize"
+            keys["crops"],
+            lambda report: crop_grid(net, choices.image, size, report),
+            "loc",
+            task="localize",
+            device=str(net.device),
         )
         if computed is None or crops is None:
             return
@@ -208,7 +216,10 @@ def _sliding(choices, net, top5: list[int]) -> None:
             st.info(t("loc.sliding_press"))
             return
         computed = compute_shared(
-            key, lambda report: score_windows(net, choices.image, classes, progress=report), "loc"
+            key,
+            lambda report: score_windows(net, choices.image, classes, progress=report),
+            "loc",
+            device=str(net.device),
         )
         if computed is None:
             return

@@ -16,6 +16,7 @@ from ui import links
 from ui.models import shared_model, start_page
 from ui.results import compute_shared, shared_results
 from ui.text import column_config, error_text, labeller, t
+from ui.work_queue import on_session_thread
 
 LINK = links.page_settings(
     "occlusion", {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
@@ -70,18 +71,20 @@ def occlusion_page() -> None:
         st.caption(t("occl.cached"))
     elif submitted:
         coarse = st.empty()
+        preview = on_session_thread(lambda maps: _preview(coarse, maps))
+        warn = on_session_thread(st.warning)
 
         def compute(report):
             nonlocal net  # the CPU model, when the GPU had no room
             args = (choices.image, window, stride, fill, target, layer)
             try:
-                return occlusion(net, *args, progress=report, preview=lambda maps: _preview(coarse, maps))
+                return occlusion(net, *args, progress=report, preview=preview)
             except DeviceMemoryError as exc:
                 if net.device.type == "cpu":
                     raise
-                st.warning(t("occl.cpu_fallback", message=error_text(exc)))
+                warn(t("occl.cpu_fallback", message=error_text(exc)))
                 net = shared_model(choices.arch, "auto", "cpu")
-                return occlusion(net, *args, progress=report, preview=lambda maps: _preview(coarse, maps))
+                return occlusion(net, *args, progress=report, preview=preview)
 
         def describe(maps, seconds: float) -> str:
             return t(
@@ -93,7 +96,7 @@ def occlusion_page() -> None:
                 method=t(f"occl.method_{maps.method}"),
             )
 
-        computed = compute_shared(key, compute, "occl", task="occlusion", describe=describe)
+        computed = compute_shared(key, compute, "occl", task="occlusion", describe=describe, device=str(net.device))
         coarse.empty()
         if computed is None:
             return

@@ -76,7 +76,10 @@ def transfer_page() -> None:
         if result is None:
             train, test = digit_images(per_class) if source == "digits" else split_uploads(classes)
             computed = compute_shared(
-                key, lambda report: transfer_lab(net, train, test, size, epochs, progress=report), "transfer"
+                key,
+                lambda report: transfer_lab(net, train, test, size, epochs, progress=report),
+                "transfer",
+                device=str(net.device),
             )
             if computed is None:
                 return

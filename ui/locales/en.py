@@ -148,6 +148,8 @@ CATALOGUE = {
     "occl.layer": "Layer for map (c)",
     "occl.positions": "{count:,} positions ({grid}×{grid}).",
     "occl.run": "Compute the maps",
+    "queue.waiting": "In the queue for heavy work: number {position}, about {seconds:.0f} s to wait (one map at a time per processor, so each finishes sooner). Stop leaves the queue.",
+    "queue.waiting_unknown": "In the queue for heavy work: number {position}; the wait is estimated as soon as the map before yours reports progress. Stop leaves the queue.",
     "occl.progress": "{done} of {total} positions",
     "occl.done": "{count:,} positions in {seconds:.1f} s on {device}, {batch} copies per forward pass, {method}.",
     "occl.cached": "Already computed for this image and these settings (shared by everyone on this server).",

@@ -146,6 +146,8 @@ CATALOGUE = {
     "occl.layer": "Capa del mapa (c)",
     "occl.positions": "{count:,} posiciones ({grid}×{grid}).",
     "occl.run": "Calcular los mapas",
+    "queue.waiting": "En la cola de trabajo pesado: es el número {position}, unos {seconds:.0f} s de espera (un mapa a la vez por procesador, para que cada uno termine antes). Detener sale de la cola.",
+    "queue.waiting_unknown": "En la cola de trabajo pesado: es el número {position}; la espera se estima en cuanto el mapa anterior al suyo informe su progreso. Detener sale de la cola.",
     "occl.progress": "{done} de {total} posiciones",
     "occl.done": "{count:,} posiciones en {seconds:.1f} s en {device}, {batch} copias por pasada, {method}.",
     "occl.cached": "Ya calculado para esta imagen y estos ajustes (compartido por todos en este servidor).",

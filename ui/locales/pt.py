@@ -146,6 +146,8 @@ CATALOGUE = {
     "occl.layer": "Camada do mapa (c)",
     "occl.positions": "{count:,} posições ({grid}×{grid}).",
     "occl.run": "Calcular os mapas",
+    "queue.waiting": "Na fila de trabalho pesado: você é o número {position}, cerca de {seconds:.0f} s de espera (um mapa por vez por processador, para que cada um termine antes). Parar sai da fila.",
+    "queue.waiting_unknown": "Na fila de trabalho pesado: você é o número {position}; a espera é estimada assim que o mapa antes do seu informar o progresso. Parar sai da fila.",
     "occl.progress": "{done} de {total} posições",
     "occl.done": "{count:,} posições em {seconds:.1f} s em {device}, {batch} cópias por passagem, {method}.",
     "occl.cached": "Já calculado para esta imagem e estes ajustes (compartilhado por todos neste servidor).",
