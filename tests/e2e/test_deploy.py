@@ -1,0 +1,244 @@
+"""Several replicas as one app: ``deploy/run_local.sh 2`` with the real nginx and redis-server on 127.0.0.1,
+driven through the proxy by protocol-level sessions (``bench/streamlit_client.py``) and once by Chromium.
+
+In order: sessions stick to one replica; a map computed on one replica is served from Redis on the other;
+a forged Redis entry is refused (never unpickled) and the map is computed again; a replica killed
+mid-class drops only its own sessions, which work again on reload; a Redis outage leaves the in-process
+cache and a log line; SIGTERM stops every process the script started.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from bench.streamlit_client import ProtocolError, StreamlitSession
+from tests.e2e.conftest import CHROMIUM, PageWatch, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+DIGIT = "arch=lenet5&image=digit"
+TOP1 = re.compile(r"^1\. \*\*(.+?)\*\* — ")
+MAP_TITLE = re.compile(r"^\*\*\(a\) ")
+PWNED = Path("/tmp/cnnviz-deploy-pwned")
+
+
+def _free_run_of_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports."""
+    for _ in range(50):
+        first = free_port()
+        if first + count > 65535:
+            continue
+        try:
+            sockets = []
+            for port in range(first, first + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no run of free ports")
+
+
+class Course:
+    def __init__(self, process: subprocess.Popen, url: str, run_dir: Path, redis_port: int, first_port: int):
+        self.process, self.url, self.run_dir = process, url, run_dir
+        self.redis = redis.Redis(port=redis_port, socket_timeout=2)
+        self.first_port = first_port
+
+    def replica_pid(self, replica: str) -> int:
+        index = int(replica.rsplit(":", 1)[1]) - self.first_port
+        return int((self.run_dir / f"replica-{index}.pid").read_text())
+
+    def logs(self) -> str:
+        return "".join(path.read_text(errors="replace") for path in sorted(self.run_dir.glob("replica-*.log")))
+
+    def session_on(self, replica: str | None = None, other_than: str | None = None) -> StreamlitSession:
+        """A new tab whose affinity cookie lands on ``replica`` (or on any replica but ``other_than``)."""
+        for _ in range(64):
+            tab = StreamlitSession(self.url, timeout_s=180)
+            tab.http_get("/_stcore/health")
+            if (replica is None or tab.replica == replica) and (other_than is None or tab.replica != other_than):
+                return tab
+        raise AssertionError(f"no cookie reached {replica or 'another replica'} in 64 tries")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    missing = [tool for tool in ("nginx", "redis-server") if shutil.which(tool) is None]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing} missing: .ci/run must install Debian's nginx and redis-server")
+        pytest.skip(f"{missing} not installed (apt-get install nginx redis-server)")
+    run_dir = tmp_path_factory.mktemp("course")
+    proxy, redis_port, first = free_port(), free_port(), _free_run_of_ports(2)
+    env = {
+        **os.environ,
+        "PROXY_PORT": str(proxy),
+        "REDIS_PORT": str(redis_port),
+        "FIRST_PORT": str(first),
+        "RUN_DIR": str(run_dir),
+        "CNNVIZ_DEVICE": "cpu",
+    }
+    log = open(run_dir / "run_local.out", "w")  # noqa: SIM115 (closed at teardown)
+    process = subprocess.Popen(
+        ["bash", str(ROOT / "deploy" / "run_local.sh"), "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 180
+    while "open http://" not in (run_dir / "run_local.out").read_text():
+        assert process.poll() is None, (run_dir / "run_local.out").read_text()
+        assert time.monotonic() < deadline, "run_local.sh did not come up in 180 s"
+        time.sleep(0.5)
+    course = Course(process, f"http://127.0.0.1:{proxy}", run_dir, redis_port, first)
+    yield course
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+    log.close()
+
+
+def _top1(run) -> str | None:
+    return next((m.group(1) for text in run.texts if (m := TOP1.match(text))), None)
+
+
+def _map_a(run) -> str | None:
+    return next((text for text in run.texts if MAP_TITLE.match(text)), None)
+
+
+def test_sessions_stick_to_one_replica(course):
+    replicas = set()
+    for _ in range(12):
+        tab = StreamlitSession(course.url, timeout_s=180)
+        tab.http_get("/_stcore/health")
+        first = tab.replica
+        assert first is not None
+        replicas.add(first)
+        for path in ("/", "/_stcore/host-config", "/_stcore/health"):
+            tab.http_get(path)
+            assert tab.replica == first, f"{path} went to {tab.replica}, the session began on {first}"
+    assert len(replicas) == 2, f"12 sessions all went to {replicas}"
+
+    tab = course.session_on()
+    pinned = tab.replica
+    run = tab.open("", DIGIT)
+    assert tab.replica == pinned  # the websocket's handshake and the images reached the same replica
+    assert _top1(run) == "3", run.texts  # the gallery's digit is a 3
+    run = tab.open("occlusion", DIGIT)
+    assert tab.replica == pinned and not run.exceptions
+    tab.close()
+
+
+def test_a_map_computed_on_one_replica_is_served_from_redis_on_the_other(course):
+    link = f"{DIGIT}&window=8&stride=4"
+    first = course.session_on()
+    run = first.open("occlusion", link)
+    assert _map_a(run) is None
+    run = first.press(run.button("Compute the maps"))
+    assert _map_a(run) is not None, run.texts
+    assert any(key.startswith(b"cnnviz:result:") for key in course.redis.scan_iter())
+
+    second = course.session_on(other_than=first.replica)
+    run = second.open("occlusion", link)
+    assert _map_a(run) is not None, "the other replica did not find the map in Redis"
+    assert any(text.startswith("Already computed for this image") for text in run.texts), run.texts
+    first.close()
+    second.close()
+
+
+def test_a_forged_redis_entry_is_refused_and_the_map_computed_again(course):
+    class Explodes:
+        def __reduce__(self):
+            return (os.system, (f"touch {PWNED}",))
+
+    PWNED.unlink(missing_ok=True)
+    link = f"{DIGIT}&window=8&stride=3"
+    first = course.session_on()
+    run = first.open("occlusion", link)
+    first.press(run.button("Compute the maps"))
+    for key in course.redis.scan_iter("cnnviz:result:*"):
+        if not key.endswith(b":lock"):
+            course.redis.set(key, pickle.dumps(Explodes()))
+    second = course.session_on(other_than=first.replica)
+    run = second.open("occlusion", link)
+    assert _map_a(run) is None  # the forged entry is not a map
+    run = second.press(run.button("Compute the maps"))
+    assert _map_a(run) is not None
+    assert not PWNED.exists()
+    assert "refused" in course.logs()
+    first.close()
+    second.close()
+
+
+def test_a_killed_replica_drops_only_its_own_sessions(course):
+    doomed = course.session_on()
+    survivor = course.session_on(other_than=doomed.replica)
+    assert _top1(doomed.open("", DIGIT)) == "3"
+    assert _top1(survivor.open("", DIGIT)) == "3"
+    os.kill(course.replica_pid(doomed.replica), signal.SIGKILL)
+    time.sleep(1)
+    with pytest.raises(ProtocolError):
+        doomed.open("", DIGIT)  # a rerun on the dead replica's websocket
+    assert _top1(survivor.open("", DIGIT)) == "3"  # the other replica's session goes on
+    doomed.close()
+    run = doomed.open("", DIGIT)  # a reload: same cookie, served by the replica still running
+    assert _top1(run) == "3"
+    assert doomed.replica == survivor.replica
+    survivor.close()
+    doomed.close()
+
+
+def test_the_page_works_in_chromium_through_the_proxy(course, browser):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Chromium")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    watch = PageWatch(context.new_page(), course.url)
+    try:
+        watch.page.goto(f"{course.url}/?{DIGIT}")
+        ranked = watch.page.locator("ol").filter(has_text=re.compile("—")).first
+        ranked.wait_for(timeout=120_000)
+        assert ranked.inner_text().splitlines()[0].startswith("3")
+        watch.assert_clean()
+    finally:
+        context.close()
+
+
+def test_a_redis_outage_falls_back_to_the_in_process_cache(course):
+    course.redis.shutdown(nosave=True)
+    tab = course.session_on()
+    run = tab.open("occlusion", f"{DIGIT}&window=8&stride=2")
+    run = tab.press(run.button("Compute the maps"))
+    assert _map_a(run) is not None and not run.exceptions
+    tab.close()  # a reload: same cookie, same replica, a new session
+    run = tab.open("occlusion", f"{DIGIT}&window=8&stride=2")
+    assert _map_a(run) is not None  # kept in this replica's own cache
+    assert "Redis unavailable" in course.logs()
+    tab.close()
+
+
+def test_sigterm_stops_every_process(course):
+    pids = [int(path.read_text()) for path in course.run_dir.glob("replica-*.pid")]
+    nginx_pid = int((course.run_dir / "nginx.pid").read_text())
+    course.process.send_signal(signal.SIGTERM)
+    course.process.wait(timeout=60)
+    time.sleep(1)
+    for pid in [*pids, nginx_pid]:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), f"process {pid} still runs"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (FileNotFoundError, IndexError):
+        return "zombie"
