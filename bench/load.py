@@ -20,7 +20,8 @@ ten students press at once: heavy work then waits in the server's queue while pr
 Per round one JSON object (``--json``): ``sessions``, ``predict_p50_s``, ``predict_p95_s``, ``predicts``,
 ``predicts_unfinished`` (still waiting when the round ended; counted with the time waited so far),
 ``lecturer_p50_s`` / ``_p95_s``, ``errors`` (with examples), ``server_cpu_share`` (CPU seconds of the
-server over the round's wall time × cores), ``server_rss_mib`` and ``queued_maps_done``.
+server over the round's wall time × cores), ``server_rss_mib``, ``loader_cpu_share`` (this process's own,
+on the same cores when the server is local) and ``queued_maps_done``.
 
 Usage: ``python -m bench.load --sessions 10 25 50 100 [--ramp 30] [--steady 90] [--queued-maps 10]
 [--url http://127.0.0.1:8080] [--json]``. Without ``--url`` it starts the server itself (CPU, the default
@@ -198,6 +199,7 @@ def run_round(runner, url: str, sessions: int, ramp: float, steady: float, queue
     CURRENT = Round(labels, stride)
     Student.count = 0
     cpu_start, _ = process_stats(pid) if pid else (0.0, 0.0)
+    own_start = process_stats(os.getpid())[0]
     start = time.perf_counter()
     waiting = ask_queued_maps(url, queued)
     runner.start(sessions, spawn_rate=sessions / ramp)
@@ -207,6 +209,7 @@ def run_round(runner, url: str, sessions: int, ramp: float, steady: float, queue
     wall = time.perf_counter() - start
     CURRENT.close()
     cpu_end, rss = process_stats(pid) if pid else (0.0, 0.0)
+    own_cpu = process_stats(os.getpid())[0] - own_start
     runner.user_greenlets.kill(block=True, timeout=10)  # mid-request users too: runner.stop() would wait for them
     runner.stop()
     gevent.killall(waiting, block=False)
@@ -228,6 +231,7 @@ def run_round(runner, url: str, sessions: int, ramp: float, steady: float, queue
         "wall_s": round(wall, 1),
         "server_cpu_share": round((cpu_end - cpu_start) / (wall * os.cpu_count()), 3) if pid else None,
         "server_rss_mib": round(rss) if pid else None,
+        "loader_cpu_share": round(own_cpu / (wall * os.cpu_count()), 3),
     }
 
 
