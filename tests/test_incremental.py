@@ -161,3 +161,24 @@ def test_tracing_does_not_disturb_other_threads(lite0, coffee):
         for worker in workers:
             worker.join()
     assert failures == []
+
+
+def test_tracings_in_several_threads_at_once_all_succeed(lite0):
+    """Two heavy-work queues (a CPU and a GPU one, or CNNVIZ_HEAVY_SLOTS > 1) may trace the same model at
+    the same time: each trace must come out whole (overlapping ones used to undo each other's patches)."""
+    reference = len(trace(lite0.model).graph.nodes)
+    counts, failures = [], []
+
+    def trace_twice():
+        try:
+            counts.extend(len(trace(lite0.model).graph.nodes) for _ in range(2))
+        except Exception as exc:  # any failure in a thread is the finding
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=trace_twice) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert counts == [reference] * 6

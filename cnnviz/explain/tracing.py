@@ -19,6 +19,7 @@ from torch import nn
 from cnnviz.explain.graphs import private_graph
 
 WHOLE_MODULES = (Conv2dSame, BatchNormAct2d)
+_TRACING = threading.Lock()  # one trace at a time: two overlapping ones would undo each other's patches
 
 
 class _Tracer(torch.fx.Tracer):
@@ -50,7 +51,8 @@ def trace(model: nn.Module) -> torch.fx.GraphModule:
     for module in copy.modules():
         if getattr(module, "inplace", False):
             module.inplace = False
-    graph = _Tracer().trace(copy)
+    with _TRACING:
+        graph = _Tracer().trace(copy)
     for node in graph.nodes:
         if node.op == "call_function" and node.target is operator.iadd:
             node.target = operator.add
