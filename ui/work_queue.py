@@ -1,23 +1,21 @@
 """Heavy work (occlusion maps, top-9 searches, optimised images, lab training) waits its turn: one bounded
 pool of worker threads per device, first come first served, so ten different requests do not share the
-cores ten ways and all finish late, and predictions (which never enter this queue) are not slowed by them.
+cores (and the GIL) ten ways and all finish late, and predictions (which never enter this queue) are not
+slowed by them.
 
-Worker threads run at a lower scheduling priority (``HEAVY_NICE``): on a CPU server the script threads
-that draw pages and answer predictions get the cores first, and heavy work takes what is left. The
-session that asked polls its job from its own script thread, draws the queue position and an estimated
-wait, then the job's progress; when the student leaves or presses Stop, Streamlit interrupts that poll
-and the job leaves the queue (or stops at its next progress report).
+The session that asked polls its job from its own script thread, draws the queue position and an
+estimated wait, then the job's progress; when the student leaves or presses Stop, Streamlit interrupts
+that poll and the job leaves the queue (or stops at its next progress report).
 
-Pool sizes (``CNNVIZ_HEAVY_SLOTS``, default 1 per device) were chosen by ``bench/queue.py``: on the 2-core
-CPU one map at a time already keeps both cores busy (torch's intra-op threads), and two at once took as
-long in total. Written here because Streamlit has no job queue, and a task broker (Celery, RQ) would move
-work to another process, where it could neither share the loaded models nor report progress to the page.
+Pool size: ``CNNVIZ_HEAVY_SLOTS`` workers per device (default 1; see ``bench/queue.py`` and the README's
+"Running it for a course" for the measurements). Written here because Streamlit has no job queue, and a
+task broker (Celery, RQ) would move work to another process, where it could neither share the loaded
+models nor report progress to the page.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import os
 import threading
@@ -27,7 +25,6 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Any
 
 HEAVY_SLOTS = max(1, int(os.environ.get("CNNVIZ_HEAVY_SLOTS", "1")))
-HEAVY_NICE = 10  # Linux niceness of the worker threads: CFS weight 110 against 1024 for the script threads
 POLL_S = 0.25  # how often a waiting session redraws its position (s)
 _RECENT = 20  # how many finished jobs the wait estimate averages
 
@@ -80,7 +77,7 @@ class WorkQueue:
 
     def __init__(self, slots: int, name: str) -> None:
         self.slots = slots
-        self._executor = ThreadPoolExecutor(slots, thread_name_prefix=f"heavy-{name}", initializer=_lower_priority)
+        self._executor = ThreadPoolExecutor(slots, thread_name_prefix=f"heavy-{name}")
         self._lock = threading.Lock()
         self._waiting: list[Job] = []  # in arrival order; a job leaves when it starts
         self._running: list[Job] = []
@@ -158,14 +155,6 @@ def _projected_total(job: Job, now: float) -> float | None:
     if job.started is None or done <= 0 or total <= 0:
         return None
     return (now - job.started) * total / done
-
-
-def _lower_priority() -> None:
-    """Lower this worker thread's priority (Linux: niceness is per thread); threads it starts inherit it."""
-    # Not Linux, or not allowed: the queue still bounds the work, only without the priority.
-    with contextlib.suppress(AttributeError, OSError):
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, max(HEAVY_NICE, os.getpriority(os.PRIO_PROCESS, thread)))
 
 
 _queues: dict[str, WorkQueue] = {}

@@ -1,14 +1,12 @@
 """The queue of heavy work: first come first served, positions and waits, leaving, cancelling a running job,
-page calls handed back to the session's thread, and the workers' lower priority."""
+and page calls handed back to the session's thread."""
 
-import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from ui.work_queue import HEAVY_NICE, Cancelled, WorkQueue, on_session_thread, run_queued
+from ui.work_queue import Cancelled, WorkQueue, on_session_thread, run_queued
 
 
 def _held(gate: threading.Event, log: list, name: str):
@@ -147,14 +145,3 @@ def test_an_interrupted_session_leaves_the_queue():
     _until(lambda: queue.finished >= 1)
     time.sleep(0.1)
     assert log == ["start first", "end first"]
-
-
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread niceness is Linux's")
-def test_workers_run_at_a_lower_priority():
-    def own_niceness(report):
-        tid = threading.get_native_id()
-        fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[16])  # field 19 of stat: nice
-
-    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert WorkQueue(1, "nice").submit(own_niceness).future.result(5) == max(base, HEAVY_NICE)
