@@ -15,7 +15,8 @@ time of 10–20 s between actions:
 Students arrive evenly over ``--ramp`` seconds (30). A round lasts ``--ramp + --steady`` seconds; latencies
 count from the end of the ramp. ``--queued-maps K`` adds K sessions that each ask for a different
 occlusion map (window 32, strides 8–17: 625–169 positions) at the start of the round, as in a class where
-ten students press at once: heavy work then waits in the server's queue while predictions go on.
+ten students press at once: heavy work then waits in the server's queue while predictions go on
+(``--predict-only`` leaves the lecturer link out, so every student keeps predicting).
 
 Per round one JSON object (``--json``): ``sessions``, ``predict_p50_s``, ``predict_p95_s``, ``predicts``,
 ``predicts_unfinished`` (still waiting when the round ended; counted with the time waited so far),
@@ -250,10 +251,15 @@ def main() -> None:
     parser.add_argument("--ramp", type=float, default=30.0, help="seconds over which the students arrive")
     parser.add_argument("--steady", type=float, default=90.0, help="seconds measured after the ramp")
     parser.add_argument("--queued-maps", type=int, default=0, help="different occlusion maps asked at the start")
+    parser.add_argument(
+        "--predict-only", action="store_true", help="students only predict (no lecturer link): for --queued-maps"
+    )
     parser.add_argument("--url", help="a running app (default: start one on the CPU)")
     parser.add_argument("--pid", type=int, help="the server's process id, for CPU and memory (with --url)")
     parser.add_argument("--json", action="store_true", help="one JSON object per round")
     args = parser.parse_args()
+    if args.predict_only:
+        Student.tasks = [Student.predict]
     labels = expected_labels()
     process = None
     url, pid = args.url, args.pid
