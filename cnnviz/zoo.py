@@ -111,7 +111,7 @@ class ArchSpec:
 
     def parameter_count(self) -> int:
         """Number of parameters (weights and biases), counted on the meta device without allocating, once
-        per architecture (building even on the meta device takes 10–50 ms, and every Predict run asks)."""
+        per architecture (building even on the meta device took about 15 ms for Lite0, and every Predict run asks)."""
         if self.name not in _PARAMETER_COUNTS:
             with torch.device("meta"):
                 model = self.builder()
