@@ -5,7 +5,8 @@ slowed by them.
 
 The session that asked polls its job from its own script thread, draws the queue position and an
 estimated wait, then the job's progress; when the student leaves or presses Stop, Streamlit interrupts
-that poll and the job leaves the queue (or stops at its next progress report).
+that poll and the job leaves the queue (or, running, stops at its next progress report: the callback
+answers False, as :mod:`cnnviz.explain.progress` defines).
 
 Pool size: ``CNNVIZ_HEAVY_SLOTS`` workers per device (default 1; see ``bench/queue.py`` and the README's
 "Running it for a course" for the measurements). Written here because Streamlit has no job queue, and a
@@ -29,10 +30,6 @@ POLL_S = 0.25  # how often a waiting session redraws its position (s)
 _RECENT = 20  # how many finished jobs the wait estimate averages
 
 
-class Cancelled(Exception):
-    """The student who asked left or pressed Stop; raised inside the job at its next progress report."""
-
-
 class Job:
     """One queued computation: its future, its progress (done, total) and the page calls it asked for."""
 
@@ -45,11 +42,11 @@ class Job:
         self.page_calls: collections.deque = collections.deque()
         self.started: float | None = None
 
-    def report(self, done: int, total: int) -> None:
-        """The job's progress callback: records it, and stops the job once the student has gone."""
-        if self.cancelled.is_set():
-            raise Cancelled
+    def report(self, done: int, total: int) -> bool:
+        """The job's progress callback (:mod:`cnnviz.explain.progress`'s contract): records it, and answers
+        False, so the method stops with ``Cancelled``, once the student has gone."""
         self.progress = (done, total)
+        return not self.cancelled.is_set()
 
     def cancel(self) -> None:
         self.cancelled.set()

@@ -6,14 +6,15 @@ import time
 
 import pytest
 
-from ui.work_queue import Cancelled, WorkQueue, on_session_thread, run_queued
+from cnnviz.explain.progress import Cancelled, report
+from ui.work_queue import WorkQueue, on_session_thread, run_queued
 
 
 def _held(gate: threading.Event, log: list, name: str):
-    def compute(report):
+    def compute(progress):
         log.append(f"start {name}")
         gate.wait(10)
-        report(1, 1)
+        report(progress, 1, 1)  # raises Cancelled once the student has gone
         log.append(f"end {name}")
         return name
 
