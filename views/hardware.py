@@ -30,7 +30,7 @@ LINK = links.page_settings("hardware", {"archs": "hw_archs"})
 
 ROUNDING = {
     "gmacs": 3, "params_m": 2, "flops_per_byte": 1, "latency_ms": 2, "images_per_s": 1, "batch_gain": 2,
-    "achieved_gmacs_per_s": 1, "peak_memory_mb": 0,
+    "achieved_gmacs_per_s": 1, "peak_memory_mb": 1,
 }  # fmt: skip
 
 
