@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import wait_until_idle
+
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 120_000
@@ -48,6 +50,7 @@ def test_no_english_on_any_page(server_url, page, lang):
         page.page.goto(f"{server_url}/{path}{separator}lang={lang}")
         heading = t(key, lang, arch=get_spec(arch).display) if arch else t(key, lang)
         page.page.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
-        page.page.wait_for_timeout(3000)  # the rest of the page
+        wait_until_idle(page.page)  # the rest of the page: the script run has finished
+        page.page.wait_for_timeout(500)  # and the browser has drawn it (charts render after the run)
         assert english_lines(page.page) == [], (lang, path)
     page.assert_clean()
