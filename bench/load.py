@@ -14,7 +14,7 @@ time of 10–20 s between actions:
 
 Students arrive evenly over ``--ramp`` seconds (30). A round lasts ``--ramp + --steady`` seconds; latencies
 count from the end of the ramp. ``--queued-maps K`` adds K sessions that each ask for a different
-occlusion map (window 32, strides 8–17: 625–169 positions) at the start of the round, as in a class where
+occlusion map (window 32, strides 8–17: 625–144 positions) at the start of the round, as in a class where
 ten students press at once: heavy work then waits in the server's queue while predictions go on
 (``--predict-only`` leaves the lecturer link out, so every student keeps predicting).
 
