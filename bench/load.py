@@ -39,7 +39,6 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -56,7 +55,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
 RUN_BUTTON = "Compute the maps"
 REQUEST_TIMEOUT_S = 300  # a page that has not answered in 5 min counts as an error
-TOP1 = re.compile(r"^1\. \*\*(.+?)\*\* — ")
 
 
 class Round:
@@ -123,7 +121,7 @@ class Student(User):
             self.tab.close()  # a new page load: the old session ends, a new one opens on the link
             run = self.tab.open("", f"image={self.photo}")
             elapsed = time.perf_counter() - started
-            top1 = next((m.group(1) for text in run.texts if (m := TOP1.match(text))), None)
+            top1 = run.predict_top1()
             if run.exceptions:
                 raise ProtocolError(f"exception box: {run.exceptions[0]}")
             if top1 != CURRENT.labels[self.photo]:

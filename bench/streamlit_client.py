@@ -13,6 +13,7 @@ Written here because no maintained Python client for Streamlit's protocol exists
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ import websocket
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+_TOP1 = re.compile(r"^1\. \*\*(.+?)\*\* — ")
 
 
 class ProtocolError(RuntimeError):
@@ -55,8 +58,9 @@ class ScriptRun:
                 return button
         raise ProtocolError(f"no button {label!r} in {[b.label for b in self.buttons]}")
 
-    def text_starting(self, prefix: str) -> str | None:
-        return next((text for text in self.texts if text.startswith(prefix)), None)
+    def predict_top1(self) -> str | None:
+        """The top-1 label of a Predict page run (its ranked list: ``1. **label** — 95.1%``), or None."""
+        return next((m.group(1) for text in self.texts if (m := _TOP1.match(text))), None)
 
 
 class StreamlitSession:

@@ -22,7 +22,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 HEAVY_SLOTS = max(1, int(os.environ.get("CNNVIZ_HEAVY_SLOTS", "1")))
@@ -50,6 +51,12 @@ class Job:
 
     def cancel(self) -> None:
         self.cancelled.set()
+
+    def draw_page_calls(self) -> None:
+        """Run, on the calling (session's) thread, the page calls the job has handed over so far."""
+        while self.page_calls:
+            function, args, kwargs = self.page_calls.popleft()
+            function(*args, **kwargs)
 
 
 _local = threading.local()
@@ -180,26 +187,16 @@ def run_queued(
     job = queue.submit(compute)
     try:
         while True:
-            while job.page_calls:
-                function, args, kwargs = job.page_calls.popleft()
-                function(*args, **kwargs)
-            if job.future.done():
-                break
+            finished = job.future.done()  # read first: page calls a job hands over all come before its end
+            job.draw_page_calls()
+            if finished:
+                return job.future.result()
             position = queue.position(job)
             if position:
                 on_wait(position, queue.estimated_wait(job))
             else:
                 on_progress(*job.progress)
-            try:
-                job.future.result(timeout=POLL_S)
-            except TimeoutError:
-                pass
-            except (Exception, CancelledError):
-                pass  # read again below, after the page calls it left
-        while job.page_calls:
-            function, args, kwargs = job.page_calls.popleft()
-            function(*args, **kwargs)
-        return job.future.result()
+            futures.wait([job.future], timeout=POLL_S)
     finally:
         if not job.future.done():
             queue.leave(job)

@@ -27,7 +27,6 @@ from tests.e2e.conftest import CHROMIUM, PageWatch, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = "arch=lenet5&image=digit"
-TOP1 = re.compile(r"^1\. \*\*(.+?)\*\* — ")
 MAP_TITLE = re.compile(r"^\*\*\(a\) ")
 PWNED = Path("/tmp/cnnviz-deploy-pwned")
 
@@ -109,10 +108,6 @@ def course(tmp_path_factory):
     log.close()
 
 
-def _top1(run) -> str | None:
-    return next((m.group(1) for text in run.texts if (m := TOP1.match(text))), None)
-
-
 def _map_a(run) -> str | None:
     return next((text for text in run.texts if MAP_TITLE.match(text)), None)
 
@@ -134,7 +129,7 @@ def test_sessions_stick_to_one_replica(course):
     pinned = tab.replica
     run = tab.open("", DIGIT)
     assert tab.replica == pinned  # the websocket's handshake and the images reached the same replica
-    assert _top1(run) == "3", run.texts  # the gallery's digit is a 3
+    assert run.predict_top1() == "3", run.texts  # the gallery's digit is a 3
     run = tab.open("occlusion", DIGIT)
     assert tab.replica == pinned and not run.exceptions
     tab.close()
@@ -184,16 +179,16 @@ def test_a_forged_redis_entry_is_refused_and_the_map_computed_again(course):
 def test_a_killed_replica_drops_only_its_own_sessions(course):
     doomed = course.session_on()
     survivor = course.session_on(other_than=doomed.replica)
-    assert _top1(doomed.open("", DIGIT)) == "3"
-    assert _top1(survivor.open("", DIGIT)) == "3"
+    assert doomed.open("", DIGIT).predict_top1() == "3"
+    assert survivor.open("", DIGIT).predict_top1() == "3"
     os.kill(course.replica_pid(doomed.replica), signal.SIGKILL)
     time.sleep(1)
     with pytest.raises(ProtocolError):
         doomed.open("", DIGIT)  # a rerun on the dead replica's websocket
-    assert _top1(survivor.open("", DIGIT)) == "3"  # the other replica's session goes on
+    assert survivor.open("", DIGIT).predict_top1() == "3"  # the other replica's session goes on
     doomed.close()
     run = doomed.open("", DIGIT)  # a reload: same cookie, served by the replica still running
-    assert _top1(run) == "3"
+    assert run.predict_top1() == "3"
     assert doomed.replica == survivor.replica
     survivor.close()
     doomed.close()
