@@ -102,11 +102,18 @@ def shared_results() -> ResultCache:
     return ResultCache(MAX_RESULTS, redis_results.from_environment())
 
 
-def queue_text(position: int, seconds: float | None) -> str:
-    """The waiting student's line: place in the queue of heavy work and the estimated wait."""
-    if seconds is None:
-        return t("queue.waiting_unknown", position=position)
-    return t("queue.waiting", position=position, seconds=seconds)
+def show_queue_place(bar) -> Callable[[int, float | None], None]:
+    """The ``on_wait`` of :func:`ui.work_queue.run_queued` for a progress ``bar``: the waiting student's
+    place in the queue of heavy work and the estimated wait, as the bar's text."""
+
+    def show(position: int, seconds: float | None) -> None:
+        if seconds is None:
+            text = t("queue.waiting_unknown", position=position)
+        else:
+            text = t("queue.waiting", position=position, seconds=seconds)
+        bar.progress(0.0, text=text)
+
+    return show
 
 
 class Computed(NamedTuple):
@@ -138,12 +145,11 @@ def compute_shared(
     def report(done: int, total: int) -> None:
         bar.progress(done / max(1, total), text=t(f"{texts}.progress", done=done, total=total))
 
-    def queued(position: int, seconds: float | None) -> None:
-        bar.progress(0.0, text=queue_text(position, seconds))
-
     try:
         with st.spinner(t(f"{texts}.waiting")), links.running(task or texts):
-            value, shared = shared_results().get_or_compute(key, lambda: run_queued(device, compute, queued, report))
+            value, shared = shared_results().get_or_compute(
+                key, lambda: run_queued(device, compute, show_queue_place(bar), report)
+            )
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None

@@ -26,7 +26,7 @@ from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import links
 from ui.models import start_page
-from ui.results import compute_shared, queue_text, shared_results
+from ui.results import compute_shared, shared_results, show_queue_place
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import error_text, labeller, t
 from ui.uploads import session_uploads
@@ -287,15 +287,12 @@ def _patches(net, choices, layer: str, channel: int, place: str = "tab") -> None
         def report(done: int, total: int) -> None:
             bar.progress(done / total)
 
-        def queued(position: int, seconds: float | None) -> None:
-            bar.progress(0.0, text=queue_text(position, seconds))
-
         def search(progress):
             return top_patches(net, images, layer, channel, progress=progress)
 
         try:
             with links.running("patches"):
-                found = _cached(key, lambda: run_queued(str(net.device), search, queued, report))
+                found = _cached(key, lambda: run_queued(str(net.device), search, show_queue_place(bar), report))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return
