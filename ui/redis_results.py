@@ -40,7 +40,6 @@ class RedisResults:
         self.namespace = namespace
         self._down_until = 0.0
         self._lock = threading.Lock()
-        self.refused = 0  # entries refused as bad or oversized: for tests and logs
 
     def name(self, key: tuple) -> str:
         """The Redis key of a result key: its SHA-256 (result keys are tuples of strings and numbers)."""
@@ -81,7 +80,6 @@ class RedisResults:
             return self._refuse(name, str(exc))
 
     def _refuse(self, name: str, reason: str) -> None:
-        self.refused += 1
         LOG.warning("Redis entry %s refused (%s); it will be computed here and replaced", name, reason)
         return None
 
@@ -95,7 +93,7 @@ class RedisResults:
             LOG.info("result %s kept in this process only: %s", key[0], exc)
             return
         if len(entry) > MAX_ENTRY_BYTES:
-            LOG.info("result %s kept in this process only: %,d bytes", key[0], len(entry))
+            LOG.info("result %s kept in this process only: %d bytes", key[0], len(entry))
             return
         try:
             self.client.set(self.name(key), entry, ex=TTL_S)
