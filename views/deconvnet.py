@@ -24,11 +24,11 @@ from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
-from ui import links
+from ui import follow, links
 from ui.models import start_page
 from ui.results import compute_shared, shared_results, show_queue_place
 from ui.sidebar import gallery_digest, gallery_photo
-from ui.text import error_text, labeller, t
+from ui.text import current_language, error_text, labeller, t
 from ui.uploads import session_uploads
 from ui.work_queue import run_queued
 
@@ -70,8 +70,9 @@ def deconvnet_page() -> None:
     layers = spatial_layers(spec, side)
     stages = conv_stages(spec, side)
     LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})
-    if st.session_state.get("deconv_layer") not in layers:
-        st.session_state["deconv_layer"] = stages[-1]
+    why = t("follow.no_layer", arch=spec.display)
+    follow.keep_choice("deconv_layer", layers, stages[-1], setting=t("deconv.layer"), why=why)
+    st.session_state.setdefault("deconv_layer", stages[-1])
     left, middle, right = st.columns([3, 2, 1])
     layer = left.selectbox(
         t("deconv.layer"),
@@ -95,14 +96,10 @@ def deconvnet_page() -> None:
         else:
             links.drop_bad("channel")
     links.show_notices()
-    if st.session_state.get("deconv_channel") not in options:
-        st.session_state["deconv_channel"] = STRONGEST
-    channel = middle.selectbox(
-        t("deconv.channel"),
-        options,
-        key="deconv_channel",
-        format_func=lambda c: t("deconv.strongest", count=9) if c == STRONGEST else t("deconv.channel_n", channel=c),
-    )
+    name = channel_labeller()
+    why = t("follow.channels", layer=layer, count=maps.channels)
+    follow.keep_choice("deconv_channel", options, STRONGEST, setting=t("deconv.channel"), why=why, show=name)
+    channel = middle.selectbox(t("deconv.channel"), options, key="deconv_channel", format_func=name)
     whole = right.toggle(t("deconv.whole_map"), key="deconv_whole", help=t("deconv.whole_map_help"))
     _settings_to_link(layer, channel, whole)
     channels = [int(c) for c in maps.order[:9]] if channel == STRONGEST else [channel]
@@ -127,6 +124,13 @@ def deconvnet_page() -> None:
         _patches(net, choices, layer, channels[0])
     with tabs[4]:
         _feature_visualisation(net, choices, layer, channels[0])
+
+
+def channel_labeller():
+    """A ``format_func`` for the channel choice: "the nine strongest" or "channel N", in this run's
+    language."""
+    lang = current_language()
+    return lambda c: t("deconv.strongest", lang, count=9) if c == STRONGEST else t("deconv.channel_n", lang, channel=c)
 
 
 def has_switches(net) -> bool:

@@ -10,6 +10,7 @@ from cnnviz.explain.keys import result_key
 from cnnviz.labs.dropblock import METHODS, compare_drops, default_layer
 from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
+from ui import follow
 from ui.models import start_page
 from ui.results import compute_shared, shared_results
 from ui.text import labeller, t
@@ -37,8 +38,14 @@ def dropblock_page() -> None:
         return
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
-    if st.session_state.get("drop_layer") not in layers:
-        st.session_state["drop_layer"] = default_layer(spec, side)
+    follow.keep_choice(
+        "drop_layer",
+        layers,
+        default_layer(spec, side),
+        setting=t("drop.layer"),
+        why=t("follow.no_layer", arch=spec.display),
+    )
+    st.session_state.setdefault("drop_layer", default_layer(spec, side))
     with st.form("dropblock"):
         cols = st.columns(4)
         layer = cols[0].selectbox(t("drop.layer"), layers, key="drop_layer")

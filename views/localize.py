@@ -26,7 +26,7 @@ from cnnviz.explain.keys import result_key
 from cnnviz.explain.localize import MAX_SCALE, checked_short_side, crop_grid, one_pass_grid
 from cnnviz.explain.twin import convolutional_twin
 from cnnviz.render import boxes_image, colourise, grid_overlay, overlay
-from ui import links
+from ui import follow, links
 from ui.models import shared_model, start_page
 from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, t
@@ -75,6 +75,16 @@ def _one_pass(choices, net, twin) -> None:
     step = twin.stride if side % twin.stride == 0 else 1
     LINK.read_once({"size": links.integer(side, MAX_SCALE * side)})
     links.show_notices()
+    high = MAX_SCALE * side
+    why = t(
+        "follow.side_step" if step > 1 else "follow.side",
+        arch=net.spec.display,
+        side=side,
+        low=side,
+        high=high,
+        step=step,
+    )
+    follow.keep_number("loc_size", side, high, step=step, setting=t("loc.size"), why=why)
     st.session_state.setdefault("loc_size", 2 * side)
     size = st.slider(t("loc.size"), side, MAX_SCALE * side, step=step, key="loc_size")
     LINK.write({"size": str(size)})
@@ -114,13 +124,9 @@ def _one_pass(choices, net, twin) -> None:
 
 def _show_grids(net, image, one, many) -> None:
     rows, columns = one.shape
-    strongest = np.argsort(-one.probabilities.max(axis=(1, 2)))[:5]
-    target = st.selectbox(
-        t("loc.class"),
-        [int(c) for c in strongest],
-        format_func=lambda c: f"{net.categories[c]} ({one.probabilities[c].max():.1%})",
-        key="loc_fcn_class",
-    )
+    strongest = {int(c): f"{net.categories[c]} ({one.probabilities[c].max():.1%})" for c in top_classes(one)}
+    _keep_class("loc_fcn_class", strongest, net)
+    target = st.selectbox(t("loc.class"), list(strongest), format_func=strongest.get, key="loc_fcn_class")
     picture = net.preprocess.whole_image(image, min(one.input_size))
     high = float(max(one.probabilities[target].max(), many.probabilities[target].max()))
     left, right = st.columns(2)
@@ -138,6 +144,19 @@ def _show_grids(net, image, one, many) -> None:
     metrics[2].metric(t("loc.agree"), f"{agree:.0%}")
     st.caption(t("loc.equal") if difference <= 1e-5 else t("loc.padding", difference=difference))
     st.caption(t("loc.upsampling", stride=one.stride, window=one.window))
+
+
+def top_classes(grid, count: int = 5) -> list[int]:
+    """The ``count`` classes whose highest probability anywhere on ``grid`` is largest, strongest first."""
+    return [int(c) for c in np.argsort(-grid.probabilities.max(axis=(1, 2)))[:count]]
+
+
+def _keep_class(key: str, options: dict[int, str], net, setting: str = "loc.class") -> None:
+    """A class choice (label key ``setting``) follows the network and photo: one no longer offered becomes
+    the first option."""
+    why = t("follow.not_top5", arch=net.spec.display)
+    first = next(iter(options))
+    follow.keep_choice(key, list(options), first, setting=t(setting), why=why, show=options.get, show_old=False)
 
 
 def _rows(choices) -> None:
@@ -199,12 +218,9 @@ def _rows(choices) -> None:
 
 def _sliding(choices, net, top5: list[int]) -> None:
     st.markdown(t("loc.sliding_text"))
-    wanted = st.selectbox(
-        t("loc.sliding_class"),
-        [-1, *top5],
-        format_func=lambda c: t("loc.any_top5") if c < 0 else net.categories[c],
-        key="loc_sliding_class",
-    )
+    options = {-1: t("loc.any_top5")} | {c: net.categories[c] for c in top5}
+    _keep_class("loc_sliding_class", options, net, "loc.sliding_class")
+    wanted = st.selectbox(t("loc.sliding_class"), list(options), format_func=options.get, key="loc_sliding_class")
     classes = top5 if wanted < 0 else [wanted]
     cols = st.columns(2)
     threshold = cols[0].slider(t("loc.threshold"), 0.05, 0.95, THRESHOLD, 0.05, key="loc_threshold")
@@ -241,7 +257,9 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
         st.info(t("loc.cam_none", arch=net.spec.display))
         return
     cols = st.columns(2)
-    target = cols[0].selectbox(t("loc.class"), top5, format_func=lambda c: net.categories[c], key="loc_cam_class")
+    names = {c: net.categories[c] for c in top5}
+    _keep_class("loc_cam_class", names, net)
+    target = cols[0].selectbox(t("loc.class"), top5, format_func=names.get, key="loc_cam_class")
     fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")
     key = result_key("localize_cam", net, choices.image_digest, target=target, fraction=fraction)
     result, _ = shared_results().get_or_compute(key, lambda: cam_box(net, choices.image, target, fraction))

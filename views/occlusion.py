@@ -12,7 +12,7 @@ from cnnviz.explain.keys import result_key
 from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, estimate, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
 from cnnviz.render import overlay
-from ui import links
+from ui import follow, links
 from ui.models import shared_model, start_page
 from ui.results import compute_shared, shared_results
 from ui.text import column_config, error_text, labeller, t
@@ -41,21 +41,14 @@ def occlusion_page() -> None:
         }
     )
     links.show_notices()
-    if st.session_state.get("occl_layer") not in layers:
-        st.session_state["occl_layer"] = layers[-1]  # the default: the last spatial layer
-    st.session_state.setdefault("occl_window", min(32, side // 2))
-    st.session_state.setdefault("occl_stride", min(8, side // 4))
+    targets = {s.index: f"{net.categories[s.index]} ({s.prob:.1%})" for s in clean.scores}
+    _follow_network(spec, side, layers, targets)
     with st.form("occlusion"):
         cols = st.columns(5)
         window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), key="occl_window")
         stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), key="occl_stride")
         fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
-        target = cols[3].selectbox(
-            t("occl.target"),
-            [s.index for s in clean.scores],
-            format_func=lambda i: f"{net.categories[i]} ({next(s.prob for s in clean.scores if s.index == i):.1%})",
-            key="occl_target",
-        )
+        target = cols[3].selectbox(t("occl.target"), list(targets), format_func=targets.get, key="occl_target")
         layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
@@ -105,6 +98,38 @@ def occlusion_page() -> None:
         st.info(t("occl.press_run"))
         return
     _show(net, maps, clean.crop)
+
+
+def _follow_network(spec, side: int, layers: list[str], targets: dict[int, str]) -> None:
+    """Keep the form's settings valid for this network and photo (see :mod:`ui.follow`), then the defaults:
+    a 32 px window, an 8 px stride, the last spatial layer, the top-1 class."""
+    window_high, stride_high = max(4, side // 2), max(2, side // 4)
+    side_why = {"arch": spec.display, "side": side}
+    follow.keep_number(
+        "occl_window",
+        4,
+        window_high,
+        setting=t("occl.window"),
+        why=t("follow.side", low=4, high=window_high, **side_why),
+    )
+    follow.keep_number(
+        "occl_stride",
+        2,
+        stride_high,
+        setting=t("occl.stride"),
+        why=t("follow.side", low=2, high=stride_high, **side_why),
+    )
+    follow.keep_choice(
+        "occl_layer", layers, layers[-1], setting=t("occl.layer"), why=t("follow.no_layer", arch=spec.display)
+    )
+    top1 = next(iter(targets))
+    why = t("follow.not_top5", arch=spec.display)
+    follow.keep_choice(
+        "occl_target", list(targets), top1, setting=t("occl.target"), why=why, show=targets.get, show_old=False
+    )
+    st.session_state.setdefault("occl_window", min(32, window_high))
+    st.session_state.setdefault("occl_stride", min(8, stride_high))
+    st.session_state.setdefault("occl_layer", layers[-1])
 
 
 def _waiting_time(net, image, window: int, stride: int) -> None:

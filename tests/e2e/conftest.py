@@ -78,6 +78,21 @@ def upload(page, path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the sidebar selectbox labelled ``label`` (typing filters the long lists)."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
+    box.locator("input").click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+
+
+def choose_architecture(page, name: str) -> None:
+    from cnnviz.zoo import ARCHITECTURES
+
+    spec = ARCHITECTURES[name]
+    choose(page, "Architecture", f"{spec.display} ({spec.year})")
+
+
 def free_port() -> int:
     return _free_port()
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cnnviz.zoo import ARCHITECTURES
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture
 
 pytestmark = pytest.mark.e2e
 
@@ -26,19 +26,6 @@ PAGES = {  # URL path → heading; the default page (Predict) is the root
     "dropblock": "DropBlock vs dropout in EfficientNet-Lite0",
     "pooling": "If pooling shrinks the map, why not just another convolution?",
 }
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label`` (typing filters the long lists)."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
-    box.locator("input").click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
-
-
-def choose_architecture(page, name: str) -> None:
-    spec = ARCHITECTURES[name]
-    choose(page, "Architecture", f"{spec.display} ({spec.year})")
 
 
 @pytest.mark.parametrize("path", list(PAGES))
