@@ -28,6 +28,46 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
+SEED_LIMIT = 2**63  # seeds are non-negative and below this (torch's and numpy's generators take 64 bits)
+MAX_INDEX = 999_999  # class, channel: the network checks its own count; this only bounds what can be typed
+MAX_PIXELS_ARG = 100_000  # px: window, stride, sizes; the network checks its own input size
+
+
+def whole(low: int, high: int):
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (ASCII digits, optional sign), refused
+    at parse time with the range in the message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text) if len(text) <= 24 and text.isascii() else None
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number from {low:,} to {high:,}")
+        return value
+
+    return parse
+
+
+def share(text: str) -> float:
+    """An argparse ``type``: a finite number from 0 to 1."""
+    try:
+        value = float(text) if len(text) <= 24 else None
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value <= 1.0:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number from 0 to 1")
+    return value
+
+
+def distinct_names(names: list[str], what: str) -> list[str]:
+    """``names`` in order without repeats; a note on stderr says how many repeats were dropped."""
+    kept = list(dict.fromkeys(names))
+    if len(kept) < len(names):
+        print(f"note: {len(names) - len(kept)} repeated {what} left out", file=sys.stderr)
+    return kept
+
+
 def _out_path(args: argparse.Namespace, suffixes: tuple[str, ...]):
     """``--out`` as a Path (None when not given), checked before any work: it must end in one of
     ``suffixes``, its folder must exist and be writable, and it must not be a folder, device or pipe."""
@@ -284,10 +324,11 @@ def _cmd_hardware(args: argparse.Namespace) -> int:
     from cnnviz.hardware import measure
     from cnnviz.zoo import get_spec
 
-    for arch in args.arch:
+    names = distinct_names(args.arch, "architecture name(s)")
+    for arch in names:
         get_spec(arch)  # every name checked before the first measurement
     timings = []
-    for arch in args.arch:
+    for arch in names:
         timing = measure(arch, args.device, args.dtype, args.batch)
         timings.append(timing)
         if not args.json:
@@ -309,6 +350,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
+    from cnnviz.explain.graphs import check_channel
     from cnnviz.explain.patches import MAX_IMAGES, top_patches
     from cnnviz.images import load_image
     from cnnviz.loading import load
@@ -318,14 +360,18 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise CnnvizError("not_folder", path=str(folder))
     out = _out_path(args, (".png",))
-    images = {}
-    for path in sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]:
+    net = load(args.arch, weights=args.weights, device=args.device)
+    layer = _default_layer(args.arch, args.layer)
+    check_channel(net, layer, args.channel)  # before any file is decoded
+    images, skipped = {}, {}
+    files = sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]
+    for path in files:
         try:
             images[path.name] = load_image(path)
         except CnnvizError as exc:
-            print(f"skipped {path.name}: {exc}", file=sys.stderr)
-    net = load(args.arch, weights=args.weights, device=args.device)
-    layer = _default_layer(args.arch, args.layer)
+            skipped.setdefault(str(exc), []).append(path.name)
+    if skipped:
+        print(f"skipped {sum(map(len, skipped.values()))} of {len(files)} files: {_grouped(skipped)}", file=sys.stderr)
     patches = top_patches(net, images, layer, args.channel)
     print(f"{net.spec.display} · {layer} · channel {args.channel} · {len(images)} images")
     for rank, patch in enumerate(patches, start=1):
@@ -339,6 +385,15 @@ def _cmd_patches(args: argparse.Namespace) -> int:
             pairs += [np.asarray(projection), np.asarray(crop)]
         _write(out, Image.fromarray(tile_grid(pairs, columns=6)).save)
     return 0
+
+
+def _grouped(names_by_reason: dict[str, list[str]], shown: int = 3) -> str:
+    """``a.jpg, b.jpg and 4 more (reason); c.txt (other reason)``: files grouped by why they were skipped."""
+    parts = []
+    for reason, names in names_by_reason.items():
+        listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        parts.append(f"{listed} ({reason.rstrip('.')})")
+    return "; ".join(parts)
 
 
 def _cmd_classmap(args: argparse.Namespace) -> int:
@@ -447,13 +502,13 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain import CLASS_MAPS
     from cnnviz.explain.deconvnet import METHODS
     from cnnviz.explain.detect import CAM_FRACTION, IOU, THRESHOLD
-    from cnnviz.explain.featurevis import DEFAULT_STEPS, OBJECTIVES
+    from cnnviz.explain.featurevis import DEFAULT_STEPS, MAX_STEPS, OBJECTIVES
     from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
     from cnnviz.explain.occlusion import FILLS
-    from cnnviz.hardware import DTYPES
-    from cnnviz.layers import TABLE_FORMATS
+    from cnnviz.hardware import DTYPES, MAX_BATCH
+    from cnnviz.layers import MAX_INPUT, MIN_INPUT, TABLE_FORMATS
     from cnnviz.weights import WEIGHTS_CHOICES
-    from cnnviz.zoo import DEFAULT_ARCH
+    from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
     model.add_argument("--arch", default=DEFAULT_ARCH, help=f"architecture (default {DEFAULT_ARCH}; see `archs`)")
@@ -468,15 +523,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     predict = commands.add_parser("predict", parents=[photo], help="top-k classes of an image")
-    predict.add_argument("--top", type=int, default=5, help="how many classes (default 5)")
+    predict.add_argument("--top", type=whole(1, 1000), default=5, help="how many classes (default 5)")
     predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
     predict.set_defaults(run=_cmd_predict)
 
     occl = commands.add_parser("occlusion", parents=[photo], help="occlusion sensitivity maps (ZF Fig. 7)")
-    occl.add_argument("--window", type=int, default=32, help="side of the grey square, input px (default 32)")
-    occl.add_argument("--stride", type=int, default=8, help="step between positions, input px (default 8)")
+    occl.add_argument(
+        "--window", type=whole(1, MAX_PIXELS_ARG), default=32, help="side of the grey square, input px (default 32)"
+    )
+    occl.add_argument(
+        "--stride", type=whole(1, MAX_PIXELS_ARG), default=8, help="step between positions, input px (default 8)"
+    )
     occl.add_argument("--fill", choices=FILLS, default="mean", help="what the square shows (default mean)")
-    occl.add_argument("--target", type=int, default=None, help="class index (default: the clean top-1)")
+    occl.add_argument("--target", type=whole(0, MAX_INDEX), default=None, help="class index (default: the clean top-1)")
     occl.add_argument("--layer", default=None, help="module name for the strongest-channel map")
     occl.add_argument("--out", default=None, help="FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)")
     occl.add_argument(
@@ -490,7 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     deconv = commands.add_parser("deconv", parents=[photo], help="deconvnet projection of a channel (ZF 2014)")
     deconv.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    deconv.add_argument("--channel", type=int, default=None, help="channel (default: the strongest on this image)")
+    deconv.add_argument(
+        "--channel", type=whole(0, MAX_INDEX), default=None, help="channel (default: the strongest on this image)"
+    )
     deconv.add_argument("--whole-map", action="store_true", help="project the whole map, not its strongest unit")
     deconv.add_argument("--method", choices=METHODS, default="auto", help="(default auto)")
     deconv.add_argument("--out", default=None, help="FILE.npy (raw C×H×W float32 at input size) or FILE.png")
@@ -498,7 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     classmap = commands.add_parser("classmap", parents=[photo], help="where the evidence for a class lies")
     classmap.add_argument("--method", choices=tuple(CLASS_MAPS), default="gradcam", help="(default gradcam)")
-    classmap.add_argument("--target", type=int, default=None, help="class index (default: the top-1)")
+    classmap.add_argument("--target", type=whole(0, MAX_INDEX), default=None, help="class index (default: the top-1)")
     classmap.add_argument("--layer", default=None, help="Grad-CAM's module (default: the last conv stage)")
     classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
     classmap.set_defaults(run=_cmd_classmap)
@@ -508,17 +569,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     localize.add_argument("--method", choices=LOCALIZE_METHODS, default="fcn", help="(default fcn)")
     localize.add_argument(
-        "--size", type=int, default=None, help="fcn: the photo's short side in px, 1–3× the input (default 1×)"
+        "--size",
+        type=whole(1, MAX_PIXELS_ARG),
+        default=None,
+        help="fcn: the photo's short side in px, 1–3× the input (default 1×)",
     )
     localize.add_argument(
-        "--target", type=int, default=None, help="class index (default: sliding any of the top-5, cam the top-1)"
+        "--target",
+        type=whole(0, MAX_INDEX),
+        default=None,
+        help="class index (default: sliding any of the top-5, cam the top-1)",
     )
     localize.add_argument(
-        "--threshold", type=float, default=THRESHOLD, help=f"sliding: lowest window score (default {THRESHOLD})"
+        "--threshold", type=share, default=THRESHOLD, help=f"sliding: lowest window score (default {THRESHOLD})"
     )
-    localize.add_argument("--iou", type=float, default=IOU, help=f"sliding: suppression IoU (default {IOU})")
+    localize.add_argument("--iou", type=share, default=IOU, help=f"sliding: suppression IoU (default {IOU})")
     localize.add_argument(
-        "--fraction", type=float, default=CAM_FRACTION, help=f"cam: share of the maximum kept (default {CAM_FRACTION})"
+        "--fraction", type=share, default=CAM_FRACTION, help=f"cam: share of the maximum kept (default {CAM_FRACTION})"
     )
     localize.add_argument("--json", action="store_true", help="sliding / cam: print the boxes as JSON")
     localize.add_argument(
@@ -533,10 +600,17 @@ def build_parser() -> argparse.ArgumentParser:
         "visualize", parents=[model], help="the image a channel responds to most, optimised from noise (Olah 2017)"
     )
     visual.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    visual.add_argument("--channel", type=int, default=0, help="channel (default 0)")
+    visual.add_argument("--channel", type=whole(0, MAX_INDEX), default=0, help="channel (default 0)")
     visual.add_argument("--objective", choices=OBJECTIVES, default="channel", help="its mean, or its centre unit")
-    visual.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"(default {DEFAULT_STEPS})")
-    visual.add_argument("--seed", type=int, default=0, help="seed of the starting noise and transforms (default 0)")
+    visual.add_argument(
+        "--steps", type=whole(1, MAX_STEPS), default=DEFAULT_STEPS, help=f"1–{MAX_STEPS} (default {DEFAULT_STEPS})"
+    )
+    visual.add_argument(
+        "--seed",
+        type=whole(0, SEED_LIMIT - 1),
+        default=0,
+        help="seed of the starting noise and transforms, 0 to 2^63 − 1 (default 0)",
+    )
     visual.add_argument(
         "--out",
         default=None,
@@ -549,17 +623,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     patches.add_argument("folder")
     patches.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    patches.add_argument("--channel", type=int, default=0)
+    patches.add_argument("--channel", type=whole(0, MAX_INDEX), default=0)
     patches.add_argument("--out", default=None, help="FILE.png: each projection next to its patch")
     patches.set_defaults(run=_cmd_patches)
 
     hardware = commands.add_parser(
         "hardware", help="latency, throughput and peak memory of architectures on this machine's CPU or GPU"
     )
-    hardware.add_argument("--arch", nargs="+", default=[DEFAULT_ARCH], help="architecture names (random weights)")
+    hardware.add_argument(
+        "--arch",
+        nargs="+",
+        choices=ARCHITECTURES,
+        default=[DEFAULT_ARCH],
+        metavar="ARCH",
+        help="architecture names (random weights; repeats are measured once)",
+    )
     hardware.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N | mps (default cpu)")
     hardware.add_argument("--dtype", choices=DTYPES, default="float32", help="float16 on CUDA only")
-    hardware.add_argument("--batch", type=int, default=None, help="throughput batch (default 8 on CPU, 64 on GPU)")
+    hardware.add_argument(
+        "--batch", type=whole(1, MAX_BATCH), default=None, help="throughput batch (default 8 on CPU, 64 on GPU)"
+    )
     hardware.add_argument(
         "--json",
         action="store_true",
@@ -573,7 +656,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     layers = commands.add_parser("layers", help="layer table: shapes, parameters, MACs, memory, receptive field")
     layers.add_argument("arch", help="architecture name")
-    layers.add_argument("--input", type=int, default=None, help="input side in pixels (default: the model's)")
+    layers.add_argument(
+        "--input", type=whole(MIN_INPUT, MAX_INPUT), default=None, help="input side in pixels (default: the model's)"
+    )
     layers.add_argument("--format", choices=TABLE_FORMATS, default="table")
     layers.set_defaults(run=_cmd_layers)
 

@@ -35,6 +35,7 @@ from cnnviz.zoo import get_spec
 DTYPES = ("float32", "float16")
 CPU_BATCH = 8
 GPU_BATCH = 64
+MAX_BATCH = 512  # images; the largest throughput batch one may ask for
 WARMUP_RUNS = 2
 TIMED_RUNS = (3, 20)  # at least, at most
 TIME_BUDGET_S = 1.0  # per measurement, once the minimum runs are done
@@ -161,7 +162,7 @@ def measure(
     device = select_device(str(device)) if device is not None else select_device()
     if dtype == "float16" and device.type != "cuda":
         raise CnnvizError("hardware_half_cpu", device=str(device))
-    if batch is not None and not 1 <= batch <= 512:
+    if batch is not None and not 1 <= batch <= MAX_BATCH:
         raise CnnvizError("hardware_batch", batch=batch)
     table = layer_table(spec)
     weight_bytes = table.total_params * (2 if dtype == "float16" else 4)

@@ -122,11 +122,12 @@ def choice(options: Collection[str]) -> Callable[[str], str]:
 
 
 def choices(options: Collection[str]) -> Callable[[str], list[str]]:
-    """A parser for a comma-separated list of distinct ``options`` (at least one)."""
+    """A parser for a comma-separated list of distinct ``options`` (at least one; all of them fit)."""
+    longest = len(",".join(options))
 
     def parse(text: str) -> list[str]:
         items = text.split(",")
-        if len(text) > MAX_TEXT * 4 or not all(item in options for item in items) or len(set(items)) < len(items):
+        if len(text) > longest or not all(item in options for item in items) or len(set(items)) < len(items):
             raise ValueError("not a list of the choices")
         return items
 

@@ -48,9 +48,12 @@ class PageStart(NamedTuple):
     net: cnnviz.LoadedModel | None
 
 
-def start_page(header: str, intro: str | None = None, markdown: bool = False) -> PageStart:
+def start_page(header: str, intro: str | None = None, markdown: bool = False, link=None) -> PageStart:
     """A model page's prologue: its header (catalogue key ``header``, with ``{arch}``), its introduction
-    (``intro``, a caption or with ``markdown`` a paragraph) and the shared model for the sidebar's choices."""
+    (``intro``, a caption or with ``markdown`` a paragraph) and the shared model for the sidebar's choices.
+    When the page cannot go on, the settings it keeps in the link (``link``, its
+    :class:`ui.links.PageSettings`) leave the address bar: they describe nothing shown, and may not fit the
+    network chosen since."""
     from ui.text import t
 
     choices = st.session_state["choices"]
@@ -58,4 +61,7 @@ def start_page(header: str, intro: str | None = None, markdown: bool = False) ->
     st.header(t(header, arch=spec.display))
     if intro is not None:
         (st.markdown if markdown else st.caption)(t(intro))
-    return PageStart(choices, spec, model_for_page(choices))
+    net = model_for_page(choices)
+    if net is None and link is not None:
+        link.write(dict.fromkeys(link.fields))
+    return PageStart(choices, spec, net)

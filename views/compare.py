@@ -23,12 +23,8 @@ def compare_page() -> None:
     with st.spinner(t("compare.computing")):
         summary = _summary()
     summary = summary.assign(ilsvrc=summary["ilsvrc"].map(note_text))  # the lectures' words, translated
-    metric = st.radio(
-        t("compare.metric"),
-        ["top1", "top5"],
-        format_func=lambda m: t("compare.y_title", metric=t(f"compare.metric_{m}")),
-        horizontal=True,
-    )
+    titles = {m: t("compare.y_title", metric=t(f"compare.metric_{m}")) for m in ("top1", "top5")}
+    metric = st.radio(t("compare.metric"), list(titles), format_func=titles.get, horizontal=True)
     measured = summary.dropna(subset=[metric])
     missing = ", ".join(summary.loc[summary[metric].isna(), "arch"])
     frame = frame_around(measured, "gmacs", metric, CHART_WIDTH, CHART_HEIGHT)

@@ -62,7 +62,7 @@ def _cached(key: tuple, compute: Callable):
 
 def deconvnet_page() -> None:
     """Draw the page for the choices of the sidebar."""
-    choices, spec, net = start_page("deconv.header", "deconv.intro")
+    choices, spec, net = start_page("deconv.header", "deconv.intro", link=LINK)
     if net is None:
         return
 
@@ -74,11 +74,9 @@ def deconvnet_page() -> None:
     follow.keep_choice("deconv_layer", layers, stages[-1], setting=t("deconv.layer"), why=why)
     st.session_state.setdefault("deconv_layer", stages[-1])
     left, middle, right = st.columns([3, 2, 1])
+    stage = t("deconv.stage")
     layer = left.selectbox(
-        t("deconv.layer"),
-        layers,
-        key="deconv_layer",
-        format_func=lambda n: f"{n}  ·  {t('deconv.stage')}" if n in stages else n,
+        t("deconv.layer"), layers, key="deconv_layer", format_func=lambda n: f"{n}  ·  {stage}" if n in stages else n
     )
     try:
         maps = _cached(

@@ -39,7 +39,7 @@ REFERENCE_GREEN = (40, 200, 40)
 
 def localize_page() -> None:
     """Draw the page for the choices of the sidebar."""
-    choices, _, net = start_page("loc.header", "loc.intro", markdown=True)
+    choices, _, net = start_page("loc.header", "loc.intro", markdown=True, link=LINK)
     if net is None:
         return
     try:

@@ -25,7 +25,7 @@ LINK = links.page_settings(
 
 def occlusion_page() -> None:
     """Draw the page for the choices of the sidebar."""
-    choices, spec, net = start_page("occl.header", "occl.intro")
+    choices, spec, net = start_page("occl.header", "occl.intro", link=LINK)
     if net is None:
         return
 

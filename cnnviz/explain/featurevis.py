@@ -26,7 +26,7 @@ from horama.fourier_fv import fourier_preconditionner, get_fft_scale, init_lucid
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.graphs import layer_module, layer_output, private_graph, run_to_layer
+from cnnviz.explain.graphs import check_channel, layer_module, layer_output, private_graph, run_to_layer
 from cnnviz.explain.progress import Progress, report
 from cnnviz.loading import LoadedModel
 
@@ -100,10 +100,7 @@ def visualize(
     mean = torch.tensor(net.preprocess.mean, device=device).view(1, -1, 1, 1)
     std = torch.tensor(net.preprocess.std, device=device).view(1, -1, 1, 1)
     grey = net.spec.in_channels == 1  # LeNet-5: the colour image is optimised, the network sees its grey
-    blank = torch.zeros(1, net.spec.in_channels, side, side)
-    channels = layer_output(net, net.to_input(blank), layer).shape[1]
-    if not 0 <= channel < channels:
-        raise CnnvizError("channel_range", last=channels - 1, channel=channel)
+    check_channel(net, layer, channel)
     generator = torch.Generator().manual_seed(seed)
     done = 0
     rectifier = final_activation(layer_module(graph, layer, net.spec.name))

@@ -85,6 +85,17 @@ def layer_output(net: LoadedModel, x: torch.Tensor, layer: str) -> torch.Tensor:
     return output.float()
 
 
+def check_channel(net: LoadedModel, layer: str, channel: int) -> int:
+    """The number of channels of ``layer``'s spatial map (found from a blank input, so before any image is
+    read), after checking that ``layer`` exists and has ``channel``."""
+    side = net.preprocess.input_size
+    blank = torch.zeros(1, net.spec.in_channels, side, side)
+    channels = layer_output(net, net.to_input(blank), layer).shape[1]
+    if not 0 <= channel < channels:
+        raise CnnvizError("channel_range", last=channels - 1, channel=channel)
+    return channels
+
+
 def channels_by_peak(maps: torch.Tensor, count: int | None = None) -> list[int]:
     """Channels of a (1×)C×H×W map ordered by their single strongest unit (ZF's choice; ties: lower index
     first); the ``count`` first, or all."""

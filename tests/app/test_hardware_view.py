@@ -39,3 +39,16 @@ def test_a_link_opens_a_set_of_architectures_and_bad_lists_fall_back():
         app = view("hardware", {"archs": bad})
         assert len(app.multiselect(key="hw_archs").value) == 10  # the suggested set
         assert not app.exception
+
+
+def test_the_link_holds_any_selection_the_page_allows():
+    """All 27 architectures (266 characters of names) are a selection the page allows, so its link opens."""
+    from cnnviz.zoo import ARCHITECTURES
+
+    app = view("hardware")
+    app.multiselect(key="hw_archs").set_value(list(ARCHITECTURES)).run()
+    link = app.query_params["archs"]
+    assert link == ",".join(ARCHITECTURES) and len(link) > 256
+    reopened = view("hardware", {"archs": link})
+    assert reopened.multiselect(key="hw_archs").value == list(ARCHITECTURES)
+    assert not any("not understood" in c.value for c in reopened.caption)
