@@ -92,6 +92,7 @@ MESSAGES = {
     "bundled_count": "Bundled weights hold {found} tensors, the model needs {needed}.",
     "bundled_shape": "Bundled weights do not fit at {tensor}: {found} vs {needed}.",
     "unsafe_weights": "{file} is not a weights file cnnviz can load safely ({reason}); save one with torch.save(model.state_dict(), path).",
+    "weights_too_big": "{file} declares {size:,} bytes of data, more than the {budget:,} bytes a checkpoint of this network may hold; it was not loaded.",
     "no_state_dict": "{file} holds no state dict (a mapping of names to tensors).",
     "weights_choice": "Weights {path!r} are neither a file nor one of: {choices}.",
     "weights_missing": "{file} does not fit {arch}: {missing} tensors missing (e.g. {missing_example}), {unexpected} unexpected (e.g. {unexpected_example}).",

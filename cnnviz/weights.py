@@ -7,7 +7,8 @@
 - downloaded: through the library's own weights API (torchvision ``Weights``, timm ``pretrained=True``);
 - random: the architecture's seeded initialisation; predictions are then meaningless.
 
-A weights file a user supplies is loaded with ``torch.load(weights_only=True)`` only.
+A weights file a user supplies is measured against a budget, then loaded with ``torch.load(weights_only=True)``
+only (:mod:`cnnviz.checkpoints`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 import torchvision.models
 from torch import nn
 
+from cnnviz.checkpoints import budget_bytes, load_checkpoint
 from cnnviz.errors import WeightsError
 from cnnviz.zoo import ArchSpec, PretrainedRef
 
@@ -159,7 +161,7 @@ def _bundled(spec: ArchSpec) -> ResolvedWeights:
     bundled = spec.bundled
     path = bundled.path()
     model = spec.build()
-    state = _torch_load(path)
+    state = _torch_load(path, spec)
     if bundled.by_position:
         _load_in_order(model, state)
     else:
@@ -222,12 +224,10 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
     return ResolvedWeights(model, WeightsSource.DOWNLOADED, where, ("file", {"file": where}))
 
 
-def _torch_load(path: Path) -> dict[str, torch.Tensor]:
-    """A state dict from ``path`` with ``weights_only=True``; anything else is a :class:`WeightsError`."""
-    try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle, zip and format errors all mean the same thing to the user
-        raise WeightsError("unsafe_weights", file=path.name, reason=type(exc).__name__) from None
+def _torch_load(path: Path, spec: ArchSpec) -> dict[str, torch.Tensor]:
+    """A state dict for ``spec`` from ``path``, measured against the architecture's checkpoint budget and
+    loaded with ``weights_only=True`` (:mod:`cnnviz.checkpoints`); anything else is a :class:`WeightsError`."""
+    loaded = load_checkpoint(path, budget_bytes(spec.parameter_count()))
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
@@ -239,7 +239,7 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
 def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
     if not path.is_file():
         raise WeightsError("weights_choice", path=str(path), choices=", ".join(WEIGHTS_CHOICES))
-    state = _torch_load(path)
+    state = _torch_load(path, spec)
     model = spec.build()
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import io
 import os
 import pickle
+import warnings
+import zipfile
 
 import pytest
 import torch
@@ -143,3 +147,82 @@ def test_garbage_and_missing_weights_files(tmp_path):
         cnnviz.load("lenet5", weights=str(garbage), device="cpu")
     with pytest.raises(cnnviz.WeightsError, match="neither a file"):
         cnnviz.load("lenet5", weights=str(tmp_path / "missing.pt"), device="cpu")
+
+
+# --- model-file bombs: measured before they are loaded ---
+
+
+class _Storage:
+    """Stands for the one storage of a crafted checkpoint (pickled as torch's persistent id)."""
+
+
+class _Tensor:
+    """Pickles as torch's own ``_rebuild_tensor_v2`` call over :class:`_Storage`, ``numel`` floats."""
+
+    def __init__(self, storage: _Storage, numel: int):
+        self.storage, self.numel = storage, numel
+
+    def __reduce__(self):
+        args = (self.storage, 0, (self.numel,), (1,), False, collections.OrderedDict())
+        return (torch._utils._rebuild_tensor_v2, args)
+
+
+def write_zip_bomb(path, numel: int, pickle_padding: int = 0) -> None:
+    """A checkpoint torch loads as one float tensor of ``numel`` zeros, its storage record deflated (a
+    2^29-float storage, 2 GiB, becomes a 2 MB file); ``pickle_padding`` zero bytes after the pickle make
+    ``data.pkl`` itself the bomb."""
+    storage = _Storage()
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", numel) if obj is storage else None
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"features.c1.weight": _Tensor(storage, numel)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("archive/data.pkl", "w", force_zip64=True) as record:
+            record.write(buffer.getvalue())
+            for _ in range(pickle_padding // 2**20):
+                record.write(bytes(2**20))
+        archive.writestr("archive/byteorder", "little")
+        archive.writestr("archive/version", "3\n")
+        with archive.open("archive/data/0", "w", force_zip64=True) as record:
+            for _ in range(numel * 4 // 2**20):
+                record.write(bytes(2**20))
+
+
+def test_a_deflated_bomb_is_a_real_bomb_for_an_unguarded_load(tmp_path):
+    """The crafted file is what the guard is for: torch itself inflates it to its declared size."""
+    path = tmp_path / "bomb.pt"
+    write_zip_bomb(path, 2**22)  # 16 MiB declared, in a file of about 16 KB
+    assert path.stat().st_size < 100_000
+    loaded = torch.load(path, weights_only=True)
+    assert loaded["features.c1.weight"].numel() == 2**22
+
+
+@pytest.mark.parametrize(("numel", "padding"), [(2**24, 0), (16, 65 * 2**20)], ids=["storage", "data.pkl"])
+def test_a_deflated_bomb_is_refused_before_anything_is_inflated(tmp_path, monkeypatch, numel, padding):
+    """64 MiB of storage, or a 65 MiB ``data.pkl``, in a file of tens of kilobytes: refused from the zip
+    directory (LeNet-5's budget is 3 × 4 bytes × 61,706 parameters + 16 MiB), torch.load never called."""
+    path = tmp_path / "bomb.pt"
+    write_zip_bomb(path, numel, pickle_padding=padding)
+    assert path.stat().st_size < 200_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("torch.load was called on a bomb")
+
+    monkeypatch.setattr(torch, "load", never)
+    with pytest.raises(cnnviz.WeightsError, match=r"declares [\d,]+ bytes of data, more than the [\d,]+ bytes"):
+        cnnviz.load("lenet5", weights=str(path), device="cpu")
+
+
+def test_torch_warnings_never_reach_stderr(tmp_path):
+    """A legacy pickle of protocol 4 made torch warn (a UserWarning naming the server's path) before
+    cnnviz's one line; the refusal is now cnnviz's line alone."""
+    path = tmp_path / "old.pt"
+    path.write_bytes(pickle.dumps({"features.c1.weight": [1.0, 2.0]}, protocol=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(cnnviz.WeightsError, match="can load safely"):
+            cnnviz.load("lenet5", weights=str(path), device="cpu")
+    assert [str(w.message) for w in caught] == []

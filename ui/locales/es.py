@@ -528,6 +528,7 @@ CATALOGUE = {
     "error.bundled_count": "Los pesos incluidos tienen {found} tensores; el modelo necesita {needed}.",
     "error.bundled_shape": "Los pesos incluidos no encajan en {tensor}: {found} frente a {needed}.",
     "error.unsafe_weights": "{file} no es un archivo de pesos que cnnviz pueda cargar con seguridad ({reason}); guarda uno con torch.save(model.state_dict(), ruta).",
+    "error.weights_too_big": "{file} declara {size:,} bytes de datos, más que los {budget:,} bytes que puede tener un checkpoint de esta red; no se cargó.",
     "error.no_state_dict": "{file} no contiene un state dict (una correspondencia de nombres a tensores).",
     "error.weights_choice": "Los pesos {path!r} no son un archivo ni una de estas opciones: {choices}.",
     "error.weights_missing": "{file} no encaja con {arch}: faltan {missing} tensores (por ejemplo {missing_example}) y sobran {unexpected} (por ejemplo {unexpected_example}).",

@@ -530,6 +530,7 @@ CATALOGUE = {
     "error.bundled_count": "Os pesos embutidos têm {found} tensores; o modelo precisa de {needed}.",
     "error.bundled_shape": "Os pesos embutidos não cabem em {tensor}: {found} contra {needed}.",
     "error.unsafe_weights": "{file} não é um arquivo de pesos que o cnnviz possa carregar com segurança ({reason}); salve um com torch.save(model.state_dict(), caminho).",
+    "error.weights_too_big": "{file} declara {size:,} bytes de dados, mais do que os {budget:,} bytes que um checkpoint desta rede pode ter; não foi carregado.",
     "error.no_state_dict": "{file} não contém um state dict (um mapeamento de nomes para tensores).",
     "error.weights_choice": "Os pesos {path!r} não são um arquivo nem uma destas opções: {choices}.",
     "error.weights_missing": "{file} não serve para {arch}: faltam {missing} tensores (por exemplo {missing_example}), {unexpected} sobram (por exemplo {unexpected_example}).",
