@@ -125,6 +125,10 @@ class StreamlitSession:
         """What the Stop button in the page's status area sends."""
         self._send(BackMsg(stop_script=True))
 
+    def finish(self, timeout_s: float = 120) -> ScriptRun:
+        """Elements of the run in progress until it finishes (after Stop, say)."""
+        return self._collect(until=None, timeout_s=timeout_s)
+
     def read_until(self, condition, timeout_s: float = 120) -> ScriptRun:
         """Elements of the run in progress until ``condition(run)`` holds (ProtocolError after ``timeout_s``
         or if the run finishes first)."""

@@ -17,8 +17,13 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner.script_runner import ScriptRunnerEvent
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from ui.text import t
 
@@ -197,13 +202,33 @@ def note_lost_computation() -> None:
 
 @contextmanager
 def running(task: str) -> Iterator[None]:
-    """Mark the link while ``task`` computes, so a restart in the middle is reported on reconnection."""
+    """Mark the link while ``task`` computes, so a restart in the middle is reported on reconnection; the
+    mark leaves the link when the work ends, fails or is stopped."""
     st.query_params[RUNNING] = task
     try:
         yield
     finally:
+        _unmark()
+
+
+def _unmark() -> None:
+    """Remove ``running`` from the address bar. After Stop, Streamlit answers every further use of
+    ``st.query_params`` in the run with another StopException (it stays stopped until the run ends), so
+    the address bar would keep the mark; the query string without it is then handed to the session
+    directly, as ``st.query_params`` does but without its stop check. No public Streamlit call does this
+    (1.67)."""
+    try:
         if RUNNING in st.query_params:
             del st.query_params[RUNNING]
+    except StopException:
+        ctx = get_script_run_ctx()
+        runner = getattr(getattr(ctx, "_enqueue", None), "__self__", None)
+        if runner is not None:
+            kept = [(name, value) for name, value in parse_qsl(ctx.query_string, True) if name != RUNNING]
+            message = ForwardMsg()
+            message.page_info_changed.query_string = ctx.query_string = urlencode(kept)
+            runner.on_event.send(runner, event=ScriptRunnerEvent.ENQUEUE_FORWARD_MSG, forward_msg=message)
+        raise
 
 
 def _notice(key: str, **values) -> None:

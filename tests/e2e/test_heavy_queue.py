@@ -49,3 +49,14 @@ def test_maps_wait_their_turn_show_their_place_and_stop_leaves_the_queue(server_
     assert not any(_place(number)(run) for number in (2, 3, 4))
     assert run.seconds < 40, f"the new map waited {run.seconds:.0f} s: a stopped map kept its slot"
     last.close()
+
+
+def test_stop_takes_the_running_mark_out_of_the_link(server_url):
+    """While a map computes the link says ``running=occlusion`` (a restart is then reported); after Stop the
+    address bar no longer does, or a reload would report a lost computation that was only stopped."""
+    tab = _ask(server_url, stride=9, window=48)  # settings no other test computes
+    tab.read_until(lambda run: any(" of 400 positions" in text for text in run.texts))
+    tab.stop_script()
+    stopped = tab.finish()
+    assert "image=coffee" in stopped.query_string and "running" not in stopped.query_string, stopped.query_string
+    tab.close()
