@@ -6,14 +6,19 @@ the others wait for that result instead of repeating the work."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
 import streamlit as st
+import torch
+from PIL import Image
 
 import cnnviz
 from ui import links, redis_results
@@ -22,16 +27,47 @@ from ui.text import error_text, has_text, t
 from ui.work_queue import run_queued
 
 MAX_RESULTS = max(1, int(os.environ.get("CNNVIZ_MAX_RESULTS", "64")))
+MAX_RESULT_BYTES = int(float(os.environ.get("CNNVIZ_MAX_RESULTS_MB", "256")) * 2**20)
+
+
+def held_bytes(value: Any, _depth: int = 0) -> int:
+    """The bytes ``value`` holds in memory, counted through cnnviz's result records: arrays and tensors by
+    their data, pictures by their pixels, records, mappings and sequences by their items, anything else
+    by ``sys.getsizeof``. (``sys.getsizeof`` alone sees a record's few pointers, not its arrays; no
+    library measures this, so it is written here.)"""
+    if isinstance(value, np.ndarray):
+        return value.nbytes + 112
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size() + 200
+    if isinstance(value, Image.Image):
+        return value.width * value.height * len(value.getbands()) + 200
+    if _depth > 8 or isinstance(value, str | bytes | int | float | bool | type(None)):
+        return sys.getsizeof(value)
+    if dataclasses.is_dataclass(value):
+        items = [getattr(value, field.name) for field in dataclasses.fields(value)]
+    elif isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        return sys.getsizeof(value)
+    return sys.getsizeof(value) + sum(held_bytes(item, _depth + 1) for item in items)
 
 
 class ResultCache:
-    """A least-recently-used mapping of at most ``max_entries`` results, in front of ``second_level`` (the
-    replicas' shared Redis, when there is one)."""
+    """A least-recently-used mapping of at most ``max_entries`` results holding at most ``max_bytes``
+    together (:func:`held_bytes`; a result larger than that alone is handed back but not kept), in front
+    of ``second_level`` (the replicas' shared Redis, when there is one; Redis bounds its own memory)."""
 
-    def __init__(self, max_entries: int, second_level: RedisResults | None = None) -> None:
+    def __init__(
+        self, max_entries: int, second_level: RedisResults | None = None, max_bytes: int = MAX_RESULT_BYTES
+    ) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self.second_level = second_level
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self._sizes: dict[tuple, int] = {}
+        self.bytes = 0  # what the kept results hold now
         self._lock = threading.Lock()
         self._flights: dict[tuple, threading.Lock] = {}
         self.computed = 0  # how many results were computed (not found or awaited): for tests and load runs
@@ -89,11 +125,21 @@ class ResultCache:
             self.second_level.put(key, value)
 
     def _keep(self, key: tuple, value: Any) -> None:
+        size = held_bytes(value)
         with self._lock:
+            self._forget(key)
+            if size > self.max_bytes:
+                return
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._sizes[key] = size
+            self.bytes += size
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                self._forget(next(iter(self._entries)))
+
+    def _forget(self, key: tuple) -> None:
+        if key in self._entries:
+            del self._entries[key]
+            self.bytes -= self._sizes.pop(key)
 
 
 @st.cache_resource

@@ -24,7 +24,7 @@ def compare_page() -> None:
         summary = _summary()
     summary = summary.assign(ilsvrc=summary["ilsvrc"].map(note_text))  # the lectures' words, translated
     titles = {m: t("compare.y_title", metric=t(f"compare.metric_{m}")) for m in ("top1", "top5")}
-    metric = st.radio(t("compare.metric"), list(titles), format_func=titles.get, horizontal=True)
+    metric = st.radio(t("compare.metric"), list(titles), format_func=titles.__getitem__, horizontal=True)
     measured = summary.dropna(subset=[metric])
     missing = ", ".join(summary.loc[summary[metric].isna(), "arch"])
     frame = frame_around(measured, "gmacs", metric, CHART_WIDTH, CHART_HEIGHT)

@@ -34,7 +34,7 @@ def _the_digit() -> np.ndarray | None:
     if source == "example":
         indices, images, labels = _examples()
         names = {i: t("draw.example_item", index=i, label=labels[i]) for i in indices}
-        index = st.selectbox(t("draw.example"), indices, key="draw_example", format_func=names.get)
+        index = st.selectbox(t("draw.example"), indices, key="draw_example", format_func=names.__getitem__)
         return images[index]
     st.caption(t("draw.canvas_help"))
     drawing = st_canvas(

@@ -126,7 +126,7 @@ def _show_grids(net, image, one, many) -> None:
     rows, columns = one.shape
     strongest = {int(c): f"{net.categories[c]} ({one.probabilities[c].max():.1%})" for c in top_classes(one)}
     _keep_class("loc_fcn_class", strongest, net)
-    target = st.selectbox(t("loc.class"), list(strongest), format_func=strongest.get, key="loc_fcn_class")
+    target = st.selectbox(t("loc.class"), list(strongest), format_func=strongest.__getitem__, key="loc_fcn_class")
     picture = net.preprocess.whole_image(image, min(one.input_size))
     high = float(max(one.probabilities[target].max(), many.probabilities[target].max()))
     left, right = st.columns(2)
@@ -220,7 +220,9 @@ def _sliding(choices, net, top5: list[int]) -> None:
     st.markdown(t("loc.sliding_text"))
     options = {-1: t("loc.any_top5")} | {c: net.categories[c] for c in top5}
     _keep_class("loc_sliding_class", options, net, "loc.sliding_class")
-    wanted = st.selectbox(t("loc.sliding_class"), list(options), format_func=options.get, key="loc_sliding_class")
+    wanted = st.selectbox(
+        t("loc.sliding_class"), list(options), format_func=options.__getitem__, key="loc_sliding_class"
+    )
     classes = top5 if wanted < 0 else [wanted]
     cols = st.columns(2)
     threshold = cols[0].slider(t("loc.threshold"), 0.05, 0.95, THRESHOLD, 0.05, key="loc_threshold")
@@ -259,7 +261,7 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
     cols = st.columns(2)
     names = {c: net.categories[c] for c in top5}
     _keep_class("loc_cam_class", names, net)
-    target = cols[0].selectbox(t("loc.class"), top5, format_func=names.get, key="loc_cam_class")
+    target = cols[0].selectbox(t("loc.class"), top5, format_func=names.__getitem__, key="loc_cam_class")
     fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")
     key = result_key("localize_cam", net, choices.image_digest, target=target, fraction=fraction)
     result, _ = shared_results().get_or_compute(key, lambda: cam_box(net, choices.image, target, fraction))

@@ -48,7 +48,7 @@ def occlusion_page() -> None:
         window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), key="occl_window")
         stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), key="occl_stride")
         fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
-        target = cols[3].selectbox(t("occl.target"), list(targets), format_func=targets.get, key="occl_target")
+        target = cols[3].selectbox(t("occl.target"), list(targets), format_func=targets.__getitem__, key="occl_target")
         layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
         count = len(grid_positions(side, window, stride))
         st.caption(t("occl.positions", count=count**2, grid=count))
