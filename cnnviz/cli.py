@@ -173,7 +173,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from cnnviz.weights import resolve, weights_status
     from cnnviz.zoo import ARCHITECTURES, get_spec
 
-    names = list(ARCHITECTURES) if args.all else args.arch
+    names = list(ARCHITECTURES) if args.all else distinct_names(args.arch, "architecture name(s)")
     if not names:
         raise CnnvizError("fetch_nothing")
     specs = [get_spec(name) for name in names]
