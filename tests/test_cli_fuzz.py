@@ -121,23 +121,22 @@ def test_every_subcommand_is_fuzzed():
                                    "patches", "hardware", "archs", "layers", "fetch"}  # fmt: skip
 
 
-def test_no_arguments_reach_the_unexpected_error(files):
-    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def _fuzz(files, examples: int) -> None:
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(command_lines(files))
     def check(argv):
         _check(argv)
 
     check()
+
+
+def test_no_arguments_reach_the_unexpected_error(files):
+    _fuzz(files, FUZZ_EXAMPLES)
 
 
 @pytest.mark.slow
 def test_no_arguments_reach_the_unexpected_error_long(files):
-    @settings(max_examples=LONG_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    @given(command_lines(files))
-    def check(argv):
-        _check(argv)
-
-    check()
+    _fuzz(files, LONG_EXAMPLES)
 
 
 @pytest.mark.parametrize(
