@@ -87,8 +87,8 @@ def test_predict_table_names_weights_and_device(photos):
         (["predict", "{notes}"], "not an image"),
         (["predict", "{empty}"], "empty"),
         (["predict", "/no/such/photo.jpg"], "no file"),
-        (["predict", "{chelsea}", "--top", "0"], "between 1 and 1000"),
-        (["predict", "{chelsea}", "--top", "5000"], "between 1 and 1000"),
+        (["predict", "{chelsea}", "--top", "0"], "from 1 to 1,000"),
+        (["predict", "{chelsea}", "--top", "5000"], "from 1 to 1,000"),
         (["predict", "{chelsea}", "--arch", "resnet9000"], "Unknown architecture"),
         (["predict", "{chelsea}", "--weights", "/no/such/weights.pt"], "neither a file"),
         (["predict", "{chelsea}", "--device", "cuda:7"], "cuda"),
@@ -158,7 +158,7 @@ def test_layers_table_and_csv():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["layers", "vgg16", "--input", "3"], "between 16 and 1024"),
+        (["layers", "vgg16", "--input", "3"], "from 16 to 1,024"),
         (["layers", "nope"], "Unknown architecture"),
         (["layers", "alexnet2012", "--input", "32"], "cannot run"),
     ],
@@ -188,7 +188,7 @@ def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
     ("args", "message"),
     [
         (["--stride", "1"], "Stride 2 gives"),
-        (["--window", "0"], "window must be"),
+        (["--window", "0"], "--window: '0' is not a whole number from 1"),
         (["--fill", "pink"], "invalid choice: 'pink'"),
         (["--out", "map.txt"], "must end in .npy or .png"),
         (["--layer", "nope"], "no layer"),
@@ -279,7 +279,8 @@ def test_patches_searches_a_folder_and_skips_what_is_not_an_image(photos, tmp_pa
     folder = photos["chelsea"].parent
     result = run_cli("patches", str(folder), "--layer", "blocks.3.2", "--channel", "4", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert "skipped notes.txt" in result.stderr and "skipped empty.jpg" in result.stderr
+    assert result.stderr.startswith("skipped 2 of 4 files: empty.jpg (The file is empty")
+    assert "; notes.txt (This file is not an image" in result.stderr
     ranks = [line for line in result.stdout.splitlines() if line[:2].rstrip(".").isdigit()]
     assert len(ranks) == 9 and all(("chelsea.jpg" in r) or ("coffee.png" in r) for r in ranks)
     assert Image.open(out).size[0] > 0
@@ -315,7 +316,7 @@ def hostile_paths(tmp_path_factory) -> dict[str, Path]:
         (["deconv", "{chelsea}", "--out", "{dir}"], "exists and is not a regular file"),
         (["occlusion", "{chelsea}", "--out", "{chelsea}/map.npy"], "does not exist"),  # a file, not a folder
         (["predict"], "the following arguments are required: image"),
-        (["predict", "{chelsea}", "--top", "three"], "invalid int value"),
+        (["predict", "{chelsea}", "--top", "three"], "'three' is not a whole number"),
         (["explode"], "invalid choice"),
     ],
 )
@@ -386,8 +387,8 @@ def test_localize_boxes_as_json_in_photo_pixels(photos, tmp_path, method):
     [
         (["--size", "100"], "short side must be 224–672 px"),
         (["--method", "cam", "--arch", "vgg11", "--weights", "random"], "no class activation map"),
-        (["--method", "sliding", "--iou", "2"], "between 0 and 1"),
-        (["--method", "cam", "--fraction", "1.5"], "fraction between 0 and 1"),
+        (["--method", "sliding", "--iou", "2"], "--iou: '2' is not a number from 0 to 1"),
+        (["--method", "cam", "--fraction", "1.5"], "--fraction: '1.5' is not a number from 0 to 1"),
         (["--out", "grid.txt"], ".npy or .png"),
     ],
 )
@@ -419,7 +420,7 @@ def test_visualize_writes_the_optimised_input_in_the_networks_space(tmp_path, li
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--steps", "0"], "between 1 and 1024"),
+        (["--steps", "0"], "--steps: '0' is not a whole number from 1 to 1,024"),
         (["--objective", "class"], "invalid choice: 'class'"),
         (["--channel", "5000"], "Channel must be between 0 and"),
         (["--layer", "blocks.99"], "has no layer 'blocks.99'"),
