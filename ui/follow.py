@@ -29,12 +29,15 @@ def nearest_number(value: float, low: float, high: float, step: float | None = N
     return value
 
 
-def keep_number(key: str, low: float, high: float, *, setting: str, why: str, step: float | None = None) -> None:
+def keep_number(
+    key: str, low: float, high: float, default: float, *, setting: str, why: str, step: float | None = None
+) -> None:
     """Keep ``st.session_state[key]`` within ``[low, high]`` (on the ``step`` grid from ``low``, if given):
     an out-of-range value moves to the nearest valid one and the page says so (``setting`` is the widget's
-    label, ``why`` the reason in the session's language). Nothing happens while the key is unset."""
+    label, ``why`` the reason in the session's language). An unset key starts at ``default``."""
     value = st.session_state.get(key)
     if value is None or isinstance(value, bool):
+        st.session_state[key] = default
         return
     fitted = type(value)(nearest_number(value, low, high, step))
     if fitted != value:
@@ -53,8 +56,12 @@ def keep_choice(
 ) -> None:
     """Keep ``st.session_state[key]`` among ``options``: a value that is no longer one becomes ``fallback``
     and the page says so (``show`` names an option; ``show_old=False`` leaves the old value unnamed, for
-    values such as class indices that only mean something for the network that offered them)."""
-    if key not in st.session_state or st.session_state[key] in options:
+    values such as class indices that only mean something for the network that offered them). An unset
+    key starts at ``fallback``."""
+    if key not in st.session_state:
+        st.session_state[key] = fallback
+        return
+    if st.session_state[key] in options:
         return
     old = st.session_state[key]
     _move(key, fallback, setting, show(old) if show_old else None, show(fallback), why)

@@ -6,11 +6,14 @@ Prediction runs under ``torch.inference_mode()`` with no hooks, so sessions can 
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import streamlit as st
 
 import cnnviz
+
+if TYPE_CHECKING:
+    from ui.links import PageSettings
 
 MAX_MODELS = max(1, int(os.environ.get("CNNVIZ_MAX_MODELS", "4")))
 
@@ -48,7 +51,9 @@ class PageStart(NamedTuple):
     net: cnnviz.LoadedModel | None
 
 
-def start_page(header: str, intro: str | None = None, markdown: bool = False, link=None) -> PageStart:
+def start_page(
+    header: str, intro: str | None = None, markdown: bool = False, link: PageSettings | None = None
+) -> PageStart:
     """A model page's prologue: its header (catalogue key ``header``, with ``{arch}``), its introduction
     (``intro``, a caption or with ``markdown`` a paragraph) and the shared model for the sidebar's choices.
     When the page cannot go on, the settings it keeps in the link (``link``, its

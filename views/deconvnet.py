@@ -72,7 +72,6 @@ def deconvnet_page() -> None:
     LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})
     why = t("follow.no_layer", arch=spec.display)
     follow.keep_choice("deconv_layer", layers, stages[-1], setting=t("deconv.layer"), why=why)
-    st.session_state.setdefault("deconv_layer", stages[-1])
     left, middle, right = st.columns([3, 2, 1])
     stage = t("deconv.stage")
     layer = left.selectbox(

@@ -38,14 +38,8 @@ def dropblock_page() -> None:
         return
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
-    follow.keep_choice(
-        "drop_layer",
-        layers,
-        default_layer(spec, side),
-        setting=t("drop.layer"),
-        why=t("follow.no_layer", arch=spec.display),
-    )
-    st.session_state.setdefault("drop_layer", default_layer(spec, side))
+    why = t("follow.no_layer", arch=spec.display)
+    follow.keep_choice("drop_layer", layers, default_layer(spec, side), setting=t("drop.layer"), why=why)
     with st.form("dropblock"):
         cols = st.columns(4)
         layer = cols[0].selectbox(t("drop.layer"), layers, key="drop_layer")

@@ -73,9 +73,9 @@ def _one_pass(choices, net, twin) -> None:
     st.dataframe(layers, hide_index=True)
     st.caption(t("loc.fcn_gap") if twin.global_pooling else t("loc.fcn_dense"))
     step = twin.stride if side % twin.stride == 0 else 1
-    LINK.read_once({"size": links.integer(side, MAX_SCALE * side)})
-    links.show_notices()
     high = MAX_SCALE * side
+    LINK.read_once({"size": links.integer(side, high)})
+    links.show_notices()
     why = t(
         "follow.side_step" if step > 1 else "follow.side",
         arch=net.spec.display,
@@ -84,9 +84,8 @@ def _one_pass(choices, net, twin) -> None:
         high=high,
         step=step,
     )
-    follow.keep_number("loc_size", side, high, step=step, setting=t("loc.size"), why=why)
-    st.session_state.setdefault("loc_size", 2 * side)
-    size = st.slider(t("loc.size"), side, MAX_SCALE * side, step=step, key="loc_size")
+    follow.keep_number("loc_size", side, high, 2 * side, step=step, setting=t("loc.size"), why=why)
+    size = st.slider(t("loc.size"), side, high, step=step, key="loc_size")
     LINK.write({"size": str(size)})
     try:
         checked_short_side(net, choices.image, size)

@@ -32,21 +32,22 @@ def occlusion_page() -> None:
     clean = cnnviz.predict(net, choices.image, top=5)
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
+    windows, strides = (4, max(4, side // 2)), (2, max(2, side // 4))  # input px, least and most
     LINK.read_once(
         {
-            "window": links.integer(4, max(4, side // 2)),
-            "stride": links.integer(2, max(2, side // 4)),
+            "window": links.integer(*windows),
+            "stride": links.integer(*strides),
             "fill": links.choice(FILLS),
             "layer": links.choice(layers),
         }
     )
     links.show_notices()
     targets = {s.index: f"{net.categories[s.index]} ({s.prob:.1%})" for s in clean.scores}
-    _follow_network(spec, side, layers, targets)
+    _follow_network(spec, side, windows, strides, layers, targets)
     with st.form("occlusion"):
         cols = st.columns(5)
-        window = cols[0].slider(t("occl.window"), 4, max(4, side // 2), key="occl_window")
-        stride = cols[1].slider(t("occl.stride"), 2, max(2, side // 4), key="occl_stride")
+        window = cols[0].slider(t("occl.window"), *windows, key="occl_window")
+        stride = cols[1].slider(t("occl.stride"), *strides, key="occl_stride")
         fill = cols[2].selectbox(t("occl.fill"), FILLS, format_func=labeller("occl.fill_{}"), key="occl_fill")
         target = cols[3].selectbox(t("occl.target"), list(targets), format_func=targets.__getitem__, key="occl_target")
         layer = cols[4].selectbox(t("occl.layer"), layers, key="occl_layer")
@@ -100,36 +101,24 @@ def occlusion_page() -> None:
     _show(net, maps, clean.crop)
 
 
-def _follow_network(spec, side: int, layers: list[str], targets: dict[int, str]) -> None:
-    """Keep the form's settings valid for this network and photo (see :mod:`ui.follow`), then the defaults:
-    a 32 px window, an 8 px stride, the last spatial layer, the top-1 class."""
-    window_high, stride_high = max(4, side // 2), max(2, side // 4)
-    side_why = {"arch": spec.display, "side": side}
-    follow.keep_number(
-        "occl_window",
-        4,
-        window_high,
-        setting=t("occl.window"),
-        why=t("follow.side", low=4, high=window_high, **side_why),
-    )
-    follow.keep_number(
-        "occl_stride",
-        2,
-        stride_high,
-        setting=t("occl.stride"),
-        why=t("follow.side", low=2, high=stride_high, **side_why),
-    )
-    follow.keep_choice(
-        "occl_layer", layers, layers[-1], setting=t("occl.layer"), why=t("follow.no_layer", arch=spec.display)
-    )
-    top1 = next(iter(targets))
+def _follow_network(
+    spec, side: int, windows: tuple[int, int], strides: tuple[int, int], layers: list[str], targets: dict[int, str]
+) -> None:
+    """Keep the form's settings valid for this network and photo (see :mod:`ui.follow`); the defaults are
+    a 32 px window, an 8 px stride, the last spatial layer and the top-1 class."""
+    for key, label, (low, high), default in (
+        ("occl_window", "occl.window", windows, 32),
+        ("occl_stride", "occl.stride", strides, 8),
+    ):
+        why = t("follow.side", arch=spec.display, side=side, low=low, high=high)
+        follow.keep_number(key, low, high, min(default, high), setting=t(label), why=why)
+    why = t("follow.no_layer", arch=spec.display)
+    follow.keep_choice("occl_layer", layers, layers[-1], setting=t("occl.layer"), why=why)
     why = t("follow.not_top5", arch=spec.display)
+    top1 = next(iter(targets))
     follow.keep_choice(
         "occl_target", list(targets), top1, setting=t("occl.target"), why=why, show=targets.get, show_old=False
     )
-    st.session_state.setdefault("occl_window", min(32, window_high))
-    st.session_state.setdefault("occl_stride", min(8, stride_high))
-    st.session_state.setdefault("occl_layer", layers[-1])
 
 
 def _waiting_time(net, image, window: int, stride: int) -> None:

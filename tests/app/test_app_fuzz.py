@@ -169,17 +169,20 @@ class StudentSession(RuleBasedStateMachine):
         self.app.selectbox(key="arch").set_value(arch)
         self._run()
 
+    def _choose_source(self, source: str) -> None:
+        """The sidebar's photo source, then a run that draws its widget."""
+        self.app.radio(key="source").set_value(source)
+        self._run()
+
     @rule(photo=st.sampled_from(sorted(GALLERY)))
     def switch_gallery_photo(self, photo):
-        self.app.radio(key="source").set_value("gallery")
-        self._run()
+        self._choose_source("gallery")
         self.app.selectbox(key="gallery").set_value(photo)
         self._run()
 
     @rule(name=st.sampled_from(sorted(UPLOADS)))
     def upload_a_file(self, name):
-        self.app.radio(key="source").set_value("upload")
-        self._run()
+        self._choose_source("upload")
         uploader = next(w for w in self.app.get("file_uploader") if (w.key or "").startswith("upload"))
         uploader.upload(name, UPLOADS[name], "image/jpeg")
         self._run()
