@@ -1,5 +1,5 @@
 """A class at once, measured at the server: Locust users that speak Streamlit's websocket protocol
-(``bench/streamlit_client.py``) against one ``streamlit run app.py`` (or any URL, e.g. nginx in front of
+(``harness/streamlit_client.py``) against one ``streamlit run app.py`` (or any URL, e.g. nginx in front of
 replicas), so a hundred sessions fit on two cores beside the server.
 
 Each simulated student gets a gallery photo (six in turn) and, until the round ends, repeats with a think
@@ -45,11 +45,14 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+if __package__ in (None, ""):  # run as a file (python bench/x.py): the checkout's own packages come from its root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import gevent  # noqa: E402
 from locust import User, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from bench.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
+from harness.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
@@ -235,7 +238,7 @@ def run_round(runner, url: str, sessions: int, ramp: float, steady: float, queue
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    from tests.e2e.conftest import free_port, start_streamlit
+    from harness.servers import free_port, start_streamlit
 
     (ROOT / "artifacts").mkdir(exist_ok=True)
     port = free_port()

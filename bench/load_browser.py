@@ -28,12 +28,16 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a file (python bench/x.py): the checkout's own packages come from its root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import cnnviz
 from cnnviz.gallery import gallery_image
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, free_port, start_streamlit
+from harness.servers import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, free_port, start_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a file (python bench/x.py): the checkout's own packages come from its root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from cnnviz.gallery import gallery_image
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, free_port, start_streamlit
+from harness.servers import CHROMIUM, CHROMIUM_FLAGS, free_port, start_streamlit
 
 ROOT = Path(__file__).resolve().parent.parent
 

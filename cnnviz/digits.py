@@ -80,3 +80,13 @@ def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor)
     with torch.inference_mode():
         predicted = model(images.to(next(model.parameters()).device)).argmax(1).cpu()
     return float((predicted == labels).float().mean())
+
+
+def ink_of(rgba: np.ndarray) -> np.ndarray:
+    """Ink (0–1, H×W) of a canvas picture drawn in light strokes: brightness × opacity."""
+    picture = np.asarray(rgba, dtype=np.float32)
+    if picture.ndim == 2:
+        return picture / 255.0
+    brightness = picture[..., :3].mean(axis=2) / 255.0
+    opacity = picture[..., 3] / 255.0 if picture.shape[2] == 4 else 1.0
+    return brightness * opacity

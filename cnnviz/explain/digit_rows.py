@@ -15,9 +15,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnviz.digits import digit_arrays, lenet_input, split_indices
+from cnnviz.digits import digit_arrays, ink_of, lenet_input, split_indices
 from cnnviz.explain.twin import convolutional_twin
-from cnnviz.labs.drawing import ink_of
 from cnnviz.loading import LoadedModel
 
 ROW_LENGTH = 5  # digits in a composed row

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnviz.digits import lenet_input
+from cnnviz.digits import ink_of, lenet_input
 from cnnviz.loading import LoadedModel
 
 INK_THRESHOLD = 0.2  # fraction of full ink below which a pixel is paper
@@ -28,16 +28,6 @@ STAGES = {
     "C5": "features.relu5",
     "F6": "classifier.relu6",
 }
-
-
-def ink_of(rgba: np.ndarray) -> np.ndarray:
-    """Ink (0–1, H×W) of a canvas picture drawn in light strokes: brightness × opacity."""
-    picture = np.asarray(rgba, dtype=np.float32)
-    if picture.ndim == 2:
-        return picture / 255.0
-    brightness = picture[..., :3].mean(axis=2) / 255.0
-    opacity = picture[..., 3] / 255.0 if picture.shape[2] == 4 else 1.0
-    return brightness * opacity
 
 
 def digit_from_drawing(rgba: np.ndarray) -> np.ndarray | None:

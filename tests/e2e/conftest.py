@@ -7,60 +7,14 @@ Screenshots go to ``artifacts/e2e/``.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from harness.servers import CHROMIUM, CHROMIUM_FLAGS, STREAMLIT_PATH_PROBES, free_port, start_streamlit
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = ROOT / "artifacts" / "e2e"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_streamlit(script: str, port: int, log, env: dict | None = None, wait_s: float = 90) -> subprocess.Popen:
-    """``streamlit run script`` from the checkout (so with its ``.streamlit/config.toml``) on 127.0.0.1:``port``,
-    on the CPU with ``env`` added, once it answers its health check (at most ``wait_s`` seconds)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            script,
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "CNNVIZ_DEVICE": "cpu", **(env or {})},
-    )
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-            time.sleep(0.5)
 
 
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
@@ -93,13 +47,9 @@ def choose_architecture(page, name: str) -> None:
     choose(page, "Architecture", f"{spec.display} ({spec.year})")
 
 
-def free_port() -> int:
-    return _free_port()
-
-
 @pytest.fixture(scope="session")
 def server_url():
-    port = _free_port()
+    port = free_port()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")  # noqa: SIM115 (closed in finally)
     process = start_streamlit("app.py", port, log)
@@ -125,8 +75,6 @@ def browser():
         browser.close()
 
 
-# On a deep link (/layers) Streamlit's frontend first probes these under the page's path, then the root.
-STREAMLIT_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
 SUPERSEDED_PICTURE = "Image source error"
 
 

@@ -1,5 +1,5 @@
 """Several replicas as one app: ``deploy/run_local.sh 2`` with the real nginx and redis-server on 127.0.0.1,
-driven through the proxy by protocol-level sessions (``bench/streamlit_client.py``) and once by Chromium.
+driven through the proxy by protocol-level sessions (``harness/streamlit_client.py``) and once by Chromium.
 
 In order: sessions stick to one replica; a map computed on one replica is served from Redis on the other;
 a forged Redis entry is refused (never unpickled) and the map is computed again; a replica killed
@@ -22,8 +22,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.streamlit_client import ProtocolError, StreamlitSession
-from tests.e2e.conftest import CHROMIUM, PageWatch, free_port
+from harness.servers import CHROMIUM, free_port
+from harness.streamlit_client import ProtocolError, StreamlitSession
+from tests.e2e.conftest import PageWatch
 
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = "arch=lenet5&image=digit"

@@ -4,7 +4,7 @@ stopped running map frees the cores for the next student."""
 
 from __future__ import annotations
 
-from bench.streamlit_client import StreamlitSession
+from harness.streamlit_client import StreamlitSession
 
 RUN = "Compute the maps"
 

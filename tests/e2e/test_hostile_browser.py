@@ -8,7 +8,8 @@ import re
 import pytest
 from PIL import Image
 
-from tests.e2e.conftest import SCREENSHOTS, PageWatch, free_port, start_streamlit, upload
+from harness.servers import free_port, start_streamlit
+from tests.e2e.conftest import SCREENSHOTS, PageWatch, upload
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ predictions from many sessions wins, on this machine's CPU (and CUDA when presen
 3. ``batching``: the default model's forward pass for 8 images one by one against one batch of 8 (the
    most a 2-core server could gather in a few hundred milliseconds), the preprocessing excluded.
 
-Usage: ``python -m bench.queue [--maps 4] [--device cpu]``; prints JSON.
+Usage: ``python -m bench.queue_pool [--maps 4] [--device cpu]``; prints JSON.
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import threading
 import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python bench/x.py): the checkout's own packages come from its root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
