@@ -1,13 +1,15 @@
 """``python -m cnnviz`` as a lecturer runs it: real processes, real photos, one-line errors.
 
-Commands that do work run as real processes (``run_cli``); refusals of arguments and input, which never
-load a model, run ``cnnviz.cli.main`` in this process (the ``cli`` fixture): the same code path and
-output, without a Python start and torch import per case (about 5 s each on a 2-core machine)."""
+Every command runs through ``cnnviz.cli.main`` in this process (the ``cli`` fixture): the same code path
+and output, without a Python start and torch import per case (about 5 s each on a 2-core machine). Real
+processes run the entry point itself (``python -m cnnviz`` and the installed ``cnnviz`` command) and the
+inputs that would hang this process were they opened (a pipe, ``/dev/zero``)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,18 +66,31 @@ def photos(tmp_path_factory, chelsea, coffee) -> dict[str, Path]:
     return {p.stem: p for p in folder.iterdir()}
 
 
-def test_predict_json_on_real_photos(photos):
-    cat = run_cli("predict", str(photos["chelsea"]), "--json")
+def test_predict_json_on_real_photos(cli, photos):
+    cat = cli("predict", str(photos["chelsea"]), "--json")
     assert cat.returncode == 0, cat.stderr
     rows = json.loads(cat.stdout)
     assert [set(r) for r in rows] == [{"rank", "index", "label", "prob"}] * 5
     assert rows[0]["index"] in CAT_CLASSES
-    espresso = json.loads(run_cli("predict", str(photos["coffee"]), "--json", "--top", "3").stdout)
+    espresso = json.loads(cli("predict", str(photos["coffee"]), "--json", "--top", "3").stdout)
     assert len(espresso) == 3 and espresso[0]["index"] == ESPRESSO and espresso[0]["label"] == "espresso"
 
 
-def test_predict_table_names_weights_and_device(photos):
-    result = run_cli("predict", str(photos["coffee"]))
+def test_the_entry_points_answer_as_the_function_does(cli, photos):
+    """``python -m cnnviz`` and the installed ``cnnviz`` command are real processes that print what
+    ``main`` prints, and a refusal exits 2 there too."""
+    in_process = cli("predict", str(photos["chelsea"]), "--json")
+    module = run_cli("predict", str(photos["chelsea"]), "--json")
+    assert module.returncode == 0, module.stderr
+    assert json.loads(module.stdout) == json.loads(in_process.stdout)
+    command = shutil.which("cnnviz", path=str(Path(sys.executable).parent))
+    assert command, "the cnnviz command is not installed beside this Python (pip install -e .)"
+    refused = subprocess.run([command, "predict", str(photos["chelsea"]), "--top", "0"], capture_output=True, text=True)
+    assert refused.returncode == 2 and refused.stderr.startswith("cnnviz: error:") and refused.stdout == ""
+
+
+def test_predict_table_names_weights_and_device(cli, photos):
+    result = cli("predict", str(photos["coffee"]))
     assert result.returncode == 0
     assert "weights: bundled" in result.stdout and "device: cpu" in result.stdout
     assert "espresso" in result.stdout.splitlines()[1]
@@ -103,15 +118,15 @@ def test_bad_input_exits_2_with_one_line_on_stderr(cli, photos, args, message):
     assert result.stdout == ""
 
 
-def test_random_weights_are_flagged(photos):
-    result = run_cli("predict", str(photos["chelsea"]), "--arch", "zfnet", "--json")
+def test_random_weights_are_flagged(cli, photos):
+    result = cli("predict", str(photos["chelsea"]), "--arch", "zfnet", "--json")
     assert result.returncode == 0
     assert len(json.loads(result.stdout)) == 5
     assert "random weights" in result.stderr
 
 
-def test_archs_lists_every_architecture_with_parameters_and_status():
-    result = run_cli("archs", "--json")
+def test_archs_lists_every_architecture_with_parameters_and_status(cli):
+    result = cli("archs", "--json")
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert len(rows) == 27
     assert rows["vgg16"]["params"] == 138_357_544
@@ -120,17 +135,17 @@ def test_archs_lists_every_architecture_with_parameters_and_status():
     assert rows["zfnet"]["weights"] == "none"
 
 
-def test_fetch_offline_says_what_failed(tmp_path):
-    result = run_cli("fetch", "resnet18", "zfnet", "efficientnet_lite0", env={"TORCH_HOME": str(tmp_path)})
+def test_fetch_offline_says_what_failed(cli, tmp_path):
+    result = cli("fetch", "resnet18", "zfnet", "efficientnet_lite0", env={"TORCH_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "resnet18: cannot reach download.pytorch.org" in result.stderr
     assert "zfnet: no published weights" in result.stdout
     assert "efficientnet_lite0: bundled" in result.stdout
-    assert run_cli("fetch").returncode == 2
+    assert cli("fetch").returncode == 2
 
 
-def test_layers_json_has_the_documented_fields():
-    result = run_cli("layers", "alexnet2012", "--format", "json")
+def test_layers_json_has_the_documented_fields(cli):
+    result = cli("layers", "alexnet2012", "--format", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {"name", "type", "out_shape", "params", "macs", "act_elems", "rf", "jump"} <= set(rows[0])
@@ -145,11 +160,11 @@ def test_layers_json_has_the_documented_fields():
     assert sum(r["params"] for r in rows) == 60_965_224
 
 
-def test_layers_table_and_csv():
-    table = run_cli("layers", "vgg16")
+def test_layers_table_and_csv(cli):
+    table = cli("layers", "vgg16")
     assert table.returncode == 0
     assert "138,357,544 parameters" in table.stdout and "global" in table.stdout
-    csv = run_cli("layers", "resnet18", "--input", "160", "--format", "csv")
+    csv = cli("layers", "resnet18", "--input", "160", "--format", "csv")
     header, first = csv.stdout.splitlines()[:2]
     assert header.startswith("name,type,kernel,stride,padding,groups,out_shape")
     assert first.startswith("conv1,Conv2d,7×7,2,3,1,64×80×80")
@@ -168,9 +183,9 @@ def test_layers_bad_input(cli, args, message):
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
+def test_occlusion_writes_map_a_and_an_overlay(cli, photos, tmp_path):
     npy, png = tmp_path / "map.npy", tmp_path / "map.png"
-    result = run_cli(
+    result = cli(
         "occlusion", str(photos["coffee"]), "--window", "64", "--stride", "32", "--target", "967", "--out", str(npy)
     )
     assert result.returncode == 0, result.stderr
@@ -178,8 +193,7 @@ def test_occlusion_writes_map_a_and_an_overlay(photos, tmp_path):
     grid = np.load(npy)
     assert grid.shape == (6, 6) and grid.dtype == np.float32 and 0 < grid.min() < grid.max() <= 1
     assert (
-        run_cli("occlusion", str(photos["coffee"]), "--window", "112", "--stride", "112", "--out", str(png)).returncode
-        == 0
+        cli("occlusion", str(photos["coffee"]), "--window", "112", "--stride", "112", "--out", str(png)).returncode == 0
     )
     assert Image.open(png).size == (224, 224)
 
@@ -199,11 +213,11 @@ def test_occlusion_bad_input(cli, photos, args, message):
     assert result.returncode == 2 and message in result.stderr.strip().splitlines()[-1]
 
 
-def test_deconv_writes_the_raw_projection_of_the_strongest_unit(photos, tmp_path, lite0, chelsea):
+def test_deconv_writes_the_raw_projection_of_the_strongest_unit(cli, photos, tmp_path, lite0, chelsea):
     from cnnviz.explain.deconvnet import project
 
     out = tmp_path / "projection.npy"
-    result = run_cli("deconv", str(photos["chelsea"]), "--layer", "blocks.5.3", "--channel", "34", "--out", str(out))
+    result = cli("deconv", str(photos["chelsea"]), "--layer", "blocks.5.3", "--channel", "34", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "channel 34 · unit (row" in result.stdout and "method backward" in result.stdout
     pixels = np.load(out)
@@ -211,13 +225,13 @@ def test_deconv_writes_the_raw_projection_of_the_strongest_unit(photos, tmp_path
     expected = project(lite0, Image.open(photos["chelsea"]).convert("RGB"), "blocks.5.3", [34])[0].pixels
     np.testing.assert_allclose(pixels, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
     png = tmp_path / "projection.png"
-    result = run_cli("deconv", str(photos["chelsea"]), "--whole-map", "--out", str(png))
+    result = cli("deconv", str(photos["chelsea"]), "--whole-map", "--out", str(png))
     assert result.returncode == 0, result.stderr
     assert "whole map" in result.stdout and Image.open(png).size == (224, 224)
 
 
-def test_deconv_on_a_sequential_network_uses_the_papers_procedure(photos):
-    result = run_cli("deconv", str(photos["chelsea"]), "--arch", "alexnet", "--layer", "features.11")
+def test_deconv_on_a_sequential_network_uses_the_papers_procedure(cli, photos):
+    result = cli("deconv", str(photos["chelsea"]), "--arch", "alexnet", "--layer", "features.11")
     assert result.returncode == 0, result.stderr
     assert "method zf" in result.stdout and "random weights" in result.stderr
 
@@ -239,11 +253,11 @@ def test_deconv_bad_input(cli, photos, args, message):
 
 
 @pytest.mark.parametrize("method", ["saliency", "integrated"])
-def test_classmap_writes_the_same_map_as_the_engine(photos, tmp_path, lite0, chelsea, method):
+def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, lite0, chelsea, method):
     from cnnviz.explain import CLASS_MAPS
 
     out = tmp_path / "map.npy"
-    result = run_cli("classmap", str(photos["chelsea"]), "--method", method, "--out", str(out))
+    result = cli("classmap", str(photos["chelsea"]), "--method", method, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"EfficientNet-Lite0 · {method} · class 282 (tiger cat)")
     expected = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]).convert("RGB"))
@@ -252,9 +266,9 @@ def test_classmap_writes_the_same_map_as_the_engine(photos, tmp_path, lite0, che
         assert f"{expected.steps} steps, attributions add up to the logit's change within" in result.stdout
 
 
-def test_classmap_draws_grad_cam_over_the_crop(photos, tmp_path):
+def test_classmap_draws_grad_cam_over_the_crop(cli, photos, tmp_path):
     png = tmp_path / "cam.png"
-    result = run_cli("classmap", str(photos["chelsea"]), "--layer", "blocks.5", "--target", "281", "--out", str(png))
+    result = cli("classmap", str(photos["chelsea"]), "--layer", "blocks.5", "--target", "281", "--out", str(png))
     assert result.returncode == 0, result.stderr
     assert "gradcam · class 281 (tabby" in result.stdout and "layer blocks.5" in result.stdout
     assert Image.open(png).size == (224, 224)
@@ -274,10 +288,10 @@ def test_classmap_bad_input(cli, photos, args, message):
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_patches_searches_a_folder_and_skips_what_is_not_an_image(photos, tmp_path):
+def test_patches_searches_a_folder_and_skips_what_is_not_an_image(cli, photos, tmp_path):
     out = tmp_path / "patches.png"
     folder = photos["chelsea"].parent
-    result = run_cli("patches", str(folder), "--layer", "blocks.3.2", "--channel", "4", "--out", str(out))
+    result = cli("patches", str(folder), "--layer", "blocks.3.2", "--channel", "4", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("skipped 2 of 4 files: empty.jpg (The file is empty")
     assert "; notes.txt (This file is not an image" in result.stderr
@@ -331,12 +345,12 @@ def test_hostile_input_exits_2_with_one_line_before_any_work(cli, photos, hostil
     assert result.stdout == "" and "positions" not in result.stderr  # refused before computing anything
 
 
-def test_occlusion_map_is_the_same_by_either_method(photos, tmp_path):
+def test_occlusion_map_is_the_same_by_either_method(cli, photos, tmp_path):
     """`--method incremental` and `--method full` write the same map (within 1e-5) and say which ran."""
     maps = {}
     for method in ("incremental", "full"):
         out = tmp_path / f"{method}.npy"
-        result = run_cli(
+        result = cli(
             "occlusion",
             str(photos["coffee"]),
             "--window",
@@ -355,25 +369,25 @@ def test_occlusion_map_is_the_same_by_either_method(photos, tmp_path):
     assert np.abs(maps["incremental"] - maps["full"]).max() <= 1e-5
 
 
-def test_localize_fcn_writes_the_one_pass_grid(photos, tmp_path, lite0, coffee):
+def test_localize_fcn_writes_the_one_pass_grid(cli, photos, tmp_path, lite0, coffee):
     from cnnviz.explain.localize import one_pass_grid
 
     out = tmp_path / "grid.npy"
-    result = run_cli("localize", str(photos["coffee"]), "--method", "fcn", "--size", "448", "--out", str(out))
+    result = cli("localize", str(photos["coffee"]), "--method", "fcn", "--size", "448", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "8×15 windows" in result.stdout and "one forward pass" in result.stdout
     grid = np.load(out)
     assert grid.dtype == np.float32 and grid.shape == (1000, 8, 15)
     assert np.abs(grid - one_pass_grid(lite0, coffee, 448).probabilities).max() <= 1e-5
     picture = tmp_path / "grid.png"
-    assert run_cli("localize", str(photos["coffee"]), "--out", str(picture)).returncode == 0
+    assert cli("localize", str(photos["coffee"]), "--out", str(picture)).returncode == 0
     assert Image.open(picture).size == (336, 224)  # the whole photo at 224 px on its short side
 
 
 @pytest.mark.parametrize("method", ["sliding", "cam"])
-def test_localize_boxes_as_json_in_photo_pixels(photos, tmp_path, method):
+def test_localize_boxes_as_json_in_photo_pixels(cli, photos, tmp_path, method):
     out = tmp_path / "boxes.png"
-    result = run_cli("localize", str(photos["coffee"]), "--method", method, "--json", "--out", str(out))
+    result = cli("localize", str(photos["coffee"]), "--method", method, "--json", "--out", str(out))
     assert result.returncode == 0, result.stderr
     boxes = json.loads(result.stdout.splitlines()[0])
     assert boxes and all(set(b) == {"x0", "y0", "x1", "y1", "score", "class", "label"} for b in boxes)
@@ -398,12 +412,12 @@ def test_localize_bad_input(cli, photos, args, message):
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr
 
 
-def test_visualize_writes_the_optimised_input_in_the_networks_space(tmp_path, lite0):
+def test_visualize_writes_the_optimised_input_in_the_networks_space(cli, tmp_path, lite0):
     from cnnviz.explain.featurevis import excitation, visualize
 
     out = tmp_path / "channel.npy"
     args = ("--layer", "blocks.2.1", "--channel", "3", "--steps", "16")
-    result = run_cli("visualize", *args, "--out", str(out))
+    result = cli("visualize", *args, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("EfficientNet-Lite0 · blocks.2.1 · channel 3 (channel) · 16 steps in ")
     pixels = np.load(out)
@@ -413,7 +427,7 @@ def test_visualize_writes_the_optimised_input_in_the_networks_space(tmp_path, li
     reached = excitation(lite0, torch.from_numpy(pixels)[None], "blocks.2.1", 3)[0]
     assert reached == pytest.approx(expected.activation, rel=1e-3)  # the same seed: the same image
     png = tmp_path / "channel.png"
-    assert run_cli("visualize", *args, "--out", str(png)).returncode == 0
+    assert cli("visualize", *args, "--out", str(png)).returncode == 0
     assert Image.open(png).size == (224, 224)
 
 

@@ -30,18 +30,7 @@ from ui.text import t
 MAX_DIGITS = 6
 MAX_TEXT = 64
 RUNNING = "running"
-TASKS = (
-    "occlusion",
-    "patches",
-    "classmaps",
-    "localize",
-    "featurevis",
-    "hardware",
-    "depth",
-    "transfer",
-    "dropblock",
-    "pooling",
-)  # catalogue keys task.<name>
+_TASKS: set[str] = set()  # heavy work the pages declare (ui.pages); catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
@@ -86,6 +75,11 @@ def page_settings(page: str, fields: dict[str, str], kept: tuple[str, ...] = ())
     settings = PageSettings(page, dict(fields), tuple(kept) or tuple(fields.values()))
     _PAGES[page] = settings
     return settings
+
+
+def declare_tasks(tasks: tuple[str, ...]) -> None:
+    """Name heavy work that may mark the link (``running=<task>``); done by each page's declaration."""
+    _TASKS.update(tasks)
 
 
 def known_names() -> frozenset[str]:
@@ -193,7 +187,7 @@ def write(values: dict[str, str | None]) -> None:
 
 def note_lost_computation() -> None:
     """On a session's first run: a ``running`` marker left in the link means a computation was lost."""
-    task = read(RUNNING, choice(TASKS))
+    task = read(RUNNING, choice(tuple(sorted(_TASKS))))
     if RUNNING in st.query_params:
         del st.query_params[RUNNING]
     if task is not None:
@@ -203,7 +197,9 @@ def note_lost_computation() -> None:
 @contextmanager
 def running(task: str) -> Iterator[None]:
     """Mark the link while ``task`` computes, so a restart in the middle is reported on reconnection; the
-    mark leaves the link when the work ends, fails or is stopped."""
+    mark leaves the link when the work ends, fails or is stopped. ``task`` is one a page declared."""
+    if task not in _TASKS:
+        raise KeyError(f"no page declares the task {task!r}")
     st.query_params[RUNNING] = task
     try:
         yield

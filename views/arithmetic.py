@@ -6,6 +6,7 @@ import torch
 
 from cnnviz.arithmetic import YOLO_DECK, bottleneck, conv_layer, stacked_3x3, transposed_conv
 from cnnviz.errors import CnnvizError
+from ui.pages import page
 from ui.text import column_label, error_text, t
 
 
@@ -18,6 +19,14 @@ def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
     ]
 
 
+@page(
+    url_path="conv_arithmetic",
+    icon=":material/calculate:",
+    group="explore",
+    order=7,
+    title_key="page.arithmetic",
+    heading_key="arith.header",
+)
 def arithmetic_page() -> None:
     """Draw the calculators."""
     st.header(t("arith.header"))

@@ -7,6 +7,7 @@ import streamlit as st
 from cnnviz.compare import architecture_summary
 from cnnviz.lectures import ILSVRC_CLASSIFICATION, VGG_CONFIG_PARAMS_M
 from ui.chart_labels import frame_around, place_labels
+from ui.pages import page
 from ui.text import column_config, column_label, note_text, t, tooltips
 
 CHART_WIDTH, CHART_HEIGHT = 760, 440  # px: fixed, so the labels can be placed without overlapping
@@ -17,6 +18,14 @@ def _summary() -> pd.DataFrame:
     return architecture_summary()
 
 
+@page(
+    url_path="compare",
+    icon=":material/bubble_chart:",
+    group="explore",
+    order=6,
+    title_key="page.compare",
+    heading_key="compare.header",
+)
 def compare_page() -> None:
     """Draw the comparison of every architecture in the zoo."""
     st.header(t("compare.header"))

@@ -26,6 +26,7 @@ from cnnviz.layers import conv_stages, spatial_layers
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import follow, links
 from ui.models import start_page
+from ui.pages import page
 from ui.results import compute_shared, shared_results, show_queue_place
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import current_language, error_text, labeller, t
@@ -60,6 +61,16 @@ def _cached(key: tuple, compute: Callable):
     return shared_results().get_or_compute(key, compute)[0]
 
 
+@page(
+    url_path="deconvnet",
+    icon=":material/layers:",
+    group="explore",
+    order=2,
+    title_key="page.deconvnet",
+    heading_key="deconv.header",
+    link=LINK,
+    tasks=("classmaps", "patches", "featurevis"),
+)
 def deconvnet_page() -> None:
     """Draw the page for the choices of the sidebar."""
     choices, spec, net = start_page("deconv.header", "deconv.intro", link=LINK)

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import t
 
@@ -36,6 +37,15 @@ def _network(depth: int, residual: bool) -> str:
     return t("depth.network", depth=depth, kind=t("depth.residual" if residual else "depth.plain"))
 
 
+@page(
+    url_path="depth",
+    icon=":material/stacked_line_chart:",
+    group="labs",
+    order=2,
+    title_key="page.depth",
+    heading_key="depth.header",
+    tasks=("depth",),
+)
 def depth_page() -> None:
     """Draw the lab."""
     st.header(t("depth.header"))

@@ -4,13 +4,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 import cnnviz
 from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 from cnnviz.render import colourise, tile_grid
+from ui.canvas import drawing_canvas
 from ui.models import shared_model
+from ui.pages import page
 from ui.text import error_text, labeller, t
 
 CANVAS_PX = 280
@@ -37,7 +38,7 @@ def _the_digit() -> np.ndarray | None:
         index = st.selectbox(t("draw.example"), indices, key="draw_example", format_func=names.__getitem__)
         return images[index]
     st.caption(t("draw.canvas_help"))
-    drawing = st_canvas(
+    drawing = drawing_canvas(
         stroke_width=20,
         stroke_color="#FFFFFF",
         background_color="#000000",
@@ -63,6 +64,7 @@ def _vector_image(values: np.ndarray) -> np.ndarray:
     return np.kron(row, np.ones((24, 8, 1), dtype=np.uint8))
 
 
+@page(url_path="draw", icon=":material/draw:", group="labs", order=1, title_key="page.draw", heading_key="draw.header")
 def draw_page() -> None:
     """Draw the lab."""
     st.header(t("draw.header"))

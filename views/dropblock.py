@@ -12,6 +12,7 @@ from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
 from ui import follow
 from ui.models import start_page
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import labeller, t
 
@@ -31,6 +32,15 @@ def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int])
     return tile_grid(tiles, columns=len(tiles), zoom=zoom, gap=4)
 
 
+@page(
+    url_path="dropblock",
+    icon=":material/blur_on:",
+    group="labs",
+    order=4,
+    title_key="page.dropblock",
+    heading_key="drop.header",
+    tasks=("dropblock",),
+)
 def dropblock_page() -> None:
     """Draw the lab for the sidebar's architecture and image."""
     choices, spec, net = start_page("drop.header", "drop.intro", markdown=True)

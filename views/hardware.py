@@ -14,6 +14,7 @@ from cnnviz.device import describe_device
 from cnnviz.hardware import KERAS_TIMINGS, measure
 from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 from ui import links
+from ui.pages import page
 from ui.results import shared_results
 from ui.text import column_config, error_text, t
 
@@ -47,6 +48,16 @@ def _key(arch: str, device: str, dtype: str) -> tuple:
     return ("hardware", arch, device, dtype, torch.get_num_threads())
 
 
+@page(
+    url_path="hardware",
+    icon=":material/memory:",
+    group="explore",
+    order=8,
+    title_key="page.hardware",
+    heading_key="hw.header",
+    link=LINK,
+    tasks=("hardware",),
+)
 def hardware_page() -> None:
     """Draw the measurements for the chosen device and architectures."""
     st.header(t("hw.header"))

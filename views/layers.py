@@ -8,9 +8,18 @@ import cnnviz
 from cnnviz.diagram import block_dot, network_dot
 from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame, layer_table
 from cnnviz.lectures import slide_comparison
+from ui.pages import page
 from ui.text import column_config, error_text, note_text, t, tooltips
 
 
+@page(
+    url_path="layers",
+    icon=":material/view_agenda:",
+    group="explore",
+    order=5,
+    title_key="page.layers",
+    heading_key="layers.header",
+)
 def layers_page() -> None:
     """Draw the page for the architecture chosen in the sidebar."""
     spec = cnnviz.get_spec(st.session_state["choices"].arch)

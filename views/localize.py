@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 from PIL import Image
-from streamlit_drawable_canvas import st_canvas
 
 import cnnviz
 from cnnviz.errors import CnnvizError
@@ -27,7 +26,9 @@ from cnnviz.explain.localize import MAX_SCALE, checked_short_side, crop_grid, on
 from cnnviz.explain.twin import convolutional_twin
 from cnnviz.render import boxes_image, colourise, grid_overlay, overlay
 from ui import follow, links
+from ui.canvas import drawing_canvas
 from ui.models import shared_model, start_page
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, t
 
@@ -37,6 +38,16 @@ BOX_CANVAS_WIDTH = 448  # px on screen of the photo to draw a box on
 REFERENCE_GREEN = (40, 200, 40)
 
 
+@page(
+    url_path="localization",
+    icon=":material/center_focus_strong:",
+    group="explore",
+    order=4,
+    title_key="page.localize",
+    heading_key="loc.header",
+    link=LINK,
+    tasks=("localize",),
+)
 def localize_page() -> None:
     """Draw the page for the choices of the sidebar."""
     choices, _, net = start_page("loc.header", "loc.intro", markdown=True, link=LINK)
@@ -173,7 +184,7 @@ def _rows(choices) -> None:
         row = held_out_row(int(seed))
     else:
         st.caption(t("loc.rows_draw_help"))
-        drawing = st_canvas(
+        drawing = drawing_canvas(
             stroke_width=14,
             stroke_color="#FFFFFF",
             background_color="#000000",
@@ -236,6 +247,7 @@ def _sliding(choices, net, top5: list[int]) -> None:
             key,
             lambda report: score_windows(net, choices.image, classes, progress=report),
             "loc",
+            task="localize",
             device=str(net.device),
         )
         if computed is None:
@@ -295,7 +307,7 @@ def _reference(choices, label: str) -> tuple[Box | None, str]:
     if st.toggle(t("loc.draw_box"), key="loc_draw_box"):
         width, height = choices.image.size
         scale = BOX_CANVAS_WIDTH / width
-        result = st_canvas(
+        result = drawing_canvas(
             stroke_width=3,
             stroke_color="#28C828",
             fill_color="rgba(0, 0, 0, 0)",

@@ -14,6 +14,7 @@ from cnnviz.layers import spatial_layers
 from cnnviz.render import overlay
 from ui import follow, links
 from ui.models import shared_model, start_page
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import column_config, error_text, labeller, t
 from ui.work_queue import on_session_thread
@@ -23,6 +24,16 @@ LINK = links.page_settings(
 )
 
 
+@page(
+    url_path="occlusion",
+    icon=":material/grid_on:",
+    group="explore",
+    order=3,
+    title_key="page.occlusion",
+    heading_key="occl.header",
+    link=LINK,
+    tasks=("occlusion",),
+)
 def occlusion_page() -> None:
     """Draw the page for the choices of the sidebar."""
     choices, spec, net = start_page("occl.header", "occl.intro", link=LINK)

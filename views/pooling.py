@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.pooling import SHIFTS, PoolingLab, PoolingSettings, pooling_lab, precomputed_default
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import t
 
@@ -28,6 +29,15 @@ def _shipped_default() -> PoolingLab | None:
     return precomputed_default()
 
 
+@page(
+    url_path="pooling",
+    icon=":material/grid_view:",
+    group="labs",
+    order=5,
+    title_key="page.pooling",
+    heading_key="pool.header",
+    tasks=("pooling",),
+)
 def pooling_page() -> None:
     """Draw the lab."""
     st.header(t("pool.header"))

@@ -7,9 +7,18 @@ import streamlit as st
 import cnnviz
 from cnnviz.device import describe_device
 from ui.models import shared_model
+from ui.pages import page
 from ui.text import error_text, note_text, preprocessing_text, t, weights_text
 
 
+@page(
+    url_path="",
+    icon=":material/label:",
+    group="explore",
+    order=1,
+    title_key="page.predict",
+    heading_key="predict.header",
+)
 def predict_page() -> None:
     """Draw the page for the choices the sidebar stored in ``st.session_state["choices"]``."""
     choices = st.session_state["choices"]

@@ -11,6 +11,7 @@ import cnnviz
 from cnnviz.explain.keys import result_key
 from cnnviz.labs.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
 from ui.models import shared_model
+from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, literal, t
 from ui.uploads import decode_upload
@@ -42,6 +43,15 @@ def _own_images() -> tuple[dict, str]:
     return classes, digest.hexdigest()
 
 
+@page(
+    url_path="transfer",
+    icon=":material/school:",
+    group="labs",
+    order=3,
+    title_key="page.transfer",
+    heading_key="transfer.header",
+    tasks=("transfer",),
+)
 def transfer_page() -> None:
     """Draw the lab."""
     st.header(t("transfer.header"))

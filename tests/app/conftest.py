@@ -9,16 +9,16 @@ VIEW_SCRIPT = """
 import streamlit as st
 from ui.links import show_notices
 from ui.sidebar import init_session, render_sidebar
-from views.{module} import {module}_page
+from ui.pages import page_named
 init_session()
 st.session_state["choices"] = render_sidebar()
 show_notices()
-{module}_page()
+page_named("{module}").render()
 """
 
 
 def view(module: str, query: dict[str, str] | None = None) -> AppTest:
-    """An AppTest of ``views/<module>.py:<module>_page`` with the shared sidebar, opened from a link with
+    """An AppTest of the page declared by ``views/<module>.py`` with the shared sidebar, opened from a link with
     ``query`` (if given), after its first run."""
     app = AppTest.from_string(VIEW_SCRIPT.format(module=module), default_timeout=180)
     app.query_params.update(query or {})

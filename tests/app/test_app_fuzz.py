@@ -3,7 +3,7 @@
 allowed value (its extremes included) — and after every step: no exception on the page, every widget's
 value inside its range, and the address bar opens a new session on the same settings.
 
-The pages are found from ``views/`` (every ``views/<name>.py`` with a ``<name>_page``) and the widgets from
+The pages are the ones the views declare (``ui.pages.declared_pages``) and the widgets are found from
 what the page drew, so a new page or widget is fuzzed without new test code. Buttons are not pressed (they
 start heavy work; their results have their own tests). A widget inside a form is set through the session
 state, as a submitted form or a link leaves it, so the form's heavy work is not started.
@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import os
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,24 +30,24 @@ from streamlit.testing.v1 import AppTest
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.zoo import ARCHITECTURES
 from ui import links
+from ui.pages import declared_pages
 from ui.text import CATALOGUES
 
-VIEWS = Path(__file__).resolve().parents[2] / "views"
-PAGES = sorted(p.stem for p in VIEWS.glob("*.py") if f"def {p.stem}_page(" in p.read_text())
+PAGES = [p.name for p in declared_pages()]
 SIDEBAR_KEYS = frozenset({"lang", "arch", "source", "gallery", "device"})
 SETTABLE = ("slider", "select_slider", "selectbox", "number_input", "radio", "toggle", "checkbox", "multiselect")
 
 # Every page runs under the real sidebar, as app.py runs it; the page is the session's "_fuzz_page".
 SCRIPT = """
-import importlib
 import streamlit as st
 from ui.links import show_notices
+from ui.pages import page_named
 from ui.sidebar import init_session, render_sidebar
 init_session()
 st.session_state["choices"] = render_sidebar()
 show_notices()
 name = st.session_state.setdefault("_fuzz_page", {first!r})
-getattr(importlib.import_module(f"views.{{name}}"), f"{{name}}_page")()
+page_named(name).render()
 """
 
 
@@ -282,9 +281,3 @@ def test_the_state_machine_under_hypothesis():
         suppress_health_check=list(HealthCheck),
     )
     run_state_machine_as_test(StudentSession, settings=config)
-
-
-def test_the_fuzz_drives_every_page_of_the_app():
-    router = (VIEWS.parent / "app.py").read_text()
-    assert router.count("st.Page(") == len(PAGES)
-    assert all(f"{page}_page" in router for page in PAGES)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.app.conftest import view
 from tests.app.test_deconvnet_view import image_captions
+from ui.pages import declared_pages
 from ui.uploads import UploadCache, image_bytes
 
 # --- isolation: the forged-name attack from the hostile-input report ---
@@ -86,6 +87,19 @@ def test_a_bad_link_value_falls_back_to_the_default_with_a_notice(module, query,
     assert any(f"“{name}”" in notice and "default" in notice for notice in notices), notices
     assert all(value not in notice for value in query.values() for notice in notices)  # never echoed
     assert app.query_params.get(name) != query[name]
+
+
+@pytest.mark.parametrize("declared", [p for p in declared_pages() if p.link], ids=lambda p: p.name)
+def test_every_link_setting_of_every_page_refuses_a_hostile_value(declared):
+    """Every setting a page keeps in the link (from its declaration), given 5,000 digits at once: each
+    falls back with a notice naming it, and nothing is echoed."""
+    hostile = "9" * 5000
+    app = view(declared.name, dict.fromkeys(declared.link.fields, hostile))
+    assert not app.exception
+    notices = " ".join(c.value for c in app.caption if "link" in c.value)
+    assert all(f"“{name}”" in notices for name in declared.link.fields), notices
+    assert hostile[:20] not in notices
+    assert all(app.query_params.get(name) != hostile for name in declared.link.fields)
 
 
 def test_unknown_link_settings_are_dropped_with_a_notice():

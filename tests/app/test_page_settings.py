@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pkgutil
 from pathlib import Path
 
 import pytest
 
 from ui import links
+from ui.pages import GROUPS, declared_pages
+from ui.text import CATALOGUES
 from views import deconvnet, occlusion
 
 
@@ -25,3 +28,23 @@ def test_pages_declare_their_own_link_settings():
 def test_a_page_cannot_write_another_pages_setting():
     with pytest.raises(KeyError, match="deconvnet keeps no \\['window'\\]"):
         deconvnet.LINK.write({"window": "32"})
+
+
+def test_every_view_declares_one_page_with_its_texts_in_every_language():
+    import views
+
+    modules = {module.name for module in pkgutil.iter_modules(views.__path__)}
+    pages = declared_pages()
+    assert {p.name for p in pages} == modules
+    assert pages[0].is_default and [p.group for p in pages] == sorted((p.group for p in pages), key=GROUPS.index)
+    for catalogue in CATALOGUES.values():
+        for declared in pages:
+            assert {declared.title_key, declared.heading_key, f"nav.{declared.group}"} <= set(catalogue), declared.name
+            assert all(f"task.{task}" in catalogue for task in declared.tasks), declared.name
+    assert links.known_names() >= {name for p in pages if p.link for name in p.link.fields}
+
+
+def test_heavy_work_marks_the_link_only_with_a_task_some_page_declares():
+    declared_pages()
+    with pytest.raises(KeyError, match="no page declares the task 'loc'"), links.running("loc"):
+        pass

@@ -17,21 +17,7 @@ pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 120_000
 ENGLISH = re.compile(r"\b(the|and|with|of|is|are|this|image|layer|weights|random|shows|choose|from|click)\b", re.I)
 CITATION = re.compile(r"\b(NIPS|NeurIPS|CVPR|ICLR|ECCV|ICML|BMVC|arXiv|Proc\.|IEEE|20\d\d\.)")
-PAGES = {  # path and query → the key and architecture of its heading
-    "?arch=alexnet2012": ("predict.header", "alexnet2012"),
-    "deconvnet": ("deconv.header", "efficientnet_lite0"),
-    "occlusion": ("occl.header", "efficientnet_lite0"),
-    "layers?arch=vgg16": ("layers.header", "vgg16"),
-    "localization": ("loc.header", "efficientnet_lite0"),
-    "compare": ("compare.header", None),
-    "conv_arithmetic": ("arith.header", None),
-    "hardware": ("hw.header", None),
-    "draw": ("draw.header", None),
-    "depth": ("depth.header", None),
-    "transfer": ("transfer.header", None),
-    "dropblock": ("drop.header", "efficientnet_lite0"),
-    "pooling": ("pool.header", None),
-}
+RICHER_LINKS = {"predict": "arch=alexnet2012", "layers": "arch=vgg16"}  # lecture facts, the slides' table
 
 
 def english_lines(page) -> list[str]:
@@ -42,15 +28,17 @@ def english_lines(page) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["pt", "es"])
 def test_no_english_on_any_page(server_url, page, lang):
-    from cnnviz.zoo import get_spec
+    from cnnviz.zoo import DEFAULT_ARCH, get_spec
+    from ui.pages import declared_pages
     from ui.text import t
 
-    for path, (key, arch) in PAGES.items():
-        separator = "&" if "?" in path else "?"
-        page.page.goto(f"{server_url}/{path}{separator}lang={lang}")
-        heading = t(key, lang, arch=get_spec(arch).display) if arch else t(key, lang)
+    for declared in declared_pages():
+        query = "&".join(filter(None, [RICHER_LINKS.get(declared.name), f"lang={lang}"]))
+        arch = RICHER_LINKS.get(declared.name, f"arch={DEFAULT_ARCH}").removeprefix("arch=")
+        page.page.goto(f"{server_url}/{declared.url_path}?{query}")
+        heading = t(declared.heading_key, lang, arch=get_spec(arch).display)
         page.page.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
         wait_until_idle(page.page)  # the rest of the page: the script run has finished
         page.page.wait_for_timeout(500)  # and the browser has drawn it (charts render after the run)
-        assert english_lines(page.page) == [], (lang, path)
+        assert english_lines(page.page) == [], (lang, declared.name)
     page.assert_clean()

@@ -6,32 +6,26 @@ import re
 
 import pytest
 
-from cnnviz.zoo import ARCHITECTURES
+from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture
+from ui.pages import declared_pages
+from ui.text import t
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 90_000
-PAGES = {  # URL path → heading; the default page (Predict) is the root
-    "": "What does EfficientNet-Lite0 see?",
-    "deconvnet": "What do the units of EfficientNet-Lite0 respond to?",
-    "layers": "Inside EfficientNet-Lite0",
-    "localization": "Where is it? Localization with EfficientNet-Lite0",
-    "compare": "Architectures compared",
-    "conv_arithmetic": "Convolution arithmetic",
-    "hardware": "Which hardware for which network?",
-    "draw": "Draw a digit for LeNet-5",
-    "depth": "Why did stacking layers stop working before ResNet?",
-    "transfer": "Is training a big network on little data hopeless?",
-    "dropblock": "DropBlock vs dropout in EfficientNet-Lite0",
-    "pooling": "If pooling shrinks the map, why not just another convolution?",
-}
+PAGES = {p.url_path: p for p in declared_pages()}  # URL path → page; the default page (Predict) is the root
+
+
+def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
+    """The English heading of the page at ``path`` for ``arch``."""
+    return t(PAGES[path].heading_key, "en", arch=ARCHITECTURES[arch].display)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_every_page_opens_from_its_link(server_url, page, path):
     page.page.goto(f"{server_url}/{path}")
-    page.page.get_by_text(PAGES[path]).first.wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(heading(path)).first.wait_for(timeout=TIMEOUT_MS)
     page.page.wait_for_timeout(1500)  # charts and diagrams finish drawing
     page.page.screenshot(path=str(SCREENSHOTS / f"page-{path or 'predict'}.png"))
     page.assert_clean()
@@ -39,10 +33,10 @@ def test_every_page_opens_from_its_link(server_url, page, path):
 
 def test_layers_page_for_every_architecture(server_url, page):
     page.page.goto(f"{server_url}/layers")
-    page.page.get_by_text(PAGES["layers"]).wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(heading("layers")).wait_for(timeout=TIMEOUT_MS)
     for name, spec in ARCHITECTURES.items():
         choose_architecture(page.page, name)
-        page.page.get_by_role("heading", name=f"Inside {spec.display}").wait_for(timeout=TIMEOUT_MS)
+        page.page.get_by_role("heading", name=heading("layers", name)).wait_for(timeout=TIMEOUT_MS)
         parameters = page.page.locator('[data-testid="stMetricValue"]').first
         parameters.filter(has_text=f"{spec.parameter_count():,}").wait_for(timeout=TIMEOUT_MS)
         page.page.locator('[data-testid="stGraphVizChart"]').first.wait_for(timeout=TIMEOUT_MS)
