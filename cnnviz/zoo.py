@@ -88,6 +88,9 @@ class ArchSpec:
     pretrained: PretrainedRef | None = None
     bundled: BundledWeights | None = None
     lecture: LectureFacts = LectureFacts()
+    # A shallower family member with the same layer types in the same arrangement: the default tests check
+    # layer-by-layer behaviour on that one and on this one only under ``pytest -m slow``.
+    same_layers_as: str | None = None
 
     @property
     def input_size(self) -> int:
@@ -175,7 +178,14 @@ _DENSENET_PAPER = "Huang, Liu, van der Maaten & Weinberger. Densely Connected Co
 _EFFICIENTNET_PAPER = "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019"
 
 
-def _vgg(depth: int, config: str, params_m: int, bn: bool, keras: tuple[float, float, float] | None) -> ArchSpec:
+def _vgg(
+    depth: int,
+    config: str,
+    params_m: int,
+    bn: bool,
+    keras: tuple[float, float, float] | None,
+    same_layers_as: str | None = None,
+) -> ArchSpec:
     suffix = "_bn" if bn else ""
     name = f"vgg{depth}{suffix}"
     enum = f"VGG{depth}{'_BN' if bn else ''}_Weights.IMAGENET1K_V1"
@@ -191,10 +201,13 @@ def _vgg(depth: int, config: str, params_m: int, bn: bool, keras: tuple[float, f
         paper=_VGG_PAPER,
         **_tv(name, enum),
         lecture=LectureFacts(**_VGG_FACTS, keras_top1=top1, keras_top5=top5, keras_params=kparams, notes=tuple(notes)),
+        same_layers_as=same_layers_as,
     )
 
 
-def _resnet(depth: int, weights: str, keras: tuple[float, float, float] | None) -> ArchSpec:
+def _resnet(
+    depth: int, weights: str, keras: tuple[float, float, float] | None, same_layers_as: str | None = None
+) -> ArchSpec:
     top1, top5, kparams = keras or (None, None, None)
     return ArchSpec(
         name=f"resnet{depth}",
@@ -210,10 +223,11 @@ def _resnet(depth: int, weights: str, keras: tuple[float, float, float] | None) 
             keras_params=kparams,
             notes=("Skip connections: each block learns a residual F(x) and outputs F(x) + x.",),
         ),
+        same_layers_as=same_layers_as,
     )
 
 
-def _densenet(depth: int, keras: tuple[float, float, float]) -> ArchSpec:
+def _densenet(depth: int, keras: tuple[float, float, float], same_layers_as: str | None = None) -> ArchSpec:
     return ArchSpec(
         name=f"densenet{depth}",
         display=f"DenseNet-{depth}",
@@ -227,6 +241,7 @@ def _densenet(depth: int, keras: tuple[float, float, float]) -> ArchSpec:
             keras_params=keras[2],
             notes=("Each layer receives the concatenated feature maps of all earlier layers; growth rate k = 32.",),
         ),
+        same_layers_as=same_layers_as,
     )
 
 
@@ -322,13 +337,13 @@ def _registry() -> dict[str, ArchSpec]:
             ),
         ),
         _vgg(11, "A", 133, False, None),
-        _vgg(11, "A", 133, True, None),
-        _vgg(13, "B", 133, False, None),
-        _vgg(13, "B", 133, True, None),
+        _vgg(11, "A", 133, True, None, "vgg11"),
+        _vgg(13, "B", 133, False, None, "vgg11"),
+        _vgg(13, "B", 133, True, None, "vgg11"),
         _vgg(16, "D", 138, False, (71.3, 90.1, 138.4)),
-        _vgg(16, "D", 138, True, None),
-        _vgg(19, "E", 144, False, (71.3, 90.0, 143.7)),
-        _vgg(19, "E", 144, True, None),
+        _vgg(16, "D", 138, True, None, "vgg16"),
+        _vgg(19, "E", 144, False, (71.3, 90.0, 143.7), "vgg16"),
+        _vgg(19, "E", 144, True, None, "vgg16"),
         ArchSpec(
             name="googlenet",
             display="GoogLeNet (Inception v1)",
@@ -367,13 +382,13 @@ def _registry() -> dict[str, ArchSpec]:
             ),
         ),
         _resnet(18, "IMAGENET1K_V1", None),
-        _resnet(34, "IMAGENET1K_V1", None),
+        _resnet(34, "IMAGENET1K_V1", None, "resnet18"),
         _resnet(50, "IMAGENET1K_V2", (74.9, 92.1, 25.6)),
-        _resnet(101, "IMAGENET1K_V2", (76.4, 92.8, 44.7)),
-        _resnet(152, "IMAGENET1K_V2", (76.6, 93.1, 60.4)),
+        _resnet(101, "IMAGENET1K_V2", (76.4, 92.8, 44.7), "resnet50"),
+        _resnet(152, "IMAGENET1K_V2", (76.6, 93.1, 60.4), "resnet50"),
         _densenet(121, (75.0, 92.3, 8.1)),
-        _densenet(169, (76.2, 93.2, 14.3)),
-        _densenet(201, (77.3, 93.6, 20.2)),
+        _densenet(169, (76.2, 93.2, 14.3), "densenet121"),
+        _densenet(201, (77.3, 93.6, 20.2), "densenet121"),
         ArchSpec(
             name="xception",
             display="Xception",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
+import torch
 from PIL import Image
 
 import cnnviz
@@ -13,6 +15,14 @@ from cnnviz.gallery import gallery_image
 # ImageNet-1k indices 281-285: tabby, tiger cat, Persian cat, Siamese cat, Egyptian cat.
 CAT_CLASSES = range(281, 286)
 ESPRESSO = 967
+
+
+def pytest_configure(config):
+    """Under pytest-xdist the workers share the cores: each computes on its share of them, since torch's
+    threads on more cores than it has only wait for each other."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
 @pytest.fixture(scope="session")

@@ -40,19 +40,10 @@ def _full_run(graph: torch.fx.GraphModule, batch: torch.Tensor) -> dict[str, tor
     return values
 
 
-# Deeper or batch-normed members of a family the default suite already checks layer by layer (vgg11, vgg16,
-# resnet18, resnet50, densenet121): the same layer types in the same arrangement, about 2 minutes more on a
-# 2-core machine; they run with ``pytest -m slow``.
-SAME_LAYERS_AS_A_SIBLING = {
-    "vgg11_bn", "vgg13", "vgg13_bn", "vgg16_bn", "vgg19", "vgg19_bn",
-    "resnet101", "resnet152", "densenet169", "densenet201",
-}  # fmt: skip
-
-
 @pytest.mark.parametrize(
     ("arch", "weights"),
     [
-        pytest.param(arch, "auto", marks=pytest.mark.slow) if arch in SAME_LAYERS_AS_A_SIBLING else (arch, "auto")
+        pytest.param(arch, "auto", marks=pytest.mark.slow) if ARCHITECTURES[arch].same_layers_as else (arch, "auto")
         for arch in ARCHITECTURES
     ]
     + [("lenet5", "random"), ("efficientnet_lite0", "random")],

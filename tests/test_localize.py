@@ -29,12 +29,6 @@ from cnnviz.zoo import ARCHITECTURES
 from tests.conftest import ESPRESSO
 
 REAL_WEIGHTS = {"lenet5", "efficientnet_lite0"}
-# Deeper or batch-normed members of a family whose head the default suite already checks (vgg11, vgg16,
-# resnet18, resnet50, densenet121): the same twin rule, 35 s more; they run with ``pytest -m slow``.
-SAME_HEAD_AS_A_SIBLING = {
-    "vgg11_bn", "vgg13", "vgg13_bn", "vgg16_bn", "vgg19", "vgg19_bn",
-    "resnet34", "resnet101", "resnet152", "densenet169", "densenet201",
-}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +37,7 @@ def lenet() -> cnnviz.LoadedModel:
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SAME_HEAD_AS_A_SIBLING else n for n in ARCHITECTURES]
+    "name", [pytest.param(n, marks=pytest.mark.slow) if ARCHITECTURES[n].same_layers_as else n for n in ARCHITECTURES]
 )
 def test_twin_at_the_input_size_gives_the_networks_logits(name):
     """Every zoo architecture's twin, run on its own input size, gives one window whose logits are the

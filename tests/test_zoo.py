@@ -145,3 +145,13 @@ def test_random_weights_are_the_same_for_everyone():
 def test_unknown_architecture_lists_the_valid_names():
     with pytest.raises(cnnviz.UnknownArchitectureError, match="efficientnet_lite0"):
         get_spec("resnet9000")
+
+
+def test_a_sibling_is_checked_by_default_and_of_the_same_family():
+    """``same_layers_as`` moves a network's layer-by-layer tests under ``-m slow``: the sibling it names must
+    be a shallower member of its family whose tests run by default."""
+    for name, spec in ARCHITECTURES.items():
+        if spec.same_layers_as:
+            sibling = ARCHITECTURES[spec.same_layers_as]
+            assert sibling.family == spec.family and sibling.same_layers_as is None, name
+            assert sibling.parameter_count() < spec.parameter_count() or name.endswith("_bn"), name

@@ -51,7 +51,8 @@ def choose_architecture(page, name: str) -> None:
 def server_url():
     port = free_port()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(ROOT / "artifacts" / "streamlit-e2e.log", "w")  # noqa: SIM115 (closed in finally)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # each pytest-xdist worker starts its own server
+    log = open(ROOT / "artifacts" / f"streamlit-e2e-{worker}.log", "w")  # noqa: SIM115 (closed in finally)
     process = start_streamlit("app.py", port, log)
     try:
         yield f"http://127.0.0.1:{port}"
