@@ -26,6 +26,8 @@ from harness.servers import CHROMIUM, free_port
 from harness.streamlit_client import ProtocolError, StreamlitSession
 from tests.e2e.conftest import PageWatch
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 DIGIT = "arch=lenet5&image=digit"
 MAP_TITLE = re.compile(r"^\*\*\(a\) ")

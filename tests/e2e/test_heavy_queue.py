@@ -4,7 +4,11 @@ stopped running map frees the cores for the next student."""
 
 from __future__ import annotations
 
+import pytest
+
 from harness.streamlit_client import StreamlitSession
+
+pytestmark = pytest.mark.e2e
 
 RUN = "Compute the maps"
 
