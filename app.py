@@ -17,9 +17,8 @@ from ui.text import t
 ICON = asset_path("icon.png")  # local: a lecture room may have no network
 
 st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide")
-init_session()  # language and shared-link choices first: page titles below are translated
-
-pages = declared_pages()
+pages = declared_pages()  # before the link is read: the pages declare the settings and tasks it may hold
+init_session()  # language and shared-link choices next: page titles below are translated
 page = st.navigation(
     {
         t(f"nav.{group}"): [
