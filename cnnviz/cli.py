@@ -560,7 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     classmap = commands.add_parser("classmap", parents=[photo], help="where the evidence for a class lies")
     classmap.add_argument("--method", choices=tuple(CLASS_MAPS), default="gradcam", help="(default gradcam)")
     classmap.add_argument("--target", type=whole(0, MAX_INDEX), default=None, help="class index (default: the top-1)")
-    classmap.add_argument("--layer", default=None, help="Grad-CAM's module (default: the last conv stage)")
+    classmap.add_argument(
+        "--layer", default=None, help="the module a CAM method explains (default: the last conv stage)"
+    )
     classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
     classmap.set_defaults(run=_cmd_classmap)
 

@@ -19,6 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
+from cnnviz.explain import CLASS_MAPS
 from tests.conftest import CAT_CLASSES, ESPRESSO
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,8 +257,6 @@ def test_deconv_bad_input(cli, photos, args, message):
 
 @pytest.mark.parametrize("method", ["saliency", "integrated"])
 def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, lite0, chelsea, method):
-    from cnnviz.explain import CLASS_MAPS
-
     out = tmp_path / "map.npy"
     result = cli("classmap", str(photos["chelsea"]), "--method", method, "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -266,6 +265,19 @@ def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, lite0
     np.testing.assert_allclose(np.load(out), expected.values, rtol=1e-4, atol=1e-6 * expected.values.max())
     if method == "integrated":
         assert f"{expected.steps} steps, attributions add up to the logit's change within" in result.stdout
+
+
+@pytest.mark.parametrize("method", ["gradcampp", "scorecam", "layercam", "eigencam", "ablationcam"])
+def test_the_cam_family_writes_the_engines_map(cli, photos, tmp_path, lite0, chelsea, method):
+    out = tmp_path / f"{method}.npy"
+    args = ("--layer", "blocks.4.2", "--target", "281")
+    result = cli("classmap", str(photos["chelsea"]), "--method", method, *args, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"{method} · class 281 (tabby)" in result.stdout and "layer blocks.4.2" in result.stdout
+    written = np.load(out)
+    engine = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]), layer="blocks.4.2", target=281).values
+    assert written.shape == (224, 224) and written.dtype == np.float32
+    np.testing.assert_allclose(written, engine, atol=1e-5)
 
 
 def test_classmap_draws_grad_cam_over_the_crop(cli, photos, tmp_path):

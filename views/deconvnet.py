@@ -39,6 +39,7 @@ SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
 CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projections, in this order
+CAM_FAMILY = tuple(name for name, method in CLASS_MAPS.items() if method.explains_layer and name != "gradcam")
 FEATUREVIS_STEPS = (32, 64, DEFAULT_STEPS, 256, 512)
 
 
@@ -124,6 +125,7 @@ def deconvnet_page() -> None:
     with tabs[0]:
         _projections(net, choices, layer, channels, whole)
         _class_maps(net, choices, layer)
+        _cam_family(net, choices, layer, maps.channels)
     with tabs[1]:
         _activations(maps)
     with tabs[2]:
@@ -223,8 +225,11 @@ def _class_maps(net, choices, layer: str) -> None:
                     def report(done: int, total: int, i=i, method=method) -> None:
                         bar.progress((i + done / total) / len(calls), text=t(f"deconv.name_{method}"))
 
-                    compute = functools.partial(CLASS_MAPS[method], net, choices.image, **params, progress=report)
-                    results.append(_cached(key, compute))
+                    def compute(progress, method=method, params=params):
+                        return CLASS_MAPS[method](net, choices.image, **params, progress=progress)
+
+                    queued = functools.partial(run_queued, str(net.device), compute, show_queue_place(bar), report)
+                    results.append(_cached(key, queued))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return
@@ -237,6 +242,40 @@ def _class_maps(net, choices, layer: str) -> None:
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
         column.image(class_map_image(crop, result.values), caption=caption, width="stretch")
     st.caption(t("deconv.class_maps_help"))
+
+
+def _cam_family(net, choices, layer: str, channels: int) -> None:
+    """One method of the CAM family (pytorch-grad-cam) beside Grad-CAM, at the page's layer, for the top-1
+    class: what it changes, then its map on request through the shared cache and the queue."""
+    st.subheader(t("deconv.family_title"))
+    method = st.selectbox(
+        t("deconv.family_method"), CAM_FAMILY, format_func=labeller("deconv.name_{}"), key="deconv_family"
+    )
+    st.caption(t(f"deconv.differs_{method}"))
+    key = result_key(method, net, choices.image_digest, layer=layer)
+    result = shared_results().get(key)
+    if result is None:
+        if CLASS_MAPS[method].heavy:
+            st.caption(t("deconv.family_heavy", channels=channels))
+        name = t(f"deconv.name_{method}")
+        if not st.button(t("deconv.family_run", method=name, layer=layer), key="deconv_family_run"):
+            return
+        compute = functools.partial(CLASS_MAPS[method], net, choices.image, layer=layer)
+        computed = compute_shared(
+            key, lambda report: compute(progress=report), "deconv.family", task="classmaps", device=str(net.device)
+        )
+        if computed is None:
+            return
+        result = computed.value
+    grad_cam = _cached(
+        result_key("gradcam", net, choices.image_digest, layer=layer),
+        functools.partial(CLASS_MAPS["gradcam"], net, choices.image, layer=layer),
+    )
+    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    left, right = st.columns(2)
+    left.image(class_map_image(crop, grad_cam.values), caption=t("deconv.label_gradcam", layer=layer), width="stretch")
+    right.image(class_map_image(crop, result.values), caption=t(f"deconv.label_{method}", layer=layer), width="stretch")
+    st.caption(t("deconv.family_help"))
 
 
 def _activations(maps) -> None:

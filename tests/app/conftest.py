@@ -8,12 +8,13 @@ from streamlit.testing.v1 import AppTest
 VIEW_SCRIPT = """
 import streamlit as st
 from ui.links import show_notices
-from ui.sidebar import init_session, render_sidebar
 from ui.pages import page_named
+from ui.sidebar import init_session, render_sidebar
+page = page_named("{module}")  # every page declared first, as app.py does: the link may hold their settings
 init_session()
 st.session_state["choices"] = render_sidebar()
 show_notices()
-page_named("{module}").render()
+page.render()
 """
 
 

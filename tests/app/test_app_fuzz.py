@@ -41,8 +41,9 @@ SETTABLE = ("slider", "select_slider", "selectbox", "number_input", "radio", "to
 SCRIPT = """
 import streamlit as st
 from ui.links import show_notices
-from ui.pages import page_named
+from ui.pages import declared_pages, page_named
 from ui.sidebar import init_session, render_sidebar
+declared_pages()  # as app.py does: the link may hold every page's settings
 init_session()
 st.session_state["choices"] = render_sidebar()
 show_notices()
