@@ -255,11 +255,14 @@ def _cam_family(net, choices, layer: str, channels: int) -> None:
     key = result_key(method, net, choices.image_digest, layer=layer)
     result = shared_results().get(key)
     if result is None:
-        if CLASS_MAPS[method].heavy:
-            st.caption(t("deconv.family_heavy", channels=channels))
-        name = t(f"deconv.name_{method}")
-        if not st.button(t("deconv.family_run", method=name, layer=layer), key="deconv_family_run"):
-            return
+        request = st.empty()
+        with request.container():
+            if CLASS_MAPS[method].heavy:
+                st.caption(t("deconv.family_heavy", channels=channels))
+            name = t(f"deconv.name_{method}")
+            if not st.button(t("deconv.family_run", method=name, layer=layer), key="deconv_family_run"):
+                return
+        request.empty()  # the request gives way to the maps
         compute = functools.partial(CLASS_MAPS[method], net, choices.image, layer=layer)
         computed = compute_shared(
             key, lambda report: compute(progress=report), "deconv.family", task="classmaps", device=str(net.device)

@@ -85,3 +85,26 @@ def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
     page.page.get_by_role("button", name="Search the images for channel 3").click()
     page.page.get_by_text("my-coins.png · ").first.wait_for(timeout=TIMEOUT_MS)  # its name, no digest
     page.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("lang", "method"), [("en", "scorecam"), ("pt", "eigencam"), ("es", "layercam")]
+)  # a different method per language: each computes its own map
+def test_a_cam_family_method_beside_grad_cam_in_each_language(server_url, page, lang, method):
+    from ui.text import t
+
+    layer = "blocks.4.2"
+    page.page.goto(f"{server_url}/deconvnet?image=chelsea&layer={layer}&lang={lang}")
+    box = page.page.locator('[data-testid="stSelectbox"]').filter(has_text=t("deconv.family_method", lang))
+    box.locator("input").click(timeout=TIMEOUT_MS)
+    page.page.keyboard.type(t(f"deconv.name_{method}", lang))
+    page.page.keyboard.press("Enter")
+    page.page.get_by_text(t(f"deconv.differs_{method}", lang)).wait_for(timeout=TIMEOUT_MS)
+    name = t(f"deconv.name_{method}", lang)
+    page.page.get_by_role("button", name=t("deconv.family_run", lang, method=name, layer=layer)).click()
+    page.page.get_by_text(t(f"deconv.label_{method}", lang, layer=layer), exact=True).wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(t("deconv.label_gradcam", lang, layer=layer), exact=True).last.wait_for(timeout=TIMEOUT_MS)
+    page.page.wait_for_function(IMAGES_LOADED, arg=11, timeout=TIMEOUT_MS)
+    page.page.get_by_text(t(f"deconv.label_{method}", lang, layer=layer), exact=True).scroll_into_view_if_needed()
+    page.page.screenshot(path=str(SCREENSHOTS / f"deconvnet-{method}-{lang}.png"))
+    page.assert_clean()
