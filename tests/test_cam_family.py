@@ -15,6 +15,7 @@ from pytorch_grad_cam.utils.image import scale_cam_image
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 
+import cnnviz
 from cnnviz.explain import CLASS_MAPS
 from cnnviz.explain.graphs import run_to_layer
 from cnnviz.explain.progress import Cancelled
@@ -132,3 +133,12 @@ def test_per_channel_methods_count_their_forward_passes_and_stop(lite0, cat, met
     with pytest.raises(Cancelled):
         CLASS_MAPS[method](lite0, cat, layer=LAYER, progress=stop_after_two_batches)
     assert stopped[-1] < passes
+
+
+def test_a_layer_without_a_map_is_refused_with_a_key(lite0, cat):
+    for method in FAMILY:
+        with pytest.raises(cnnviz.CnnvizError) as refused:
+            CLASS_MAPS[method](lite0, cat, layer="classifier")
+        assert refused.value.key == "no_spatial_output", method
+        with pytest.raises(cnnviz.CnnvizError, match="no layer"):
+            CLASS_MAPS[method](lite0, cat, layer="blocks.99")

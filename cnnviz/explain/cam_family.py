@@ -38,8 +38,8 @@ from PIL import Image
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.explain.classmap import ClassMap, explained_input
-from cnnviz.explain.graphs import layer_module, run_to_layer
+from cnnviz.explain.classmap import ClassMap, checked_target
+from cnnviz.explain.graphs import layer_module, private_graph
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import conv_stages
 from cnnviz.loading import LoadedModel
@@ -128,15 +128,19 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
 
         from cnnviz.explain.occlusion import batch_size_for
 
-        x, graph, _, target = explained_input(net, image, target)
+        x = net.to_input(net.preprocess(image)).float()
         if layer is None:
             layer = conv_stages(net.spec, x.shape[-1])[-1]
+        graph = private_graph(net.model)
         module = layer_module(graph, layer, net.spec.display)
-        with torch.no_grad():
-            activation = run_to_layer(graph, x, layer, net.spec.display)
-        if activation.dim() != 4:
-            raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(activation.shape)))
-        total = library.forward_passes(activation.shape[1])
+        shapes: list[torch.Size] = []
+        seen = module.register_forward_hook(lambda _module, _inputs, output: shapes.append(output.shape))
+        with torch.no_grad():  # one pass finds the class (default: the top-1) and the layer's channels
+            target = checked_target(graph(x), target)
+        seen.remove()
+        if not shapes or len(shapes[0]) != 4:  # a layer the forward pass never reaches has no map either
+            raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(shapes[0]) if shapes else ()))
+        total = library.forward_passes(shapes[0][1])
         passes = [0]
 
         def count(_module, inputs) -> None:
