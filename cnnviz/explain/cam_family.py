@@ -63,6 +63,7 @@ class LibraryCam:
     class_name: str
     per_channel: bool = False
     passes: int = 1
+    gradients: bool = False  # a backward pass to the layer (then the input carries the gradient)
 
     def forward_passes(self, channels: int) -> int:
         """Images the method sends through the network for a layer of ``channels`` channels."""
@@ -82,7 +83,7 @@ class LibraryCam:
         if self.class_name == "AblationCAM":
             return cam_class(graph, [module], ablation_layer=AblationLayer(), batch_size=batch)
         cam = cam_class(graph, [module])
-        cam.compute_input_gradient = True  # the gradient flows to the input, not to the shared weights
+        cam.compute_input_gradient = self.gradients  # the gradient flows to the input, not to the shared weights
         if self.per_channel:
             cam.batch_size = batch
         return cam
@@ -149,8 +150,8 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
 
         graph.register_forward_pre_hook(count)
         batch = batch_size_for(net, x.shape[-1], amp=False)
-        with library.build(graph, module, batch) as cam, torch.enable_grad():
-            values = cam(x.clone().requires_grad_(), [ClassifierOutputTarget(target)])[0]
+        with library.build(graph, module, batch) as cam, torch.set_grad_enabled(library.gradients):
+            values = cam(x.clone().requires_grad_(library.gradients), [ClassifierOutputTarget(target)])[0]
         report(progress, total, total)
         return ClassMap(name, target, np.asarray(values, dtype=np.float32), layer=layer)
 
@@ -159,8 +160,8 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
     return explain
 
 
-grad_cam_plus_plus = cam_method("gradcampp", LibraryCam("GradCAMPlusPlus"))
+grad_cam_plus_plus = cam_method("gradcampp", LibraryCam("GradCAMPlusPlus", gradients=True))
 score_cam = cam_method("scorecam", LibraryCam("ScoreCAM", per_channel=True))
-layer_cam = cam_method("layercam", LibraryCam("LayerCAM"))
+layer_cam = cam_method("layercam", LibraryCam("LayerCAM", gradients=True))
 eigen_cam = cam_method("eigencam", LibraryCam("EigenCAM"))
 ablation_cam = cam_method("ablationcam", LibraryCam("AblationCAM", per_channel=True, passes=2))
