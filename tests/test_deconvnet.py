@@ -125,18 +125,22 @@ def test_rule_covers_functional_reused_and_clipped_rectifiers():
     torch.testing.assert_close(ours, expected)
 
 
-def test_every_architecture_projects_every_conv_stage(chelsea):
-    for arch in cnnviz.ARCHITECTURES:
-        net = cnnviz.load(arch, device="cpu")
-        x = net.to_input(net.preprocess(chelsea))
-        side = net.preprocess.input_size
-        for layer in conv_stages(arch):
-            channel = channels_by_peak(layer_output(net, x, layer), 1)[0]
-            (projection,) = project_tensor(net, x, layer, [Selection(channel)])
-            assert projection.method == ("zf" if zf_applies(net, layer) else "backward")
-            assert projection.pixels.shape == (net.spec.in_channels, side, side), (arch, layer)
-            assert np.isfinite(projection.pixels).all(), (arch, layer)
-            assert np.abs(projection.pixels).max() > 0, (arch, layer)
+@pytest.mark.parametrize(
+    "arch",
+    [pytest.param(n, marks=pytest.mark.slow) if s.same_layers_as else n for n, s in cnnviz.ARCHITECTURES.items()],
+)
+def test_every_architecture_projects_every_conv_stage(chelsea, arch):
+    """Every architecture (a deeper sibling with the same layers as one checked here: under ``-m slow``)."""
+    net = cnnviz.load(arch, device="cpu")
+    x = net.to_input(net.preprocess(chelsea))
+    side = net.preprocess.input_size
+    for layer in conv_stages(arch):
+        channel = channels_by_peak(layer_output(net, x, layer), 1)[0]
+        (projection,) = project_tensor(net, x, layer, [Selection(channel)])
+        assert projection.method == ("zf" if zf_applies(net, layer) else "backward")
+        assert projection.pixels.shape == (net.spec.in_channels, side, side), (arch, layer)
+        assert np.isfinite(projection.pixels).all(), (arch, layer)
+        assert np.abs(projection.pixels).max() > 0, (arch, layer)
 
 
 def test_default_model_projects_late_channels_onto_the_cat(lite0):
