@@ -4,6 +4,8 @@ timings the deck reproduces (measured elsewhere)."""
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -15,8 +17,9 @@ from cnnviz.hardware import KERAS_TIMINGS, measure
 from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 from ui import links
 from ui.pages import page
-from ui.results import shared_results
+from ui.results import shared_results, show_queue_place
 from ui.text import column_config, error_text, t
+from ui.work_queue import run_queued
 
 SUGGESTED = (
     "lenet5", "alexnet", "vgg16", "googlenet", "resnet18", "resnet50",
@@ -95,7 +98,9 @@ def hardware_page() -> None:
 
 
 def _measure(archs: list[str], device: str, dtype: str) -> bool:
-    """Measure ``archs`` one by one under a progress bar; each result is shared with every session."""
+    """Measure ``archs`` one by one under a progress bar, each in the device's queue of heavy work (a timing
+    shares the device with no other heavy work, and waits its turn with its place shown); each result is
+    shared with every session."""
     bar = st.progress(0.0, text=t("hw.progress", done=0, total=len(archs), arch=""))
     try:
         with links.running("hardware"):
@@ -104,13 +109,21 @@ def _measure(archs: list[str], device: str, dtype: str) -> bool:
                     done / len(archs),
                     text=t("hw.progress", done=done, total=len(archs), arch=ARCHITECTURES[arch].display),
                 )
-                shared_results().get_or_compute(_key(arch, device, dtype), lambda a=arch: measure(a, device, dtype))
+                timed = functools.partial(measure, arch, device, dtype)
+                queued = functools.partial(
+                    run_queued, device, lambda _report, f=timed: f(), show_queue_place(bar), _no_progress
+                )
+                shared_results().get_or_compute(_key(arch, device, dtype), queued)
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return False
     finally:
         bar.empty()
     return True
+
+
+def _no_progress(done: int, total: int) -> None:
+    """A timing reports no progress of its own: the bar counts architectures."""
 
 
 def _results(frame: pd.DataFrame) -> None:
