@@ -11,6 +11,9 @@ from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 120_000
+# Training Lite0 from scratch for 15 epochs: about 30 s alone on two cores, over 110 s beside the suite's
+# other worker (measured 107 s in one CI run, past 120 s in the next).
+TRAINING_MS = 360_000
 
 
 def test_a_digit_drawn_with_the_mouse_is_read_by_lenet5(server_url, page):
@@ -47,7 +50,7 @@ def test_the_depth_lab_opens_on_its_precomputed_default(server_url, page):
 def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
     page.page.goto(f"{server_url}/transfer")
     page.page.get_by_role("button", name="Train both").click(timeout=TIMEOUT_MS)
-    page.page.get_by_text("Reading it:").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Reading it:").wait_for(timeout=TRAINING_MS)
     wait_until_idle(page.page)
     metrics = page.page.locator('[data-testid="stMetricValue"]')
     metrics.nth(1).wait_for(timeout=TIMEOUT_MS)  # both networks' accuracies on screen
