@@ -9,6 +9,7 @@ adding a page is its view, its texts and its tests.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -68,9 +69,10 @@ def page(
     return declare
 
 
-def declared_pages() -> list[Page]:
+@functools.cache
+def declared_pages() -> tuple[Page, ...]:
     """Every page under ``views/``, by group then order; checks that paths and places are unique and that
-    exactly one page is the default."""
+    exactly one page is the default. Found once per process (``app.py`` asks on every script run)."""
     import views
 
     for module in pkgutil.iter_modules(views.__path__):
@@ -80,7 +82,7 @@ def declared_pages() -> list[Page]:
     places = [(p.group, p.order) for p in pages]
     if len(set(paths)) != len(paths) or len(set(places)) != len(places) or paths.count("") != 1:
         raise ValueError(f"pages need unique paths and places and one default page: {paths}, {places}")
-    return pages
+    return tuple(pages)
 
 
 def page_named(name: str) -> Page:

@@ -4,8 +4,6 @@ timings the deck reproduces (measured elsewhere)."""
 
 from __future__ import annotations
 
-import functools
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -109,11 +107,14 @@ def _measure(archs: list[str], device: str, dtype: str) -> bool:
                     done / len(archs),
                     text=t("hw.progress", done=done, total=len(archs), arch=ARCHITECTURES[arch].display),
                 )
-                timed = functools.partial(measure, arch, device, dtype)
-                queued = functools.partial(
-                    run_queued, device, lambda _report, f=timed: f(), show_queue_place(bar), _no_progress
+
+                def timed(_report, arch=arch):
+                    return measure(arch, device, dtype)
+
+                shared_results().get_or_compute(
+                    _key(arch, device, dtype),
+                    lambda timed=timed: run_queued(device, timed, show_queue_place(bar), _no_progress),
                 )
-                shared_results().get_or_compute(_key(arch, device, dtype), queued)
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return False
