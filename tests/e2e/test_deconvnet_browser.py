@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, upload
+from tests.e2e.conftest import SCREENSHOTS, upload, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +95,8 @@ def test_a_cam_family_method_beside_grad_cam_in_each_language(server_url, page, 
 
     layer = "blocks.4.2"
     page.page.goto(f"{server_url}/deconvnet?image=chelsea&layer={layer}&lang={lang}")
+    page.page.get_by_text(t("deconv.family_title", lang)).wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page.page)  # the script run has finished: the selectbox typed into is the one that stays
     box = page.page.locator('[data-testid="stSelectbox"]').filter(has_text=t("deconv.family_method", lang))
     box.locator("input").click(timeout=TIMEOUT_MS)
     page.page.keyboard.type(t(f"deconv.name_{method}", lang))
