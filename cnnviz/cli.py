@@ -15,6 +15,7 @@ import stat
 import sys
 
 from cnnviz.errors import CnnvizError
+from cnnviz.messages import message
 
 EXIT_BAD_INPUT = 2
 CLI_MAX_GMACS = 100_000.0  # occlusion work one command may ask for (the web app allows less per request)
@@ -115,7 +116,7 @@ def _image_and_model(args: argparse.Namespace):
     from cnnviz.loading import load
 
     image = load_image(args.image)
-    return image, load(args.arch, weights=args.weights, device=args.device)
+    return image, load(args.arch, weights=args.weights, device=args.device).in_language(args.lang)
 
 
 def _warn_if_random(net) -> None:
@@ -133,14 +134,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     check_top(args.top, 10 if spec.labels == "digits" else 1000)
     image = load_image(args.image)
     net = load(args.arch, weights=args.weights, device=args.device)
+    english = net.categories
+    net = net.in_language(args.lang)
     result = predict(net, image, top=args.top)
     _warn_if_random(net)
     if args.json:
-        print(json.dumps([s.as_dict() for s in result.scores]))
+        print(json.dumps([s.as_dict() for s in result.scores], ensure_ascii=False))
         return 0
     print(f"{net.spec.display} · weights: {net.weights_source.value} ({net.weights_detail}) · device: {net.device}")
     for score in result.scores:
-        print(f"{score.rank:>2}. {score.prob:7.2%}  {score.label} (class {score.index})")
+        beside = "" if score.label == english[score.index] else f"{english[score.index]}, "
+        print(f"{score.rank:>2}. {score.prob:7.2%}  {score.label} ({beside}class {score.index})")
     return 0
 
 
@@ -482,7 +486,7 @@ def _cmd_localize(args: argparse.Namespace) -> int:
             f"maximum, largest region"
         )
     if args.json:
-        print(json.dumps([box.as_dict() for box in boxes]))
+        print(json.dumps([box.as_dict() for box in boxes], ensure_ascii=False))
     else:
         print(summary)
         for box in boxes:
@@ -507,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain.occlusion import FILLS
     from cnnviz.hardware import DTYPES, MAX_BATCH
     from cnnviz.layers import MAX_INPUT, MIN_INPUT, TABLE_FORMATS
+    from cnnviz.texts import LANGUAGES
     from cnnviz.weights import WEIGHTS_CHOICES
     from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 
@@ -516,6 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--weights", default="auto", help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a state dict (default auto)"
     )
     model.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
+    model.add_argument(
+        "--lang", choices=tuple(LANGUAGES), default="en", help="language of class names and errors (default en)"
+    )
     photo = _Parser(add_help=False, parents=[model])
     photo.add_argument("image", help="path of a JPEG, PNG, WebP, BMP, GIF or TIFF file")
 
@@ -676,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except CnnvizError as exc:
-        print(f"cnnviz: error: {exc}", file=sys.stderr)
+        print(f"cnnviz: error: {message(exc.key, getattr(args, 'lang', 'en'), **exc.values)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("cnnviz: interrupted", file=sys.stderr)

@@ -1,9 +1,8 @@
 """The error types cnnviz raises for bad input; each message is written for a student to read.
 
 An error is raised with a message key and the values its sentence needs: ``CnnvizError("no_layer",
-arch="VGG-16", layer="features.99")``. Its English text comes from :data:`cnnviz.messages.MESSAGES`; a front
-end shows it in the user's language from its own catalogue (the web app's ``error.<key>``), and the CLI
-prints the English text.
+arch="VGG-16", layer="features.99")``. Its English text comes from :data:`cnnviz.messages.MESSAGES`; the web
+app and the CLI's ``--lang`` show it in the user's language (``cnnviz/texts/errors/<lang>.toml``).
 """
 
 from cnnviz.messages import MESSAGES
@@ -14,7 +13,7 @@ class CnnvizError(Exception):
 
     def __init__(self, key: str, **values) -> None:
         if key not in MESSAGES:
-            raise KeyError(f"no message {key!r} in cnnviz.messages")
+            raise KeyError(f"no message error.{key} in cnnviz/texts/errors")
         super().__init__(MESSAGES[key].format(**values))
         self.key = key
         self.values = values

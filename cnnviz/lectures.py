@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cnnviz.layers import LayerTable
+from cnnviz.texts import note
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class SlideRow:
     note: str = ""
 
 
-ALEXNET_SLIDE_SOURCE = "Spanish deck (003): AlexNet table of sizes, parameters and operations"
+ALEXNET_SLIDE_SOURCE = note("alexnet_slide_source")
 ALEXNET_SLIDE = (
     SlideRow("CONV1", "features.conv1", (96, 55, 55), 35e3, 105e6),
     SlideRow("CONV2", "features.conv2", (256, 27, 27), 307e3, 223e6),
@@ -37,20 +38,16 @@ ALEXNET_SLIDE = (
         (384, 13, 13),
         1.3e6,
         224e6,
-        "The slide counts CONV4 as if it saw all 384 maps of CONV3 (3·3·384·384); in the paper CONV4 "
-        "is split over the two GPUs and each filter sees 192 maps (3·3·192·384 = 663,552, 112 M MACs).",
+        note("alexnet_conv4_slide"),
     ),
     SlideRow("CONV5", "features.conv5", (256, 13, 13), 442e3, 74e6),
     SlideRow("FC6", "classifier.fc6", (4096,), 37e6, 37e6),
     SlideRow("FC7", "classifier.fc7", (4096,), 16e6, 16e6),
     SlideRow("FC8", "classifier.fc8", (1000,), 4e6, 4e6),
 )
-ALEXNET_ORDER_NOTE = (
-    "The Portuguese deck (002) lists MAX POOL1 before NORM1 (and POOL2 before NORM2); the paper normalises "
-    "after the ReLU and pools after that, so cnnviz's NORM1 output is 55×55×96, not 27×27×96."
-)
+ALEXNET_ORDER_NOTE = note("alexnet_order")
 
-VGG16_SLIDE_SOURCE = "Portuguese (002) and Spanish (003) decks: VGG-16 memory and parameters per layer"
+VGG16_SLIDE_SOURCE = note("vgg16_slide_source")
 VGG16_SLIDE = (
     SlideRow("CONV3-64", "features.0", (64, 224, 224), 1_728),
     SlideRow("CONV3-64", "features.2", (64, 224, 224), 36_864),
@@ -76,11 +73,7 @@ VGG16_SLIDE = (
 )
 VGG16_SLIDE_INPUT = (3, 224, 224)
 VGG16_SLIDE_TOTAL_ACT = 15.2e6  # Spanish deck: "15,2M × 4 bytes ≈ 60,8MB"
-VGG16_TOTAL_NOTE = (
-    "The Portuguese deck gives the total as 24M × 4 bytes = 96 MB; its own rows add up to 15.2M elements "
-    "(61 MB), as the Spanish deck says. torchvision's VGG-16 also has an adaptive average pool (7×7×512) "
-    "before the classifier that the slide does not list."
-)
+VGG16_TOTAL_NOTE = note("vgg16_total")
 
 VGG_CONFIG_PARAMS_M = {"A": 133, "B": 133, "C": 134, "D": 138, "E": 144}  # paper Table 2, millions
 

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
-import torchvision.models
 from torch import nn
 
 from cnnviz.device import select_device
 from cnnviz.preprocess import Preprocessing
+from cnnviz.texts import imagenet_class_names
 from cnnviz.weights import WeightsSource, resolve
-from cnnviz.zoo import DIGITS, ArchSpec, get_spec
+from cnnviz.zoo import DIGITS, IMAGENET, ArchSpec, get_spec
 
 DIGIT_LABELS = tuple(str(d) for d in range(10))
 
 
 def imagenet_categories() -> tuple[str, ...]:
-    """The 1000 ImageNet-1k class names in index order (from torchvision's weights metadata)."""
-    return tuple(torchvision.models.AlexNet_Weights.IMAGENET1K_V1.meta["categories"])
+    """The 1000 ImageNet-1k class names in index order, in English (torchvision's names; other languages:
+    :func:`cnnviz.texts.imagenet_class_names`)."""
+    return imagenet_class_names("en")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,15 @@ class LoadedModel:
     def to_input(self, batch: torch.Tensor) -> torch.Tensor:
         """``batch`` (N×C×H×W) on the model's device in the model's memory format."""
         return batch.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
+    def class_names(self, lang: str = "en") -> tuple[str, ...]:
+        """Class names by output index in ``lang``: ImageNet's 1,000 translated (``cnnviz/texts/classes``),
+        other labels (LeNet-5's digits) as they are."""
+        return imagenet_class_names(lang) if self.spec.labels == IMAGENET else self.categories
+
+    def in_language(self, lang: str) -> LoadedModel:
+        """This network with its ``categories`` in ``lang``: every label the engine writes follows."""
+        return replace(self, categories=self.class_names(lang))
 
     @property
     def meaningful(self) -> bool:

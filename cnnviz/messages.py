@@ -1,102 +1,16 @@
-"""Every message the engine and the command line can show a user, in English, by key.
+"""Every message the engine and the command line can show a user, by key: the ``error.*`` entries of
+``cnnviz/texts/errors/<lang>.toml``.
 
-An error is raised as ``CnnvizError(key, **values)``; its text is ``MESSAGES[key].format(**values)``. The web
-app's catalogues hold the same keys as ``error.<key>`` (Portuguese and Spanish there; the English catalogue
-takes these sentences as they are), so each sentence is written once. ``tests/test_messages.py`` fails on
+An error is raised as ``CnnvizError(key, **values)``; its English text is ``MESSAGES[key].format(**values)``
+and a front end shows it in the user's language with :func:`message`. ``tests/test_messages.py`` fails on
 an engine raise whose key or values do not match an entry here.
 """
 
-MESSAGES = {
-    "not_image": "This file is not an image cnnviz can read: please use a {formats} file.",
-    "damaged": "This image file is damaged and cannot be opened ({reason}).",
-    "format": "{format} images are not supported: please use a {formats} file.",
-    "too_small": "This image is only {width}×{height} pixels: it needs to be at least {min_side}×{min_side}.",
-    "truncated": "This image file is truncated or damaged and cannot be decoded ({reason}). Try saving it again or use another photo.",
-    "empty": "The file is empty (0 bytes): please choose a photo.",
-    "too_big": "This file is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB. Please use a smaller photo.",
-    "too_many_pixels": "This image is too large: the limit is {limit_mp:.0f} megapixels. Please use a smaller photo.",
-    "occlusion_too_much": "{count:,} positions is more than this server allows for this model ({limit:,}). Stride {stride} gives {positions:,} positions with the same window.",
-    "channel_range": "Channel must be between 0 and {last}, not {channel}.",
-    "depth_depths": "Pick two depths from {low} to {high} layers, the deep one deeper than the shallow one.",
-    "depth_params": "Width must be 4–64 channels, epochs 1–50 and the learning rate between 0 and 1.",
-    "transfer_per_class": "Choose 1–100 training images per class.",
-    "transfer_too_few": "Give at least two classes, each with a name and at least two images.",
-    "transfer_too_many": "Use at most {count} images in all.",
-    "transfer_backbone": "This lab needs EfficientNet-Lite0 with its ImageNet weights.",
-    "transfer_params": "Choose one of the offered input sizes and 1–100 epochs.",
-    "dropblock_params": "The drop rate must be between 0 and 1, the block size odd and at most the map's side ({side}), and the draws 1–{max_draws}.",
-    "dropblock_layer": "Layer {layer} has no spatial map to drop units from.",
-    "no_memory": "{device} has not enough free memory for even one {side}×{side} image of {arch}.",
-    "too_much_memory": "This image ({size} pixels) would need {need_mb:.0f} MB of memory to decode; the limit is {limit_mb:.0f} MB, what a {reference_mp}-megapixel photo needs. Please use a smaller photo or save it as JPEG.",
-    "too_long": "This image is {width}×{height} pixels: no side may be longer than {max_side:,} pixels.",
-    "aspect": "This image is {width}×{height} pixels, {ratio:.0f} times as long as it is wide. The networks look at a square in its middle, so cnnviz takes images at most {max_ratio} times as long as wide: crop it first.",
-    "no_file": "There is no file {path}.",
-    "folder": "{path} is a folder, not an image file.",
-    "not_regular": "{path} is not a regular file (a device, pipe or socket): cnnviz reads only files.",
-    "unreadable": "{path} cannot be read ({reason}).",
-    "arith_range": "{name} must be a whole number from {low} to {high:,}, not {value!r}.",
-    "arith_groups": "Groups ({groups}) must divide both channel counts ({c_in} and {c_out}).",
-    "arith_filter": "The {f}×{f} filter is larger than the padded input ({n} + 2·{p} = {padded} px): there is no position to place it. Use a smaller filter or more padding.",
-    "out_suffix": "--out must end in {suffixes}, not {suffix}.",
-    "out_no_folder": "--out: the folder {folder} does not exist.",
-    "out_not_writable": "--out: the folder {folder} is not writable.",
-    "out_not_file": "--out: {path} exists and is not a regular file.",
-    "cannot_write": "cannot write {path}: {reason}.",
-    "fetch_nothing": "Name the architectures to fetch (see `cnnviz archs`), or pass --all.",
-    "not_folder": "{path} is not a folder.",
-    "top_range": "--top must be between 1 and {limit}, not {top}.",
-    "unknown_device": "Unknown device {device!r}: use cpu, cuda, cuda:N or mps.",
-    "no_cuda": "Device {device!r} was asked for, but no CUDA GPU is available here.",
-    "no_such_gpu": "Device {device!r} does not exist: this machine has {count} GPU(s).",
-    "no_mps": "Device {device!r} was asked for, but Apple MPS is not available here.",
-    "unsupported_device": "Unsupported device {device!r}: use cpu, cuda, cuda:N or mps.",
-    "unknown_arch": "Unknown architecture {name!r}. Choose one of: {choices}.",
-    "input_range": "Input size must be between {low} and {high} px, not {size}.",
-    "cannot_run": "{arch} cannot run on a {size}×{size} input: {reason}",
-    "no_layer": "{arch} has no layer {layer!r}.",
-    "layer_not_run": "Layer {layer!r} of {arch} does not run in the forward pass.",
-    "no_spatial_output": "Layer {layer!r} has no spatial output (shape {shape}).",
-    "no_first_conv": "{arch} has no convolution reading the image.",
-    "method_choice": "Method must be one of {choices}, not {method!r}.",
-    "no_channels": "Choose at least one channel to project.",
-    "zf_needs_plain": "The layer-by-layer procedure needs a plain convolution / ReLU / pooling stack; {layer!r} of {arch} is not in one. Use the backward formulation.",
-    "unit_outside": "Unit ({row}, {col}) is outside the {height}×{width} map.",
-    "target_range": "Target class must be between 0 and {last}, not {target}.",
-    "steps_range": "Integration steps must be between 1 and {limit}, not {steps}.",
-    "localize_size": "The photo's short side must be {low}–{high} px for this network (1–3× its input), not {size}.",
-    "localize_aspect": "This {width}×{height} photo is too elongated to scan at {size} px: choose a smaller size.",
-    "detect_classes": "Choose at least one class, each between 0 and {last}.",
-    "detect_params": "The score threshold and the IoU must be between 0 and 1.",
-    "cam_fraction": "The CAM threshold must be a fraction between 0 and 1 of the map's maximum.",
-    "no_cam": "{arch} does not end in global average pooling, so it has no class activation map; choose a network that does (GoogLeNet, ResNet, DenseNet, MobileNet, EfficientNet …).",
-    "arith_output_padding": "Output padding ({output_padding}) must be smaller than the stride ({s}).",
-    "arith_transposed_empty": "These settings give an output of {out} px: make the filter larger or the padding smaller.",
-    "no_twin": "{arch} cannot be turned into a fully convolutional network ({reason}).",
-    "pooling_params": "The pooling lab takes 1–60 epochs, a learning rate above 0 and at most 0.1, and 1–5 seeds.",
-    "hardware_dtype": "The number type must be one of {choices}, not {dtype!r}.",
-    "hardware_half_cpu": "float16 is measured on a CUDA GPU only, not on {device}.",
-    "hardware_batch": "The batch must be between 1 and 512 images, not {batch}.",
-    "hardware_memory": "{arch} does not fit in the memory of {device} even one image at a time.",
-    "featurevis_objective": "The objective must be one of {choices}, not {objective!r}.",
-    "featurevis_steps": "The number of optimisation steps must be between 1 and {limit}, not {steps}.",
-    "no_incremental": "Incremental occlusion cannot read the graph of {arch} ({reason}); use the full method.",
-    "fill_choice": "Fill must be one of {choices}, not {fill!r}.",
-    "window_range": "The window must be between 1 and {side} px (the network's input), not {window}.",
-    "stride_range": "The stride must be between 1 and {side} px, not {stride}.",
-    "no_images": "There are no images to search.",
-    "too_many_images": "Search at most {limit} images at a time, not {count}.",
-    "cancelled": "Cancelled after {done} of {total}.",
-    "no_bundled": "{arch} has no bundled weights installed on this machine.",
-    "no_cached": "{arch}: no cached weights. Run `cnnviz fetch {name}` online.",
-    "no_published": "{arch} has no published pretrained weights to download.",
-    "bundled_count": "Bundled weights hold {found} tensors, the model needs {needed}.",
-    "bundled_shape": "Bundled weights do not fit at {tensor}: {found} vs {needed}.",
-    "unsafe_weights": "{file} is not a weights file cnnviz can load safely ({reason}); save one with torch.save(model.state_dict(), path).",
-    "weights_too_big": "{file} declares {size:,} bytes of data, more than the {budget:,} bytes a checkpoint of this network may hold; it was not loaded.",
-    "no_state_dict": "{file} holds no state dict (a mapping of names to tensors).",
-    "weights_choice": "Weights {path!r} are neither a file nor one of: {choices}.",
-    "weights_missing": "{file} does not fit {arch}: {missing} tensors missing (e.g. {missing_example}), {unexpected} unexpected (e.g. {unexpected_example}).",
-    "weights_shape": "{file} does not fit {arch}: {tensor} is {found}, the architecture needs {needed}.",
-    "no_network": "cannot reach {host} to download {arch} weights (no network?)",
-    "download_failed": "downloading {arch} weights failed: {reason}",
-}
+from cnnviz.texts import DEFAULT_LANGUAGE, feature_texts, text
+
+MESSAGES = {key.removeprefix("error."): value for key, value in feature_texts("errors", DEFAULT_LANGUAGE).items()}
+
+
+def message(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The message ``key`` in ``lang``."""
+    return text(f"error.{key}", lang, **values)

@@ -21,6 +21,7 @@ from cnnviz import classic
 from cnnviz.bundled import BundledWeights, package_file, shipped_file
 from cnnviz.errors import UnknownArchitectureError
 from cnnviz.preprocess import Preprocessing, from_timm, from_torchvision
+from cnnviz.texts import Text, note
 
 IMAGENET = "imagenet-1k"
 DIGITS = "digits"
@@ -36,13 +37,13 @@ class LectureFacts:
     Applications table the lectures reproduce.
     """
 
-    ilsvrc: str | None = None
+    ilsvrc: Text | None = None
     top5_error: float | None = None
-    top5_source: str | None = None
+    top5_source: Text | None = None
     keras_top1: float | None = None
     keras_top5: float | None = None
     keras_params: float | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,21 +159,15 @@ def _timm(ident: str, accuracy: tuple[float, float], note: str = "") -> dict:
 
 _VGG_PAPER = "Simonyan & Zisserman. Very Deep Convolutional Networks for Large-Scale Image Recognition. ICLR 2015"
 _VGG_FACTS = dict(
-    ilsvrc="ILSVRC 2014: 2nd in classification, 1st in localisation",
+    ilsvrc=note("ilsvrc_2014_vgg"),
     top5_error=7.3,
-    top5_source=(
-        "VGG's ILSVRC 2014 entry, an ensemble of 7 networks, on the test set (deck 003, line 194; Simonyan & "
-        "Zisserman 2015, Table 7), not this configuration alone"
-    ),
+    top5_source=(note("top5_vgg")),
 )
 _RESNET_PAPER = "He, Zhang, Ren & Sun. Deep Residual Learning for Image Recognition. CVPR 2016"
 _RESNET_FACTS = dict(
-    ilsvrc="ILSVRC 2015 classification winner (152 layers)",
+    ilsvrc=note("ilsvrc_2015"),
     top5_error=3.57,
-    top5_source=(
-        "an ensemble of 6 ResNets of different depths (two of 152 layers) on the ILSVRC 2015 test set (deck 004, line"
-        " 302; He et al. 2016, Table 5), not this network alone"
-    ),
+    top5_source=(note("top5_resnet")),
 )
 _DENSENET_PAPER = "Huang, Liu, van der Maaten & Weinberger. Densely Connected Convolutional Networks. CVPR 2017"
 _EFFICIENTNET_PAPER = "Tan & Le. EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks. ICML 2019"
@@ -189,9 +184,9 @@ def _vgg(
     suffix = "_bn" if bn else ""
     name = f"vgg{depth}{suffix}"
     enum = f"VGG{depth}{'_BN' if bn else ''}_Weights.IMAGENET1K_V1"
-    notes = [f"Configuration {config} of the paper: {params_m} million parameters."]
+    notes = [note("vgg_config", config=config, params_m=params_m)]
     if bn:
-        notes.append("With batch normalisation after every convolution (not in the 2014 paper).")
+        notes.append(note("vgg_bn"))
     top1, top5, kparams = keras or (None, None, None)
     return ArchSpec(
         name=name,
@@ -221,7 +216,7 @@ def _resnet(
             keras_top1=top1,
             keras_top5=top5,
             keras_params=kparams,
-            notes=("Skip connections: each block learns a residual F(x) and outputs F(x) + x.",),
+            notes=(note("resnet_skip"),),
         ),
         same_layers_as=same_layers_as,
     )
@@ -239,7 +234,7 @@ def _densenet(depth: int, keras: tuple[float, float, float], same_layers_as: str
             keras_top1=keras[0],
             keras_top5=keras[1],
             keras_params=keras[2],
-            notes=("Each layer receives the concatenated feature maps of all earlier layers; growth rate k = 32.",),
+            notes=(note("densenet_concat"),),
         ),
         same_layers_as=same_layers_as,
     )
@@ -262,10 +257,10 @@ def _registry() -> dict[str, ArchSpec]:
             bundled=shipped_file("lenet5_digits.pt", trained_by="scripts/train_lenet5.py"),
             lecture=LectureFacts(
                 notes=(
-                    "About 60 thousand parameters.",
-                    "Conv ⇒ Pool ⇒ Conv ⇒ Pool ⇒ FC ⇒ FC ⇒ output; image size shrinks as channels grow.",
-                    "Sigmoid/tanh in 1998; modern implementations use ReLU (as here).",
-                    "Trained by cnnviz on the handwritten digits that ship with scikit-learn.",
+                    note("lenet_params"),
+                    note("lenet_stack"),
+                    note("lenet_activation"),
+                    note("lenet_trained"),
                 )
             ),
         ),
@@ -278,14 +273,10 @@ def _registry() -> dict[str, ArchSpec]:
             "(the one-GPU variant of Krizhevsky, Sutskever & Hinton 2012)",
             **_tv("alexnet", "AlexNet_Weights.IMAGENET1K_V1"),
             lecture=LectureFacts(
-                ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
+                ilsvrc=note("ilsvrc_2012"),
                 top5_error=15.3,
-                top5_source=(
-                    "SuperVision's ensemble of 7 networks on the ILSVRC 2012 test set (deck 003, line 193; Krizhevsky"
-                    " et al. 2012, Table 2). One network: 18.2% on the validation set (same table); deck 002's 16.4% "
-                    "(line 445) is the 5-network ensemble"
-                ),
-                notes=("64-192-384-256-256 filters, no local response normalisation, no two-GPU grouping.",),
+                top5_source=(note("top5_alexnet")),
+                notes=(note("alexnet_filters"),),
             ),
         ),
         ArchSpec(
@@ -298,19 +289,14 @@ def _registry() -> dict[str, ArchSpec]:
             builder=classic.alexnet2012,
             preprocessing=Preprocessing(resize=256, crop=227),
             lecture=LectureFacts(
-                ilsvrc="ILSVRC 2012 winner (SuperVision, Toronto)",
+                ilsvrc=note("ilsvrc_2012"),
                 top5_error=15.3,
-                top5_source=(
-                    "SuperVision's ensemble of 7 networks on the ILSVRC 2012 test set (deck 003, line 193; Krizhevsky"
-                    " et al. 2012, Table 2). One network: 18.2% on the validation set (same table); deck 002's 16.4% "
-                    "(line 445) is the 5-network ensemble"
-                ),
+                top5_source=(note("top5_alexnet")),
                 notes=(
-                    "227×227 input: (227 − 11)/4 + 1 = 55.",
-                    "Trained on two GTX 580 GPUs with 3 GB each: conv2, conv4 and conv5 only see the "
-                    "feature maps on their own GPU (groups = 2).",
-                    "First use of ReLU, dropout and heavy data augmentation at this scale.",
-                    "No published weights for this exact layout: cnnviz shows its structure with random weights.",
+                    note("alexnet2012_input"),
+                    note("alexnet2012_two_gpus"),
+                    note("alexnet2012_firsts"),
+                    note("no_weights_layout"),
                 ),
             ),
         ),
@@ -323,16 +309,13 @@ def _registry() -> dict[str, ArchSpec]:
             builder=classic.zfnet,
             preprocessing=Preprocessing(resize=256, crop=224),
             lecture=LectureFacts(
-                ilsvrc="ILSVRC 2013 winner (Clarifai, an NYU spin-off)",
+                ilsvrc=note("ilsvrc_2013"),
                 top5_error=11.7,
-                top5_source=(
-                    "Clarifai's winning entry, an average of several networks, on the ILSVRC 2013 test set (deck 003,"
-                    " line 193); the Zeiler-Fergus NYU entry: 13.5% (deck 003, line 195)"
-                ),
+                top5_source=(note("top5_zfnet")),
                 notes=(
-                    "AlexNet with CONV1 changed from 11×11 stride 4 to 7×7 stride 2.",
-                    "Its deconvnet visualisations guided the changes.",
-                    "No published weights: cnnviz shows its structure with random weights.",
+                    note("zfnet_conv1"),
+                    note("zfnet_deconvnet"),
+                    note("no_weights"),
                 ),
             ),
         ),
@@ -352,14 +335,10 @@ def _registry() -> dict[str, ArchSpec]:
             paper="Szegedy et al. Going Deeper with Convolutions. CVPR 2015",
             **_tv("googlenet", "GoogLeNet_Weights.IMAGENET1K_V1", aux_logits=False),
             lecture=LectureFacts(
-                ilsvrc="ILSVRC 2014 classification winner (22 layers)",
+                ilsvrc=note("ilsvrc_2014_googlenet"),
                 top5_error=6.6,
-                top5_source=(
-                    "GoogLeNet's ILSVRC 2014 entry, 7 networks with 144 crops each, on the test set (deck 003, line "
-                    "193; Szegedy et al. 2015, Tables 2 and 3). One network with one crop: 10.07% on the validation "
-                    "set (Table 3)"
-                ),
-                notes=("Inception modules: parallel 1×1, 3×3, 5×5 convolutions and pooling, with 1×1 bottlenecks.",),
+                top5_source=(note("top5_googlenet")),
+                notes=(note("googlenet_modules"),),
             ),
         ),
         ArchSpec(
@@ -371,14 +350,11 @@ def _registry() -> dict[str, ArchSpec]:
             **_tv("inception_v3", "Inception_V3_Weights.IMAGENET1K_V1", aux_logits=False),
             lecture=LectureFacts(
                 top5_error=4.20,
-                top5_source=(
-                    "one Inception v3 in the comparison of Shao et al. 2016 that the lectures reproduce (deck 004, "
-                    "lines 406 and 415)"
-                ),
+                top5_source=(note("top5_inception_v3")),
                 keras_top1=77.9,
                 keras_top5=93.7,
                 keras_params=23.9,
-                notes=("Factorised convolutions: 5×5 as two 3×3, n×n as 1×n then n×1.",),
+                notes=(note("inception_v3_factorised"),),
             ),
         ),
         _resnet(18, "IMAGENET1K_V1", None),
@@ -400,7 +376,7 @@ def _registry() -> dict[str, ArchSpec]:
                 keras_top1=79.0,
                 keras_top5=94.5,
                 keras_params=22.9,
-                notes=("Inception taken to the limit: depthwise separable convolutions with residual connections.",),
+                notes=(note("xception_limit"),),
             ),
         ),
         ArchSpec(
@@ -411,13 +387,10 @@ def _registry() -> dict[str, ArchSpec]:
             paper="Hu, Shen & Sun. Squeeze-and-Excitation Networks. CVPR 2018",
             **_timm("legacy_seresnet50.in1k", (77.650, 93.732)),
             lecture=LectureFacts(
-                ilsvrc="ILSVRC 2017 classification winner (SENet)",
+                ilsvrc=note("ilsvrc_2017"),
                 top5_error=2.25,
-                top5_source=(
-                    "the winning ensemble of SENets (SENet-154 among them) on the ILSVRC 2017 test set (deck 003, "
-                    "line 1085; Hu et al. 2018), not SE-ResNet-50 alone"
-                ),
-                notes=("Squeeze (global pooling) and excitation (two FC layers) re-weight each channel.",),
+                top5_source=(note("top5_senet")),
+                notes=(note("senet_squeeze"),),
             ),
         ),
         ArchSpec(
@@ -440,7 +413,7 @@ def _registry() -> dict[str, ArchSpec]:
                 keras_top1=77.1,
                 keras_top5=93.3,
                 keras_params=5.3,
-                notes=("Compound scaling of depth, width and resolution from a searched base network.",),
+                notes=(note("efficientnet_scaling"),),
             ),
         ),
         ArchSpec(
@@ -462,8 +435,8 @@ def _registry() -> dict[str, ArchSpec]:
             ),
             lecture=LectureFacts(
                 notes=(
-                    "EfficientNet-B0 for phones: no squeeze-and-excitation, ReLU6 instead of swish.",
-                    "Its ImageNet weights ship inside a Python package, so cnnviz predicts real photos offline.",
+                    note("lite0_phones"),
+                    note("lite0_offline"),
                 )
             ),
         ),

@@ -77,6 +77,23 @@ def test_predict_json_on_real_photos(cli, photos):
     assert len(espresso) == 3 and espresso[0]["index"] == ESPRESSO and espresso[0]["label"] == "espresso"
 
 
+def test_lang_names_the_classes_and_the_errors_in_that_language(cli, photos, tmp_path):
+    from cnnviz.texts import imagenet_class_names
+
+    english = json.loads(cli("predict", str(photos["coffee"]), "--json").stdout)
+    for lang in ("pt", "es"):
+        rows = json.loads(cli("predict", str(photos["coffee"]), "--json", "--lang", lang).stdout)
+        assert [r["index"] for r in rows] == [r["index"] for r in english]
+        assert [r["label"] for r in rows] == [imagenet_class_names(lang)[r["index"]] for r in rows]
+    assert rows[0]["label"] == "café expreso"
+    table = cli("predict", str(photos["coffee"]), "--lang", "pt", "--top", "1").stdout
+    assert "café expresso (espresso, class 967)" in table  # the English name beside, to look it up by
+    boxes = json.loads(cli("localize", str(photos["coffee"]), "--method", "cam", "--json", "--lang", "es").stdout)
+    assert boxes[0]["label"] == imagenet_class_names("es")[boxes[0]["class"]]
+    refused = cli("predict", str(tmp_path / "missing.jpg"), "--lang", "es")
+    assert refused.returncode == 2 and refused.stderr.startswith("cnnviz: error: No existe el archivo")
+
+
 def test_the_entry_points_answer_as_the_function_does(cli, photos):
     """``python -m cnnviz`` and the installed ``cnnviz`` command are real processes that print what
     ``main`` prints, and a refusal exits 2 there too."""

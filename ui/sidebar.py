@@ -12,7 +12,7 @@ import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from ui import links
-from ui.text import CATALOGUES, LANGUAGE_NAMES, error_text, labeller, language_from_locale, literal, t
+from ui.text import LANGUAGES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
 
 # The upload widget takes files up to twice the decoder's limit, so a file just over it reaches the page
@@ -54,7 +54,7 @@ def init_session() -> None:
     st.session_state["_initialised"] = True
     links.check_names()
     links.note_lost_computation()
-    lang = links.read("lang", links.choice(CATALOGUES))
+    lang = links.read("lang", links.choice(LANGUAGES))
     st.session_state["lang"] = lang if lang is not None else language_from_locale(st.context.locale)
     arch = links.read("arch", links.choice(cnnviz.ARCHITECTURES))
     if arch is not None:
@@ -94,7 +94,7 @@ def render_sidebar() -> Choices:
     links.keep_page_settings()
     names = list(cnnviz.ARCHITECTURES)
     with st.sidebar:
-        st.selectbox(t("sidebar.language"), list(CATALOGUES), format_func=LANGUAGE_NAMES.get, key="lang")
+        st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
         default = {} if "arch" in st.session_state else {"index": names.index(cnnviz.DEFAULT_ARCH)}
         arch = st.selectbox(
             t("sidebar.arch"),

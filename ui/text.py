@@ -1,7 +1,8 @@
-"""User-interface text: one catalogue per language in ``ui/locales/``; views look strings up with :func:`t`.
+"""User-interface text: the catalogues of :mod:`cnnviz.texts` (one folder per feature, one file per
+language); views look strings up with :func:`t`.
 
 The language is the session's choice (``st.session_state["lang"]``), which starts from the browser's
-language when Streamlit reports it; a missing key in any catalogue fails ``tests/app/test_text.py``.
+language when Streamlit reports it; a missing key in any language fails ``tests/test_texts.py``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,13 @@ import re
 
 import streamlit as st
 
-from ui.locales import en, es, pt
-
-CATALOGUES = {"en": en.CATALOGUE, "pt": pt.CATALOGUE, "es": es.CATALOGUE}
-LANGUAGE_NAMES = {"en": "English", "pt": "Português (Brasil)", "es": "Español"}
-DEFAULT_LANGUAGE = "en"
+from cnnviz.texts import DEFAULT_LANGUAGE, LANGUAGES, Text, catalogue
 
 
 def language_from_locale(locale: str | None) -> str:
     """``"pt"`` for pt-BR / pt-PT, ``"es"`` for any Spanish, else English."""
     prefix = (locale or "").split("-")[0].split("_")[0].lower()
-    return prefix if prefix in CATALOGUES else DEFAULT_LANGUAGE
+    return prefix if prefix in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def current_language() -> str:
@@ -33,7 +30,7 @@ def current_language() -> str:
 
 def _catalogue(lang: str | None = None) -> dict[str, str]:
     """The catalogue of ``lang`` (default: the session's language)."""
-    return CATALOGUES.get(lang or current_language(), CATALOGUES[DEFAULT_LANGUAGE])
+    return catalogue(lang or current_language())
 
 
 def t(key: str, lang: str | None = None, **values) -> str:
@@ -85,11 +82,16 @@ def preprocessing_text(preprocessing, lang: str | None = None) -> str:
     return " → ".join(t(f"preprocess.{step}", lang, **values) for step, values in preprocessing.steps())
 
 
-def note_text(english: str, lang: str | None = None) -> str:
-    """A lecture note of the engine (written in English) in the session's language."""
-    from ui.locales.notes import NOTES
+def note_text(note: str, lang: str | None = None) -> str:
+    """A lecture note of the engine (a :class:`cnnviz.texts.Text`) in the session's language; any other
+    string as it is."""
+    return note.translated(lang or current_language()) if isinstance(note, Text) else note
 
-    return NOTES.get(lang or current_language(), {}).get(english, english)
+
+def class_names(net, lang: str | None = None) -> tuple[str, ...]:
+    """A loaded network's class names by index in the session's language: ImageNet's 1,000 translated
+    (``cnnviz/texts/classes``), any other labels (LeNet-5's digits) as they are."""
+    return net.class_names(lang or current_language())
 
 
 def has_text(key: str, lang: str | None = None) -> bool:

@@ -29,7 +29,7 @@ from ui.models import start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results, show_queue_place
 from ui.sidebar import gallery_digest, gallery_photo
-from ui.text import current_language, error_text, labeller, t
+from ui.text import class_names, current_language, error_text, labeller, t
 from ui.uploads import session_uploads
 from ui.work_queue import run_queued
 
@@ -236,7 +236,7 @@ def _class_maps(net, choices, layer: str) -> None:
         finally:
             bar.empty()
     crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
-    st.subheader(t("deconv.class_maps", label=net.categories[results[0].target]))
+    st.subheader(t("deconv.class_maps", label=class_names(net)[results[0].target]))
     columns = st.columns(len(results))
     for column, result in zip(columns, results, strict=True):
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)

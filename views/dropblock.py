@@ -14,7 +14,7 @@ from ui import follow
 from ui.models import start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
-from ui.text import labeller, t
+from ui.text import class_names, labeller, t
 
 CHANNELS_SHOWN = 4
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
@@ -78,7 +78,7 @@ def dropblock_page() -> None:
 
 
 def _show(net, result) -> None:
-    label = net.categories[result.target]
+    label = class_names(net)[result.target]
     channels = result.channels_by_total(CHANNELS_SHOWN)
     shape = "×".join(str(n) for n in result.activation.shape)
     name = labeller("drop.method_{}")

@@ -1,6 +1,8 @@
 """Localization page (deck 003, part 4): the classifier as a fully convolutional network (one pass vs one
 pass per crop), LeNet-5 reading a row of digits, sliding windows with non-max suppression, CAM boxes."""
 
+from dataclasses import replace
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ from ui.canvas import drawing_canvas
 from ui.models import shared_model, start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
-from ui.text import error_text, labeller, t
+from ui.text import class_names, error_text, labeller, t
 
 LINK = links.page_settings("localization", {"size": "loc_size"})
 ROW_CANVAS = (840, 168)  # width, height of the row-drawing canvas, px
@@ -134,7 +136,8 @@ def _one_pass(choices, net, twin) -> None:
 
 def _show_grids(net, image, one, many) -> None:
     rows, columns = one.shape
-    strongest = {int(c): f"{net.categories[c]} ({one.probabilities[c].max():.1%})" for c in top_classes(one)}
+    names = class_names(net)
+    strongest = {int(c): f"{names[c]} ({one.probabilities[c].max():.1%})" for c in top_classes(one)}
     _keep_class("loc_fcn_class", strongest, net)
     target = st.selectbox(t("loc.class"), list(strongest), format_func=strongest.__getitem__, key="loc_fcn_class")
     picture = net.preprocess.whole_image(image, min(one.input_size))
@@ -228,7 +231,8 @@ def _rows(choices) -> None:
 
 def _sliding(choices, net, top5: list[int]) -> None:
     st.markdown(t("loc.sliding_text"))
-    options = {-1: t("loc.any_top5")} | {c: net.categories[c] for c in top5}
+    names = class_names(net)
+    options = {-1: t("loc.any_top5")} | {c: names[c] for c in top5}
     _keep_class("loc_sliding_class", options, net, "loc.sliding_class")
     wanted = st.selectbox(
         t("loc.sliding_class"), list(options), format_func=options.__getitem__, key="loc_sliding_class"
@@ -257,11 +261,16 @@ def _sliding(choices, net, top5: list[int]) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('loc.before', count=len(found.before))}**")
-        st.image(boxes_image(choices.image, found.before, width=2), width="stretch")
+        st.image(boxes_image(choices.image, _named(found.before, names), width=2), width="stretch")
     with right:
         st.markdown(f"**{t('loc.after', count=len(found.after))}**")
-        st.image(boxes_image(choices.image, found.after), width="stretch")
+        st.image(boxes_image(choices.image, _named(found.after, names)), width="stretch")
     st.caption(t("loc.sliding_done", windows=found.windows, seconds=found.seconds))
+
+
+def _named(boxes, names: tuple[str, ...] | dict[int, str]) -> list:
+    """``boxes`` labelled with their class names in the session's language."""
+    return [replace(box, label=names[box.index]) for box in boxes]
 
 
 def _cam(choices, net, twin, top5: list[int]) -> None:
@@ -270,9 +279,10 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
         st.info(t("loc.cam_none", arch=net.spec.display))
         return
     cols = st.columns(2)
-    names = {c: net.categories[c] for c in top5}
-    _keep_class("loc_cam_class", names, net)
-    target = cols[0].selectbox(t("loc.class"), top5, format_func=names.__getitem__, key="loc_cam_class")
+    names = class_names(net)
+    top_names = {c: names[c] for c in top5}
+    _keep_class("loc_cam_class", top_names, net)
+    target = cols[0].selectbox(t("loc.class"), top5, format_func=top_names.__getitem__, key="loc_cam_class")
     fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")
     key = result_key("localize_cam", net, choices.image_digest, target=target, fraction=fraction)
     result, _ = shared_results().get_or_compute(key, lambda: cam_box(net, choices.image, target, fraction))
@@ -280,7 +290,7 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
     picture = net.preprocess.whole_image(choices.image, net.preprocess.input_size)
     heat = overlay(np.asarray(picture.convert("RGB")), result.upsampled, cmap="jet")
     shown = Image.fromarray(heat).resize(choices.image.size)
-    drawn = boxes_image(shown, [result.box])
+    drawn = boxes_image(shown, _named([result.box], names))
     if reference is not None:
         drawn = boxes_image(Image.fromarray(drawn), [reference], colour=REFERENCE_GREEN)
     left, right = st.columns([3, 2])
@@ -297,7 +307,7 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
             st.caption(t("loc.cam_no_reference"))
         else:
             st.metric(t("loc.iou_metric"), f"{iou(box.corners, reference.corners):.2f}")
-            st.caption(t(f"loc.reference_{source}", label=result.box.label))
+            st.caption(t(f"loc.reference_{source}", label=names[result.box.index]))
 
 
 def _reference(choices, label: str) -> tuple[Box | None, str]:

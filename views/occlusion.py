@@ -16,7 +16,7 @@ from ui import follow, links
 from ui.models import shared_model, start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
-from ui.text import column_config, error_text, labeller, t
+from ui.text import class_names, column_config, error_text, labeller, t
 from ui.work_queue import on_session_thread
 
 LINK = links.page_settings(
@@ -53,7 +53,8 @@ def occlusion_page() -> None:
         }
     )
     links.show_notices()
-    targets = {s.index: f"{net.categories[s.index]} ({s.prob:.1%})" for s in clean.scores}
+    names = class_names(net)
+    targets = {s.index: f"{names[s.index]} ({s.prob:.1%})" for s in clean.scores}
     _follow_network(spec, side, windows, strides, layers, targets)
     with st.form("occlusion"):
         cols = st.columns(5)
@@ -183,7 +184,8 @@ def _heatmap(frame: pd.DataFrame, column: str, kind: str, legend: str, scheme: s
 
 
 def _show(net, maps, crop: np.ndarray) -> None:
-    label = net.categories[maps.target]
+    names = class_names(net)
+    label = names[maps.target]
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('occl.map_a', label=label)}**")
@@ -198,7 +200,7 @@ def _show(net, maps, crop: np.ndarray) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('occl.map_b')}**")
-        names = np.vectorize(lambda i: f"{i}: {net.categories[i]}")(maps.argmax)
+        names = np.vectorize(lambda i: f"{i}: {names[i]}")(maps.argmax)
         st.altair_chart(
             _heatmap(_grid_frame(maps, names, "class"), "class", "N", t("occl.legend_class")), width="stretch"
         )

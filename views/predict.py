@@ -8,7 +8,7 @@ import cnnviz
 from cnnviz.device import describe_device
 from ui.models import shared_model
 from ui.pages import page
-from ui.text import error_text, note_text, preprocessing_text, t, weights_text
+from ui.text import class_names, error_text, note_text, preprocessing_text, t, weights_text
 
 
 @page(
@@ -62,7 +62,8 @@ def predict_page() -> None:
 
     with right:
         st.subheader(t("predict.top5"))
-        table = pd.DataFrame([s.as_dict() for s in result.scores])
+        names, english = class_names(net), net.categories
+        table = pd.DataFrame([s.as_dict() | {"label": names[s.index]} for s in result.scores])
         table["percent"] = table["prob"].map(lambda p: f"{p:.1%}")
         bars = (
             alt.Chart(table)
@@ -75,10 +76,18 @@ def predict_page() -> None:
         )
         labels = bars.mark_text(align="left", dx=4).encode(text="percent:N")
         st.altair_chart(bars + labels, width="stretch")
-        st.markdown("\n".join(f"{s.rank}. **{s.label}** — {s.prob:.1%}" for s in result.scores))
+        lines = (f"{s.rank}. {_class_line(names, english, s.index)} — {s.prob:.1%}" for s in result.scores)
+        st.markdown("\n".join(lines))
         source = t(f"weights.{net.weights_source.value}")
         st.caption(t("predict.weights", source=source, detail=weights_text(net)))
         st.caption(t("predict.device", device=describe_device(net.device)))
+
+
+def _class_line(names: tuple[str, ...], english: tuple[str, ...], index: int) -> str:
+    """A class in the session's language, with its English name beside when that differs (the name a
+    student can look the class up by)."""
+    shown = f"**{names[index]}**"
+    return shown if names[index] == english[index] else f"{shown} ({english[index]})"
 
 
 def _about(spec: cnnviz.ArchSpec) -> None:

@@ -28,10 +28,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import GALLERY, gallery_image
+from cnnviz.texts import LANGUAGES
 from cnnviz.zoo import ARCHITECTURES
 from ui import links
 from ui.pages import declared_pages
-from ui.text import CATALOGUES
 
 PAGES = [p.name for p in declared_pages()]
 SIDEBAR_KEYS = frozenset({"lang", "arch", "source", "gallery", "device"})
@@ -187,7 +187,7 @@ class StudentSession(RuleBasedStateMachine):
         uploader.upload(name, UPLOADS[name], "image/jpeg")
         self._run()
 
-    @rule(lang=st.sampled_from(sorted(CATALOGUES)))
+    @rule(lang=st.sampled_from(sorted(LANGUAGES)))
     def switch_language(self, lang):
         self.app.selectbox(key="lang").set_value(lang)
         self._run()
@@ -236,7 +236,7 @@ STEPS = (  # (rule, its choices, weight): what a student does, and how often
     ("switch_network", sorted(ARCHITECTURES), 2),
     ("switch_gallery_photo", sorted(GALLERY), 1),
     ("upload_a_file", sorted(UPLOADS), 1),
-    ("switch_language", sorted(CATALOGUES), 1),
+    ("switch_language", sorted(LANGUAGES), 1),
     ("set_a_widget", range(2**32), 4),
 )
 

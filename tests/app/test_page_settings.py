@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pkgutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from cnnviz.texts import LANGUAGES, catalogue
+from cnnviz.texts import ROOT as TEXTS
 from ui import links
 from ui.pages import GROUPS, declared_pages
-from ui.text import CATALOGUES
 from views import deconvnet, occlusion
 
 
@@ -37,10 +39,13 @@ def test_every_view_declares_one_page_with_its_texts_in_every_language():
     pages = declared_pages()
     assert {p.name for p in pages} == modules
     assert pages[0].is_default and [p.group for p in pages] == sorted((p.group for p in pages), key=GROUPS.index)
-    for catalogue in CATALOGUES.values():
+    for lang in LANGUAGES:
         for declared in pages:
-            assert {declared.title_key, declared.heading_key, f"nav.{declared.group}"} <= set(catalogue), declared.name
-            assert all(f"task.{task}" in catalogue for task in declared.tasks), declared.name
+            keys = set(catalogue(lang))
+            assert {declared.title_key, declared.heading_key, f"nav.{declared.group}"} <= keys, declared.name
+            assert all(f"task.{task}" in keys for task in declared.tasks), declared.name
+            own = tomllib.loads((TEXTS / declared.name / f"{lang}.toml").read_text())  # its texts' one home
+            assert declared.title_key.split(".")[-1] in own["page"], declared.name
     assert links.known_names() >= {name for p in pages if p.link for name in p.link.fields}
 
 

@@ -88,3 +88,19 @@ def test_camera_photo_is_classified(at, coffee):
     at.camera_input(key="camera").upload("camera.jpg", encode(coffee, "JPEG"), "image/jpeg").run()
     assert not at.exception
     assert top5(at).startswith("1. **espresso**")
+
+
+def test_class_names_follow_the_language_with_the_english_name_beside(at):
+    """The names a student reads most, in Portuguese and Spanish, each followed by the English name to look
+    it up by; the same classes and probabilities as in English."""
+    english = top5(at).split("\n")
+    at.selectbox(key="lang").select("pt").run()
+    portuguese = top5(at).split("\n")
+    assert portuguese[0].startswith("1. **gato ") and not at.exception
+    at.selectbox(key="lang").select("es").run()
+    spanish = top5(at).split("\n")
+    for en, pt, es in zip(english, portuguese, spanish, strict=True):
+        name = en.split("**")[1]
+        assert f"({name})" in pt and f"({name})" in es, (en, pt, es)
+        assert en.rsplit(" — ", 1)[1] == pt.rsplit(" — ", 1)[1] == es.rsplit(" — ", 1)[1]  # same probability
+    assert spanish[0].split("**")[1] in {"gato atigrado", "gato tigre", "gato egipcio"}

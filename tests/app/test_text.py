@@ -1,63 +1,14 @@
-"""The three UI catalogues: same keys, same placeholders, and the language follows the link or browser."""
+"""The web app in three languages: engine texts translated, and the language follows the link or browser.
+
+Every key in every language with the same placeholders: ``tests/test_texts.py``."""
 
 from __future__ import annotations
 
-import string
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import view
 from tests.app.test_predict_page import APP
-from ui.text import CATALOGUES, language_from_locale, t
-
-
-def placeholders(text: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(text) if field}
-
-
-@pytest.mark.parametrize("lang", [lang for lang in CATALOGUES if lang != "en"])
-def test_every_key_is_in_every_catalogue_with_the_same_placeholders(lang):
-    english, other = CATALOGUES["en"], CATALOGUES[lang]
-    assert set(other) == set(english), (set(english) - set(other), set(other) - set(english))
-    for key, text in english.items():
-        assert placeholders(other[key]) == placeholders(text), key
-
-
-def sample_values(text: str) -> dict[str, object]:
-    """A value for every placeholder of ``text``: 1 where its format asks for a number, else a word."""
-    return {
-        field: 1 if spec and spec[-1] in "bcdeEfFgGnosxX%," else "word"
-        for _, field, spec, _ in string.Formatter().parse(text)
-        if field
-    }
-
-
-@pytest.mark.parametrize("lang", list(CATALOGUES))
-def test_every_entry_formats(lang):
-    for key, text in CATALOGUES[lang].items():
-        assert t(key, lang, **sample_values(CATALOGUES["en"][key])) and t(key, lang, **sample_values(text))
-
-
-def test_every_lecture_note_of_the_engine_is_translated():
-    from cnnviz.lectures import (
-        ALEXNET_ORDER_NOTE,
-        ALEXNET_SLIDE,
-        ALEXNET_SLIDE_SOURCE,
-        VGG16_SLIDE_SOURCE,
-        VGG16_TOTAL_NOTE,
-    )
-    from cnnviz.zoo import ARCHITECTURES
-    from ui.locales.notes import NOTES
-
-    notes = {ALEXNET_ORDER_NOTE, ALEXNET_SLIDE_SOURCE, VGG16_SLIDE_SOURCE, VGG16_TOTAL_NOTE}
-    notes |= {row.note for row in ALEXNET_SLIDE if row.note}
-    for spec in ARCHITECTURES.values():
-        notes |= set(spec.lecture.notes) | {spec.lecture.ilsvrc, spec.lecture.top5_source} - {None, ""}
-    for lang in ("pt", "es"):
-        missing = notes - set(NOTES[lang])
-        assert not missing, (lang, missing)
-        assert set(NOTES[lang]) <= notes, (lang, set(NOTES[lang]) - notes)  # no stale entries
+from ui.text import language_from_locale
 
 
 def test_engine_errors_weights_and_preprocessing_in_portuguese(chelsea):

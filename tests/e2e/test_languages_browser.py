@@ -1,7 +1,8 @@
 """Every page opened fresh in Portuguese and in Spanish shows no English sentence.
 
 English is detected by common function words on each visible line of the page and the sidebar. Paper
-titles (cited in their original language) and ImageNet class names (dataset labels) are not UI text.
+titles are cited in their original language; ImageNet class names are translated (the English name in
+brackets beside one on Predict is there to look the class up by).
 """
 
 from __future__ import annotations
