@@ -13,6 +13,8 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from cnnviz.errors import CnnvizError
 from cnnviz.messages import message
@@ -27,11 +29,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"cnnviz: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
-
-
-SEED_LIMIT = 2**63  # seeds are non-negative and below this (torch's and numpy's generators take 64 bits)
-MAX_INDEX = 999_999  # class, channel: the network checks its own count; this only bounds what can be typed
-MAX_PIXELS_ARG = 100_000  # px: window, stride, sizes; the network checks its own input size
 
 
 def whole(low: int, high: int):
@@ -117,6 +114,20 @@ def _image_and_model(args: argparse.Namespace):
 
     image = load_image(args.image)
     return image, load(args.arch, weights=args.weights, device=args.device).in_language(args.lang)
+
+
+def _params(args: argparse.Namespace, name: str) -> dict:
+    """The parameters of explanation method ``name`` as given on the command line."""
+    from cnnviz.explain.methods import METHODS
+
+    return {param.name: getattr(args, param.name) for param in METHODS[name].params}
+
+
+def _run(args: argparse.Namespace, name: str, net, image, **extra):
+    """Explanation method ``name`` through its record (:data:`cnnviz.explain.methods.METHODS`)."""
+    from cnnviz.explain.methods import METHODS
+
+    return METHODS[name].run(net, image, **extra, **_params(args, name))
 
 
 def _warn_if_random(net) -> None:
@@ -226,7 +237,6 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from cnnviz.explain.occlusion import occlusion
     from cnnviz.render import overlay
 
     out = _out_path(args, (".npy", ".png"))
@@ -236,18 +246,7 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
         print(f"\r{done}/{total} positions", end="", file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    maps = occlusion(
-        net,
-        image,
-        args.window,
-        args.stride,
-        args.fill,
-        args.target,
-        args.layer,
-        progress=report,
-        max_gmacs=CLI_MAX_GMACS,
-        method=args.method,
-    )
+    maps = _run(args, "occlusion", net, image, progress=report, max_gmacs=CLI_MAX_GMACS)
     seconds = time.perf_counter() - start
     print(file=sys.stderr)
     _warn_if_random(net)
@@ -280,14 +279,12 @@ def _default_layer(arch: str, layer: str | None) -> str:
 
 def _cmd_deconv(args: argparse.Namespace) -> int:
 
-    from cnnviz.explain.deconvnet import project
     from cnnviz.render import projection_image
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
     layer = _default_layer(args.arch, args.layer)
-    channels = None if args.channel is None else [args.channel]
-    projections = project(net, image, layer, channels, whole_map=args.whole_map, method=args.method)
+    projections = _run(args, "deconv", net, image)
     projection = projections[0]  # the requested channel, or the strongest one
     _warn_if_random(net)
     where = (
@@ -307,13 +304,12 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
 def _cmd_visualize(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from cnnviz.explain.featurevis import visualize
     from cnnviz.loading import load
 
     out = _out_path(args, (".npy", ".png"))
     net = load(args.arch, weights=args.weights, device=args.device)
     layer = _default_layer(args.arch, args.layer)
-    result = visualize(net, layer, args.channel, steps=args.steps, objective=args.objective, seed=args.seed)
+    result = _run(args, "visualize", net, None)
     _warn_if_random(net)
     print(
         f"{net.spec.display} · {layer} · channel {result.channel} ({result.objective}) · {result.steps} steps in "
@@ -355,7 +351,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from cnnviz.explain.graphs import check_channel
-    from cnnviz.explain.patches import MAX_IMAGES, top_patches
+    from cnnviz.explain.patches import MAX_IMAGES
     from cnnviz.images import load_image
     from cnnviz.loading import load
     from cnnviz.render import projection_image, tile_grid
@@ -376,7 +372,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
             skipped.setdefault(str(exc), []).append(path.name)
     if skipped:
         print(f"skipped {sum(map(len, skipped.values()))} of {len(files)} files: {_grouped(skipped)}", file=sys.stderr)
-    patches = top_patches(net, images, layer, args.channel)
+    patches = _run(args, "patches", net, images)
     print(f"{net.spec.display} · {layer} · channel {args.channel} · {len(images)} images")
     for rank, patch in enumerate(patches, start=1):
         print(f"{rank}. {patch.activation:10.4g}  {patch.image} unit {patch.unit} box {patch.box}")
@@ -403,17 +399,15 @@ def _grouped(names_by_reason: dict[str, list[str]], shown: int = 3) -> str:
 def _cmd_classmap(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from cnnviz.explain import CLASS_MAPS, USES_LAYER
     from cnnviz.render import class_map_image
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
-    params = {"layer": _default_layer(args.arch, args.layer)} if args.method in USES_LAYER else {}
 
     def report(done: int, total: int) -> None:
         print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
 
-    result = CLASS_MAPS[args.method](net, image, target=args.target, progress=report, **params)
+    result = _run(args, "classmap", net, image, progress=report)
     print(file=sys.stderr)
     _warn_if_random(net)
     details = [f"layer {result.layer}"] if result.layer else []
@@ -433,23 +427,18 @@ def _cmd_classmap(args: argparse.Namespace) -> int:
     return 0
 
 
-LOCALIZE_METHODS = ("fcn", "sliding", "cam")
-
-
 def _cmd_localize(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from cnnviz.predict import predict
     from cnnviz.render import boxes_image, grid_overlay
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
+    found = _run(args, "localize", net, image)
+    _warn_if_random(net)
     if args.method == "fcn":
-        from cnnviz.explain.localize import one_pass_grid
-
-        grid = one_pass_grid(net, image, args.size)
-        _warn_if_random(net)
+        grid = found
         rows, columns = grid.shape
         best = int(grid.probabilities.max(axis=(1, 2)).argmax())
         print(
@@ -464,11 +453,6 @@ def _cmd_localize(args: argparse.Namespace) -> int:
             _write(out, Image.fromarray(grid_overlay(picture, grid.probabilities[best], grid.window, grid.stride)).save)
         return 0
     if args.method == "sliding":
-        from cnnviz.explain.detect import sliding_windows
-
-        classes = [args.target] if args.target is not None else [s.index for s in predict(net, image, top=5).scores]
-        found = sliding_windows(net, image, classes, threshold=args.threshold, iou=args.iou)
-        _warn_if_random(net)
         boxes = found.after
         summary = (
             f"{net.spec.display}: {found.windows} windows ({found.windows} forward passes, {found.seconds:.2f} s), "
@@ -476,10 +460,7 @@ def _cmd_localize(args: argparse.Namespace) -> int:
             f"at IoU {found.iou:g}"
         )
     else:
-        from cnnviz.explain.detect import cam_box
-
-        cam = cam_box(net, image, target=args.target, fraction=args.fraction)
-        _warn_if_random(net)
+        cam = found
         boxes = (cam.box,)
         summary = (
             f"{net.spec.display}: CAM of {cam.box.label} (class {cam.box.index}) above {cam.fraction:.0%} of its "
@@ -502,13 +483,75 @@ def _cmd_localize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_activations(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from cnnviz.render import colourise, tile_grid
+
+    out = _out_path(args, (".npy", ".png"))
+    image, net = _image_and_model(args)
+    maps = _run(args, "activations", net, image)
+    _warn_if_random(net)
+    channels, height, width = maps.maps.shape
+    strongest = ", ".join(str(int(c)) for c in maps.order[:5])
+    print(
+        f"{net.spec.display} · {maps.layer} · {channels} maps of {height}×{width} · mean {maps.mean:.4g}, max "
+        f"{maps.max:.4g} · {maps.zero_fraction:.0%} of units at or below zero · {len(maps.never_active)} channels "
+        f"never active · strongest: {strongest}"
+    )
+    if out is not None:
+
+        def strongest_maps() -> np.ndarray:
+            return tile_grid([colourise(maps.maps[c]) for c in maps.order[:16]], columns=4, zoom=max(1, 64 // width))
+
+        _save_array_or_picture(out, maps.maps, strongest_maps)
+    return 0
+
+
+@dataclass(frozen=True)
+class Presenter:
+    """How the CLI shows an explanation method's record: ``show(args)`` runs it and prints or writes the
+    result; ``out`` is the help of ``--out``, ``json`` that of ``--json`` where it prints JSON."""
+
+    show: Callable[[argparse.Namespace], int]
+    out: str
+    json: str | None = None
+
+
+PRESENTERS = {  # one per record of cnnviz.explain.methods.METHODS (tests/test_cli.py checks it)
+    "occlusion": Presenter(_cmd_occlusion, "FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)"),
+    "deconv": Presenter(_cmd_deconv, "FILE.npy (raw C×H×W float32 at input size) or FILE.png"),
+    "classmap": Presenter(_cmd_classmap, "FILE.npy (H×W float32 at input size) or FILE.png (overlay)"),
+    "localize": Presenter(
+        _cmd_localize,
+        "FILE.npy (fcn: classes × rows × cols float32 probabilities; sliding / cam: boxes × 6 float32 "
+        "x0 y0 x1 y1 score class) or FILE.png (the grid or the boxes over the photo)",
+        json="sliding / cam: print the boxes as JSON",
+    ),
+    "visualize": Presenter(
+        _cmd_visualize, "FILE.npy (the optimised input, 3×H×W float32 in the network's normalised space) or FILE.png"
+    ),
+    "patches": Presenter(_cmd_patches, "FILE.png: each projection next to its patch"),
+    "activations": Presenter(_cmd_activations, "FILE.npy (C×H×W float32) or FILE.png (the 16 strongest maps)"),
+}
+
+
+def _argparse_options(param) -> dict:
+    """``add_argument``'s options for an explanation method's parameter."""
+    if param.kind == "flag":
+        return {"action": "store_true", "help": param.help}
+    options = {"default": param.default, "help": param.help}
+    if param.kind == "whole":
+        options["type"] = whole(param.low, param.high)
+    elif param.kind == "share":
+        options["type"] = share
+    elif param.kind == "choice":
+        options["choices"] = param.choices
+    return options
+
+
 def build_parser() -> argparse.ArgumentParser:
-    from cnnviz.explain import CLASS_MAPS
-    from cnnviz.explain.deconvnet import METHODS
-    from cnnviz.explain.detect import CAM_FRACTION, IOU, THRESHOLD
-    from cnnviz.explain.featurevis import DEFAULT_STEPS, MAX_STEPS, OBJECTIVES
-    from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
-    from cnnviz.explain.occlusion import FILLS
+    from cnnviz.explain.methods import METHODS
     from cnnviz.hardware import DTYPES, MAX_BATCH
     from cnnviz.layers import MAX_INPUT, MIN_INPUT, TABLE_FORMATS
     from cnnviz.texts import LANGUAGES
@@ -535,107 +578,18 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
     predict.set_defaults(run=_cmd_predict)
 
-    occl = commands.add_parser("occlusion", parents=[photo], help="occlusion sensitivity maps (ZF Fig. 7)")
-    occl.add_argument(
-        "--window", type=whole(1, MAX_PIXELS_ARG), default=32, help="side of the grey square, input px (default 32)"
-    )
-    occl.add_argument(
-        "--stride", type=whole(1, MAX_PIXELS_ARG), default=8, help="step between positions, input px (default 8)"
-    )
-    occl.add_argument("--fill", choices=FILLS, default="mean", help="what the square shows (default mean)")
-    occl.add_argument("--target", type=whole(0, MAX_INDEX), default=None, help="class index (default: the clean top-1)")
-    occl.add_argument("--layer", default=None, help="module name for the strongest-channel map")
-    occl.add_argument("--out", default=None, help="FILE.npy (map (a), grid × grid float32) or FILE.png (overlay)")
-    occl.add_argument(
-        "--method",
-        choices=OCCLUSION_METHODS,
-        default="auto",
-        help="incremental (recompute only what the square changes), full (whole images) or auto: the faster, "
-        "measured on this model and device (default); the maps are the same",
-    )
-    occl.set_defaults(run=_cmd_occlusion)
-
-    deconv = commands.add_parser("deconv", parents=[photo], help="deconvnet projection of a channel (ZF 2014)")
-    deconv.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    deconv.add_argument(
-        "--channel", type=whole(0, MAX_INDEX), default=None, help="channel (default: the strongest on this image)"
-    )
-    deconv.add_argument("--whole-map", action="store_true", help="project the whole map, not its strongest unit")
-    deconv.add_argument("--method", choices=METHODS, default="auto", help="(default auto)")
-    deconv.add_argument("--out", default=None, help="FILE.npy (raw C×H×W float32 at input size) or FILE.png")
-    deconv.set_defaults(run=_cmd_deconv)
-
-    classmap = commands.add_parser("classmap", parents=[photo], help="where the evidence for a class lies")
-    classmap.add_argument("--method", choices=tuple(CLASS_MAPS), default="gradcam", help="(default gradcam)")
-    classmap.add_argument("--target", type=whole(0, MAX_INDEX), default=None, help="class index (default: the top-1)")
-    classmap.add_argument(
-        "--layer", default=None, help="the module a CAM method explains (default: the last conv stage)"
-    )
-    classmap.add_argument("--out", default=None, help="FILE.npy (H×W float32 at input size) or FILE.png (overlay)")
-    classmap.set_defaults(run=_cmd_classmap)
-
-    localize = commands.add_parser(
-        "localize", parents=[photo], help="where objects are: one-pass class grid, sliding windows + NMS, CAM box"
-    )
-    localize.add_argument("--method", choices=LOCALIZE_METHODS, default="fcn", help="(default fcn)")
-    localize.add_argument(
-        "--size",
-        type=whole(1, MAX_PIXELS_ARG),
-        default=None,
-        help="fcn: the photo's short side in px, 1–3× the input (default 1×)",
-    )
-    localize.add_argument(
-        "--target",
-        type=whole(0, MAX_INDEX),
-        default=None,
-        help="class index (default: sliding any of the top-5, cam the top-1)",
-    )
-    localize.add_argument(
-        "--threshold", type=share, default=THRESHOLD, help=f"sliding: lowest window score (default {THRESHOLD})"
-    )
-    localize.add_argument("--iou", type=share, default=IOU, help=f"sliding: suppression IoU (default {IOU})")
-    localize.add_argument(
-        "--fraction", type=share, default=CAM_FRACTION, help=f"cam: share of the maximum kept (default {CAM_FRACTION})"
-    )
-    localize.add_argument("--json", action="store_true", help="sliding / cam: print the boxes as JSON")
-    localize.add_argument(
-        "--out",
-        default=None,
-        help="FILE.npy (fcn: classes × rows × cols float32 probabilities; sliding / cam: boxes × 6 float32 "
-        "x0 y0 x1 y1 score class) or FILE.png (the grid or the boxes over the photo)",
-    )
-    localize.set_defaults(run=_cmd_localize)
-
-    visual = commands.add_parser(
-        "visualize", parents=[model], help="the image a channel responds to most, optimised from noise (Olah 2017)"
-    )
-    visual.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    visual.add_argument("--channel", type=whole(0, MAX_INDEX), default=0, help="channel (default 0)")
-    visual.add_argument("--objective", choices=OBJECTIVES, default="channel", help="its mean, or its centre unit")
-    visual.add_argument(
-        "--steps", type=whole(1, MAX_STEPS), default=DEFAULT_STEPS, help=f"1–{MAX_STEPS} (default {DEFAULT_STEPS})"
-    )
-    visual.add_argument(
-        "--seed",
-        type=whole(0, SEED_LIMIT - 1),
-        default=0,
-        help="seed of the starting noise and transforms, 0 to 2^63 − 1 (default 0)",
-    )
-    visual.add_argument(
-        "--out",
-        default=None,
-        help="FILE.npy (the optimised input, 3×H×W float32 in the network's normalised space) or FILE.png",
-    )
-    visual.set_defaults(run=_cmd_visualize)
-
-    patches = commands.add_parser(
-        "patches", parents=[model], help="top-9 patches of a channel over a folder of images (ZF Fig. 2)"
-    )
-    patches.add_argument("folder")
-    patches.add_argument("--layer", default=None, help="module name (default: the last conv stage)")
-    patches.add_argument("--channel", type=whole(0, MAX_INDEX), default=0)
-    patches.add_argument("--out", default=None, help="FILE.png: each projection next to its patch")
-    patches.set_defaults(run=_cmd_patches)
+    for method in METHODS.values():  # one subcommand per explanation method, its flags from the record
+        shown = PRESENTERS[method.name]
+        parents = [photo] if method.images == "one" else [model]
+        command = commands.add_parser(method.name, parents=parents, help=method.summary)
+        if method.images == "set":
+            command.add_argument("folder", help="a folder of images to search (what is not an image is skipped)")
+        for param in method.params:
+            command.add_argument(f"--{param.name.replace('_', '-')}", **_argparse_options(param))
+        if shown.json:
+            command.add_argument("--json", action="store_true", help=shown.json)
+        command.add_argument("--out", default=None, help=shown.out)
+        command.set_defaults(run=shown.show)
 
     hardware = commands.add_parser(
         "hardware", help="latency, throughput and peak memory of architectures on this machine's CPU or GPU"

@@ -101,11 +101,12 @@ def test_progress_counts_integration_steps_and_can_cancel(lite0, chelsea):
     integrated_gradients(lite0, chelsea, steps=20, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(8, 20), (16, 20), (20, 20)]
     for method, compute in CLASS_MAPS.items():
+        params = cheap_layer(method) | ({"steps": 8} if method == "integrated" else {})
         with pytest.raises(Cancelled):
-            compute(lite0, chelsea, progress=lambda done, total: False, **cheap_layer(method))
+            compute(lite0, chelsea, progress=lambda done, total: False, **params)
         calls: list[tuple[int, int]] = []
         record = lambda done, total, calls=calls: calls.append((done, total))  # noqa: E731
-        compute(lite0, chelsea, progress=record, **cheap_layer(method))
+        compute(lite0, chelsea, progress=record, **params)
         assert calls[-1][0] == calls[-1][1], method
 
 

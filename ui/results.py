@@ -171,6 +171,46 @@ class Computed(NamedTuple):
     seconds: float
 
 
+class SharedJob(NamedTuple):
+    """One piece of heavy work for :func:`compute_shared_all`: its result ``key``, ``compute(progress)``,
+    and the ``label`` its progress bar shows while it runs."""
+
+    key: tuple
+    compute: Callable[[Callable[[int, int], None]], Any]
+    label: str
+
+
+def shared_in_queue(key: tuple, compute, device: str, bar, report) -> tuple[Any, bool]:
+    """The one way heavy work reaches a page: ``key``'s result from the shared cache (every session's, and
+    the replicas' through Redis), else computed once for every session asking at that moment, waiting its
+    turn in ``device``'s queue of heavy work (place and wait on ``bar``; progress to ``report``; Stop
+    cancels it). (value, whether another session had computed it)."""
+    return shared_results().get_or_compute(key, lambda: run_queued(device, compute, show_queue_place(bar), report))
+
+
+def compute_shared_all(jobs: list[SharedJob], task: str, device: str = "cpu") -> list[Any] | None:
+    """Each of ``jobs`` through :func:`shared_in_queue` in turn, under one progress bar (the running job's
+    label; the bar counts jobs and each job's own progress), the link marked with ``running=<task>``. The
+    values in order, or None, with the error drawn in the session's language, when the engine refuses."""
+    bar = st.progress(0.0, text=jobs[0].label)
+    values = []
+    try:
+        with links.running(task):
+            for i, job in enumerate(jobs):
+
+                def report(done: int, total: int, i=i, job=job) -> None:
+                    bar.progress((i + done / max(1, total)) / len(jobs), text=job.label)
+
+                report(0, 1)
+                values.append(shared_in_queue(job.key, job.compute, device, bar, report)[0])
+    except cnnviz.CnnvizError as exc:
+        st.error(error_text(exc))
+        return None
+    finally:
+        bar.empty()
+    return values
+
+
 def compute_shared(
     key: tuple,
     compute: Callable[[Callable[[int, int], None]], Any],
@@ -193,9 +233,7 @@ def compute_shared(
 
     try:
         with st.spinner(t(f"{texts}.waiting")), links.running(task or texts):
-            value, shared = shared_results().get_or_compute(
-                key, lambda: run_queued(device, compute, show_queue_place(bar), report)
-            )
+            value, shared = shared_in_queue(key, compute, device, bar, report)
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None

@@ -18,8 +18,9 @@ import cnnviz
 from cnnviz.explain import CLASS_MAPS, USES_LAYER
 from cnnviz.explain.activations import activation_maps, first_layer_filters
 from cnnviz.explain.deconvnet import project
-from cnnviz.explain.featurevis import DEFAULT_STEPS, OBJECTIVES, visualize
+from cnnviz.explain.featurevis import visualize
 from cnnviz.explain.keys import result_key
+from cnnviz.explain.methods import METHODS
 from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
 from cnnviz.layers import conv_stages, spatial_layers
@@ -27,17 +28,18 @@ from cnnviz.render import class_map_image, colourise, projection_image, tile_gri
 from ui import follow, links
 from ui.models import start_page
 from ui.pages import page
-from ui.results import compute_shared, shared_results, show_queue_place
+from ui.results import SharedJob, compute_shared, compute_shared_all, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import class_names, current_language, error_text, labeller, t
 from ui.uploads import session_uploads
-from ui.work_queue import run_queued
 
 STRONGEST = -1  # the channel choice "the nine strongest"
 MAX_LINK_CHANNEL = 99_999
 SHOWN_MAPS = 36
 FILTER_ZOOM = 6  # screen px per kernel weight, the same for every architecture
 PATCH_SIDE = 112  # px of each top-9 tile on screen
+OBJECTIVES = METHODS["visualize"].param("objective").choices  # as on the command line
+DEFAULT_STEPS = METHODS["visualize"].param("steps").default
 CLASS_MAPS_SHOWN = ("gradcam", "saliency", "integrated")  # beside the projections, in this order
 CAM_FAMILY = tuple(name for name, method in CLASS_MAPS.items() if method.explains_layer and name != "gradcam")
 FEATUREVIS_STEPS = (32, 64, DEFAULT_STEPS, 256, 512)
@@ -197,6 +199,11 @@ def _deconvnet_projection(net, choices, layer: str, channel: int, whole: bool):
     return _cached(key, lambda: project(net, choices.image, layer, [channel], whole_map=whole))[0]
 
 
+def _class_map(net, image, method: str, params: dict, progress):
+    """``method``'s class map of ``image`` for the top-1 class."""
+    return CLASS_MAPS[method](net, image, **params, progress=progress)
+
+
 def _class_maps(net, choices, layer: str) -> None:
     """The methods of :data:`CLASS_MAPS_SHOWN` for the top-1 class, side by side over the crop; computed on
     request (Integrated Gradients takes seconds on a CPU), then shown to every session that asks."""
@@ -216,25 +223,15 @@ def _class_maps(net, choices, layer: str) -> None:
                     return
             request.empty()
             st.session_state["_deconv_class_maps_for"] = asked
-        bar = st.progress(0.0)
-        try:
-            with links.running("classmaps"):
-                results = []
-                for i, (method, (key, params)) in enumerate(calls.items()):
-
-                    def report(done: int, total: int, i=i, method=method) -> None:
-                        bar.progress((i + done / total) / len(calls), text=t(f"deconv.name_{method}"))
-
-                    def compute(progress, method=method, params=params):
-                        return CLASS_MAPS[method](net, choices.image, **params, progress=progress)
-
-                    queued = functools.partial(run_queued, str(net.device), compute, show_queue_place(bar), report)
-                    results.append(_cached(key, queued))
-        except cnnviz.CnnvizError as exc:
-            st.error(error_text(exc))
+        jobs = [
+            SharedJob(
+                key, functools.partial(_class_map, net, choices.image, method, params), t(f"deconv.name_{method}")
+            )
+            for method, (key, params) in calls.items()
+        ]
+        results = compute_shared_all(jobs, "classmaps", str(net.device))
+        if results is None:
             return
-        finally:
-            bar.empty()
     crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
     st.subheader(t("deconv.class_maps", label=class_names(net)[results[0].target]))
     columns = st.columns(len(results))
@@ -336,22 +333,14 @@ def _patches(net, choices, layer: str, channel: int, place: str = "tab") -> None
     if found is None:
         if not st.button(t("deconv.patches_run", channel=channel), key=f"deconv_patches_run_{place}"):
             return
-        bar = st.progress(0.0)
-
-        def report(done: int, total: int) -> None:
-            bar.progress(done / total)
 
         def search(progress):
             return top_patches(net, images, layer, channel, progress=progress)
 
-        try:
-            with links.running("patches"):
-                found = _cached(key, lambda: run_queued(str(net.device), search, show_queue_place(bar), report))
-        except cnnviz.CnnvizError as exc:
-            st.error(error_text(exc))
+        searched = compute_shared_all([SharedJob(key, search, t("task.patches"))], "patches", str(net.device))
+        if searched is None:
             return
-        finally:
-            bar.empty()
+        found = searched[0]
     if not found:
         st.info(t("deconv.patches_none", channel=channel))
         return

@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
+from ui.lab_runs import lab_result
 from ui.pages import page
-from ui.results import compute_shared, shared_results
 from ui.text import t
 
 SMOOTHING_STEPS = 10  # the loss curves are running means over this many SGD steps
@@ -51,17 +51,8 @@ def depth_page() -> None:
     st.header(t("depth.header"))
     st.markdown(t("depth.intro"))
     settings, submitted = _settings_form()
-    key = ("depth", settings)
-    lab = shared_results().get(key)
-    if lab is None and settings == DepthSettings() and (lab := _shipped_default()) is not None:
-        st.caption(t("depth.precomputed"))
-    elif lab is None and submitted:
-        computed = compute_shared(key, lambda report: depth_lab(settings, report), "depth")
-        if computed is None:
-            return
-        lab = computed.value
-    elif lab is None:
-        st.info(t("depth.press_run"))
+    lab = lab_result(settings, submitted, _shipped_default, depth_lab, "depth", task="depth")
+    if lab is None:
         return
     _show(lab)
 

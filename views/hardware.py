@@ -4,20 +4,20 @@ timings the deck reproduces (measured elsewhere)."""
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 import torch
 
-import cnnviz
 from cnnviz.device import describe_device
 from cnnviz.hardware import KERAS_TIMINGS, measure
 from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 from ui import links
 from ui.pages import page
-from ui.results import shared_results, show_queue_place
-from ui.text import column_config, error_text, t
-from ui.work_queue import run_queued
+from ui.results import SharedJob, compute_shared_all, shared_results
+from ui.text import column_config, t
 
 SUGGESTED = (
     "lenet5", "alexnet", "vgg16", "googlenet", "resnet18", "resnet50",
@@ -99,32 +99,20 @@ def _measure(archs: list[str], device: str, dtype: str) -> bool:
     """Measure ``archs`` one by one under a progress bar, each in the device's queue of heavy work (a timing
     shares the device with no other heavy work, and waits its turn with its place shown); each result is
     shared with every session."""
-    bar = st.progress(0.0, text=t("hw.progress", done=0, total=len(archs), arch=""))
-    try:
-        with links.running("hardware"):
-            for done, arch in enumerate(archs):
-                bar.progress(
-                    done / len(archs),
-                    text=t("hw.progress", done=done, total=len(archs), arch=ARCHITECTURES[arch].display),
-                )
-
-                def timed(_report, arch=arch):
-                    return measure(arch, device, dtype)
-
-                shared_results().get_or_compute(
-                    _key(arch, device, dtype),
-                    lambda timed=timed: run_queued(device, timed, show_queue_place(bar), _no_progress),
-                )
-    except cnnviz.CnnvizError as exc:
-        st.error(error_text(exc))
-        return False
-    finally:
-        bar.empty()
-    return True
+    jobs = [
+        SharedJob(
+            _key(arch, device, dtype),
+            functools.partial(_timed, arch, device, dtype),
+            t("hw.progress", done=done, total=len(archs), arch=ARCHITECTURES[arch].display),
+        )
+        for done, arch in enumerate(archs)
+    ]
+    return compute_shared_all(jobs, "hardware", device) is not None
 
 
-def _no_progress(done: int, total: int) -> None:
-    """A timing reports no progress of its own: the bar counts architectures."""
+def _timed(arch: str, device: str, dtype: str, _progress):
+    """One architecture's timing (it reports no progress of its own: the bar counts architectures)."""
+    return measure(arch, device, dtype)
 
 
 def _results(frame: pd.DataFrame) -> None:

@@ -9,7 +9,8 @@ import cnnviz
 from cnnviz.device import describe_device
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.keys import result_key
-from cnnviz.explain.occlusion import FILLS, DeviceMemoryError, estimate, grid_positions, occlusion
+from cnnviz.explain.methods import METHODS
+from cnnviz.explain.occlusion import DeviceMemoryError, estimate, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
 from cnnviz.render import overlay
 from ui import follow, links
@@ -22,6 +23,9 @@ from ui.work_queue import on_session_thread
 LINK = links.page_settings(
     "occlusion", {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
 )
+
+
+FILLS = METHODS["occlusion"].param("fill").choices
 
 
 @page(
@@ -48,7 +52,7 @@ def occlusion_page() -> None:
         {
             "window": links.integer(*windows),
             "stride": links.integer(*strides),
-            "fill": links.choice(FILLS),
+            "fill": links.choice(FILLS),  # the record's choices, as on the command line
             "layer": links.choice(layers),
         }
     )

@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.pooling import SHIFTS, PoolingLab, PoolingSettings, pooling_lab, precomputed_default
+from ui.lab_runs import lab_result
 from ui.pages import page
-from ui.results import compute_shared, shared_results
 from ui.text import t
 
 LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)
@@ -43,17 +43,8 @@ def pooling_page() -> None:
     st.header(t("pool.header"))
     st.markdown(t("pool.intro"))
     settings, submitted = _settings_form()
-    key = ("pooling", settings)
-    lab = shared_results().get(key)
-    if lab is None and settings == PoolingSettings() and not submitted and (lab := _shipped_default()) is not None:
-        st.caption(t("pool.precomputed"))
-    elif lab is None and submitted:
-        computed = compute_shared(key, lambda report: pooling_lab(settings, report), "pool", task="pooling")
-        if computed is None:
-            return
-        lab = computed.value
-    elif lab is None:
-        st.info(t("pool.press_run"))
+    lab = lab_result(settings, submitted, _shipped_default, pooling_lab, "pool", task="pooling")
+    if lab is None:
         return
     _show(lab)
 

@@ -23,6 +23,14 @@ def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     page.locator('[data-testid="stStatusWidgetRunningIcon"]').wait_for(state="detached", timeout=timeout_ms)
 
 
+def slider_to_minimum(page, label: str) -> str:
+    """Move the slider labelled ``label`` to its first value with the keyboard (Home on its range input, as
+    a student using the keyboard would); the value its thumb then shows."""
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label)
+    slider.locator('input[type="range"]').press("Home")
+    return slider.locator('[data-testid="stSliderThumbValue"]').inner_text()
+
+
 def upload(page, path) -> None:
     """Choose "Upload" in the sidebar and give the file uploader ``path``, each once the page is idle."""
     wait_until_idle(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, slider_to_minimum, wait_until_idle
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
 pytestmark = pytest.mark.e2e
@@ -15,14 +15,6 @@ TIMEOUT_MS = 120_000
 # the student drags the epochs slider to 1, so the browser checks the page, not the training again (15
 # epochs took over 110 s beside the suite's other worker).
 TRAINING_MS = 180_000
-
-
-def move_slider_to_its_minimum(browser, label: str) -> str:
-    """Move the slider labelled ``label`` to its minimum with the keyboard (Home on its range input, as a
-    student using the keyboard would); the value its thumb shows."""
-    slider = browser.locator('[data-testid="stSlider"]').filter(has_text=label)
-    slider.locator('input[type="range"]').press("Home")
-    return slider.locator('[data-testid="stSliderThumbValue"]').inner_text()
 
 
 def test_a_digit_drawn_with_the_mouse_is_read_by_lenet5(server_url, page):
@@ -60,7 +52,7 @@ def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
     page.page.goto(f"{server_url}/transfer")
     page.page.get_by_role("button", name="Train both").wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(page.page)
-    assert move_slider_to_its_minimum(page.page, "Epochs") == "1"
+    assert slider_to_minimum(page.page, "Epochs") == "1"
     wait_until_idle(page.page)
     page.page.get_by_role("button", name="Train both").click(timeout=TIMEOUT_MS)
     page.page.get_by_text("Reading it:").wait_for(timeout=TRAINING_MS)

@@ -31,10 +31,19 @@ def test_every_page_opens_from_its_link(server_url, page, path):
     page.assert_clean()
 
 
-def test_layers_page_for_every_architecture(server_url, page):
+@pytest.mark.parametrize(
+    "siblings",
+    [False, pytest.param(True, marks=pytest.mark.slow)],
+    ids=["one-of-each-family", "their-siblings"],
+)
+def test_layers_page_for_every_architecture(server_url, page, siblings):
+    """Each family's first architecture by default; the ones with the same layers as a sibling
+    (``same_layers_as``) under ``-m slow``."""
     page.page.goto(f"{server_url}/layers")
     page.page.get_by_text(heading("layers")).wait_for(timeout=TIMEOUT_MS)
     for name, spec in ARCHITECTURES.items():
+        if bool(spec.same_layers_as) != siblings:
+            continue
         choose_architecture(page.page, name)
         page.page.get_by_role("heading", name=heading("layers", name)).wait_for(timeout=TIMEOUT_MS)
         parameters = page.page.locator('[data-testid="stMetricValue"]').first

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, slider_to_minimum, wait_until_idle
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 from ui.text import t
 
@@ -27,6 +27,10 @@ def test_an_image_optimised_for_a_channel_sits_beside_its_projection(server_url,
     browser.goto(f"{server_url}/deconvnet?layer=blocks.2.1&channel=3&lang={lang}")
     browser.get_by_role("tab", name=t("deconv.tab_featurevis", lang)).click(timeout=TIMEOUT_MS)
     run = browser.get_by_role("button", name=t("deconv.fv_run", lang, channel=3))
+    run.wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(browser)
+    assert slider_to_minimum(browser, t("deconv.fv_steps", lang)) == "32"  # what the image looks like, quickly
+    wait_until_idle(browser)
     optimised = browser.get_by_text(t("deconv.fv_caption_channel", lang, channel=3, activation=0).split(" · ")[0])
     press_then_wait(run, optimised)
     browser.get_by_text(t("deconv.fv_patches", lang, channel=3)).wait_for(timeout=TIMEOUT_MS)
