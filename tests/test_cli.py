@@ -19,6 +19,7 @@ import pytest
 import torch
 from PIL import Image
 
+import cnnviz
 from cnnviz.explain import CLASS_MAPS
 from tests.conftest import CAT_CLASSES, ESPRESSO
 
@@ -272,13 +273,27 @@ def test_deconv_bad_input(cli, photos, args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("method", ["saliency", "integrated"])
-def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, lite0, chelsea, method):
+@pytest.mark.parametrize(
+    ("method", "arch", "photo", "header"),
+    [
+        ("saliency", "efficientnet_lite0", "chelsea", "EfficientNet-Lite0 · saliency · class 282 (tiger cat)"),
+        ("integrated", "lenet5", "digit", "LeNet-5 · integrated · class 3 (3)"),  # 64 gradient passes or more
+    ],
+    ids=["saliency", "integrated"],
+)
+def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, method, arch, photo, header):
+    from cnnviz.gallery import gallery_image
+
+    path = tmp_path / "digit.png"
+    if photo == "digit":
+        gallery_image("digit").save(path)
+    else:
+        path = photos[photo]
     out = tmp_path / "map.npy"
-    result = cli("classmap", str(photos["chelsea"]), "--method", method, "--out", str(out))
+    result = cli("classmap", str(path), "--arch", arch, "--method", method, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"EfficientNet-Lite0 · {method} · class 282 (tiger cat)")
-    expected = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]).convert("RGB"))
+    assert result.stdout.startswith(header), result.stdout
+    expected = CLASS_MAPS[method](cnnviz.load(arch, device="cpu"), Image.open(path).convert("RGB"))
     np.testing.assert_allclose(np.load(out), expected.values, rtol=1e-4, atol=1e-6 * expected.values.max())
     if method == "integrated":
         assert f"{expected.steps} steps, attributions add up to the logit's change within" in result.stdout

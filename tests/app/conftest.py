@@ -31,3 +31,20 @@ def view(module: str, query: dict[str, str] | None = None) -> AppTest:
 @pytest.fixture
 def layers_view() -> AppTest:
     return view("layers")
+
+
+@pytest.fixture
+def queued_devices(monkeypatch) -> list[str]:
+    """The devices whose queue of heavy work each computation of the test waited in (through
+    ``ui.results.shared_in_queue``, the one way heavy work reaches a page), in order."""
+    from ui import results
+
+    queued: list[str] = []
+    real = results.run_queued
+
+    def recording(device, compute, on_wait, on_progress):
+        queued.append(device)
+        return real(device, compute, on_wait, on_progress)
+
+    monkeypatch.setattr(results, "run_queued", recording)
+    return queued

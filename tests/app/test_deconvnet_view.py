@@ -100,23 +100,13 @@ def test_top_patches_search_the_gallery_and_are_shared_with_the_next_session():
     assert image_captions(second)[-1] == patches
 
 
-def test_class_maps_are_computed_on_request_and_shown_side_by_side(monkeypatch):
-    from ui import results
-
-    queued: list[str] = []
-    real = results.run_queued
-
-    def recording(device, compute, on_wait, on_progress):
-        queued.append(device)
-        return real(device, compute, on_wait, on_progress)
-
-    monkeypatch.setattr(results, "run_queued", recording)
+def test_class_maps_are_computed_on_request_and_shown_side_by_side(queued_devices):
     app = view("deconvnet")
     app.button(key="deconv_class_maps_run").click().run(timeout=120)
     assert not app.exception and not app.error
     # each map not yet shared waits in the device's queue (Integrated Gradients at least: no other test here
     # computes it)
-    assert 1 <= len(queued) <= 3 and set(queued) == {"cpu"}
+    assert 1 <= len(queued_devices) <= 3 and set(queued_devices) == {"cpu"}
     headings = [s.value for s in app.subheader]
     assert "Where the evidence for “tiger cat” lies, by three methods" in headings
     assert "Where the evidence for the top class lies" not in headings  # the request gives way to the maps

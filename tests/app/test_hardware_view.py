@@ -54,20 +54,10 @@ def test_the_link_holds_any_selection_the_page_allows():
     assert not any("not understood" in c.value for c in reopened.caption)
 
 
-def test_a_timing_waits_in_the_devices_queue_like_other_heavy_work(monkeypatch):
+def test_a_timing_waits_in_the_devices_queue_like_other_heavy_work(queued_devices):
     """A timing shares the device with no other heavy work: it goes through the device's queue, the one way
     heavy work reaches a page (``ui.results.shared_in_queue``)."""
-    from ui import results
-
-    queued: list[str] = []
-    real = results.run_queued
-
-    def recording(device, compute, on_wait, on_progress):
-        queued.append(device)
-        return real(device, compute, on_wait, on_progress)
-
-    monkeypatch.setattr(results, "run_queued", recording)
     app = view("hardware", {"archs": "zfnet"})  # measured by no other test
     app.button(key="hw_run").click().run(timeout=120)
     assert not app.exception and not app.error
-    assert queued == ["cpu"] and "running" not in app.query_params
+    assert queued_devices == ["cpu"] and "running" not in app.query_params
