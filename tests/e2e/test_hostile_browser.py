@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from harness.servers import free_port, start_streamlit
-from tests.e2e.conftest import SCREENSHOTS, PageWatch, upload
+from tests.e2e.conftest import SCREENSHOTS, PageWatch, upload, wait_until_idle
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ def test_hostile_links_never_show_an_exception_box(server_url, page):
             timeout=TIMEOUT_MS
         )  # the notice
         page.page.locator('[data-testid="stHeading"]').first.wait_for(timeout=TIMEOUT_MS)
-        page.page.wait_for_timeout(1000)
+        wait_until_idle(page.page)  # the whole script run: an exception box would be drawn by now
         assert page.page.locator('[data-testid="stException"]').count() == 0, link
         body = page.page.locator("body").inner_text()
         assert "Traceback" not in body and "/work/" not in body and "site-packages" not in body, link

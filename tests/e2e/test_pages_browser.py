@@ -7,7 +7,7 @@ import re
 import pytest
 
 from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
-from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture
+from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture, wait_until_idle
 from ui.pages import declared_pages
 from ui.text import t
 
@@ -26,7 +26,8 @@ def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
 def test_every_page_opens_from_its_link(server_url, page, path):
     page.page.goto(f"{server_url}/{path}")
     page.page.get_by_text(heading(path)).first.wait_for(timeout=TIMEOUT_MS)
-    page.page.wait_for_timeout(1500)  # charts and diagrams finish drawing
+    wait_until_idle(page.page)  # the script run has finished
+    page.page.wait_for_timeout(500)  # and charts and diagrams have drawn
     page.page.screenshot(path=str(SCREENSHOTS / f"page-{path or 'predict'}.png"))
     page.assert_clean()
 
