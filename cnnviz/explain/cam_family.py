@@ -47,7 +47,7 @@ from torch import nn
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.classmap import ClassMap, checked_target
 from cnnviz.explain.graphs import layer_module, private_graph
-from cnnviz.explain.progress import Progress, report
+from cnnviz.explain.progress import Cancelled, Progress, report
 from cnnviz.layers import conv_stages
 from cnnviz.loading import LoadedModel
 
@@ -146,6 +146,12 @@ def _lean_score_cam_class():
     return LeanScoreCAM
 
 
+def _check_spatial(shapes: list[torch.Size], layer: str) -> None:
+    """Refuse a layer that the forward pass never reached or whose output is not a map."""
+    if not shapes or len(shapes[0]) != 4:
+        raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(shapes[0]) if shapes else ()))
+
+
 def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
     """The class-map function ``name`` computed by the library's ``library.class_name``."""
 
@@ -164,16 +170,19 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
         x = net.to_input(net.preprocess(image)).float()
         if layer is None:
             layer = conv_stages(net.spec, x.shape[-1])[-1]
+        if target is not None:  # refused before any work
+            checked_target(torch.zeros(1, len(net.categories)), target)
         graph = private_graph(net.model)
         module = layer_module(graph, layer, net.spec.display)
         shapes: list[torch.Size] = []
-        seen = module.register_forward_hook(lambda _module, _inputs, output: shapes.append(output.shape))
-        with torch.no_grad():  # one pass finds the class (default: the top-1) and the layer's channels
-            target = checked_target(graph(x), target)
-        seen.remove()
-        if not shapes or len(shapes[0]) != 4:  # a layer the forward pass never reaches has no map either
-            raise CnnvizError("no_spatial_output", layer=layer, shape=str(tuple(shapes[0]) if shapes else ()))
-        total = library.forward_passes(shapes[0][1])
+        module.register_forward_hook(lambda _module, _inputs, output: shapes.append(output.shape))
+        logits: list[torch.Tensor] = []
+        graph.register_forward_hook(lambda _module, _inputs, output: logits.append(output.detach()))
+        if library.per_channel:  # one pass first: the layer's channels size the progress bar
+            with torch.no_grad():
+                target = checked_target(graph(x), target)
+            _check_spatial(shapes, layer)
+        total = library.forward_passes(shapes[0][1] if shapes else 0)
         passes = [0]
 
         def count(_module, inputs) -> None:
@@ -182,9 +191,18 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
 
         graph.register_forward_pre_hook(count)
         batch = batch_size_for(net, x.shape[-1], amp=False)
-        with library.build(graph, module, batch) as cam, torch.set_grad_enabled(library.gradients):
-            values = cam(x.clone().requires_grad_(library.gradients), [ClassifierOutputTarget(target)])[0]
+        targets = None if target is None else [ClassifierOutputTarget(target)]  # None: the library's top-1
+        try:
+            with library.build(graph, module, batch) as cam, torch.set_grad_enabled(library.gradients):
+                values = cam(x.clone().requires_grad_(library.gradients), targets)[0]
+        except (CnnvizError, Cancelled):
+            raise
+        except Exception:
+            _check_spatial(shapes, layer)  # the library's own error on a layer without a map says less
+            raise
+        _check_spatial(shapes, layer)
         report(progress, total, total)
+        target = checked_target(logits[0][:1], target)  # the top-1 of the library's own first pass
         return ClassMap(name, target, np.asarray(values, dtype=np.float32), layer=layer)
 
     explain.__name__ = explain.__qualname__ = name
