@@ -4,8 +4,8 @@ gradient saliency and Integrated Gradients against captum; the CAM family agains
 as its README does (the user's own copy of the network, weights trainable).
 
 For each architecture on the device found: seconds per map for cnnviz and for the library, their ratio
-(goal ≤ 1.10: cnnviz adds its private graph, preprocessing and checks, and for the CAM family a partial
-forward pass to count the layer's channels for the progress bar), and for Integrated Gradients the number
+(goal ≤ 1.10: cnnviz adds its private graph, preprocessing and checks, and for Score-CAM and Ablation-CAM
+a forward pass to count the layer's channels for the progress bar), and for Integrated Gradients the number
 of points the adaptive rule took and the completeness gap (logits) it left. Weights are whatever ``auto``
 finds (random weights time the same as trained ones). ``--layer`` picks the CAM layer by its index among
 the conv stages (default: the last, as the page and the CLI do).
