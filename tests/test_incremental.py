@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -90,22 +92,33 @@ def test_every_layer_equals_the_full_computation(arch, weights):
     assert (logits.softmax(1) - expected).abs().max() <= 1e-5
 
 
+SHARPEN = {"alexnet": 3000.0, "resnet18": 100.0}  # random weights: the last layer's scale (see below)
+
+
 @pytest.mark.parametrize(
-    ("arch", "layer", "window", "stride"),
-    [("efficientnet_lite0", "blocks.3", 48, 24), ("resnet18", "layer2.1", 48, 24), ("vgg16", "features.16", 96, 64)],
+    ("arch", "layer"),
+    [("efficientnet_lite0", "blocks.3"), ("resnet18", "layer2.1"), ("alexnet", "features.7")],
 )
-def test_maps_a_b_c_equal_the_full_method(arch, layer, window, stride, chelsea):
-    """The three ZF maps of a whole (coarse) grid are the same by either method (a, c within 1e-5 of each
-    other's scale; b identical). VGG-16 (15 GMACs an image) on a 3×3 grid, the others on 9×9."""
+def test_maps_a_b_c_equal_the_full_method(arch, layer, chelsea):
+    """The three ZF maps of a whole (coarse, 8×8) grid are the same by either method (a, c within 1e-5 of
+    each other's scale; b identical): a network with real weights, a residual one and a plain
+    convolution / pooling stack (AlexNet; VGG-16's every layer is checked above). Random weights leave the
+    softmax nearly uniform, which would make map (a) flat and its comparison empty: their last layer is
+    scaled (a private copy) until the occluded probabilities spread (AlexNet 0.44, ResNet-18 0.04)."""
     net = cnnviz.load(arch, device="cpu")
-    kwargs = dict(window=window, stride=stride, layer=layer, batch_size=5)
+    if arch in SHARPEN:
+        net = replace(net, model=copy.deepcopy(net.model))
+        last = [m for m in net.model.modules() if isinstance(m, torch.nn.Linear)][-1]
+        with torch.no_grad():
+            last.weight.mul_(SHARPEN[arch])
+    kwargs = dict(window=48, stride=24, layer=layer, batch_size=5)
     full = occlusion(net, chelsea, method="full", **kwargs)
     fast = occlusion(net, chelsea, method="incremental", **kwargs)
     assert np.abs(fast.probability - full.probability).max() <= 1e-5
     assert (fast.argmax == full.argmax).all()
     assert np.allclose(fast.activation, full.activation, rtol=1e-5, atol=1e-5 * np.abs(full.activation).max())
     assert fast.channel == full.channel
-    assert np.ptp(full.activation) > 0 and np.ptp(full.probability) > 0
+    assert np.ptp(full.activation) > 0 and np.ptp(full.probability) > 0.01
 
 
 def test_sliding_arithmetic_matches_pytorch_on_odd_layers():
