@@ -271,19 +271,12 @@ def _cmd_occlusion(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_layer(arch: str, layer: str | None) -> str:
-    from cnnviz.layers import conv_stages
-
-    return layer if layer is not None else conv_stages(arch)[-1]
-
-
 def _cmd_deconv(args: argparse.Namespace) -> int:
 
     from cnnviz.render import projection_image
 
     out = _out_path(args, (".npy", ".png"))
     image, net = _image_and_model(args)
-    layer = _default_layer(args.arch, args.layer)
     projections = _run(args, "deconv", net, image)
     projection = projections[0]  # the requested channel, or the strongest one
     _warn_if_random(net)
@@ -293,7 +286,7 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
         else f"unit (row {projection.position[0]}, column {projection.position[1]})"
     )
     print(
-        f"{net.spec.display} · {layer} · channel {projection.channel} · {where} · activation "
+        f"{net.spec.display} · {projection.layer} · channel {projection.channel} · {where} · activation "
         f"{projection.activation:.4g} · method {projection.method}"
     )
     if out is not None:
@@ -308,12 +301,11 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
 
     out = _out_path(args, (".npy", ".png"))
     net = load(args.arch, weights=args.weights, device=args.device)
-    layer = _default_layer(args.arch, args.layer)
     result = _run(args, "visualize", net, None)
     _warn_if_random(net)
     print(
-        f"{net.spec.display} · {layer} · channel {result.channel} ({result.objective}) · {result.steps} steps in "
-        f"{result.seconds:.1f} s · activation {result.activation:.4g}"
+        f"{net.spec.display} · {result.layer} · channel {result.channel} ({result.objective}) · {result.steps} steps "
+        f"in {result.seconds:.1f} s · activation {result.activation:.4g}"
     )
     if out is not None:
         _save_array_or_picture(out, result.normalised, lambda: (result.pixels * 255).round().astype(np.uint8))
@@ -351,6 +343,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     from PIL import Image
 
     from cnnviz.explain.graphs import check_channel
+    from cnnviz.explain.methods import default_layer
     from cnnviz.explain.patches import MAX_IMAGES
     from cnnviz.images import load_image
     from cnnviz.loading import load
@@ -361,7 +354,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
         raise CnnvizError("not_folder", path=str(folder))
     out = _out_path(args, (".png",))
     net = load(args.arch, weights=args.weights, device=args.device)
-    layer = _default_layer(args.arch, args.layer)
+    layer = default_layer(net, args.layer)
     check_channel(net, layer, args.channel)  # before any file is decoded
     images, skipped = {}, {}
     files = sorted(p for p in folder.iterdir() if p.is_file())[: MAX_IMAGES * 2]

@@ -175,9 +175,14 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
         graph = private_graph(net.model)
         module = layer_module(graph, layer, net.spec.display)
         shapes: list[torch.Size] = []
-        module.register_forward_hook(lambda _module, _inputs, output: shapes.append(output.shape))
-        logits: list[torch.Tensor] = []
-        graph.register_forward_hook(lambda _module, _inputs, output: logits.append(output.detach()))
+        logits: list[torch.Tensor] = []  # of the first whole-input pass only, not of every batch after it
+
+        def first(found: list, value) -> None:  # a forward hook returning something would replace the output
+            if not found:
+                found.append(value)
+
+        module.register_forward_hook(lambda _module, _inputs, output: first(shapes, output.shape))
+        graph.register_forward_hook(lambda _module, _inputs, output: first(logits, output.detach()))
         if library.per_channel:  # one pass first: the layer's channels size the progress bar
             with torch.no_grad():
                 target = checked_target(graph(x), target)

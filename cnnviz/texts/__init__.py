@@ -67,8 +67,10 @@ def feature_files(lang: str) -> list[Path]:
     return sorted(ROOT.glob(f"*/{lang}.toml"))
 
 
+@functools.cache
 def feature_texts(feature: str, lang: str) -> dict[str, object]:
-    """The keys of one feature's file in ``lang`` (``<feature>/<lang>.toml``)."""
+    """The keys of one feature's file in ``lang`` (``<feature>/<lang>.toml``), read once per process (the
+    catalogue and :data:`cnnviz.messages.MESSAGES` both ask for the errors file); not to be mutated."""
     return _flatten(tomllib.loads((ROOT / feature / f"{lang}.toml").read_text(encoding="utf-8")))
 
 
