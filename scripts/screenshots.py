@@ -3,7 +3,9 @@
 Starts the app on a free port, opens each declared page (``ui.pages.declared_pages``) in Debian's Chromium
 at a fixed size and language on the default network and gallery photo, presses the button that computes
 the page's results where :data:`PRESS` names one, waits until the script run has finished and every
-picture has loaded, and writes ``assets/screenshots/<page>-<lang>.png``. Run it when a page changes.
+picture has loaded, and writes ``assets/screenshots/<page>-<lang>.png`` with its colours reduced to a
+palette of 256 (Pillow's quantiser: about a third of the size, the text as sharp; the README and the
+documentation site show these files). Run it when a page changes.
 
 Written here rather than with a screenshot tool: what to wait for is Streamlit's own state (its running
 indicator, the page's pictures), which only a script driving the page knows.
@@ -14,6 +16,7 @@ Usage: ``python -m scripts.screenshots [--lang en pt es] [--page predict occlusi
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 import time
 from pathlib import Path
@@ -25,17 +28,60 @@ if str(ROOT) not in sys.path:  # run as a file too
 from harness.servers import CHROMIUM, CHROMIUM_FLAGS, free_port, start_streamlit  # noqa: E402
 from ui.pages import declared_pages  # noqa: E402
 from ui.text import t  # noqa: E402
+from views.hardware import SUGGESTED  # noqa: E402
 
-VIEWPORT = {"width": 1400, "height": 1000}  # px
-PRESS = {"occlusion": "occl.run", "deconvnet": "deconv.class_maps_run"}  # a page's results, on request
+VIEWPORT = {"width": 1280, "height": 900}  # px
+# The button that computes a page's results on request: its text key and that text's values.
+PRESS = {
+    "occlusion": ("occl.run", {}),
+    "deconvnet": ("deconv.class_maps_run", {}),
+    "localize": ("loc.fcn_run", {}),
+    "hardware": ("hw.run", {"count": len(SUGGESTED)}),
+}
+COLOURS = 256  # the palette of a written screenshot
+
+
+def draw_a_seven(page) -> None:
+    """A "7" drawn with the mouse on the Draw lab's canvas (280 × 280 px): LeNet-5 reads it on the pen's lift."""
+    board = page.locator('[data-testid="stMain"] canvas').last  # the canvas's drawing layer
+    box = board.bounding_box()
+    page.mouse.move(box["x"] + 70, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 15):  # the bar, then the stem
+        page.mouse.move(box["x"] + 70 + 10 * step, box["y"] + 60)
+    for step in range(1, 18):
+        page.mouse.move(box["x"] + 210 - 5 * step, box["y"] + 60 + 10 * step)
+    page.mouse.up()
+
+
+def scroll_to_results(page, pixels: int = 520) -> None:
+    """Scroll the page's main column down by ``pixels``, past the explanation to the results."""
+    page.mouse.move(VIEWPORT["width"] * 0.6, VIEWPORT["height"] / 2)
+    page.mouse.wheel(0, pixels)
+
+
+AFTER = {"draw": draw_a_seven, "localize": scroll_to_results}  # what a student would do before looking
 TIMEOUT_MS = 300_000
 IMAGES_LOADED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
     .every((img) => img.complete && img.naturalWidth > 0)"""
 
 
+QUIET_S = 1.5  # Streamlit shows its running indicator only after a run has lasted a moment
+
+
 def settle(page) -> None:
-    """Until the script run has finished, every picture has loaded and the charts have drawn."""
-    page.locator('[data-testid="stStatusWidgetRunningIcon"]').wait_for(state="detached", timeout=TIMEOUT_MS)
+    """Until no script run has been going for :data:`QUIET_S` seconds, every picture has loaded and the
+    charts have drawn."""
+    running = page.locator('[data-testid="stStatusWidgetRunningIcon"]')
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < QUIET_S:
+        if running.count():
+            running.wait_for(state="detached", timeout=TIMEOUT_MS)
+            quiet_since = time.monotonic()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{page.url} still runs after {TIMEOUT_MS / 1000:.0f} s")
+        page.wait_for_timeout(250)
     page.wait_for_function(IMAGES_LOADED, timeout=TIMEOUT_MS)
     page.wait_for_timeout(800)
 
@@ -46,12 +92,28 @@ def shoot(page, url: str, name: str, lang: str, out: Path) -> Path:
     page.locator('[data-testid="stHeading"]').first.wait_for(timeout=TIMEOUT_MS)
     settle(page)
     if name in PRESS:
-        page.get_by_role("button", name=t(PRESS[name], lang)).click(timeout=TIMEOUT_MS)
+        key, values = PRESS[name]
+        page.get_by_role("button", name=t(key, lang, **values)).click(timeout=TIMEOUT_MS)
         page.wait_for_timeout(500)
         settle(page)
+    if name in AFTER:
+        AFTER[name](page)
+        page.wait_for_timeout(500)
+        settle(page)
+    page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover toolbar over a picture
     path = out / f"{name}-{lang}.png"
-    page.screenshot(path=str(path))
+    shrink(page.screenshot(), path)
     return path
+
+
+def shrink(png: bytes, path: Path) -> None:
+    """Write the screenshot ``png`` to ``path`` with a palette of :data:`COLOURS` colours, no dithering (flat
+    page colours stay flat), compressed as far as PNG goes."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as picture:
+        reduced = picture.convert("RGB").quantize(COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        reduced.save(path, optimize=True)
 
 
 def main() -> None:

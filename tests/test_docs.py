@@ -46,3 +46,32 @@ def test_every_picture_the_docs_show_exists():
             if target.startswith(("http://", "https://")):
                 raise AssertionError(f"{document.name}: {target} is loaded from the network")
             assert (document.parent / target).resolve().is_file(), f"{document.name}: {target} is missing"
+
+
+def _pictures(document: Path) -> set[str]:
+    return {m.group(1) or m.group(2) for m in PICTURE.finditer(document.read_text(encoding="utf-8"))}
+
+
+def test_the_readme_is_short_and_shows_three_real_pages():
+    readme = ROOT / "README.md"
+    assert readme.stat().st_size < 10_000
+    shown = _pictures(readme)
+    for name in ("predict", "deconvnet", "occlusion"):
+        assert f"assets/screenshots/{name}-en.png" in shown
+    text = readme.read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = "python3 -m pip install -r requirements-dev.txt && python3 -m pytest"
+    assert test_command in text and test_command in ci  # CI runs the README's own command
+    assert "python3 -m pip install -r requirements.txt && python3 -m streamlit run app.py" in text
+
+
+def test_every_page_has_a_guide_with_its_screenshot_and_every_screenshot_a_page():
+    from ui.pages import declared_pages
+
+    pages = declared_pages()
+    for page in pages:
+        guide = DOCS / ("labs.md" if page.group == "labs" else f"pages/{page.name}.md")
+        assert f"assets/screenshots/{page.name}-en.png" in {p.rsplit("../", 1)[-1] for p in _pictures(guide)}, guide
+    made = {f"{page.name}-{lang}.png" for page in pages for lang in ("en", "pt", "es")}
+    for picture in (ROOT / "assets" / "screenshots").glob("*.png"):
+        assert picture.name in made, f"{picture.name}: no page makes it (python -m scripts.screenshots)"

@@ -81,7 +81,7 @@ def test_lenet5_without_padding_every_cell_equals_its_crop(lenet):
 
 def test_padded_network_differs_at_crop_borders_and_agrees_on_the_object(lite0, coffee):
     """EfficientNet-Lite0 pads ("same"): a crop sees zeros where the photo has pixels, so the grids are not
-    equal; they still agree on the most probable class in most windows (figures in the README)."""
+    equal; they still agree on the most probable class in most windows (figures in docs/pages/localize.md)."""
     one = one_pass_grid(lite0, coffee, 448)
     many = crop_grid(lite0, coffee, 448)
     assert one.shape == many.shape == (8, 15)

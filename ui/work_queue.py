@@ -8,7 +8,7 @@ estimated wait, then the job's progress; when the student leaves or presses Stop
 that poll and the job leaves the queue (or, running, stops at its next progress report: the callback
 answers False, as :mod:`cnnviz.explain.progress` defines).
 
-Pool size: ``CNNVIZ_HEAVY_SLOTS`` workers per device (default 1; see ``bench/queue_pool.py`` and the README's
+Pool size: ``CNNVIZ_HEAVY_SLOTS`` workers per device (default 1; see ``bench/queue_pool.py`` and the documentation's
 "Running it for a course" for the measurements). Written here because Streamlit has no job queue, and a
 task broker (Celery, RQ) would move work to another process, where it could neither share the loaded
 models nor report progress to the page.

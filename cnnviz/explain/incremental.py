@@ -35,7 +35,7 @@ from cnnviz.explain.regions import Patch, Sliding, pair, same_padding, union
 from cnnviz.explain.tracing import module_outputs, trace
 
 # Above this share of a layer's output area a rectangle is computed as the full map: gathering windows
-# then costs more than it saves (measured with ``python -m bench.occlusion --switch``; see the README).
+# then costs more than it saves (measured with ``python -m bench.occlusion --switch``; see docs/benchmarks.md).
 SWITCH_SHARE = 0.7
 
 POINTWISE_MODULES = (

@@ -74,3 +74,22 @@ def test_a_shared_link_opens_the_view_in_the_browsers_language(server_url, brows
         watch.assert_clean()
     finally:
         context.close()
+
+
+def test_the_screenshots_script_writes_a_page_as_the_docs_show_it(server_url, browser, tmp_path):
+    """``scripts/screenshots.py``'s own capture on this server: the page at the fixed size, its palette
+    reduced, a few hundred kilobytes at most (the README and the site show these files)."""
+    from PIL import Image
+
+    from scripts.screenshots import COLOURS, VIEWPORT, shoot
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        path = shoot(context.new_page(), f"{server_url}/conv_arithmetic?lang=pt", "arithmetic", "pt", tmp_path)
+    finally:
+        context.close()
+    assert path == tmp_path / "arithmetic-pt.png"
+    with Image.open(path) as picture:
+        assert picture.size == (VIEWPORT["width"], VIEWPORT["height"])
+        assert picture.mode == "P" and len(picture.getcolors(COLOURS)) > 16  # a palette, and a real page in it
+    assert path.stat().st_size < 400_000
