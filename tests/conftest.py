@@ -25,34 +25,54 @@ def pytest_configure(config):
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
-# The engine's longest files (CI's per-file sums: 40–140 s each on two workers), handed out before the short
-# ones so that no long file starts last and leaves one worker running alone; a stale name only changes order.
-LONGEST_FIRST = (
+# The longest files by CI's per-file sums on two workers (browser files 40–115 s, engine files 30–120 s); a stale
+# name only changes the order.
+LONGEST_BROWSER_FILES = (
+    "test_hostile_browser.py",
+    "test_deconvnet_browser.py",
+    "test_pages_browser.py",
+    "test_labs_browser.py",
+    "test_localize_browser.py",
+    "test_languages_browser.py",
+    "test_deploy.py",
+    "test_questions_browser.py",
+    "test_switch_browser.py",
+)
+LONGEST_ENGINE_FILES = (
     "test_incremental.py",
     "test_deconvnet.py",
     "test_cli.py",
-    "test_labs.py",
     "test_featurevis.py",
-    "test_localize.py",
-    "test_classmaps.py",
+    "test_labs.py",
     "test_cam_family.py",
+    "test_deconvnet_view.py",
+    "test_localize.py",
+    "test_image_memory.py",
+    "test_classmaps.py",
 )
 
 
 def pytest_collection_modifyitems(config, items):
-    """The files that drive a real server (tests/e2e) first: pytest-xdist hands files to workers in this
-    order, and those spend much of their time waiting for their server while the other workers compute;
-    one of them last would leave its worker running alone at the end. Then the engine's longest files
-    (:data:`LONGEST_FIRST`), then the rest in their usual order."""
+    """Hand out the files so that a browser file and an engine file run side by side: a browser file spends
+    much of its time waiting for its server and Chromium, which leaves a core to an engine file that
+    computes. pytest-xdist gives each worker files in this order (``--no-loadscope-reorder`` keeps it; its
+    default orders files by their number of tests), two to start with: so the longest browser files
+    alternate with the longest engine files, then the remaining browser files, then the rest (short files,
+    so that no long file starts last and leaves one worker running alone)."""
+    browser = list(LONGEST_BROWSER_FILES)
+    for item in items:
+        if "e2e" in item.path.parts and item.path.name not in browser:
+            browser.append(item.path.name)
+    engine = list(LONGEST_ENGINE_FILES)
+    order: list[str] = []
+    for pair in zip(browser, engine, strict=False):
+        order.extend(pair)
+    order += browser[len(engine) :] + engine[len(browser) :]
 
-    def place(item) -> tuple[int, int]:
-        if "e2e" in item.path.parts:
-            return (0, 0)
-        if item.path.name in LONGEST_FIRST:
-            return (1, LONGEST_FIRST.index(item.path.name))
-        return (2, 0)
+    def place(item) -> int:
+        return order.index(item.path.name) if item.path.name in order else len(order)
 
-    items.sort(key=place)  # stable: the order within each part stays
+    items.sort(key=place)  # stable: the order within each file, and of the rest, stays
 
 
 @pytest.fixture(scope="session")
