@@ -18,11 +18,15 @@ ESPRESSO = 967
 
 
 def pytest_configure(config):
-    """Under pytest-xdist the workers share the cores: each computes on its share of them, since torch's
-    threads on more cores than it has only wait for each other."""
+    """Under pytest-xdist the workers share the cores: each computes on its share of them, and so do the
+    processes it starts (a Streamlit server, the command line), through ``OMP_NUM_THREADS``. torch's
+    threads on more cores than they have only wait for each other: a server computing on both cores beside
+    the other worker made that worker's files up to 1.7× slower (CI, 2 cores)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+        share = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(share)
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(share)
 
 
 # The longest files by CI's per-file sums on two workers (browser files 40–115 s, engine files 30–120 s); a stale
