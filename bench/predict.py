@@ -7,7 +7,8 @@ Three paths are timed, interleaved round by round (in rotating order) so that dr
 - ``predict`` ``cnnviz.predict`` from the decoded PIL photo: preprocessing (resize, crop, normalise) as well.
 
 Prints milliseconds (median and p90) and the ratios to ``bare`` (goal for ``top5``: ≤ 1.10).
-Usage: ``python -m bench.predict [--arch efficientnet_lite0] [--rounds 200] [--json]``.
+Usage: ``python -m bench.predict [--arch efficientnet_lite0 resnet50 …] [--rounds 200] [--json | --markdown]``
+(``--markdown``: the documentation's table, with command, machine and date).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 import torch
 
 import cnnviz
+from bench.report import markdown
 from cnnviz.device import describe_device
 from cnnviz.gallery import gallery_image
 from cnnviz.predict import top_k
@@ -78,21 +80,42 @@ def measure(arch: str, rounds: int, warmup: int, device: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", default=cnnviz.DEFAULT_ARCH)
+    parser.add_argument("--arch", nargs="+", default=[cnnviz.DEFAULT_ARCH])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--device", default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="the documentation's table")
     args = parser.parse_args()
-    result = measure(args.arch, args.rounds, args.warmup, args.device)
-    if args.json:
-        print(json.dumps(result))
+    results = [measure(arch, args.rounds, args.warmup, args.device) for arch in args.arch]
+    if args.markdown:
+        print(markdown(MARKDOWN_COLUMNS, [_markdown_row(result) for result in results]))
         return
-    print(f"{result['arch']} · {result['device']} · weights {result['weights']} · {result['rounds']} rounds")
-    print(f"{'path':<8} {'median ms':>10} {'p90 ms':>8} {'× bare':>7}")
-    for name in ("bare", "top5", "predict"):
-        median = result["median_ms"][name]
-        print(f"{name:<8} {median:>10.2f} {result['p90_ms'][name]:>8.2f} {median / result['median_ms']['bare']:>7.3f}")
+    for result in results:
+        if args.json:
+            print(json.dumps(result))
+            continue
+        print(f"{result['arch']} · {result['device']} · weights {result['weights']} · {result['rounds']} rounds")
+        print(f"{'path':<8} {'median ms':>10} {'p90 ms':>8} {'× bare':>7}")
+        for name in ("bare", "top5", "predict"):
+            median = result["median_ms"][name]
+            ratio = median / result["median_ms"]["bare"]
+            print(f"{name:<8} {median:>10.2f} {result['p90_ms'][name]:>8.2f} {ratio:>7.3f}")
+
+
+MARKDOWN_COLUMNS = ("model", "weights", "device", "bare ms", "top5 ms (× bare)", "predict ms (× bare)")
+
+
+def _markdown_row(result: dict) -> tuple:
+    median = result["median_ms"]
+    return (
+        result["arch"],
+        result["weights"],
+        result["device"],
+        f"{median['bare']:.2f}",
+        f"{median['top5']:.2f} ({result['ratio_top5_to_bare']:.3f})",
+        f"{median['predict']:.2f} ({result['ratio_predict_to_bare']:.2f})",
+    )
 
 
 if __name__ == "__main__":
