@@ -552,7 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
-    model.add_argument("--arch", default=DEFAULT_ARCH, help=f"architecture (default {DEFAULT_ARCH}; see `archs`)")
+    model.add_argument(
+        "--arch",
+        default=DEFAULT_ARCH,
+        help=f"a zoo architecture (default {DEFAULT_ARCH}; see `archs`) or torchvision:NAME or timm:NAME",
+    )
     model.add_argument(
         "--weights", default="auto", help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a state dict (default auto)"
     )
@@ -612,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     archs.set_defaults(run=_cmd_archs)
 
     layers = commands.add_parser("layers", help="layer table: shapes, parameters, MACs, memory, receptive field")
-    layers.add_argument("arch", help="architecture name")
+    layers.add_argument("arch", help="a zoo architecture, or torchvision:NAME or timm:NAME")
     layers.add_argument(
         "--input", type=whole(MIN_INPUT, MAX_INPUT), default=None, help="input side in pixels (default: the model's)"
     )
@@ -620,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     layers.set_defaults(run=_cmd_layers)
 
     fetch = commands.add_parser("fetch", help="download pretrained weights into the caches before going offline")
-    fetch.add_argument("arch", nargs="*", help="architecture names")
+    fetch.add_argument("arch", nargs="*", help="zoo architectures, or torchvision:NAME or timm:NAME")
     fetch.add_argument("--all", action="store_true", help="every architecture with published weights")
     fetch.set_defaults(run=_cmd_fetch)
     return parser

@@ -448,7 +448,12 @@ ARCHITECTURES: dict[str, ArchSpec] = _registry()
 
 
 def get_spec(name: str) -> ArchSpec:
-    """The spec registered under ``name``; :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    """The spec registered under ``name``, or a library's classifier (``torchvision:NAME``, ``timm:NAME``:
+    :mod:`cnnviz.library_models`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    from cnnviz.library_models import is_library_name, library_spec  # it builds on this module
+
+    if is_library_name(name):
+        return library_spec(name)
     try:
         return ARCHITECTURES[name]
     except KeyError:

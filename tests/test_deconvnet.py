@@ -24,10 +24,15 @@ def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max() / np.abs(a).max())
 
 
-def _agreement(net: cnnviz.LoadedModel, image: Image.Image, layer: str, whole_map: bool, side: int | None) -> float:
+def _input(net: cnnviz.LoadedModel, image: Image.Image, side: int | None) -> torch.Tensor:
+    """``image`` as the network's input, resized to ``side`` px when given: the procedures are the same at any
+    size, and VGG-16 at 224 px took 31 s of CI's time for the agreement below."""
     x = net.to_input(net.preprocess(image))
-    if side is not None:  # the procedure is the same at any size; VGG-16 at 224 px took 31 s of CI's time
-        x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+    return x if side is None else F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False)
+
+
+def _agreement(net: cnnviz.LoadedModel, image: Image.Image, layer: str, whole_map: bool, side: int | None) -> float:
+    x = _input(net, image, side)
     unit = "map" if whole_map else None
     selections = [Selection(c, unit) for c in channels_by_peak(layer_output(net, x, layer), 3)]
     paper = project_tensor(net, x, layer, selections, "zf")
@@ -59,7 +64,7 @@ def test_paper_procedure_and_backward_formulation_agree(arch, layers, side, chel
 def test_the_rectifier_rule_is_what_makes_it_a_deconvnet(chelsea):
     """The plain gradient of the same unit differs: the agreement above is not vacuous."""
     net = cnnviz.load("vgg16", device="cpu")
-    x = net.to_input(net.preprocess(chelsea)).float()
+    x = _input(net, chelsea, 112).float()
     layer = "features.22"
     projection = project_tensor(net, x, layer, [Selection(channels_by_peak(layer_output(net, x, layer), 1)[0])])[0]
     x_grad = x.clone().requires_grad_()
@@ -73,17 +78,18 @@ def test_the_rectifier_rule_is_what_makes_it_a_deconvnet(chelsea):
 
 
 @pytest.mark.parametrize(
-    ("arch", "layer"), [("vgg16", "features.22"), ("alexnet", "features.9"), ("resnet18", "layer2")]
+    ("arch", "layer", "side"),
+    [("vgg16", "features.22", 112), ("alexnet", "features.9", None), ("resnet18", "layer2", None)],
 )
-def test_backward_formulation_and_guided_match_captum(arch, layer, chelsea):
+def test_backward_formulation_and_guided_match_captum(arch, layer, side, chelsea):
     """captum's NeuronDeconvolution / NeuronGuidedBackprop give the gradient of one unit; ours seeds the
-    unit with its activation, so the two differ by exactly that factor."""
+    unit with its activation, so the two differ by exactly that factor (VGG-16 at 112 px, as above)."""
     from captum.attr import NeuronDeconvolution, NeuronGuidedBackprop
 
     from cnnviz.explain.graphs import private_graph
 
     net = cnnviz.load(arch, device="cpu")
-    x = net.to_input(net.preprocess(chelsea)).float()
+    x = _input(net, chelsea, side).float()
     channel = channels_by_peak(layer_output(net, x, layer), 1)[0]
     for method, captum_class in (("backward", NeuronDeconvolution), ("guided", NeuronGuidedBackprop)):
         ours = project_tensor(net, x, layer, [Selection(channel)], method)[0]

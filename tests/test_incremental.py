@@ -83,7 +83,9 @@ def test_every_layer_equals_the_full_computation(arch, weights):
             continue
         mine = ours[name]
         scale = max(1.0, float(value.abs().max()))
-        assert torch.allclose(mine, value, rtol=1e-4, atol=1e-5 * scale), name
+        # within the absolute tolerance everywhere (one pass), else the full test (allclose: several passes)
+        close = float((mine - value).abs().max()) <= 1e-5 * scale
+        assert close or torch.allclose(mine, value, rtol=1e-4, atol=1e-5 * scale), name
         if value.shape[0] == len(corners) and clean[name].shape[1:] == value.shape[1:]:
             changed += bool((value - clean[name]).abs().max() > 1e-3 * scale)
     assert changed >= 5  # the squares change the network's maps: the comparison is not of equal clean maps

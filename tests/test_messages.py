@@ -64,7 +64,10 @@ def test_an_error_is_its_sentence_and_survives_pickling():
     import pickle
 
     error = cnnviz.UnknownArchitectureError("unknown_arch", name="resnet9000", choices="lenet5, vgg16")
-    assert str(error) == "Unknown architecture 'resnet9000'. Choose one of: lenet5, vgg16."
+    assert str(error) == (
+        "Unknown architecture 'resnet9000'. Choose one of: lenet5, vgg16; or any image classifier of torchvision"
+        " or timm as torchvision:NAME or timm:NAME."
+    )
     again = pickle.loads(pickle.dumps(error))
     assert type(again) is type(error) and (again.key, again.values, str(again)) == (error.key, error.values, str(error))
     with pytest.raises(KeyError, match=r"no message error\.made_up"):

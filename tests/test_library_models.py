@@ -1,0 +1,74 @@
+"""A library's classifier by name (``torchvision:NAME``, ``timm:NAME``): its spec from what the library
+publishes, the zoo's weights chain offline (seeded random, said plainly), the library's preprocessing,
+predictions, layer tables and the command line; names that are not classifiers refused in one sentence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import timm
+import torchvision.models
+
+import cnnviz
+from cnnviz.errors import UnknownArchitectureError
+from cnnviz.layers import layer_table
+from cnnviz.weights import WeightsSource
+from tests.test_cli import cli  # noqa: F401 (the in-process command line fixture)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_OFFLINE", "1")  # this machine has no network: the chain ends in random weights
+
+
+@pytest.mark.parametrize("name", ["torchvision:squeezenet1_1", "timm:convnext_atto", "timm:resnet18.a1_in1k"])
+def test_a_library_classifier_loads_predicts_and_has_a_layer_table(name, chelsea):
+    net = cnnviz.load(name, device="cpu")
+    assert net.name == name and net.weights_source is WeightsSource.RANDOM and not net.meaningful
+    assert "offline" in net.weights_detail  # said plainly: not cached, downloads off
+    scores = cnnviz.predict(net, chelsea, 5).scores
+    assert len(scores) == 5 and all(0 <= s.prob <= 1 for s in scores)
+    assert {s.label for s in scores} <= set(cnnviz.loading.imagenet_categories())
+    table = layer_table(name)
+    assert len(table.layers) > 10 and table.layers[-1].out_shape[0] == 1000  # the 1,000 classes, last
+
+
+def test_the_librarys_own_preprocessing_is_used():
+    squeezenet = cnnviz.load("torchvision:squeezenet1_1", device="cpu").preprocess
+    transforms = torchvision.models.SqueezeNet1_1_Weights.DEFAULT.transforms()
+    assert (squeezenet.resize, squeezenet.crop) == (transforms.resize_size[0], transforms.crop_size[0])
+    assert squeezenet.mean == pytest.approx(transforms.mean)
+    tagged = cnnviz.get_spec("timm:resnet18.a1_in1k").preprocessing
+    cfg = timm.models.get_pretrained_cfg("resnet18.a1_in1k")
+    assert tagged.crop == cfg.input_size[-1] and tagged.resize == int(cfg.input_size[-1] / cfg.crop_pct)
+    assert cnnviz.get_spec("timm:resnet18.a1_in1k").pretrained.ident == "resnet18.a1_in1k"
+    assert cnnviz.get_spec("timm:convnext_atto").pretrained.ident == "convnext_atto.d2_in1k"  # the default tag
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("timm:no_such_network", "library_unknown"),
+        ("torchvision:no_such_network", "library_unknown"),
+        ("torchvision:fcn_resnet50", "library_unknown"),  # a segmentation network, not a classifier
+        ("timm:../../etc/passwd", "library_bad_name"),
+        ("timm:" + "a" * 5000, "library_bad_name"),
+        ("timm:vit_base_patch16_224.augreg_in21k", "library_classes"),  # 21,843 classes
+        ("keras:resnet50", "unknown_arch"),
+    ],
+)
+def test_what_is_not_an_imagenet_classifier_of_the_library_is_refused(name, key):
+    with pytest.raises(UnknownArchitectureError) as refused:
+        cnnviz.get_spec(name)
+    assert refused.value.key == key and "\n" not in str(refused.value)
+
+
+def test_the_command_line_takes_a_library_name(cli, chelsea, tmp_path):  # noqa: F811
+    photo = tmp_path / "chelsea.png"
+    chelsea.save(photo)
+    predicted = cli("predict", str(photo), "--arch", "torchvision:squeezenet1_1", "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(json.loads(predicted.stdout)) == 5
+    refused = cli("predict", str(photo), "--arch", "timm:vit_base_patch16_224.augreg_in21k")
+    assert refused.returncode == 2 and "21843 classes" in refused.stderr and len(refused.stderr.splitlines()) == 1
