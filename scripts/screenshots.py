@@ -37,6 +37,8 @@ PRESS = {
     "deconvnet": ("deconv.class_maps_run", {}),
     "localize": ("loc.fcn_run", {}),
     "hardware": ("hw.run", {"count": len(SUGGESTED)}),
+    "transfer": ("transfer.run", {}),
+    "dropblock": ("drop.run", {}),
 }
 COLOURS = 256  # the palette of a written screenshot
 
@@ -60,7 +62,12 @@ def scroll_to_results(page, pixels: int = 520) -> None:
     page.mouse.wheel(0, pixels)
 
 
-AFTER = {"draw": draw_a_seven, "localize": scroll_to_results}  # what a student would do before looking
+AFTER = {  # what a student would do before looking
+    "draw": draw_a_seven,
+    "localize": scroll_to_results,
+    "transfer": scroll_to_results,
+    "dropblock": scroll_to_results,
+}
 TIMEOUT_MS = 300_000
 IMAGES_LOADED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
     .every((img) => img.complete && img.naturalWidth > 0)"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import SCREENSHOTS, upload, wait_until_idle
 
@@ -97,9 +98,12 @@ def test_a_cam_family_method_beside_grad_cam_in_each_language(server_url, page, 
     name = t(f"deconv.name_{method}", lang)
     box.locator("input").click(timeout=TIMEOUT_MS)
     page.page.keyboard.type(name)
-    # the option itself, clicked once the list shows it (Enter under load took whichever option led the list
-    # before the typing had filtered it)
-    page.page.get_by_role("option", name=name, exact=True).click(timeout=TIMEOUT_MS)
+    # Enter once the typing has filtered the list down to the method, as a keyboard user would (Enter at once
+    # took whichever option led the list before the filter; a click failed when the list opened below the
+    # window's edge)
+    focused = page.page.locator('[role="option"][data-focused="true"]')
+    expect(focused).to_have_text(name, timeout=TIMEOUT_MS)
+    page.page.keyboard.press("Enter")
     page.page.get_by_text(t(f"deconv.differs_{method}", lang)).wait_for(timeout=TIMEOUT_MS)
     page.page.get_by_role("button", name=t("deconv.family_run", lang, method=name, layer=layer)).click()
     page.page.get_by_text(t(f"deconv.label_{method}", lang, layer=layer), exact=True).wait_for(timeout=TIMEOUT_MS)
