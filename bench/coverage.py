@@ -34,9 +34,21 @@ SCALE = 20.0  # the classifier's weights and bias × this: random weights otherw
 EXACT = 1e-5  # largest |incremental − full| allowed on probabilities
 
 
+def _opens(name: str) -> bool:
+    """True when cnnviz opens ``name`` (:func:`cnnviz.library_models.library_spec`: an ImageNet-1k head)."""
+    from cnnviz.errors import UnknownArchitectureError
+    from cnnviz.library_models import library_spec
+
+    try:
+        library_spec(name)
+    except UnknownArchitectureError:
+        return False
+    return True
+
+
 def representatives(libraries: list[str]) -> list[str]:
     """One name per family: torchvision's classifiers grouped by their leading letters, timm's by module,
-    the first of each family (sorted) whose published head has ImageNet-1k's 1,000 classes."""
+    the first of each family (sorted) that cnnviz opens."""
     names: list[str] = []
     if "torchvision" in libraries:
         families: dict[str, str] = {}
@@ -45,11 +57,8 @@ def representatives(libraries: list[str]) -> list[str]:
         names += [f"torchvision:{model}" for model in families.values()]
     if "timm" in libraries:
         for module in sorted(timm.list_modules()):
-            for model in sorted(timm.list_models(module=module)):
-                cfg = timm.models.get_pretrained_cfg(model)
-                if cfg is not None and cfg.num_classes == 1000 and not cfg.label_offset:
-                    names.append(f"timm:{model}")
-                    break
+            first = next((f"timm:{m}" for m in sorted(timm.list_models(module=module)) if _opens(f"timm:{m}")), None)
+            names += [first] if first else []
     return names
 
 
@@ -173,7 +182,6 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="the documentation's table")
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     if args.one:
         print(json.dumps(one(args.one)))
         return
