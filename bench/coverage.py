@@ -4,8 +4,9 @@ timm's ImageNet-1k classifiers (``torchvision:NAME``, ``timm:NAME``), with seede
 Views: the layer table, top-5, a deconvnet projection (the default layer), Grad-CAM, occlusion by incremental
 and by full inference at a coarse stride (their probabilities compared: the classifier is scaled ×20 on this
 process's copy so the softmax is not flat), and the fully convolutional twin (its logits at the input size
-against the network's). Each view ends as ``works``, ``refused`` (a :class:`~cnnviz.errors.CnnvizError`:
-the sentence a student would read) or ``failed`` (anything else, or over the time limit).
+against the network's; three windows a side at the input size plus twice its stride). Each view ends as
+``works``, ``refused`` (a :class:`~cnnviz.errors.CnnvizError`: the sentence a student would read) or ``failed``
+(anything else, or over the time limit).
 
 Each network runs in its own process with a time limit (``--limit`` seconds), so one slow or broken
 network neither stops nor slows the rest. Usage: ``python -m bench.coverage [--library torchvision timm]
@@ -112,6 +113,12 @@ def _views(net, image) -> dict:
         gap = float((ours - theirs).abs().max() / theirs.abs().max())
         if gap > 1e-4:
             raise AssertionError(f"twin differs from the network by {gap:.1e} of its largest logit")
+        twin = convolutional_twin(net)
+        larger = x.shape[-1] + 2 * twin.stride  # three windows a side
+        with torch.inference_mode():
+            grid = tuple(twin(torch.zeros(1, x.shape[1], larger, larger, dtype=x.dtype)).shape[-2:])
+        if grid != (3, 3):
+            raise AssertionError(f"twin gives a {grid} grid at {larger} px, not 3 × 3")
         return f"{gap:.0e}"
 
     return {

@@ -60,8 +60,7 @@ class _ChildrenAsLeaves(fx.Tracer):
 
 def block_dot(spec: ArchSpec, block_name: str, table: LayerTable) -> str | None:
     """The inside of block ``block_name`` as DOT, or None when the block cannot be traced."""
-    with torch.device("meta"):
-        model = spec.builder().eval()
+    model = spec.build_empty()
     block = model.get_submodule(block_name)
     try:
         graph = _ChildrenAsLeaves().trace(block)

@@ -491,8 +491,7 @@ def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTab
 @functools.lru_cache(maxsize=128)
 def _memoised_table(name: str, size: int) -> LayerTable:
     spec = get_spec(name)
-    with torch.device("meta"):
-        model = spec.builder().eval()
+    model = spec.build_empty()
     return build_table(model, size, spec.in_channels, spec.name)
 
 

@@ -113,12 +113,21 @@ class ArchSpec:
             torch.manual_seed(self.seed)
             return self.builder().eval()
 
+    def build_empty(self) -> nn.Module:
+        """The architecture on the ``meta`` device (shapes only: no memory, no arithmetic), in eval mode.
+        A builder that computes with tensors while it builds (torchvision's RegNet derives its widths with
+        ``torch.pow``) cannot run there; it is built on the CPU and moved."""
+        try:
+            with torch.device("meta"):
+                return self.builder().eval()
+        except NotImplementedError:  # "Cannot copy out of meta tensor": a value was read while building
+            return self.builder().eval().to("meta")
+
     def parameter_count(self) -> int:
         """Number of parameters (weights and biases), counted on the meta device without allocating, once
         per architecture (building even on the meta device took about 15 ms for Lite0, and every Predict run asks)."""
         if self.name not in _PARAMETER_COUNTS:
-            with torch.device("meta"):
-                model = self.builder()
+            model = self.build_empty()
             _PARAMETER_COUNTS[self.name] = sum(p.numel() for p in model.parameters())
         return _PARAMETER_COUNTS[self.name]
 

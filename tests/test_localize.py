@@ -56,6 +56,30 @@ def test_twin_at_the_input_size_gives_the_networks_logits(name):
     assert bigger.shape[2] > 1 and bigger.shape[3] > 1
 
 
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("timm:vit_tiny_patch16_224", "no_twin_tokens"),  # a transformer's classifier reads its class token
+        ("timm:convnext_atto", "no_twin_nonlinear"),  # pool, then a layer norm: no window survives the pool
+        ("torchvision:swin_t", None),  # channels-last blocks, then a plain pool and linear head: it has a twin
+    ],
+)
+def test_library_networks_get_a_twin_or_the_reason_they_have_none(name, key):
+    """Networks beyond the zoo either get a twin that slides (a 3 × 3 grid at the input size plus twice its
+    stride) or are refused with the sentence that says why, never a traceback."""
+    net = cnnviz.load(name, weights="random", device="cpu")
+    if key is not None:
+        with pytest.raises(CnnvizError) as caught:
+            convolutional_twin(net)
+        assert caught.value.key == key
+        return
+    twin = convolutional_twin(net)
+    larger = net.preprocess.input_size + 2 * twin.stride
+    with torch.inference_mode():
+        grid = twin(net.to_input(torch.zeros(1, 3, larger, larger)))
+    assert grid.shape[-2:] == (3, 3)
+
+
 def test_vgg16_at_448_px_gives_the_slides_8x8_grid():
     """Deck 003: the dense layers as convolutions give predictions for 8×8 regions at 448×448 px."""
     net = cnnviz.load("vgg16", weights="random", device="cpu")

@@ -15,7 +15,7 @@ window of the network's own input size, ``stride`` pixels apart (the network's t
 - LeNet-5 already ends in a convolution that reads its whole 5×5 map (C5); F6 and the output become 1×1.
 
 The twin is found on the model's torch.fx graph (:func:`cnnviz.explain.tracing.trace`), not per
-architecture: the last spatial map before the first flatten is where the head starts, and the head must be
+architecture: the head starts after the last node with spatial (or a transformer's token) axes, and must be
 a chain of pooling, flatten, dropout, linear layers and activations. torchvision and timm have no such
 conversion, hence this module. The twin's convolutions are views of the linear layers' weight tensors, so
 it costs no weight memory.
@@ -23,6 +23,7 @@ it costs no weight memory.
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from cnnviz.loading import LoadedModel
 _FLATTENS = {torch.flatten, "flatten", "view", "reshape"}
 _POOLS = (nn.AdaptiveAvgPool2d,)
 _POOL_FUNCTIONS = {F.adaptive_avg_pool2d, torch.mean, "mean"}
-_DROPOUTS = (nn.Dropout,)
+_DROPOUTS = (nn.Dropout, nn.Identity)  # layers that pass values through at inference
 _DROPOUT_FUNCTIONS = {F.dropout}
 _ACTIVATIONS = (nn.ReLU, nn.ReLU6, nn.SiLU, nn.Hardswish, nn.GELU, nn.Tanh, nn.Sigmoid)
 _ACTIVATION_FUNCTIONS = {F.relu: nn.ReLU, torch.relu: nn.ReLU}
@@ -108,28 +109,52 @@ def convolutional_twin(net: LoadedModel) -> ConvolutionalTwin:
 
 
 def _build(net: LoadedModel) -> ConvolutionalTwin:
-    graph = trace(net.model)
+    arch = net.spec.display
     side = net.preprocess.input_size
     sample = net.to_input(torch.zeros(1, net.preprocess.channels, side, side))
-    with torch.no_grad():
-        ShapeProp(graph).propagate(sample)
+    try:
+        graph = trace(net.model)
+        with torch.no_grad():
+            ShapeProp(graph).propagate(sample)
+    except Exception as exc:  # fx cannot trace data-dependent control flow: the network has no twin
+        raise CnnvizError("no_twin_trace", arch=arch, reason=type(exc).__name__) from None
     nodes = [node for node in graph.graph.nodes if node.op != "output"]
-    flatten = next((n for n in nodes if len(_shape(n)) == 2), None)
-    if flatten is None:
-        raise CnnvizError("no_twin", arch=net.spec.display, reason="no classifier reads a flattened map")
-    last_map = flatten.args[0]
+    wide = [n for n in nodes if n.op not in ("placeholder", "get_attr") and len(_shape(n)) >= 3]
+    if not wide or len(_shape(nodes[-1])) != 2:
+        raise CnnvizError("no_twin", arch=arch)
+    last_map = wide[-1]  # the head starts after the last node with spatial (or token) axes
+    if _normalised_after_global_pool(graph, last_map):
+        raise CnnvizError("no_twin_nonlinear", arch=arch)
     while _is_pool(graph, last_map) or _is_dropout(graph, last_map):
         last_map = last_map.args[0]
+    if len(_shape(last_map)) != 4:  # a transformer's tokens (N × tokens × C), not a map
+        raise CnnvizError("no_twin_tokens", arch=arch)
     _, channels, height, width = _shape(last_map)
     head_nodes = nodes[nodes.index(last_map) + 1 :]
     global_pooling = any(_is_pool(graph, n) and _shape(n)[-2:] != (height, width) for n in head_nodes)
     layers, modules = _convert_head(graph, head_nodes, channels, 1 if global_pooling else height, net)
     if global_pooling and any(isinstance(m, _ACTIVATIONS) for m in modules):
-        raise CnnvizError("no_twin", arch=net.spec.display, reason="a non-linear layer follows the global pooling")
+        raise CnnvizError("no_twin_nonlinear", arch=arch)
     window_mean = nn.AvgPool2d((height, width), stride=1) if global_pooling else None
     return ConvolutionalTwin(
-        _truncated(graph, last_map), nn.Sequential(*modules), window_mean, side, _total_stride(net), layers
+        _truncated(graph, last_map), nn.Sequential(*modules), window_mean, side, _total_stride(net, width), layers
     )
+
+
+def _normalised_after_global_pool(graph: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
+    """True when ``node`` is computed from a global pooling by layers that keep its values per image and
+    are not dropouts (ConvNeXt's head: pool, then a layer norm): the pooling would sit inside the twin's
+    body and leave one window at any size."""
+    values = math.prod(_shape(node)[1:])
+    changed = False
+    while (
+        not _is_pool(graph, node)
+        and isinstance(next(iter(node.args), None), torch.fx.Node)
+        and math.prod(_shape(node.args[0])[1:]) == values
+    ):
+        changed = changed or not _is_dropout(graph, node)
+        node = node.args[0]
+    return changed and _is_pool(graph, node) and math.prod(_shape(node.args[0])[1:]) != values
 
 
 def _shape(node: torch.fx.Node) -> tuple[int, ...]:
@@ -155,10 +180,10 @@ def _convert_head(graph, head_nodes, channels: int, side: int, net: LoadedModel)
     modules: list[nn.Module] = []
     previous = None
     for node in head_nodes:
-        if previous is not None and (not node.args or node.args[0] is not previous):
-            raise CnnvizError("no_twin", arch=net.spec.display, reason=f"the classifier branches at {node.name}")
-        previous = node
         module = graph.get_submodule(node.target) if node.op == "call_module" else None
+        if previous is not None and (not node.args or node.args[0] is not previous):
+            raise CnnvizError("no_twin_branch", arch=net.spec.display, node=_label(node, module))
+        previous = node
         if (
             _is_pool(graph, node)
             or _is_dropout(graph, node)
@@ -176,8 +201,13 @@ def _convert_head(graph, head_nodes, channels: int, side: int, net: LoadedModel)
         elif node.target in _ACTIVATION_FUNCTIONS:
             modules.append(_ACTIVATION_FUNCTIONS[node.target]())
         else:
-            raise CnnvizError("no_twin", arch=net.spec.display, reason=f"{node.name} is not a layer a twin can use")
+            raise CnnvizError("no_twin_layer", arch=net.spec.display, node=_label(node, module))
     return layers, modules
+
+
+def _label(node: torch.fx.Node, module: nn.Module | None) -> str:
+    """How a student finds the node in the layer table: the module's name and type, else the operation."""
+    return f"{node.target} ({type(module).__name__})" if module is not None else node.name
 
 
 def _linear_as_conv(linear: nn.Linear, channels: int, side: int) -> nn.Conv2d:
@@ -214,7 +244,12 @@ def _truncated(graph: torch.fx.GraphModule, last: torch.fx.Node) -> torch.fx.Gra
     return module
 
 
-def _total_stride(net: LoadedModel) -> int:
-    """The network's total stride in input px: the largest jump of any spatial layer (32 for VGG)."""
+def _total_stride(net: LoadedModel, map_side: int) -> int:
+    """The network's total stride in input px: the largest jump of any spatial layer (32 for VGG), unless
+    the last map is much smaller than that jump explains (Swin merges patches by reshaping, which the layer
+    table's receptive-field arithmetic cannot see): then the input's side over the map's."""
     jumps = [row.jump[1] for row in layer_table(net.spec).rows() if row.jump and len(row.out_shape) == 3]
+    side = net.preprocess.input_size
+    if map_side > 1 and side / map_side > 2 * max(jumps):
+        return round(side / map_side)
     return max(jumps)
