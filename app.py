@@ -8,7 +8,7 @@ then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 
 import streamlit as st
 
-from cnnviz.bundled import asset_path
+from cnnviz.models.bundled import asset_path
 from ui.links import show_notices
 from ui.pages import GROUPS, declared_pages
 from ui.sidebar import init_session, render_sidebar

@@ -36,9 +36,9 @@ EXACT = 1e-5  # largest |incremental − full| allowed on probabilities
 
 
 def _opens(name: str) -> bool:
-    """True when cnnviz opens ``name`` (:func:`cnnviz.library_models.library_spec`: an ImageNet-1k head)."""
+    """True when cnnviz opens ``name`` (:func:`cnnviz.models.library.library_spec`: an ImageNet-1k head)."""
     from cnnviz.errors import UnknownArchitectureError
-    from cnnviz.library_models import library_spec
+    from cnnviz.models.library import library_spec
 
     try:
         library_spec(name)

@@ -42,7 +42,7 @@ def status(field):
 
 from PIL import Image, ImageOps
 import cnnviz.images as images
-from cnnviz.preprocess import Preprocessing
+from cnnviz.models.preprocess import Preprocessing
 
 data, path = Path(sys.argv[1]).read_bytes(), sys.argv[2]
 crop = Preprocessing(resize=256, crop=224, mean=(0.5,) * 3, std=(0.5,) * 3, interpolation="bicubic")

@@ -9,10 +9,10 @@ The engine is a plain library (no Streamlit); ``app.py`` and ``python -m cnnviz`
 
 from cnnviz.errors import CnnvizError, ImageInputError, UnknownArchitectureError, WeightsError
 from cnnviz.images import load_image
-from cnnviz.loading import LoadedModel, load
+from cnnviz.models.loading import LoadedModel, load
+from cnnviz.models.weights import WeightsSource
+from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH, ArchSpec, get_spec
 from cnnviz.predict import ClassScore, Prediction, predict
-from cnnviz.weights import WeightsSource
-from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH, ArchSpec, get_spec
 
 __all__ = [
     "ARCHITECTURES",

@@ -110,7 +110,7 @@ def _save_array_or_picture(out, array, picture) -> None:
 def _image_and_model(args: argparse.Namespace):
     """The decoded ``args.image`` and the loaded ``args.arch`` (image first: a bad file fails fast)."""
     from cnnviz.images import load_image
-    from cnnviz.loading import load
+    from cnnviz.models.loading import load
 
     image = load_image(args.image)
     return image, load(args.arch, weights=args.weights, device=args.device).in_language(args.lang)
@@ -137,9 +137,9 @@ def _warn_if_random(net) -> None:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from cnnviz.images import load_image
-    from cnnviz.loading import load
+    from cnnviz.models.loading import load
+    from cnnviz.models.zoo import get_spec
     from cnnviz.predict import check_top, predict
-    from cnnviz.zoo import get_spec
 
     spec = get_spec(args.arch)
     check_top(args.top, 10 if spec.labels == "digits" else 1000)
@@ -160,8 +160,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_archs(args: argparse.Namespace) -> int:
-    from cnnviz.weights import weights_status
-    from cnnviz.zoo import ARCHITECTURES
+    from cnnviz.models.weights import weights_status
+    from cnnviz.models.zoo import ARCHITECTURES
 
     rows = [
         {
@@ -185,8 +185,8 @@ def _cmd_archs(args: argparse.Namespace) -> int:
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    from cnnviz.weights import resolve, weights_status
-    from cnnviz.zoo import ARCHITECTURES, get_spec
+    from cnnviz.models.weights import resolve, weights_status
+    from cnnviz.models.zoo import ARCHITECTURES, get_spec
 
     names = list(ARCHITECTURES) if args.all else distinct_names(args.arch, "architecture name(s)")
     if not names:
@@ -297,7 +297,7 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
 def _cmd_visualize(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from cnnviz.loading import load
+    from cnnviz.models.loading import load
 
     out = _out_path(args, (".npy", ".png"))
     net = load(args.arch, weights=args.weights, device=args.device)
@@ -314,7 +314,7 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
 
 def _cmd_hardware(args: argparse.Namespace) -> int:
     from cnnviz.hardware import measure
-    from cnnviz.zoo import get_spec
+    from cnnviz.models.zoo import get_spec
 
     names = distinct_names(args.arch, "architecture name(s)")
     for arch in names:
@@ -346,7 +346,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     from cnnviz.explain.methods import default_layer
     from cnnviz.explain.patches import MAX_IMAGES
     from cnnviz.images import load_image
-    from cnnviz.loading import load
+    from cnnviz.models.loading import load
     from cnnviz.render import projection_image, tile_grid
 
     folder = Path(args.folder)
@@ -547,9 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.explain.methods import METHODS
     from cnnviz.hardware import DTYPES, MAX_BATCH
     from cnnviz.layers import MAX_INPUT, MIN_INPUT, TABLE_FORMATS
+    from cnnviz.models.weights import WEIGHTS_CHOICES
+    from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
     from cnnviz.texts import LANGUAGES
-    from cnnviz.weights import WEIGHTS_CHOICES
-    from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
     model.add_argument(

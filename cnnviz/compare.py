@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cnnviz.layers import layer_table
-from cnnviz.zoo import ARCHITECTURES, ArchSpec
+from cnnviz.models.zoo import ARCHITECTURES, ArchSpec
 
 
 def published_accuracy(spec: ArchSpec) -> tuple[float | None, float | None, str]:

@@ -13,7 +13,7 @@ import torch
 from torch import fx, nn
 
 from cnnviz.layers import LayerRow, LayerTable
-from cnnviz.zoo import ArchSpec
+from cnnviz.models.zoo import ArchSpec
 
 _STYLE = 'node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];'
 _COLOURS = {"Conv2d": "#d6e4ff", "Linear": "#ffe3c2", "MaxPool2d": "#e3f5dc", "AvgPool2d": "#e3f5dc"}

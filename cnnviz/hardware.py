@@ -30,7 +30,7 @@ from cnnviz.device import describe_device, select_device
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import layer_table
-from cnnviz.zoo import get_spec
+from cnnviz.models.zoo import get_spec
 
 DTYPES = ("float32", "float16")
 CPU_BATCH = 8

@@ -32,7 +32,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnviz.errors import CnnvizError
-from cnnviz.zoo import ArchSpec, get_spec
+from cnnviz.models.zoo import ArchSpec, get_spec
 
 CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 BYTES_PER_ELEMENT = 4  # fp32

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from cnnviz.errors import CnnvizError
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 @dataclass(frozen=True)

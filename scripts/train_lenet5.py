@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from cnnviz.bundled import asset_path
 from cnnviz.digits import accuracy, digit_split
-from cnnviz.zoo import get_spec
+from cnnviz.models.bundled import asset_path
+from cnnviz.models.zoo import get_spec
 
 BATCH = 128
 

@@ -110,7 +110,7 @@ def _entry(description: bytes, archive: bytes = b"") -> bytes:
     "description",
     [
         b'{"record": "os:DirEntry", "fields": {}}',  # a class outside cnnviz
-        b'{"record": "cnnviz.loading:torch", "fields": {}}',  # a module, not a record
+        b'{"record": "cnnviz.models.loading:torch", "fields": {}}',  # a module, not a record
         b'{"named": "cnnviz.errors:CnnvizError", "items": []}',  # not a named tuple
         b'{"record": "cnnviz.explain.occlusion:OcclusionMaps", "fields": {"target": 1}}',  # fields missing
         b'{"array": "a0"}',  # no such array

@@ -12,7 +12,7 @@ import torch
 from cnnviz.errors import CnnvizError
 from cnnviz.hardware import CPU_BATCH, KERAS_TIMINGS, measure
 from cnnviz.layers import layer_table
-from cnnviz.zoo import ARCHITECTURES, get_spec
+from cnnviz.models.zoo import ARCHITECTURES, get_spec
 
 AGREEMENT = 2.0  # measured and bare timings on a shared 2-core machine agree within this factor
 SMALL = ("lenet5", "mobilenet_v2")

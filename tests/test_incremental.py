@@ -16,7 +16,7 @@ from cnnviz.explain.occlusion import fill_tensor, grid_positions, occlusion
 from cnnviz.explain.regions import Sliding
 from cnnviz.explain.tracing import trace
 from cnnviz.gallery import gallery_image
-from cnnviz.zoo import ARCHITECTURES
+from cnnviz.models.zoo import ARCHITECTURES
 
 
 def _default_corners(side: int) -> tuple[int, torch.Tensor]:

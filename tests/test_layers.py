@@ -6,7 +6,6 @@ import pytest
 import torch
 from torch import nn
 
-from cnnviz.classic import vgg_configuration
 from cnnviz.errors import CnnvizError
 from cnnviz.layers import build_table, display_frame, layer_table, spatial_layers
 from cnnviz.lectures import (
@@ -17,7 +16,8 @@ from cnnviz.lectures import (
     VGG_CONFIG_PARAMS_M,
     compare_with_slide,
 )
-from cnnviz.zoo import ARCHITECTURES, get_spec
+from cnnviz.models.classic import vgg_configuration
+from cnnviz.models.zoo import ARCHITECTURES, get_spec
 
 
 def rows_by_name(table):

@@ -13,7 +13,7 @@ import torchvision.models
 import cnnviz
 from cnnviz.errors import UnknownArchitectureError
 from cnnviz.layers import layer_table
-from cnnviz.weights import WeightsSource
+from cnnviz.models.weights import WeightsSource
 from tests.test_cli import cli  # noqa: F401 (the in-process command line fixture)
 
 
@@ -29,7 +29,7 @@ def test_a_library_classifier_loads_predicts_and_has_a_layer_table(name, chelsea
     assert "offline" in net.weights_detail  # said plainly: not cached, downloads off
     scores = cnnviz.predict(net, chelsea, 5).scores
     assert len(scores) == 5 and all(0 <= s.prob <= 1 for s in scores)
-    assert {s.label for s in scores} <= set(cnnviz.loading.imagenet_categories())
+    assert {s.label for s in scores} <= set(cnnviz.models.loading.imagenet_categories())
     table = layer_table(name)
     assert len(table.layers) > 10 and table.layers[-1].out_shape[0] == 1000  # the 1,000 classes, last
 

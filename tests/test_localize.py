@@ -25,7 +25,7 @@ from cnnviz.explain.digit_rows import (
 from cnnviz.explain.localize import checked_short_side, crop_grid, one_pass_grid, upsampled, whole_input
 from cnnviz.explain.twin import convolutional_twin
 from cnnviz.gallery import gallery_image
-from cnnviz.zoo import ARCHITECTURES
+from cnnviz.models.zoo import ARCHITECTURES
 from tests.conftest import ESPRESSO
 
 REAL_WEIGHTS = {"lenet5", "efficientnet_lite0"}

@@ -97,7 +97,7 @@ def test_lecture_notes_are_keyed_texts_in_every_language():
         VGG16_SLIDE_SOURCE,
         VGG16_TOTAL_NOTE,
     )
-    from cnnviz.zoo import ARCHITECTURES
+    from cnnviz.models.zoo import ARCHITECTURES
 
     notes = [ALEXNET_ORDER_NOTE, ALEXNET_SLIDE_SOURCE, VGG16_SLIDE_SOURCE, VGG16_TOTAL_NOTE]
     notes += [row.note for row in ALEXNET_SLIDE if row.note]
@@ -120,7 +120,7 @@ def test_lecture_notes_are_keyed_texts_in_every_language():
 def test_a_text_survives_pickling_as_its_key():
     import pickle
 
-    from cnnviz.zoo import get_spec
+    from cnnviz.models.zoo import get_spec
 
     note = get_spec("resnet18").lecture.ilsvrc
     again = pickle.loads(pickle.dumps(note))

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 import cnnviz
-from cnnviz.weights import WeightsSource, resolve, weights_status
-from cnnviz.zoo import get_spec
+from cnnviz.models.weights import WeightsSource, resolve, weights_status
+from cnnviz.models.zoo import get_spec
 
 
 @pytest.fixture

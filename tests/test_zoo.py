@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import cnnviz
-from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH, get_spec
+from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH, get_spec
 
 LECTURE_NAMES = [
     "lenet5",

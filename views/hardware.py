@@ -13,7 +13,7 @@ import torch
 
 from cnnviz.device import describe_device
 from cnnviz.hardware import KERAS_TIMINGS, measure
-from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
+from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
 from ui import links
 from ui.pages import page
 from ui.results import SharedJob, compute_shared_all, shared_results

@@ -10,7 +10,7 @@ from torch import nn
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import channels_by_peak, layer_output
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from cnnviz.explain.classmap import ClassMap, checked_target
 from cnnviz.explain.graphs import layer_module, private_graph
 from cnnviz.explain.progress import Cancelled, Progress, report
 from cnnviz.layers import conv_stages
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 class _NoBars:

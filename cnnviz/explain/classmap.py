@@ -11,7 +11,7 @@ from torch import nn
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import private_graph
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 @dataclass(frozen=True)

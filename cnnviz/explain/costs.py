@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 _COSTS: dict[tuple, float] = {}
 _LOCK = threading.Lock()

@@ -35,7 +35,7 @@ from torch import nn
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import channels_by_peak, layer_module, layer_output, private_graph, run_to_layer
 from cnnviz.explain.rectifiers import RectifierRule
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 METHODS = ("auto", "zf", "backward", "guided")
 STRONGEST_COUNT = 9

@@ -19,14 +19,14 @@ from PIL import Image
 from skimage.measure import label as connected_components
 from torchvision.ops import batched_nms, box_iou
 
-from cnnviz.bundled import asset_path
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.classmap import checked_target
 from cnnviz.explain.localize import whole_input
 from cnnviz.explain.occlusion import batch_size_for
 from cnnviz.explain.progress import Progress, report
 from cnnviz.explain.twin import convolutional_twin
-from cnnviz.loading import LoadedModel
+from cnnviz.models.bundled import asset_path
+from cnnviz.models.loading import LoadedModel
 
 WINDOW_FRACTIONS = (0.5, 0.7, 0.9)  # window sides, as fractions of the photo's shorter side
 WINDOW_OVERLAP = 0.5  # consecutive windows of one size overlap by this fraction of their side

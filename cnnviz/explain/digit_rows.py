@@ -17,7 +17,7 @@ from PIL import Image
 
 from cnnviz.digits import digit_arrays, ink_of, lenet_input, split_indices
 from cnnviz.explain.twin import convolutional_twin
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 ROW_LENGTH = 5  # digits in a composed row
 MAX_GAP_PX = 8  # extra blank columns between composed digits (0 to this)

@@ -28,7 +28,7 @@ from torch import nn
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import check_channel, layer_module, layer_output, private_graph, run_to_layer
 from cnnviz.explain.progress import Progress, report
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 DEFAULT_STEPS = 128
 MAX_STEPS = 1024

@@ -11,7 +11,7 @@ from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.graphs import layer_module
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import conv_stages
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 def grad_cam(

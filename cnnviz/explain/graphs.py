@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cnnviz.errors import CnnvizError
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 # The per-module dictionaries a hook, a child swap or a parameter swap writes to.
 _OWN_DICTS = tuple(name for name, value in vars(nn.Module()).items() if isinstance(value, dict) and name != "_modules")

@@ -10,7 +10,7 @@ from PIL import Image
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.progress import Progress, report
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 FIRST_STEPS = 64
 MAX_STEPS = 512

@@ -3,7 +3,7 @@ asks the same question of the same network, weights, device and image."""
 
 from __future__ import annotations
 
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 def result_key(method: str, net: LoadedModel, image: str | tuple, **params) -> tuple:

@@ -21,7 +21,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.explain.occlusion import batch_size_for
 from cnnviz.explain.progress import Progress, report
 from cnnviz.explain.twin import convolutional_twin
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 MAX_SCALE = 3  # the short side may be 1–3× the network's input size
 MAX_ASPECT_PIXELS = 2  # and the photo at most this many times (3 × input)² pixels

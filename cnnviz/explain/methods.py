@@ -29,7 +29,7 @@ from cnnviz.explain.localize import ClassGrid, one_pass_grid
 from cnnviz.explain.occluders import METHODS as OCCLUSION_METHODS
 from cnnviz.explain.occlusion import FILLS, OcclusionMaps, occlusion
 from cnnviz.explain.patches import TopPatches, top_patches
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 SEED_LIMIT = 2**63  # seeds are non-negative and below this (torch's and numpy's generators take 64 bits)
 MAX_INDEX = 999_999  # class, channel: the network checks its own count; this only bounds what can be typed

@@ -16,7 +16,7 @@ import torch
 from cnnviz.explain.graphs import layer_module, private_graph
 from cnnviz.explain.incremental import Dense, IncrementalGraph
 from cnnviz.explain.regions import Patch
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 METHODS = ("auto", "incremental", "full")
 

@@ -31,7 +31,7 @@ from cnnviz.explain.graphs import channels_by_total
 from cnnviz.explain.occluders import METHODS, OCCLUDERS
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import layer_table
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 FILLS = ("mean", "black", "blur")
 MAX_POSITIONS = 20_000

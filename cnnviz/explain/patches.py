@@ -16,7 +16,7 @@ from cnnviz.explain.deconvnet import Selection, project_tensor
 from cnnviz.explain.graphs import layer_output
 from cnnviz.explain.progress import Progress, report
 from cnnviz.layers import receptive_field
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 PATCH_COUNT = 9
 MAX_IMAGES = 200

@@ -8,7 +8,7 @@ from PIL import Image
 
 from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.progress import Progress, report
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 
 def saliency(

@@ -37,7 +37,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.tracing import trace
 from cnnviz.layers import layer_table
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 _FLATTENS = {torch.flatten, "flatten", "view", "reshape"}
 _POOLS = (nn.AdaptiveAvgPool2d,)

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz.bundled import asset_path
 from cnnviz.digits import digits_8x8, split_indices
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.progress import Progress, report
+from cnnviz.models.bundled import asset_path
 
 DEPTHS = tuple(range(8, 57, 6))  # 8, 14, …, 56: He et al.'s 6n + 2
 PRECOMPUTED = asset_path("depth_lab_default.json")

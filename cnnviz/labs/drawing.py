@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from cnnviz.digits import ink_of, lenet_input
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 INK_THRESHOLD = 0.2  # fraction of full ink below which a pixel is paper
 # LeNet-5's module after which each map or vector is shown, as the paper names the layers.

@@ -21,7 +21,7 @@ from torchvision.ops import drop_block2d
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.graphs import channels_by_total, layer_module, private_graph, run_to_layer
 from cnnviz.explain.progress import Progress, report
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 METHODS = ("dropout", "dropblock")
 MAX_DRAWS = 200

@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnviz.bundled import asset_path
 from cnnviz.digits import digit_split
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.progress import Progress, report
+from cnnviz.models.bundled import asset_path
 
 KINDS = ("pool", "stride")
 SHIFTS = (0, 1, 2, 3)  # px, in each of the four directions

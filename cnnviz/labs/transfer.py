@@ -24,7 +24,7 @@ from sklearn.metrics import confusion_matrix
 from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.progress import Progress, report
-from cnnviz.loading import LoadedModel
+from cnnviz.models.loading import LoadedModel
 
 BACKBONE = "efficientnet_lite0"
 INPUT_SIZES = (96, 128, 160, 224)

@@ -28,8 +28,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.gallery import GALLERY, gallery_image
+from cnnviz.models.zoo import ARCHITECTURES
 from cnnviz.texts import LANGUAGES
-from cnnviz.zoo import ARCHITECTURES
 from ui import links
 from ui.pages import declared_pages
 

@@ -43,7 +43,7 @@ def test_a_link_opens_a_set_of_architectures_and_bad_lists_fall_back():
 
 def test_the_link_holds_any_selection_the_page_allows():
     """All 27 architectures (266 characters of names) are a selection the page allows, so its link opens."""
-    from cnnviz.zoo import ARCHITECTURES
+    from cnnviz.models.zoo import ARCHITECTURES
 
     app = view("hardware")
     app.multiselect(key="hw_archs").set_value(list(ARCHITECTURES)).run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnnviz.zoo import ARCHITECTURES, get_spec
+from cnnviz.models.zoo import ARCHITECTURES, get_spec
 from tests.app.conftest import view
 
 

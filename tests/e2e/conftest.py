@@ -49,7 +49,7 @@ def choose(page, label: str, option: str) -> None:
 
 
 def choose_architecture(page, name: str) -> None:
-    from cnnviz.zoo import ARCHITECTURES
+    from cnnviz.models.zoo import ARCHITECTURES
 
     spec = ARCHITECTURES[name]
     choose(page, "Architecture", f"{spec.display} ({spec.year})")

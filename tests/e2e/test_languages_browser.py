@@ -29,7 +29,7 @@ def english_lines(page) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["pt", "es"])
 def test_no_english_on_any_page(server_url, page, lang):
-    from cnnviz.zoo import DEFAULT_ARCH, get_spec
+    from cnnviz.models.zoo import DEFAULT_ARCH, get_spec
     from ui.pages import declared_pages
     from ui.text import t
 

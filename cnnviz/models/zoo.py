@@ -2,7 +2,7 @@
 
 Each :class:`ArchSpec` holds what a page needs to know about an architecture — paper, year, family,
 input size, preprocessing, label set, where pretrained weights come from, and what the lectures say of
-it — as data. Builders come from torchvision first, then timm; :mod:`cnnviz.classic` defines the three
+it — as data. Builders come from torchvision first, then timm; :mod:`cnnviz.models.classic` defines the three
 that neither library has (LeNet-5, the 2012 AlexNet layout, ZFNet).
 """
 
@@ -17,10 +17,10 @@ import torch
 import torchvision.models
 from torch import nn
 
-from cnnviz import classic
-from cnnviz.bundled import BundledWeights, package_file, shipped_file
 from cnnviz.errors import UnknownArchitectureError
-from cnnviz.preprocess import Preprocessing, from_timm, from_torchvision
+from cnnviz.models import classic
+from cnnviz.models.bundled import BundledWeights, package_file, shipped_file
+from cnnviz.models.preprocess import Preprocessing, from_timm, from_torchvision
 from cnnviz.texts import Text, note
 
 IMAGENET = "imagenet-1k"
@@ -458,8 +458,8 @@ ARCHITECTURES: dict[str, ArchSpec] = _registry()
 
 def get_spec(name: str) -> ArchSpec:
     """The spec registered under ``name``, or a library's classifier (``torchvision:NAME``, ``timm:NAME``:
-    :mod:`cnnviz.library_models`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
-    from cnnviz.library_models import is_library_name, library_spec  # it builds on this module
+    :mod:`cnnviz.models.library`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    from cnnviz.models.library import is_library_name, library_spec  # it builds on this module
 
     if is_library_name(name):
         return library_spec(name)

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 from cnnviz.device import select_device
-from cnnviz.preprocess import Preprocessing
+from cnnviz.models.preprocess import Preprocessing
+from cnnviz.models.weights import WeightsSource, resolve
+from cnnviz.models.zoo import DIGITS, IMAGENET, ArchSpec, get_spec
 from cnnviz.texts import imagenet_class_names
-from cnnviz.weights import WeightsSource, resolve
-from cnnviz.zoo import DIGITS, IMAGENET, ArchSpec, get_spec
 
 DIGIT_LABELS = tuple(str(d) for d in range(10))
 
