@@ -113,7 +113,7 @@ def _image_and_model(args: argparse.Namespace):
     from cnnviz.models.loading import load
 
     image = load_image(args.image)
-    return image, load(args.arch, weights=args.weights, device=args.device).in_language(args.lang)
+    return image, load(args.arch, weights=args.weights, device=args.device, labels=args.labels).in_language(args.lang)
 
 
 def _params(args: argparse.Namespace, name: str) -> dict:
@@ -138,13 +138,13 @@ def _warn_if_random(net) -> None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from cnnviz.images import load_image
     from cnnviz.models.loading import load
+    from cnnviz.models.weights import WEIGHTS_CHOICES
     from cnnviz.models.zoo import get_spec
     from cnnviz.predict import check_top, predict
 
-    spec = get_spec(args.arch)
-    check_top(args.top, 10 if spec.labels == "digits" else 1000)
+    check_top(args.top, get_spec(args.arch).classes if args.weights in WEIGHTS_CHOICES else args.top)
     image = load_image(args.image)
-    net = load(args.arch, weights=args.weights, device=args.device)
+    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
     english = net.categories
     net = net.in_language(args.lang)
     result = predict(net, image, top=args.top)
@@ -300,7 +300,7 @@ def _cmd_visualize(args: argparse.Namespace) -> int:
     from cnnviz.models.loading import load
 
     out = _out_path(args, (".npy", ".png"))
-    net = load(args.arch, weights=args.weights, device=args.device)
+    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
     result = _run(args, "visualize", net, None)
     _warn_if_random(net)
     print(
@@ -353,7 +353,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise CnnvizError("not_folder", path=str(folder))
     out = _out_path(args, (".png",))
-    net = load(args.arch, weights=args.weights, device=args.device)
+    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
     layer = default_layer(net, args.layer)
     check_channel(net, layer, args.channel)  # before any file is decoded
     images, skipped = {}, {}
@@ -558,7 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"a zoo architecture (default {DEFAULT_ARCH}; see `archs`) or torchvision:NAME or timm:NAME",
     )
     model.add_argument(
-        "--weights", default="auto", help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a state dict (default auto)"
+        "--weights",
+        default="auto",
+        help=f"{' | '.join(WEIGHTS_CHOICES)} | PATH of a checkpoint (.pt, .pth, .safetensors; any class count)"
+        " (default auto)",
+    )
+    model.add_argument(
+        "--labels", default=None, metavar="FILE", help="the checkpoint's class names, one a line (default: class 0 …)"
     )
     model.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
     model.add_argument(

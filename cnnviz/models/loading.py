@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 from torch import nn
 
 from cnnviz.device import select_device
+from cnnviz.errors import WeightsError
+from cnnviz.models.own import OWN, default_labels, read_labels
 from cnnviz.models.preprocess import Preprocessing
-from cnnviz.models.weights import WeightsSource, resolve
+from cnnviz.models.weights import WEIGHTS_CHOICES, WeightsSource, resolve
 from cnnviz.models.zoo import DIGITS, IMAGENET, ArchSpec, get_spec
 from cnnviz.texts import imagenet_class_names
 
@@ -69,23 +72,43 @@ def load(
     weights: str = "auto",
     device: str | torch.device | None = None,
     allow_download: bool | None = None,
+    labels: str | Path | None = None,
 ) -> LoadedModel:
     """Load architecture ``name`` from the zoo.
 
     ``weights`` is ``"auto"`` (bundled → cached → downloaded → random), one of ``"bundled"``,
-    ``"cached"``, ``"download"``, ``"random"``, or the path of a state-dict file. ``device`` defaults to
-    CUDA, then MPS, then CPU (``CNNVIZ_DEVICE`` overrides). On CPU and CUDA the weights are stored
-    channels-last, which makes convolutions up to twice as fast; feed inputs through ``to_input``.
+    ``"cached"``, ``"download"``, ``"random"``, or the path of a checkpoint (a state dict, ``.pt``/``.pth``
+    or ``.safetensors``, with any number of classes: :mod:`cnnviz.models.own`); ``labels`` is then the path
+    of its class names, one a line (default ``class 0`` … ``class N-1``). ``device`` defaults to CUDA, then
+    MPS, then CPU (``CNNVIZ_DEVICE`` overrides). On CPU and CUDA the weights are stored channels-last, which
+    makes convolutions up to twice as fast; feed inputs through ``to_input``.
     """
     spec = get_spec(name)
+    if labels is not None and weights in WEIGHTS_CHOICES:
+        raise WeightsError("labels_without_weights")
     target = device if isinstance(device, torch.device) else select_device(device)
-    resolved = resolve(spec, weights, allow_download=allow_download)
+    resolved = resolve(spec, weights, allow_download=allow_download, named=labels is not None)
+    spec = resolved.spec or spec
     model = resolved.model.to(target).eval()
     if target.type in ("cpu", "cuda"):
         model = model.to(memory_format=torch.channels_last)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
-    categories = DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()
     return LoadedModel(
-        spec, model, spec.preprocessing, categories, resolved.source, resolved.detail, target, resolved.note
+        spec,
+        model,
+        spec.preprocessing,
+        _categories(spec, labels),
+        resolved.source,
+        resolved.detail,
+        target,
+        resolved.note,
     )
+
+
+def _categories(spec: ArchSpec, labels: str | Path | None) -> tuple[str, ...]:
+    if labels is not None:
+        return read_labels(Path(labels), spec.classes)
+    if spec.labels == OWN:
+        return default_labels(spec.classes)
+    return DIGIT_LABELS if spec.labels == DIGITS else imagenet_categories()

@@ -26,7 +26,8 @@ import torchvision.models
 from torch import nn
 
 from cnnviz.errors import WeightsError
-from cnnviz.models.checkpoints import budget_bytes, load_checkpoint
+from cnnviz.models.checkpoints import budget_bytes
+from cnnviz.models.own import checkpoint_network, read_state_dict
 from cnnviz.models.zoo import ArchSpec, PretrainedRef
 
 OFFLINE_ENV = "CNNVIZ_OFFLINE"
@@ -57,6 +58,7 @@ class ResolvedWeights:
     source: WeightsSource
     detail: str
     note: tuple[str, dict] = ("", {})
+    spec: ArchSpec | None = None  # a checkpoint's own network (its class count, its name), when it differs
 
 
 def offline() -> bool:
@@ -114,8 +116,11 @@ def weights_status(spec: ArchSpec) -> str:
     return "none"
 
 
-def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None = None) -> ResolvedWeights:
-    """Build ``spec`` with weights from ``weights``: one of :data:`WEIGHTS_CHOICES` or a file path.
+def resolve(
+    spec: ArchSpec, weights: str = "auto", allow_download: bool | None = None, named: bool = False
+) -> ResolvedWeights:
+    """Build ``spec`` with weights from ``weights``: one of :data:`WEIGHTS_CHOICES` or a file path (a
+    checkpoint with any class count, :mod:`cnnviz.models.own`; ``named``: its class names will be given).
 
     ``auto`` tries bundled, cached, downloaded (when ``allow_download``, default: not :func:`offline`),
     then random. Any other choice uses that source only and raises :class:`WeightsError` when it is not
@@ -124,7 +129,7 @@ def resolve(spec: ArchSpec, weights: str = "auto", allow_download: bool | None =
     if allow_download is None:
         allow_download = not offline()
     if weights not in WEIGHTS_CHOICES:
-        return _from_file(spec, Path(weights))
+        return _from_file(spec, Path(weights), named)
     if weights in ("auto", "bundled") and bundled_available(spec):
         return _bundled(spec)
     if weights == "bundled":
@@ -225,44 +230,13 @@ def _download(spec: ArchSpec) -> ResolvedWeights:
 
 
 def _torch_load(path: Path, spec: ArchSpec) -> dict[str, torch.Tensor]:
-    """A state dict for ``spec`` from ``path``, measured against the architecture's checkpoint budget and
-    loaded with ``weights_only=True`` (:mod:`cnnviz.models.checkpoints`); anything else is a :class:`WeightsError`."""
-    loaded = load_checkpoint(path, budget_bytes(spec.parameter_count()))
-    for key in ("state_dict", "model"):
-        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
-            loaded = loaded[key]
-    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        raise WeightsError("no_state_dict", file=path.name)
-    return loaded
+    """A state dict for ``spec`` from ``path``, measured against the architecture's checkpoint budget
+    (:func:`cnnviz.models.own.read_state_dict`); anything else is a :class:`WeightsError`."""
+    return read_state_dict(path, budget_bytes(spec.parameter_count()))
 
 
-def _from_file(spec: ArchSpec, path: Path) -> ResolvedWeights:
+def _from_file(spec: ArchSpec, path: Path, named: bool) -> ResolvedWeights:
     if not path.is_file():
         raise WeightsError("weights_choice", path=str(path), choices=", ".join(WEIGHTS_CHOICES))
-    state = _torch_load(path, spec)
-    model = spec.build()
-    expected = model.state_dict()
-    missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in expected]
-    if missing or unexpected:
-        raise WeightsError(
-            "weights_missing",
-            file=path.name,
-            arch=spec.display,
-            missing=len(missing),
-            missing_example=str(missing[:1]),
-            unexpected=len(unexpected),
-            unexpected_example=str(unexpected[:1]),
-        )
-    for key, tensor in state.items():
-        if tensor.shape != expected[key].shape:
-            raise WeightsError(
-                "weights_shape",
-                file=path.name,
-                arch=spec.display,
-                tensor=key,
-                found=str(tuple(tensor.shape)),
-                needed=str(tuple(expected[key].shape)),
-            )
-    model.load_state_dict(state)
-    return ResolvedWeights(model.eval(), WeightsSource.FILE, str(path), ("file", {"file": str(path)}))
+    own, model = checkpoint_network(spec, path, budget_bytes(spec.parameter_count()), named)
+    return ResolvedWeights(model, WeightsSource.FILE, str(path), ("file", {"file": str(path)}), own)

@@ -92,11 +92,17 @@ class ArchSpec:
     # A shallower family member with the same layer types in the same arrangement: the default tests check
     # layer-by-layer behaviour on that one and on this one only under ``pytest -m slow``.
     same_layers_as: str | None = None
+    num_classes: int | None = None  # when the label set does not say it (a checkpoint's own classes)
 
     @property
     def input_size(self) -> int:
         """Side of the square input the network is evaluated at, in pixels."""
         return self.preprocessing.input_size
+
+    @property
+    def classes(self) -> int:
+        """How many classes the network's classifier outputs."""
+        return self.num_classes or {IMAGENET: 1000, DIGITS: 10}[self.labels]
 
     @property
     def in_channels(self) -> int:
@@ -457,10 +463,15 @@ ARCHITECTURES: dict[str, ArchSpec] = _registry()
 
 
 def get_spec(name: str) -> ArchSpec:
-    """The spec registered under ``name``, or a library's classifier (``torchvision:NAME``, ``timm:NAME``:
-    :mod:`cnnviz.models.library`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
-    from cnnviz.models.library import is_library_name, library_spec  # it builds on this module
+    """The spec registered under ``name``, a library's classifier (``torchvision:NAME``, ``timm:NAME``:
+    :mod:`cnnviz.models.library`) or a checkpoint's network loaded in this process (``ARCH@sha256:…``:
+    :mod:`cnnviz.models.own`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    from cnnviz.models.library import is_library_name, library_spec  # they build on this module
+    from cnnviz.models.own import registered
 
+    own = registered(name) if isinstance(name, str) and "@sha256:" in name else None
+    if own is not None:
+        return own
     if is_library_name(name):
         return library_spec(name)
     try:
