@@ -29,6 +29,7 @@ from ui.text import t
 
 MAX_DIGITS = 6
 MAX_TEXT = 64
+MAX_NAME = 80  # a library network's name: "timm:" and the longest of timm's names with its tag (61)
 RUNNING = "running"
 _TASKS: set[str] = set()  # heavy work the pages declare (ui.pages); catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
@@ -131,6 +132,22 @@ def choices(options: Collection[str]) -> Callable[[str], list[str]]:
         return items
 
     return parse
+
+
+def architecture(text: str) -> str:
+    """A parser for a network: a zoo name, or a torchvision or timm classifier cnnviz opens
+    (``timm:resnet18`` is read as the name the sidebar lists, ``timm:resnet18.a1_in1k``)."""
+    import cnnviz
+    from cnnviz.models.library import canonical_name, is_library_name
+
+    if len(text) <= MAX_TEXT and text in cnnviz.ARCHITECTURES:
+        return text
+    if len(text) > MAX_NAME or not is_library_name(text):
+        raise ValueError("not a network cnnviz opens")
+    try:
+        return canonical_name(text)
+    except cnnviz.CnnvizError:
+        raise ValueError("not a network cnnviz opens") from None
 
 
 def flag(text: str) -> bool:

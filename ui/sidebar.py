@@ -11,6 +11,7 @@ from PIL import Image
 import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
+from cnnviz.models.library import library_names
 from ui import links
 from ui.text import LANGUAGES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
@@ -20,6 +21,8 @@ from ui.uploads import decode_upload, remember
 UPLOAD_WIDGET_MB = 2 * MAX_BYTES // 2**20
 
 SOURCES = ("gallery", "upload", "camera")
+OTHER = "other"  # the architecture choice that opens the search over torchvision's and timm's classifiers
+OTHER_DEFAULT = "torchvision:regnet_y_400mf"  # a small network no zoo entry has, offered first
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,11 @@ def init_session() -> None:
     links.note_lost_computation()
     lang = links.read("lang", links.choice(LANGUAGES))
     st.session_state["lang"] = lang if lang is not None else language_from_locale(st.context.locale)
-    arch = links.read("arch", links.choice(cnnviz.ARCHITECTURES))
-    if arch is not None:
+    arch = links.read("arch", links.architecture)
+    if arch in cnnviz.ARCHITECTURES:
         st.session_state["arch"] = arch
+    elif arch is not None:
+        st.session_state["arch"], st.session_state["library_arch"] = OTHER, arch
     image = links.read("image", links.choice(GALLERY))
     if image is not None:
         st.session_state["source"] = "gallery"
@@ -92,7 +97,7 @@ def render_sidebar() -> Choices:
     """Draw the shared sidebar and return the current choices (every page's settings are kept, see
     :func:`ui.links.keep_page_settings`)."""
     links.keep_page_settings()
-    names = list(cnnviz.ARCHITECTURES)
+    names = [*cnnviz.ARCHITECTURES, OTHER]
     with st.sidebar:
         st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
         default = {} if "arch" in st.session_state else {"index": names.index(cnnviz.DEFAULT_ARCH)}
@@ -100,10 +105,12 @@ def render_sidebar() -> Choices:
             t("sidebar.arch"),
             names,
             **default,  # a link's architecture is already in the session state
-            format_func=lambda n: f"{cnnviz.ARCHITECTURES[n].display} ({cnnviz.ARCHITECTURES[n].year})",
+            format_func=_arch_label,
             help=t("sidebar.arch_help"),
             key="arch",
         )
+        if arch == OTHER:
+            arch = _library_network()
         st.subheader(t("sidebar.image"))
         source = st.radio(
             t("sidebar.source"), SOURCES, format_func=labeller("source.{}"), horizontal=True, key="source"
@@ -130,6 +137,27 @@ def render_sidebar() -> Choices:
     choices = Choices(arch, device, image, name, digest, error, from_gallery=source == "gallery")
     _share(choices)
     return choices
+
+
+def _arch_label(name: str) -> str:
+    if name == OTHER:
+        return t("sidebar.other")
+    return f"{cnnviz.ARCHITECTURES[name].display} ({cnnviz.ARCHITECTURES[name].year})"
+
+
+def _library_network() -> str:
+    """The "Other network" search: any of torchvision's and timm's ImageNet-1k classifiers by name (typing
+    filters the list), with the library's preprocessing and the zoo's weights chain."""
+    names = library_names()
+    default = {} if "library_arch" in st.session_state else {"index": names.index(OTHER_DEFAULT)}
+    return st.selectbox(
+        t("sidebar.library", count=len(names)),
+        names,
+        **default,
+        format_func=lambda name: "{1} ({0})".format(*name.split(":", 1)),
+        help=t("sidebar.library_help"),
+        key="library_arch",
+    )
 
 
 def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, str | None]:

@@ -95,7 +95,13 @@ def _about(spec: cnnviz.ArchSpec) -> None:
     facts = spec.lecture
     with st.expander(t("about.title", arch=spec.display)):
         lines = [
-            t("about.family", family=spec.family, year=spec.year, size=spec.input_size, params=spec.parameter_count())
+            t(
+                "about.family" if spec.year else "about.family_undated",
+                family=spec.family,
+                year=spec.year,
+                size=spec.input_size,
+                params=spec.parameter_count(),
+            )
         ]
         if facts.ilsvrc:
             lines.append(t("about.ilsvrc", ilsvrc=note_text(facts.ilsvrc)))

@@ -42,6 +42,30 @@ def library_spec(name: str) -> ArchSpec:
     return _torchvision_spec(model) if library == "torchvision" else _timm_spec(model)
 
 
+@functools.lru_cache(maxsize=1)
+def library_names() -> tuple[str, ...]:
+    """Every classifier cnnviz opens by name, each once: torchvision's ImageNet-1k classifiers
+    (``torchvision:NAME``) and timm's ImageNet-1k pretrained tags (``timm:NAME.TAG``), sorted."""
+    torchvision_names = [
+        f"torchvision:{model}"
+        for model in torchvision.models.list_models(module=torchvision.models)
+        if len(torchvision.models.get_model_weights(model).DEFAULT.meta["categories"]) == IMAGENET_CLASSES
+    ]
+    timm_names = []
+    for model in timm.list_models(pretrained=True):
+        cfg = timm.models.get_pretrained_cfg(model)
+        if cfg is not None and cfg.num_classes == IMAGENET_CLASSES and not cfg.label_offset:
+            timm_names.append(f"timm:{model}")
+    return tuple(sorted(torchvision_names) + sorted(timm_names))
+
+
+def canonical_name(name: str) -> str:
+    """``name`` as :func:`library_names` lists it (``timm:resnet18`` → ``timm:resnet18.a1_in1k``, its default
+    tag); :class:`UnknownArchitectureError` as :func:`library_spec`."""
+    spec = library_spec(name)
+    return name if spec.pretrained.library == "torchvision" else f"timm:{spec.pretrained.ident}"
+
+
 def _torchvision_spec(model: str) -> ArchSpec:
     if model not in torchvision.models.list_models(module=torchvision.models):  # image classifiers only
         raise UnknownArchitectureError("library_unknown", library="torchvision", model=model)
@@ -54,7 +78,8 @@ def _torchvision_spec(model: str) -> ArchSpec:
         display=f"{model} (torchvision)",
         family="torchvision",
         year=0,
-        paper=weights.meta.get("recipe", ""),
+        paper=f"torchvision.models.{model}, weights {type(weights).__name__}.{weights.name}"
+        + (f" (training recipe: {weights.meta['recipe']})" if weights.meta.get("recipe") else ""),
         builder=lambda: torchvision.models.get_model(model, weights=None),
         preprocessing=from_torchvision(weights),
         labels=IMAGENET,
@@ -74,7 +99,7 @@ def _timm_spec(model: str) -> ArchSpec:
         display=f"{architecture}.{cfg.tag} (timm)",
         family="timm",
         year=0,
-        paper=cfg.paper_name or "",
+        paper=cfg.paper_name or f"timm {architecture}.{cfg.tag}" + (f" ({cfg.paper_ids})" if cfg.paper_ids else ""),
         builder=lambda: timm.create_model(architecture, pretrained=False),
         preprocessing=from_timm(cfg),
         labels=IMAGENET,

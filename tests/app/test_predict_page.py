@@ -104,3 +104,38 @@ def test_class_names_follow_the_language_with_the_english_name_beside(at):
         assert f"({name})" in pt and f"({name})" in es, (en, pt, es)
         assert en.rsplit(" — ", 1)[1] == pt.rsplit(" — ", 1)[1] == es.rsplit(" — ", 1)[1]  # same probability
     assert spanish[0].split("**")[1] in {"gato atigrado", "gato tigre", "gato egipcio"}
+
+
+def test_other_network_searches_torchvision_and_timm_and_keeps_it_in_the_link(at):
+    at.selectbox(key="arch").select("other").run()
+    assert at.selectbox(key="library_arch").value == "torchvision:regnet_y_400mf"
+    assert len(at.selectbox(key="library_arch").options) > 1000  # every ImageNet-1k classifier of both
+    at.selectbox(key="library_arch").select("timm:resnet18.a1_in1k").run()
+    assert not at.exception and at.query_params["arch"] == "timm:resnet18.a1_in1k"
+    assert "resnet18.a1_in1k (timm)" in at.header[0].value and top5(at)
+    assert "random weights" in at.warning[0].value  # nothing cached, and this machine is offline
+
+
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        ("timm:resnet18", "timm:resnet18.a1_in1k"),  # the default tag, as the list has it
+        ("torchvision:squeezenet1_1", "torchvision:squeezenet1_1"),
+        ("timm:../../etc/passwd", None),
+        ("timm:" + "a" * 500, None),
+        ("timm:vit_base_patch16_224.augreg_in21k", None),  # 21,843 classes
+        ("keras:resnet50", None),
+        ("torchvision:fcn_resnet50", None),  # a segmentation network
+    ],
+)
+def test_a_linked_library_network_opens_and_anything_else_falls_back_with_a_notice(link, shown):
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params["arch"] = link
+    app.run()
+    assert not app.exception and not app.error
+    if shown is None:
+        assert app.selectbox(key="arch").value == "efficientnet_lite0"
+        assert any("“arch”" in c.value for c in app.caption)
+        return
+    assert app.selectbox(key="arch").value == "other" and app.selectbox(key="library_arch").value == shown
+    assert app.query_params["arch"] == shown and top5(app)
