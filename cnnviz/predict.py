@@ -39,6 +39,11 @@ def check_top(top: int, num_classes: int) -> None:
         raise CnnvizError("top_range", limit=num_classes, top=top)
 
 
+def at_most(net: LoadedModel, top: int = 5) -> int:
+    """``top``, or the network's class count when it has fewer classes (a three-class checkpoint)."""
+    return min(top, len(net.categories))
+
+
 def top_k(loaded: LoadedModel, batch: torch.Tensor, top: int = 5) -> tuple[ClassScore, ...]:
     """Top-``top`` classes for a preprocessed 1×C×H×W tensor (on any device)."""
     check_top(top, len(loaded.categories))

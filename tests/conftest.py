@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import save_file
 
 import cnnviz
 from cnnviz.gallery import gallery_image
@@ -83,6 +84,24 @@ def pytest_collection_modifyitems(config, items):
 def lite0() -> cnnviz.LoadedModel:
     """The app's default model, with the bundled weights, on the CPU."""
     return cnnviz.load("efficientnet_lite0", weights="bundled", device="cpu")
+
+
+CLASSES = {"my cat": 281, "my teapot": 849, "my espresso": 967}  # names → ImageNet rows (tabby, teapot, espresso)
+
+
+@pytest.fixture(scope="session")
+def three_classes(tmp_path_factory, lite0):
+    """A three-class Lite0 checkpoint saved as training scripts do (wrapped, DataParallel's prefix), the same
+    weights as safetensors, and the names file."""
+    folder = tmp_path_factory.mktemp("own")
+    state = {name: tensor.contiguous().clone() for name, tensor in lite0.model.state_dict().items()}
+    rows = list(CLASSES.values())
+    state["classifier.weight"] = state["classifier.weight"][rows].clone()
+    state["classifier.bias"] = state["classifier.bias"][rows].clone()
+    torch.save({"epoch": 3, "model": {f"module.{k}": v for k, v in state.items()}}, folder / "mine.pt")
+    save_file(state, folder / "mine.safetensors")
+    (folder / "names.txt").write_text("\n".join(CLASSES) + "\n\n", encoding="utf-8")
+    return folder
 
 
 @pytest.fixture(scope="session")

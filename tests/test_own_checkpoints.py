@@ -15,7 +15,6 @@ import pytest
 import timm
 import torch
 import torchvision.models
-from safetensors.torch import save_file
 
 import cnnviz
 from cnnviz.errors import CnnvizError, WeightsError
@@ -24,24 +23,8 @@ from cnnviz.explain.methods import METHODS
 from cnnviz.layers import layer_table
 from cnnviz.models.own import LABELS_BYTES, OWN
 from cnnviz.models.weights import WeightsSource
+from tests.conftest import CLASSES
 from tests.test_cli import cli  # noqa: F401 (the in-process command line fixture)
-
-CLASSES = {"my cat": 281, "my teapot": 849, "my espresso": 967}  # names → ImageNet rows (tabby, teapot, espresso)
-
-
-@pytest.fixture(scope="module")
-def three_classes(tmp_path_factory, lite0):
-    """A three-class Lite0 checkpoint saved as training scripts do (wrapped, DataParallel's prefix), the same
-    weights as safetensors, and the names file."""
-    folder = tmp_path_factory.mktemp("own")
-    state = {name: tensor.contiguous().clone() for name, tensor in lite0.model.state_dict().items()}
-    rows = list(CLASSES.values())
-    state["classifier.weight"] = state["classifier.weight"][rows].clone()
-    state["classifier.bias"] = state["classifier.bias"][rows].clone()
-    torch.save({"epoch": 3, "model": {f"module.{k}": v for k, v in state.items()}}, folder / "mine.pt")
-    save_file(state, folder / "mine.safetensors")
-    (folder / "names.txt").write_text("\n".join(CLASSES) + "\n\n", encoding="utf-8")
-    return folder
 
 
 def _expected(lite0, image) -> torch.Tensor:
@@ -130,6 +113,7 @@ def test_a_checkpoint_of_another_architecture_names_what_does_not_fit(tmp_path):
         (b"cat\n\xff\xfe\x00\nteapot\n", "labels_file"),  # not UTF-8
         (b"cat\n\ndog\n", "labels_file"),  # a blank name in the middle
         (b"cat\ndog\n" + b"x" * 500 + b"\n", "labels_file"),  # a name over 200 characters
+        (b"cat\n![dog](http://example.org/x.png)\nteapot\n", "labels_file"),  # a picture in Markdown
         (b"cat\n" * (LABELS_BYTES // 4 + 1), "labels_file"),  # over the size limit
     ],
 )

@@ -24,6 +24,33 @@ def shared_model(arch: str, weights: str, device: str) -> cnnviz.LoadedModel:
     return cnnviz.load(arch, weights=weights, device=None if device == "auto" else device)
 
 
+def network(arch: str, device: str) -> cnnviz.LoadedModel:
+    """The network ``arch`` on ``device``: this session's own checkpoint (:mod:`ui.own_networks`) or the
+    process's shared model."""
+    from ui.own_networks import is_own, own_model
+
+    if is_own(arch):
+        net = own_model(arch, device)
+        if net is None:
+            raise cnnviz.WeightsError("own_missing")
+        return net
+    return shared_model(arch, "auto", device)
+
+
+def on_cpu(net: cnnviz.LoadedModel) -> cnnviz.LoadedModel:
+    """``net`` on the CPU, from any thread: the shared CPU model, or a CPU copy of a session's own network."""
+    import copy
+    from dataclasses import replace
+
+    import torch
+
+    from ui.own_networks import is_own
+
+    if not is_own(net.spec.name):
+        return shared_model(net.spec.name, "auto", "cpu")
+    return replace(net, model=copy.deepcopy(net.model).to("cpu"), device=torch.device("cpu"))
+
+
 def model_for_page(choices) -> cnnviz.LoadedModel | None:
     """The shared model for the sidebar's choices, with the random-weights notice drawn; None (and the
     reason drawn) when the page cannot go on: no usable image, or no model on that device."""
@@ -33,7 +60,7 @@ def model_for_page(choices) -> cnnviz.LoadedModel | None:
         st.info(choices.image_error or t("predict.no_image"))
         return None
     try:
-        net = shared_model(choices.arch, "auto", choices.device)
+        net = network(choices.arch, choices.device)
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None

@@ -13,6 +13,7 @@ from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
 from ui import links
+from ui.own_networks import CHECKPOINT_TYPES, CHECKPOINT_UPLOAD_MB, LABELS_UPLOAD_MB, attach, forget
 from ui.text import LANGUAGES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
 
@@ -30,13 +31,14 @@ class Choices:
     """What the user picked: architecture name, device (``"auto"`` or a torch device string), image, and
     the SHA-256 of the image's content (the uploaded bytes, or a gallery photo's pixels)."""
 
-    arch: str
+    arch: str  # a zoo or library name, or this session's own network (``ARCH@sha256:…``)
     device: str
     image: Image.Image | None
     image_name: str | None
     image_digest: str | None
     image_error: str | None
     from_gallery: bool = False
+    linked_arch: str | None = None  # what the link names: the architecture, never a session's own network
 
 
 def _devices() -> list[str]:
@@ -75,7 +77,7 @@ def _share(choices: Choices) -> None:
     links.write(
         {
             "lang": st.session_state["lang"],
-            "arch": choices.arch,
+            "arch": choices.linked_arch or choices.arch,
             "image": choices.image_name if choices.from_gallery else None,
         }
     )
@@ -111,6 +113,7 @@ def render_sidebar() -> Choices:
         )
         if arch == OTHER:
             arch = _library_network()
+        linked_arch, arch = arch, _own_checkpoint(arch)
         st.subheader(t("sidebar.image"))
         source = st.radio(
             t("sidebar.source"), SOURCES, format_func=labeller("source.{}"), horizontal=True, key="source"
@@ -134,7 +137,9 @@ def render_sidebar() -> Choices:
             format_func=lambda d: best_available if d == "auto" else d,
             key="device",
         )
-    choices = Choices(arch, device, image, name, digest, error, from_gallery=source == "gallery")
+    choices = Choices(
+        arch, device, image, name, digest, error, from_gallery=source == "gallery", linked_arch=linked_arch
+    )
     _share(choices)
     return choices
 
@@ -158,6 +163,38 @@ def _library_network() -> str:
         help=t("sidebar.library_help"),
         key="library_arch",
     )
+
+
+def _own_checkpoint(arch: str) -> str:
+    """ "My checkpoint": a state dict for ``arch`` (any class count) and optionally its class names; the
+    name of this session's network built from them, or ``arch`` when nothing (or nothing usable) is
+    uploaded, with the reason drawn."""
+    display = cnnviz.get_spec(arch).display
+    with st.expander(t("sidebar.own"), expanded=st.session_state.get("own_weights") is not None):
+        weights = st.file_uploader(
+            t("sidebar.own_weights", arch=display),
+            type=list(CHECKPOINT_TYPES),
+            key="own_weights",
+            max_upload_size=CHECKPOINT_UPLOAD_MB,
+            help=t("sidebar.own_weights_help", limit=CHECKPOINT_UPLOAD_MB),
+        )
+        labels = st.file_uploader(
+            t("sidebar.own_labels"),
+            type=["txt"],
+            key="own_labels",
+            max_upload_size=LABELS_UPLOAD_MB,
+            help=t("sidebar.own_labels_help"),
+        )
+        if weights is None:
+            forget()
+            return arch
+        with st.spinner(t("sidebar.own_loading", arch=display)):
+            name, problem = attach(arch, weights, labels, st.session_state.get("device", "auto"))
+        if problem is not None:
+            st.error(problem)
+        else:
+            st.caption(t("sidebar.own_loaded", arch=display, classes=cnnviz.get_spec(name).classes))
+    return name
 
 
 def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, str | None]:

@@ -26,6 +26,7 @@ from cnnviz.explain.digit_rows import held_out_row, read_row, reading_errors, ro
 from cnnviz.explain.keys import result_key
 from cnnviz.explain.localize import MAX_SCALE, checked_short_side, crop_grid, one_pass_grid
 from cnnviz.explain.twin import convolutional_twin
+from cnnviz.predict import at_most
 from cnnviz.render import boxes_image, colourise, grid_overlay, overlay
 from ui import follow, links
 from ui.canvas import drawing_canvas
@@ -67,7 +68,7 @@ def localize_page() -> None:
         _one_pass(choices, net, twin)
     with rows:
         _rows(choices)
-    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=5).scores]
+    top5 = [s.index for s in cnnviz.predict(net, choices.image, top=at_most(net)).scores]
     with sliding:
         _sliding(choices, net, top5)
     with cam:

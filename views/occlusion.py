@@ -12,9 +12,10 @@ from cnnviz.explain.keys import result_key
 from cnnviz.explain.methods import METHODS
 from cnnviz.explain.occlusion import DeviceMemoryError, estimate, grid_positions, occlusion
 from cnnviz.layers import spatial_layers
+from cnnviz.predict import at_most
 from cnnviz.render import overlay
 from ui import follow, links
-from ui.models import shared_model, start_page
+from ui.models import on_cpu, start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import class_names, column_config, error_text, labeller, t
@@ -44,7 +45,7 @@ def occlusion_page() -> None:
     if net is None:
         return
 
-    clean = cnnviz.predict(net, choices.image, top=5)
+    clean = cnnviz.predict(net, choices.image, top=at_most(net))
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
     windows, strides = (4, max(4, side // 2)), (2, max(2, side // 4))  # input px, least and most
@@ -93,7 +94,7 @@ def occlusion_page() -> None:
                 if net.device.type == "cpu":
                     raise
                 warn(t("occl.cpu_fallback", message=error_text(exc)))
-                net = shared_model(choices.arch, "auto", "cpu")
+                net = on_cpu(net)
                 return occlusion(net, *args, progress=report, preview=preview)
 
         def describe(maps, seconds: float) -> str:

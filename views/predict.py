@@ -6,7 +6,8 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.device import describe_device
-from ui.models import shared_model
+from cnnviz.predict import at_most
+from ui.models import network
 from ui.pages import page
 from ui.text import class_names, error_text, note_text, preprocessing_text, t, weights_text
 
@@ -29,7 +30,7 @@ def predict_page() -> None:
 
     try:
         with st.spinner(t("predict.loading", arch=spec.display)):
-            net = shared_model(choices.arch, "auto", choices.device)
+            net = network(choices.arch, choices.device)
     except cnnviz.WeightsError as exc:
         st.error(t("error.weights", arch=spec.display, message=error_text(exc)))
         return
@@ -48,7 +49,7 @@ def predict_page() -> None:
         st.info(t("predict.no_image"))
         return
 
-    result = cnnviz.predict(net, choices.image, top=5)
+    result = cnnviz.predict(net, choices.image, top=at_most(net))
 
     left, middle, right = st.columns([1, 1, 2])
     left.image(choices.image, caption=t("predict.input"), width="stretch")

@@ -115,9 +115,9 @@ def _localization(
         return one_pass_grid(net, image, size)
     if method == "cam":
         return cam_box(net, image, target=target, fraction=fraction)
-    from cnnviz.predict import predict
+    from cnnviz.predict import at_most, predict
 
-    classes = [target] if target is not None else [s.index for s in predict(net, image, top=5).scores]
+    classes = [target] if target is not None else [s.index for s in predict(net, image, top=at_most(net)).scores]
     return sliding_windows(net, image, classes, threshold=threshold, iou=iou)
 
 

@@ -39,6 +39,9 @@ PREFIXES = ("module.", "_orig_mod.")  # DataParallel / DistributedDataParallel, 
 CONTAINERS = ("state_dict", "model_state_dict", "model", "net")  # where training scripts keep the weights
 LABELS_BYTES = 1 * 2**20  # bytes: a names file of 100,000 classes of 10 characters is about 1 MB
 LABEL_CHARACTERS = 200  # a class name's longest accepted length, in characters
+# Characters a class name may not hold: pages show names in Markdown, where these make links, pictures,
+# formulas or coloured text; a name is shown as written, never as a link or a picture.
+LABEL_FORBIDDEN = frozenset("[]<>$\\")
 REGISTRY_SIZE = 4096  # checkpoint specs remembered (a spec is a few hundred bytes and no tensors)
 SAFETENSORS_SUFFIX = ".safetensors"
 
@@ -140,7 +143,10 @@ def read_labels(path: Path, classes: int) -> tuple[str, ...]:
     names = [line.strip() for line in text.splitlines()]
     while names and not names[-1]:
         names.pop()
-    if any(not name or len(name) > LABEL_CHARACTERS or not name.isprintable() for name in names):
+    if any(
+        not name or len(name) > LABEL_CHARACTERS or not name.isprintable() or LABEL_FORBIDDEN & set(name)
+        for name in names
+    ):
         raise WeightsError("labels_file", file=path.name, limit=LABELS_BYTES, characters=LABEL_CHARACTERS)
     if len(names) != classes:
         raise WeightsError("labels_count", file=path.name, found=len(names), classes=classes)

@@ -1,0 +1,65 @@
+""" "My checkpoint" in the sidebar through AppTest: a three-class checkpoint of the bundled Lite0 and its
+names file uploaded, then every page explains that network, for this session only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.own_networks import STORE
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def _top5(app: AppTest) -> str:
+    return next(m.value for m in app.markdown if m.value.startswith("1. **"))
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    return at
+
+
+def _upload(app: AppTest, folder: Path, weights: str = "mine.pt", names: str | None = "names.txt") -> None:
+    app.file_uploader(key="own_weights").upload(weights, (folder / weights).read_bytes(), "application/octet-stream")
+    if names is not None:
+        app.file_uploader(key="own_labels").upload(names, (folder / names).read_bytes(), "text/plain")
+    app.run()
+    assert not app.exception, app.exception
+
+
+def test_an_uploaded_checkpoint_and_its_names_are_what_the_page_explains(app, three_classes):
+    held = len(STORE)
+    _upload(app, three_classes)
+    assert _top5(app).startswith("1. **my cat**")
+    assert "mine.pt" in app.header[0].value
+    assert any("3 classes" in c.value for c in app.sidebar.caption)
+    assert app.query_params["arch"] == "efficientnet_lite0"  # a link never names a session's own network
+    assert len(STORE) == held + 1
+    app.file_uploader(key="own_weights").clear().run()
+    assert not app.exception and "my cat" not in _top5(app) and "tabby" in _top5(app)
+    assert len(STORE) == held  # the network left with its upload
+
+
+def test_another_session_cannot_open_a_network_by_its_name(app, three_classes):
+    _upload(app, three_classes)
+    name = app.session_state["choices"].arch
+    assert "@sha256:" in name
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.query_params["arch"] = name
+    other.run()
+    assert other.selectbox(key="arch").value == "efficientnet_lite0"
+    assert any("“arch”" in c.value for c in other.caption)
+    assert "my cat" not in _top5(other)
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_and_the_page_goes_on(app, three_classes):
+    app.selectbox(key="arch").select("resnet18").run()
+    _upload(app, three_classes, names=None)
+    assert "does not fit" in app.sidebar.error[0].value
+    assert "ResNet-18" in app.header[0].value and "mine.pt" not in app.header[0].value
+    assert _top5(app)
