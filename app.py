@@ -10,7 +10,7 @@ import streamlit as st
 
 from cnnviz.models.bundled import asset_path
 from ui.links import show_notices
-from ui.pages import GROUPS, declared_pages
+from ui.pages import GROUPS, declared_pages, streamlit_page
 from ui.sidebar import init_session, render_sidebar
 from ui.text import t
 
@@ -20,14 +20,7 @@ st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide"
 pages = declared_pages()  # before the link is read: the pages declare the settings and tasks it may hold
 init_session()  # language and shared-link choices next: page titles below are translated
 page = st.navigation(
-    {
-        t(f"nav.{group}"): [
-            st.Page(p.render, title=t(p.title_key), icon=p.icon, url_path=p.url_path or None, default=p.is_default)
-            for p in pages
-            if p.group == group
-        ]
-        for group in GROUPS
-    },
+    {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
     expanded=True,  # every page listed: Streamlit's "View more" link is English only
 )
 st.session_state["choices"] = render_sidebar()

@@ -191,7 +191,7 @@ def test_depth_settings_out_of_range_are_refused():
 # --- Transfer learning --------------------------------------------------------------------------------
 
 
-def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0):
+def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0, tmp_path):
     from cnnviz.labs.transfer import digit_images, transfer_lab
 
     train, test = digit_images(per_class=5)
@@ -205,6 +205,31 @@ def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0):
     assert result.frozen.confusion.shape == (10, 10) and result.frozen.confusion.sum() == 100
     assert np.trace(result.frozen.confusion) == round(result.frozen.accuracy * 100)
     assert steps[-1][0] == steps[-1][1]  # the progress bar reaches its end
+    assert (_checkpoint_predictions(lite0, result, test, tmp_path) == result.frozen.predicted).all()
+
+
+def _checkpoint_predictions(lite0, result, test, folder) -> np.ndarray:
+    """The lab's network saved as a checkpoint and its names, loaded as one's own network, and its
+    predictions on ``test`` at the lab's input size: the probe's, if the checkpoint is the probe."""
+    from cnnviz.labs.transfer import _tensors, class_names_file, fine_tuned_checkpoint
+
+    (folder / "fine-tuned.pt").write_bytes(fine_tuned_checkpoint(lite0, result))
+    (folder / "classes.txt").write_text(class_names_file(result), encoding="utf-8")
+    net = cnnviz.load("efficientnet_lite0", weights=str(folder / "fine-tuned.pt"), labels=folder / "classes.txt")
+    assert net.categories == tuple(name.replace("[", " ").strip() for name in result.classes)
+    with torch.inference_mode():
+        return net.model(net.to_input(_tensors(net, test.images, result.input_size))).argmax(1).cpu().numpy()
+
+
+def test_two_classes_fine_tuned_download_predicts_as_the_probe(lite0, chelsea, coffee, tmp_path):
+    """scikit-learn keeps one row for two classes; the checkpoint's classifier has two, with the same answers."""
+    from cnnviz.labs.transfer import split_uploads, transfer_lab
+
+    photos = [chelsea, chelsea.rotate(90), chelsea.transpose(0)], [coffee, coffee.rotate(90), coffee.transpose(0)]
+    train, test = split_uploads({"[cat": photos[0], "coffee": photos[1]})
+    result = transfer_lab(lite0, train, test, input_size=96, epochs=1)
+    assert result.probe_weight.shape == (2, 1280)
+    assert (_checkpoint_predictions(lite0, result, test, tmp_path) == result.frozen.predicted).all()
 
 
 def test_own_images_are_split_per_class_and_too_few_are_refused(chelsea, coffee):

@@ -31,9 +31,10 @@ def _error_classes() -> set[str]:
 
 
 def _raises():
-    """Every construction of a cnnviz error in the package: (file, line, call)."""
+    """Every construction of a cnnviz error in the package and the app's own modules: (file, line, call)."""
     classes = _error_classes()
-    for path in sorted(PACKAGE.rglob("*.py")):
+    app = [path for folder in ("ui", "views") for path in (PACKAGE.parent / folder).rglob("*.py")]
+    for path in sorted([*PACKAGE.rglob("*.py"), *app]):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes:
                 yield path.relative_to(PACKAGE.parent), node.lineno, node

@@ -27,12 +27,13 @@ def shared_model(arch: str, weights: str, device: str) -> cnnviz.LoadedModel:
 def network(arch: str, device: str) -> cnnviz.LoadedModel:
     """The network ``arch`` on ``device``: this session's own checkpoint (:mod:`ui.own_networks`) or the
     process's shared model."""
+    from cnnviz.errors import WeightsError
     from ui.own_networks import is_own, own_model
 
     if is_own(arch):
         net = own_model(arch, device)
         if net is None:
-            raise cnnviz.WeightsError("own_missing")
+            raise WeightsError("own_missing")
         return net
     return shared_model(arch, "auto", device)
 

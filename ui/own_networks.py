@@ -21,7 +21,7 @@ import re
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import streamlit as st
@@ -112,11 +112,23 @@ def own_model(arch: str, device: str) -> cnnviz.LoadedModel | None:
 
 
 @dataclass(frozen=True)
+class OwnFile:
+    """A file's name and bytes, read as Streamlit's uploads are (``name``, ``getvalue()``)."""
+
+    name: str
+    data: bytes = field(repr=False)
+    file_id: str = ""
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True)
 class _Upload:
     """What this session uploaded, to load it again: the architecture, the files' ids and the name."""
 
     base: str
-    weights: object  # Streamlit's UploadedFile
+    weights: object  # Streamlit's UploadedFile, or an OwnFile the transfer lab made
     labels: object | None
     name: str
     key: tuple
@@ -144,6 +156,27 @@ def attach(base: str, weights, labels, device: str) -> tuple[str, str | None]:
     return net.spec.name, None
 
 
+def adopt(base: str, weights: OwnFile, labels: OwnFile | None, device: str) -> str:
+    """Make ``weights`` (and ``labels``) this session's own network, as if uploaded in the sidebar, until
+    the session uploads another or forgets it (the transfer lab's "Explain this network"); its name.
+    :class:`cnnviz.CnnvizError` when it cannot be loaded."""
+    net = _load(base, weights, labels, device)
+    key = ("made", base, weights.file_id)
+    st.session_state["_own_upload"] = _Upload(base, weights, labels, net.spec.name, key)
+    st.session_state.pop("_own_refused", None)
+    st.session_state["_pending_arch"] = base  # the sidebar shows the architecture on its next run
+    return net.spec.name
+
+
+def adopted(base: str | None = None) -> str | None:
+    """The name of the network this session adopted (not uploaded), when it is one of ``base`` (any
+    architecture when None); else None."""
+    upload = st.session_state.get("_own_upload")
+    if upload is None or upload.key[0] != "made" or base not in (None, upload.base):
+        return None
+    return upload.name
+
+
 def forget() -> None:
     """No checkpoint in the sidebar: this session's networks leave the store."""
     st.session_state.pop("_own_upload", None)
@@ -163,6 +196,8 @@ def _load(base: str, weights, labels, device: str) -> cnnviz.LoadedModel:
         net = cnnviz.load(
             base, weights=str(weights_path), labels=labels_path, device=None if device == "auto" else device
         )
+    shown = f"{weights_path.name} (SHA-256 {net.spec.name.rpartition(':')[2]}…)"  # not the server's folder
+    net = replace(net, weights_detail=shown, weights_note=("file", {"file": shown}))
     STORE.put(_owner(), net, device)
     return net
 

@@ -85,6 +85,19 @@ def declared_pages() -> tuple[Page, ...]:
     return tuple(pages)
 
 
+def streamlit_page(declared: Page, title: str):
+    """``declared`` as the ``st.Page`` the navigation holds (``st.switch_page`` takes the same one)."""
+    import streamlit as st
+
+    return st.Page(
+        declared.render,
+        title=title,
+        icon=declared.icon,
+        url_path=declared.url_path or None,
+        default=declared.is_default,
+    )
+
+
 def page_named(name: str) -> Page:
     """The page declared by ``views/<name>.py``."""
     return next(p for p in declared_pages() if p.name == name)

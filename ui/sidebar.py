@@ -13,7 +13,7 @@ from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
 from ui import links
-from ui.own_networks import CHECKPOINT_TYPES, CHECKPOINT_UPLOAD_MB, LABELS_UPLOAD_MB, attach, forget
+from ui.own_networks import CHECKPOINT_TYPES, CHECKPOINT_UPLOAD_MB, LABELS_UPLOAD_MB, adopted, attach, forget
 from ui.text import LANGUAGES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
 
@@ -99,6 +99,9 @@ def render_sidebar() -> Choices:
     """Draw the shared sidebar and return the current choices (every page's settings are kept, see
     :func:`ui.links.keep_page_settings`)."""
     links.keep_page_settings()
+    pending = st.session_state.pop("_pending_arch", None)  # a network made on a page, for this architecture
+    if pending in cnnviz.ARCHITECTURES:
+        st.session_state["arch"] = pending
     names = [*cnnviz.ARCHITECTURES, OTHER]
     with st.sidebar:
         st.selectbox(t("sidebar.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
@@ -170,7 +173,8 @@ def _own_checkpoint(arch: str) -> str:
     name of this session's network built from them, or ``arch`` when nothing (or nothing usable) is
     uploaded, with the reason drawn."""
     display = cnnviz.get_spec(arch).display
-    with st.expander(t("sidebar.own"), expanded=st.session_state.get("own_weights") is not None):
+    uploaded = st.session_state.get("own_weights") is not None or adopted() is not None
+    with st.expander(t("sidebar.own"), expanded=uploaded):
         weights = st.file_uploader(
             t("sidebar.own_weights", arch=display),
             type=list(CHECKPOINT_TYPES),
@@ -185,6 +189,10 @@ def _own_checkpoint(arch: str) -> str:
             max_upload_size=LABELS_UPLOAD_MB,
             help=t("sidebar.own_labels_help"),
         )
+        if weights is None and (made := adopted(arch)) is not None:
+            st.caption(t("sidebar.own_made", arch=cnnviz.get_spec(made).display, classes=cnnviz.get_spec(made).classes))
+            if not st.button(t("sidebar.own_forget"), key="own_forget"):
+                return made
         if weights is None:
             forget()
             return arch

@@ -62,7 +62,7 @@ def predict_page() -> None:
     middle.caption(t("predict.crop_help", steps=preprocessing_text(net.preprocess)))
 
     with right:
-        st.subheader(t("predict.top5"))
+        st.subheader(t("predict.top", count=len(result.scores)))
         names, english = class_names(net), net.categories
         table = pd.DataFrame([s.as_dict() | {"label": names[s.index]} for s in result.scores])
         table["percent"] = table["prob"].map(lambda p: f"{p:.1%}")

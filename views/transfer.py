@@ -9,15 +9,26 @@ import streamlit as st
 
 import cnnviz
 from cnnviz.explain.keys import result_key
-from cnnviz.labs.transfer import BACKBONE, INPUT_SIZES, digit_images, split_uploads, transfer_lab
+from cnnviz.labs.transfer import (
+    BACKBONE,
+    INPUT_SIZES,
+    class_names_file,
+    digit_images,
+    fine_tuned_checkpoint,
+    split_uploads,
+    transfer_lab,
+)
 from ui.models import shared_model
-from ui.pages import page
+from ui.own_networks import OwnFile, adopt
+from ui.pages import page, page_named, streamlit_page
 from ui.results import compute_shared, shared_results
 from ui.text import error_text, labeller, literal, t
 from ui.uploads import decode_upload
 
 MAX_CLASSES = 5
 MAX_FILES_PER_CLASS = 20  # images used per class; more are ignored with a notice
+CHECKPOINT_FILE = "transfer-lite0.pt"
+NAMES_FILE = "transfer-classes.txt"
 
 
 def _own_images() -> tuple[dict, str]:
@@ -124,6 +135,42 @@ def transfer_page() -> None:
             chance=1 / len(result.classes),
         )
     )
+    _take_away(net, result)
+
+
+def _take_away(net: cnnviz.LoadedModel, result) -> None:
+    """The frozen backbone with its probe as a checkpoint and a names file (what "My checkpoint" and
+    ``--weights … --labels …`` take), and "Explain this network": it becomes this session's network and the
+    Predict page opens on it."""
+    st.subheader(t("transfer.take_away"))
+    st.markdown(t("transfer.take_away_intro", classes=len(result.classes)))
+    names = class_names_file(result)
+    left, middle, right = st.columns(3)
+    left.download_button(
+        t("transfer.download_weights"),
+        data=lambda: fine_tuned_checkpoint(net, result),  # made when pressed, on its own thread
+        file_name=CHECKPOINT_FILE,
+        mime="application/octet-stream",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    middle.download_button(
+        t("transfer.download_names"),
+        data=names,
+        file_name=NAMES_FILE,
+        mime="text/plain",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    if right.button(t("transfer.explain"), type="primary", icon=":material/travel_explore:"):
+        data = fine_tuned_checkpoint(net, result)
+        weights = OwnFile(CHECKPOINT_FILE, data, hashlib.sha256(data).hexdigest())
+        try:
+            adopt(BACKBONE, weights, OwnFile(NAMES_FILE, names.encode()), st.session_state["choices"].device)
+        except cnnviz.CnnvizError as exc:
+            st.error(error_text(exc))
+            return
+        st.switch_page(streamlit_page(page_named("predict"), t("page.predict")))
 
 
 def _confusion_chart(matrix: np.ndarray, classes: tuple[str, ...]) -> alt.Chart:

@@ -10,6 +10,7 @@ within seconds on a CPU) and are scored on the same held-out images with scikit-
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,7 @@ from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.progress import Progress, report
 from cnnviz.models.loading import LoadedModel
+from cnnviz.models.own import LABEL_CHARACTERS, LABEL_FORBIDDEN
 
 BACKBONE = "efficientnet_lite0"
 INPUT_SIZES = (96, 128, 160, 224)
@@ -98,12 +100,53 @@ class Outcome:
 
 @dataclass(frozen=True)
 class TransferResult:
+    """Both approaches on the same images; ``probe_weight`` (K × 1,280) and ``probe_bias`` (K) are the linear
+    probe as the backbone's own classifier would hold it (:func:`fine_tuned_state`)."""
+
     classes: tuple[str, ...]
     train_count: int
     test_count: int
     input_size: int
     frozen: Outcome
     scratch: Outcome
+    probe_weight: np.ndarray
+    probe_bias: np.ndarray
+
+
+def _probe_as_classifier(probe: LogisticRegression) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's logits as a K-way linear layer: scikit-learn keeps one row for two classes (the log-odds
+    of class 1), which is the logits (0, z); for more classes its multinomial rows are the logits."""
+    weight, bias = probe.coef_.astype(np.float32), probe.intercept_.astype(np.float32)
+    if len(probe.classes_) == 2:
+        weight = np.concatenate([np.zeros_like(weight), weight])
+        bias = np.concatenate([np.zeros_like(bias), bias])
+    return weight, bias
+
+
+def fine_tuned_state(net: LoadedModel, result: TransferResult) -> dict[str, torch.Tensor]:
+    """The state dict of the backbone with the probe as its classifier: EfficientNet-Lite0 with K classes,
+    the checkpoint ``--weights`` and the sidebar's "My checkpoint" take (:mod:`cnnviz.models.own`)."""
+    state = {name: tensor.detach().cpu().contiguous().clone() for name, tensor in net.model.state_dict().items()}
+    state["classifier.weight"] = torch.from_numpy(result.probe_weight.copy())
+    state["classifier.bias"] = torch.from_numpy(result.probe_bias.copy())
+    return state
+
+
+def fine_tuned_checkpoint(net: LoadedModel, result: TransferResult) -> bytes:
+    """:func:`fine_tuned_state` as the bytes of a ``.pt`` file (``torch.save``)."""
+    buffer = io.BytesIO()
+    torch.save(fine_tuned_state(net, result), buffer)
+    return buffer.getvalue()
+
+
+def class_names_file(result: TransferResult) -> str:
+    """The classes' names, one a line, as ``--labels`` reads them: characters a names file may not hold
+    become spaces, and a name left empty becomes ``class N``."""
+    names = []
+    for index, name in enumerate(result.classes):
+        cleaned = "".join(" " if c in LABEL_FORBIDDEN or not c.isprintable() else c for c in name).strip()
+        names.append(cleaned[:LABEL_CHARACTERS] or f"class {index}")
+    return "\n".join(names) + "\n"
 
 
 def _tensors(net: LoadedModel, images: tuple[Image.Image, ...], size: int) -> torch.Tensor:
@@ -154,6 +197,7 @@ def transfer_lab(
                 tick()
             features.append(torch.cat(parts).float().cpu().numpy())
     probe = LogisticRegression(max_iter=2000).fit(features[0], np.array(train.labels))
+    probe_weight, probe_bias = _probe_as_classifier(probe)
     frozen = _outcome(probe.predict(features[1]), test, time.perf_counter() - start)
 
     start = time.perf_counter()
@@ -184,4 +228,6 @@ def transfer_lab(
         input_size,
         frozen,
         _outcome(predicted, test, time.perf_counter() - start),
+        probe_weight,
+        probe_bias,
     )

@@ -3,8 +3,11 @@ precomputed default, transfer learning trained from the page, DropBlock masks dr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+import cnnviz
 from tests.e2e.conftest import SCREENSHOTS, slider_to_minimum, wait_until_idle
 from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 
@@ -48,7 +51,7 @@ def test_the_depth_lab_opens_on_its_precomputed_default(server_url, page):
     page.assert_clean()
 
 
-def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
+def test_transfer_learning_trains_both_networks_and_the_network_is_explained(server_url, page, tmp_path):
     page.page.goto(f"{server_url}/transfer")
     page.page.get_by_role("button", name="Train both").wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(page.page)
@@ -62,6 +65,18 @@ def test_transfer_learning_trains_both_networks_from_the_page(server_url, page):
     accuracies = [int(text.rstrip("%")) for text in metrics.all_inner_texts()]
     assert len(accuracies) == 2 and all(0 <= a <= 100 for a in accuracies)
     page.page.screenshot(path=str(SCREENSHOTS / "lab-transfer.png"))
+    with page.page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.page.get_by_role("button", name="Checkpoint (.pt)").click()
+    saved = tmp_path / "transfer-lite0.pt"
+    download.value.save_as(saved)
+    assert cnnviz.load("efficientnet_lite0", weights=str(saved), device="cpu").spec.classes == 10  # the digits
+    page.page.get_by_role("button", name="Explain this network").click(timeout=TIMEOUT_MS)
+    page.page.get_by_text("What does EfficientNet-Lite0 · transfer-lite0.pt see?").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Your EfficientNet-Lite0 · transfer-lite0.pt from the transfer lab: 10 classes").wait_for(
+        timeout=TIMEOUT_MS
+    )
+    ranked = page.page.locator("ol").filter(has_text="—").first.inner_text().splitlines()
+    assert len(ranked) == 5 and all(re.fullmatch(r"\d — \d+\.\d%", line) for line in ranked), ranked  # digits
     page.assert_clean()
 
 

@@ -1,0 +1,42 @@
+""" "My checkpoint" in a real browser: a student uploads a three-class checkpoint and its names file in the
+sidebar and reads their own class names in the top-5 (the checkpoint is the bundled Lite0 cut down to its
+tabby-cat, teapot and espresso rows, so its answer on the gallery's cat is known)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from tests.e2e.test_predict_browser import ranked_list
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT_MS = 120_000
+
+
+def give(page, label: str, path) -> None:
+    """Hand ``path`` to the sidebar's file uploader labelled ``label``, once the page is idle."""
+    wait_until_idle(page)
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"]').filter(has_text=label)
+    uploader.locator('input[type="file"]').set_input_files(str(path))
+
+
+def test_an_uploaded_checkpoint_answers_with_its_own_class_names(server_url, page, three_classes):
+    page.page.goto(server_url)
+    ranked_list(page.page)
+    page.page.get_by_text("My checkpoint").click()
+    give(page.page, "Weights for EfficientNet-Lite0", three_classes / "mine.pt")
+    page.page.get_by_text("What does EfficientNet-Lite0 · mine.pt see?").wait_for(timeout=TIMEOUT_MS)
+    give(page.page, "Class names", three_classes / "names.txt")
+    page.page.get_by_text(re.compile(r"^my cat — \d+\.\d%$")).wait_for(timeout=TIMEOUT_MS)
+    ranked = ranked_list(page.page).splitlines()
+    assert [line.split(" — ")[0] for line in ranked] == ["my cat", "my teapot", "my espresso"]
+    page.page.get_by_text("Your EfficientNet-Lite0: 3 classes.").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Top-3 predictions").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(re.compile(r"from a file — mine\.pt \(SHA-256 [0-9a-f]{16}…\)")).wait_for(timeout=TIMEOUT_MS)
+    assert "/tmp" not in page.page.locator('[data-testid="stMain"]').inner_text()  # no server path shown
+    assert "arch=efficientnet_lite0" in page.page.url and "sha256" not in page.page.url
+    page.page.screenshot(path=str(SCREENSHOTS / "predict-own-checkpoint.png"), full_page=True)
+    page.assert_clean()
