@@ -491,7 +491,7 @@ def layer_table(arch: str | ArchSpec, input_size: int | None = None) -> LayerTab
 @functools.lru_cache(maxsize=128)
 def _memoised_table(name: str, size: int) -> LayerTable:
     spec = get_spec(name)
-    model = spec.build_empty()
+    model = spec.build_empty().requires_grad_(False)  # FlopCounterMode hooks gradients of any that require them
     return build_table(model, size, spec.in_channels, spec.name)
 
 
@@ -515,9 +515,19 @@ def conv_stages(arch: str | ArchSpec, input_size: int | None = None) -> list[str
     names = spatial_layers(arch, input_size)
     return [
         name
-        for name, after in zip(names, [*names[1:], None], strict=True)
+        for name, after in zip(names, [*names[1:], None], strict=False)
         if after is None or sides[after] != sides[name]
     ]
+
+
+def last_stage(arch: str | ArchSpec, input_size: int | None = None) -> str:
+    """The last convolutional stage (ZF's layer 5), where maps are explained by default;
+    :class:`CnnvizError` for a network with no spatial map after its first layer (a vision transformer)."""
+    stages = conv_stages(arch, input_size)
+    if not stages:
+        spec = get_spec(arch) if isinstance(arch, str) else arch
+        raise CnnvizError("no_maps", arch=spec.display)
+    return stages[-1]
 
 
 def receptive_field(arch: str | ArchSpec, layer: str, input_size: int | None = None) -> tuple[int, int] | None:

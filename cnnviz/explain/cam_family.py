@@ -48,7 +48,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.explain.classmap import ClassMap, checked_target
 from cnnviz.explain.graphs import layer_module, private_graph
 from cnnviz.explain.progress import Cancelled, Progress, report
-from cnnviz.layers import conv_stages
+from cnnviz.layers import last_stage
 from cnnviz.models.loading import LoadedModel
 
 
@@ -169,7 +169,7 @@ def cam_method(name: str, library: LibraryCam) -> Callable[..., ClassMap]:
 
         x = net.to_input(net.preprocess(image)).float()
         if layer is None:
-            layer = conv_stages(net.spec, x.shape[-1])[-1]
+            layer = last_stage(net.spec, x.shape[-1])
         if target is not None:  # refused before any work
             checked_target(torch.zeros(1, len(net.categories)), target)
         graph = private_graph(net.model)

@@ -10,7 +10,7 @@ from cnnviz.errors import CnnvizError
 from cnnviz.explain.classmap import ClassMap, explained_input
 from cnnviz.explain.graphs import layer_module
 from cnnviz.explain.progress import Progress, report
-from cnnviz.layers import conv_stages
+from cnnviz.layers import last_stage
 from cnnviz.models.loading import LoadedModel
 
 
@@ -29,7 +29,7 @@ def grad_cam(
 
     x, graph, _, target = explained_input(net, image, target)
     if layer is None:
-        layer = conv_stages(net.spec, x.shape[-1])[-1]
+        layer = last_stage(net.spec, x.shape[-1])
     module = layer_module(graph, layer, net.spec.display)
     with torch.enable_grad():
         cam = LayerGradCam(graph, module).attribute(x.clone().requires_grad_(), target=target, relu_attributions=True)

@@ -85,9 +85,9 @@ class Method:
 
 def default_layer(net: LoadedModel, layer: str | None) -> str:
     """``layer``, or the network's last convolutional stage (ZF's layer 5)."""
-    from cnnviz.layers import conv_stages
+    from cnnviz.layers import last_stage
 
-    return layer if layer is not None else conv_stages(net.spec)[-1]
+    return layer if layer is not None else last_stage(net.spec)
 
 
 LAYER = Param("layer", "module", help="module name (default: the last conv stage)")

@@ -313,9 +313,11 @@ def _occluder(name: str, net: LoadedModel, x, baseline, window: int, layer: str 
     may fall back (torch.fx cannot trace every custom model)."""
     try:
         return OCCLUDERS[name](net, x, baseline, window, layer)
-    except (torch.fx.proxy.TraceError, TypeError, NotImplementedError) as exc:
+    except (CnnvizError, torch.OutOfMemoryError, MemoryError):  # the request or the device, not the graph
+        raise
+    except Exception as exc:  # torch.fx cannot trace every model; tracing fails in many ways (NameError …)
         if required or name == "full":
-            raise CnnvizError("no_incremental", arch=net.spec.display, reason=str(exc)[:200]) from None
+            raise CnnvizError("no_incremental", arch=net.spec.display, reason=type(exc).__name__) from None
         return None
 
 

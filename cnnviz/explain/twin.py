@@ -36,9 +36,9 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from cnnviz.errors import CnnvizError
 from cnnviz.explain.tracing import trace
-from cnnviz.layers import layer_table
 from cnnviz.models.loading import LoadedModel
 
+GROW = 64  # px added to the input to measure the total stride (a multiple of every usual stride: 4 … 32)
 _FLATTENS = {torch.flatten, "flatten", "view", "reshape"}
 _POOLS = (nn.AdaptiveAvgPool2d,)
 _POOL_FUNCTIONS = {F.adaptive_avg_pool2d, torch.mean, "mean"}
@@ -125,6 +125,7 @@ def _build(net: LoadedModel) -> ConvolutionalTwin:
     last_map = wide[-1]  # the head starts after the last node with spatial (or token) axes
     if _normalised_after_global_pool(graph, last_map):
         raise CnnvizError("no_twin_nonlinear", arch=arch)
+    last_map = _global_pool_before(graph, last_map)
     while _is_pool(graph, last_map) or _is_dropout(graph, last_map):
         last_map = last_map.args[0]
     if len(_shape(last_map)) != 4:  # a transformer's tokens (N × tokens × C), not a map
@@ -136,9 +137,25 @@ def _build(net: LoadedModel) -> ConvolutionalTwin:
     if global_pooling and any(isinstance(m, _ACTIVATIONS) for m in modules):
         raise CnnvizError("no_twin_nonlinear", arch=arch)
     window_mean = nn.AvgPool2d((height, width), stride=1) if global_pooling else None
-    return ConvolutionalTwin(
-        _truncated(graph, last_map), nn.Sequential(*modules), window_mean, side, _total_stride(net, width), layers
-    )
+    body = _truncated(graph, last_map)
+    stride = _measured_stride(body, net, height)
+    return ConvolutionalTwin(body, nn.Sequential(*modules), window_mean, side, stride, layers)
+
+
+def _global_pool_before(graph: torch.fx.GraphModule, node: torch.fx.Node) -> torch.fx.Node:
+    """The global pooling that 1×1 layers after it lead to (DLA's and HGNet's classifiers are 1×1
+    convolutions on the pooled map), so the head starts there; else ``node``."""
+    start = node
+    while (
+        _shape(node)[-2:] == (1, 1)
+        and len(_shape(node)) == 4
+        and not _is_pool(graph, node)
+        and isinstance(next(iter(node.args), None), torch.fx.Node)
+    ):
+        node = node.args[0]
+    if node is not start and _is_pool(graph, node) and _shape(node.args[0])[-2:] != (1, 1):
+        return node
+    return start
 
 
 def _normalised_after_global_pool(graph: torch.fx.GraphModule, node: torch.fx.Node) -> bool:
@@ -198,6 +215,7 @@ def _convert_head(graph, head_nodes, channels: int, side: int, net: LoadedModel)
             channels, side = module.out_features, 1
         elif isinstance(module, (nn.Conv2d, *_ACTIVATIONS)):
             modules.append(module)
+            channels = module.out_channels if isinstance(module, nn.Conv2d) else channels
         elif node.target in _ACTIVATION_FUNCTIONS:
             modules.append(_ACTIVATION_FUNCTIONS[node.target]())
         else:
@@ -244,12 +262,18 @@ def _truncated(graph: torch.fx.GraphModule, last: torch.fx.Node) -> torch.fx.Gra
     return module
 
 
-def _total_stride(net: LoadedModel, map_side: int) -> int:
-    """The network's total stride in input px: the largest jump of any spatial layer (32 for VGG), unless
-    the last map is much smaller than that jump explains (Swin merges patches by reshaping, which the layer
-    table's receptive-field arithmetic cannot see): then the input's side over the map's."""
-    jumps = [row.jump[1] for row in layer_table(net.spec).rows() if row.jump and len(row.out_shape) == 3]
+def _measured_stride(body: torch.fx.GraphModule, net: LoadedModel, height: int) -> int:
+    """The network's total stride in input px, measured: its last map grows by ``GROW / stride`` rows when
+    the input grows by :data:`GROW` px (32 for VGG: 7 → 9 rows from 224 to 288 px). The layer table's
+    receptive-field jumps cannot see every downsampling (Swin and FastViT merge patches by reshaping), and
+    a network that runs only at its own size (attention over a fixed grid: BoTNet, GC ViT) has no twin."""
     side = net.preprocess.input_size
-    if map_side > 1 and side / map_side > 2 * max(jumps):
-        return round(side / map_side)
-    return max(jumps)
+    larger = net.to_input(torch.zeros(1, net.preprocess.channels, side + GROW, side + GROW))
+    try:
+        with torch.inference_mode():
+            grown = body(larger).shape[-2]
+    except Exception:  # an assertion or a reshape that needs the network's own size
+        raise CnnvizError("no_twin_size", arch=net.spec.display, size=side) from None
+    if grown <= height:
+        raise CnnvizError("no_twin_size", arch=net.spec.display, size=side)
+    return round(GROW / (grown - height))
