@@ -498,12 +498,14 @@ def _memoised_table(name: str, size: int) -> LayerTable:
 def spatial_layers(arch: str | ArchSpec, input_size: int | None = None) -> list[str]:
     """Module names (blocks collapsed) whose output is a spatial map of at least 2×2, in execution order:
     the layers whose feature maps can be shown, occluded or projected. Adaptive pools are left out (at
-    the model's own input size they pass the map through unchanged)."""
+    the model's own input size they pass the map through unchanged), and so are maps whose receptive field
+    is unknown (computed from no pixel of the photo, or a tuple such as PiT's stages return)."""
     names: list[str] = []
     for row in layer_table(arch, input_size).rows():
         name = row.module
         adaptive = row.type.startswith("Adaptive")
-        if len(row.out_shape) == 3 and row.out_shape[-1] >= 2 and not adaptive and name not in names:
+        from_photo = row.rf is not None  # XCiT's positional encoding has a map the photo never reaches
+        if len(row.out_shape) == 3 and row.out_shape[-1] >= 2 and not adaptive and from_photo and name not in names:
             names.append(name)
     return names
 

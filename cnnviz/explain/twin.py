@@ -132,14 +132,36 @@ def _build(net: LoadedModel) -> ConvolutionalTwin:
         raise CnnvizError("no_twin_tokens", arch=arch)
     _, channels, height, width = _shape(last_map)
     head_nodes = nodes[nodes.index(last_map) + 1 :]
+    channels_last = _reads_channels_last(graph, head_nodes, _shape(last_map))
+    if channels_last:  # timm's Swin and Sequencer keep N × H × W × C maps: the head then reads C
+        height, width, channels = channels, height, width
     global_pooling = any(_is_pool(graph, n) and _shape(n)[-2:] != (height, width) for n in head_nodes)
     layers, modules = _convert_head(graph, head_nodes, channels, 1 if global_pooling else height, net)
+    if channels_last:
+        modules.insert(0, _ChannelsFirst())
     if global_pooling and any(isinstance(m, _ACTIVATIONS) for m in modules):
         raise CnnvizError("no_twin_nonlinear", arch=arch)
     window_mean = nn.AvgPool2d((height, width), stride=1) if global_pooling else None
     body = _truncated(graph, last_map)
     stride = _measured_stride(body, net, height)
     return ConvolutionalTwin(body, nn.Sequential(*modules), window_mean, side, stride, layers)
+
+
+class _ChannelsFirst(nn.Module):
+    """N × H × W × C → N × C × H × W, so the head's convolutions read a channels-last body's map."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(0, 3, 1, 2)
+
+
+def _reads_channels_last(graph: torch.fx.GraphModule, head_nodes: list, shape: tuple[int, ...]) -> bool:
+    """True when the head's first linear layer reads the map's last axis, not its second: the map is
+    stored N × H × W × C."""
+    for node in head_nodes:
+        module = graph.get_submodule(node.target) if node.op == "call_module" else None
+        if isinstance(module, nn.Linear):
+            return module.in_features == shape[3] != shape[1]
+    return False
 
 
 def _global_pool_before(graph: torch.fx.GraphModule, node: torch.fx.Node) -> torch.fx.Node:
