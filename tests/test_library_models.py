@@ -72,3 +72,30 @@ def test_the_command_line_takes_a_library_name(cli, chelsea, tmp_path):  # noqa:
     assert len(json.loads(predicted.stdout)) == 5
     refused = cli("predict", str(photo), "--arch", "timm:vit_base_patch16_224.augreg_in21k")
     assert refused.returncode == 2 and "21843 classes" in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
+# The coverage benchmark's fixed sample (bench/coverage.py runs one network per family of both libraries):
+# a transformer refused by every map view, a classifier made of a 1×1 convolution after the pooling, and a
+# layer norm after the pooling (no twin). Expected outcome of each view; "refused" must be one sentence.
+COVERAGE_SAMPLE = {
+    "timm:vit_tiny_patch16_224": {"deconv": "refused", "gradcam": "refused", "occlusion": "refused", "twin": "refused"},
+    "timm:dla34": {},
+    "timm:convnext_atto": {"twin": "refused"},
+}
+
+
+@pytest.mark.parametrize("name", list(COVERAGE_SAMPLE))
+def test_every_view_works_or_refuses_in_one_sentence_on_the_coverage_sample(name):
+    from bench.coverage import VIEWS, one
+
+    row = one(name)
+    for view in VIEWS:
+        outcome, detail, _ = row[view]
+        assert outcome == COVERAGE_SAMPLE[name].get(view, "works"), (view, detail)
+        assert outcome == "works" or (detail.endswith(".") and "\n" not in detail)
+
+
+def test_a_builder_that_computes_while_building_gets_its_layer_table():
+    """torchvision's RegNet derives its widths with tensors, which the meta device cannot give values of."""
+    table = layer_table("torchvision:regnet_x_400mf")
+    assert table.layers[-1].out_shape == (1000,) and len(table.layers) > 100

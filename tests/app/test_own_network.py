@@ -63,3 +63,19 @@ def test_a_checkpoint_that_does_not_fit_is_refused_and_the_page_goes_on(app, thr
     assert "does not fit" in app.sidebar.error[0].value
     assert "ResNet-18" in app.header[0].value and "mine.pt" not in app.header[0].value
     assert _top5(app)
+
+
+def test_a_hostile_checkpoint_is_refused_and_runs_nothing(app, tmp_path):
+    """A pickle whose ``__reduce__`` would create a file: refused by ``weights_only=True``, no file made."""
+    import os
+    import pickle
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    (tmp_path / "hostile.pt").write_bytes(pickle.dumps({"classifier.weight": Exploit()}, protocol=2))
+    _upload(app, tmp_path, weights="hostile.pt", names=None)
+    assert "can load safely" in app.sidebar.error[0].value
+    assert not (tmp_path / "pwned").exists()
+    assert "hostile" not in app.header[0].value and _top5(app)  # the page goes on with the bundled network
