@@ -5,7 +5,8 @@ at a fixed size and language on the default network and gallery photo, presses t
 the page's results where :data:`PRESS` names one, waits until the script run has finished and every
 picture has loaded, and writes ``assets/screenshots/<page>-<lang>.png`` with its colours reduced to a
 palette of 256 (Pillow's quantiser: about a third of the size, the text as sharp; the README and the
-documentation site show these files). Run it when a page changes.
+documentation site show these files). :data:`SCENES` are screenshots of features that are not pages (a
+student's own checkpoint on the Predict page). Run it when a page changes.
 
 Written here rather than with a screenshot tool: what to wait for is Streamlit's own state (its running
 indicator, the page's pictures), which only a script driving the page knows.
@@ -62,7 +63,43 @@ def scroll_to_results(page, pixels: int = 520) -> None:
     page.mouse.wheel(0, pixels)
 
 
+def own_checkpoint_files() -> tuple[Path, Path]:
+    """A three-class checkpoint of the bundled EfficientNet-Lite0 (its real classifier rows for tabby cat,
+    teapot and espresso) and its names file, in a temporary folder: what a student's own network looks like."""
+    import tempfile
+
+    import torch
+
+    import cnnviz
+
+    folder = Path(tempfile.mkdtemp(prefix="cnnviz-shots-"))
+    lite0 = cnnviz.load("efficientnet_lite0", weights="bundled", device="cpu")
+    state = {name: tensor.contiguous().clone() for name, tensor in lite0.model.state_dict().items()}
+    rows = [281, 849, 967]
+    state["classifier.weight"], state["classifier.bias"] = (
+        state["classifier.weight"][rows],
+        state["classifier.bias"][rows],
+    )
+    torch.save(state, folder / "my-lite0.pt")
+    (folder / "my-classes.txt").write_text("my cat\nmy teapot\nmy espresso\n", encoding="utf-8")
+    return folder / "my-lite0.pt", folder / "my-classes.txt"
+
+
+def upload_own_checkpoint(page) -> None:
+    """Open "My checkpoint" in the sidebar and give it the checkpoint and its class names."""
+
+    weights, names = own_checkpoint_files()
+    lang = page.url.rsplit("lang=", 1)[-1][:2]  # the page was opened with ?lang=…
+    page.get_by_text(t("sidebar.own", lang)).click()
+    uploaders = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]')
+    uploaders.first.set_input_files(str(weights))
+    settle(page)
+    uploaders.nth(1).set_input_files(str(names))
+
+
+SCENES = {"own-network": ""}  # screenshots beyond the pages: name → the page's URL path they start on
 AFTER = {  # what a student would do before looking
+    "own-network": upload_own_checkpoint,
     "draw": draw_a_seven,
     "localize": scroll_to_results,
     "transfer": scroll_to_results,
@@ -126,14 +163,14 @@ def shrink(png: bytes, path: Path) -> None:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    names = [p.name for p in declared_pages()]
+    names = [p.name for p in declared_pages()] + list(SCENES)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", nargs="+", default=["en"], choices=("en", "pt", "es"))
     parser.add_argument("--page", nargs="+", default=names, choices=names)
     parser.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    paths = {p.name: p.url_path for p in declared_pages()}
+    paths = {p.name: p.url_path for p in declared_pages()} | SCENES
     port = free_port()
     with open(args.out / "streamlit.log", "w") as log:
         server = start_streamlit("app.py", port, log)

@@ -72,6 +72,8 @@ def test_every_page_has_a_guide_with_its_screenshot_and_every_screenshot_a_page(
     for page in pages:
         guide = DOCS / ("labs.md" if page.group == "labs" else f"pages/{page.name}.md")
         assert f"assets/screenshots/{page.name}-en.png" in {p.rsplit("../", 1)[-1] for p in _pictures(guide)}, guide
-    made = {f"{page.name}-{lang}.png" for page in pages for lang in ("en", "pt", "es")}
+    from scripts.screenshots import SCENES
+
+    made = {f"{name}-{lang}.png" for name in [p.name for p in pages] + list(SCENES) for lang in ("en", "pt", "es")}
     for picture in (ROOT / "assets" / "screenshots").glob("*.png"):
         assert picture.name in made, f"{picture.name}: no page makes it (python -m scripts.screenshots)"
