@@ -27,6 +27,7 @@ from pathlib import Path
 import streamlit as st
 
 import cnnviz
+from ui.uploads import release_free_memory
 
 OWN_MODELS_BYTES = max(1, int(os.environ.get("CNNVIZ_OWN_MODELS_MB", "1024"))) * 2**20
 CHECKPOINT_UPLOAD_MB = max(1, int(os.environ.get("CNNVIZ_CHECKPOINT_MB", "300")))  # the upload widget's limit
@@ -56,7 +57,7 @@ class OwnNetworks:
             self._entries[(owner, net.spec.name, device)] = (net, size)
             self._entries.move_to_end((owner, net.spec.name, device))
             while self.held_bytes() > self.max_bytes and len(self._entries) > 1:
-                self._entries.popitem(last=False)
+                self._entries.popitem(last=False)  # a session still using it holds its own reference
 
     def get(self, owner: int, name: str, device: str) -> cnnviz.LoadedModel | None:
         with self._lock:
@@ -199,6 +200,7 @@ def _load(base: str, weights, labels, device: str) -> cnnviz.LoadedModel:
     shown = f"{weights_path.name} (SHA-256 {net.spec.name.rpartition(':')[2]}…)"  # not the server's folder
     net = replace(net, weights_detail=shown, weights_note=("file", {"file": shown}))
     STORE.put(_owner(), net, device)
+    release_free_memory()  # the file's copy and the state dict are gone: their pages go back to the system
     return net
 
 
