@@ -4,7 +4,8 @@
 state, all in this one process as they would be in one server) each upload a different ResNet-50
 checkpoint with 7 classes (about 94 MB: 23.5 million float32 parameters) under "My checkpoint" and read
 their top-N. After each upload the row reports what the process's resident memory (``VmRSS``, MB of 10^6
-bytes) grew by since a first session had loaded the app and ResNet-50's shared model, what the store of own networks holds (MB) and how many networks it holds. The store's bound is
+bytes) grew by since a first session had loaded the app and ResNet-50's shared model, what the store of
+own networks holds (MB) and how many networks it holds. The store's bound is
 ``--bound`` MB (``CNNVIZ_OWN_MODELS_MB``): once it is reached the least recently used network leaves, and
 comes back from its session's upload if that session asks again (the last column checks the first session
 still gets its own network, and nobody else's).

@@ -82,6 +82,9 @@ def deconvnet_page() -> None:
 
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
+    if not layers:  # a vision transformer: no convolutional map to show
+        st.error(error_text(cnnviz.CnnvizError("no_maps", arch=spec.display)))
+        return
     stages = conv_stages(spec, side)
     LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})
     why = t("follow.no_layer", arch=spec.display)

@@ -48,6 +48,9 @@ def occlusion_page() -> None:
     clean = cnnviz.predict(net, choices.image, top=at_most(net))
     side = net.preprocess.input_size
     layers = spatial_layers(spec, side)
+    if not layers:  # a vision transformer: no convolutional map to show
+        st.error(error_text(cnnviz.CnnvizError("no_maps", arch=spec.display)))
+        return
     windows, strides = (4, max(4, side // 2)), (2, max(2, side // 4))  # input px, least and most
     LINK.read_once(
         {
