@@ -33,6 +33,7 @@ from bench.report import markdown
 VIEWS = ("layers", "predict", "deconv", "gradcam", "occlusion", "twin")
 SCALE = 20.0  # the classifier's weights and bias × this: random weights otherwise give a flat softmax
 EXACT = 1e-5  # largest |incremental − full| allowed on probabilities
+CANDIDATES = 12  # timm names per family weighed to choose its smallest
 
 
 def _opens(name: str) -> bool:
@@ -48,8 +49,9 @@ def _opens(name: str) -> bool:
 
 
 def representatives(libraries: list[str]) -> list[str]:
-    """One name per family: torchvision's classifiers grouped by their leading letters, timm's by module,
-    the first of each family (sorted) that cnnviz opens."""
+    """One name per family: torchvision's classifiers grouped by their leading letters (the first, sorted),
+    timm's by module (the smallest by parameters of the first :data:`CANDIDATES` that cnnviz opens, so one
+    family's giant does not spend the time limit)."""
     names: list[str] = []
     if "torchvision" in libraries:
         families: dict[str, str] = {}
@@ -58,9 +60,19 @@ def representatives(libraries: list[str]) -> list[str]:
         names += [f"torchvision:{model}" for model in families.values()]
     if "timm" in libraries:
         for module in sorted(timm.list_modules()):
-            first = next((f"timm:{m}" for m in sorted(timm.list_models(module=module)) if _opens(f"timm:{m}")), None)
-            names += [first] if first else []
+            candidates = [f"timm:{m}" for m in sorted(timm.list_models(module=module)) if _opens(f"timm:{m}")]
+            names += [min(candidates[:CANDIDATES], key=_parameters)] if candidates else []
     return names
+
+
+def _parameters(name: str) -> int:
+    """Parameters of ``name``'s network, counted on the meta device (no memory, no initialisation)."""
+    from cnnviz.models.zoo import get_spec
+
+    try:
+        return get_spec(name).parameter_count()
+    except Exception:  # a builder that cannot run on the meta device: last choice
+        return 2**62
 
 
 def _scale_classifier(model: nn.Module) -> None:
