@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, choose, wait_until_idle
 from tests.e2e.test_predict_browser import ranked_list
 
 pytestmark = pytest.mark.e2e
@@ -39,4 +39,18 @@ def test_an_uploaded_checkpoint_answers_with_its_own_class_names(server_url, pag
     assert "/tmp" not in page.page.locator('[data-testid="stMain"]').inner_text()  # no server path shown
     assert "arch=efficientnet_lite0" in page.page.url and "sha256" not in page.page.url
     page.page.screenshot(path=str(SCREENSHOTS / "predict-own-checkpoint.png"), full_page=True)
+    page.assert_clean()
+
+
+def test_other_network_is_searched_by_name_and_kept_in_the_link(server_url, page):
+    page.page.goto(server_url)
+    ranked_list(page.page)
+    choose(page.page, "Architecture", "Other network")
+    page.page.get_by_text("What does regnet_y_400mf (torchvision) see?").wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page.page)
+    choose(page.page, "Network (", "squeezenet1_1")  # typing filters the 1,401 names
+    page.page.get_by_text("What does squeezenet1_1 (torchvision) see?").wait_for(timeout=TIMEOUT_MS)
+    assert len(ranked_list(page.page).splitlines()) == 5
+    page.page.get_by_text("random weights").first.wait_for(timeout=TIMEOUT_MS)  # offline: said plainly
+    assert "arch=torchvision%3Asqueezenet1_1" in page.page.url or "arch=torchvision:squeezenet1_1" in page.page.url
     page.assert_clean()
