@@ -86,7 +86,7 @@ COVERAGE_SAMPLE = {
 
 @pytest.mark.parametrize("name", list(COVERAGE_SAMPLE))
 def test_every_view_works_or_refuses_in_one_sentence_on_the_coverage_sample(name):
-    from bench.coverage import VIEWS, one
+    from harness.coverage import VIEWS, one
 
     row = one(name)
     for view in VIEWS:
