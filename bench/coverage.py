@@ -17,6 +17,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import timm
 import torchvision.models
@@ -80,11 +81,27 @@ def run_isolated(name: str, limit: float) -> dict:
     return json.loads(lines[-1])
 
 
-def _cell(row: dict, view: str) -> str:
+# The documentation's table names each refusal by its reason; the sentence a student reads is in the guide.
+REASONS = {
+    "no convolutional feature maps": "no maps",
+    "sequence of tokens": "tokens",
+    "only runs on photos of its own input size": "own size only",
+    "normalisation or activation follows": "norm after pool",
+    "cannot follow": "not traceable",
+    "cannot be read as a graph": "not traceable",
+    "is not a pooling, linear or activation layer": "head layer",
+    "branches at": "head branches",
+}
+
+
+def _cell(row: dict, view: str, short: bool = False) -> str:
     if "load" in row:
         return f"{row['load'][0]} (load)" if view == VIEWS[0] else ""
     outcome, detail, _ = row[view]
-    return outcome if outcome == "works" else f"{outcome}: {detail}"
+    if outcome == "works":
+        return outcome
+    reason = next((label for phrase, label in REASONS.items() if phrase in detail), detail) if short else detail
+    return f"{outcome}: {reason}"
 
 
 def main() -> None:
@@ -95,12 +112,15 @@ def main() -> None:
     parser.add_argument("--one", help="run one network here and print its row as JSON")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="the documentation's table")
+    parser.add_argument("--rows", type=Path, help="format the rows a --json run saved, instead of running")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    rows = []
-    for name in representatives(args.library)[: args.max]:
+    rows = (
+        [json.loads(line) for line in args.rows.read_text().splitlines() if line.startswith("{")] if args.rows else []
+    )
+    for name in [] if args.rows else representatives(args.library)[: args.max]:
         rows.append(run_isolated(name, args.limit))
         if args.json:
             print(json.dumps(rows[-1]), flush=True)
@@ -111,7 +131,8 @@ def main() -> None:
         for outcome in ("works", "refused", "failed")
     }
     if args.markdown:
-        print(markdown(("network", *VIEWS), [(f"`{r['name']}`", *(_cell(r, v) for v in VIEWS)) for r in rows]))
+        table = [(f"`{r['name']}`", *(_cell(r, v, short=True) for v in VIEWS)) for r in rows]
+        print(markdown(("network", *VIEWS), table))
     print(f"{len(rows)} networks; views: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
 
 
