@@ -75,13 +75,12 @@ def test_the_command_line_takes_a_library_name(cli, chelsea, tmp_path):  # noqa:
 
 
 # The coverage benchmark's fixed sample (bench/coverage.py runs one network per family of both libraries):
-# a transformer refused by every map view, a classifier made of a 1×1 convolution after the pooling, and a
-# layer norm after the pooling (no twin). Expected outcome of each view; "refused" must be one sentence.
+# a transformer refused by every map view, and a classifier made of a 1×1 convolution after the pooling.
+# Expected outcome of each view; "refused" must be one sentence.
 COVERAGE_SAMPLE = {
     "timm:vit_tiny_patch16_224": {"deconv": "refused", "gradcam": "refused", "occlusion": "refused", "twin": "refused"},
     "timm:dla34": {},
-    "timm:convnext_atto": {"twin": "refused"},
-}
+}  # ConvNeXt's refused twin (a layer norm after the pooling) is tested in tests/test_localize.py
 
 
 @pytest.mark.parametrize("name", list(COVERAGE_SAMPLE))

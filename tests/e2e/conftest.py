@@ -35,9 +35,10 @@ def upload(page, path) -> None:
     """Choose "Upload" in the sidebar and give the file uploader ``path``, each once the page is idle."""
     wait_until_idle(page)
     page.get_by_test_id("stRadioGroup").get_by_text("Upload", exact=True).click()
-    page.get_by_test_id("stFileUploaderDropzone").wait_for(timeout=120_000)
+    photo = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload a photo")  # not My checkpoint's
+    photo.get_by_test_id("stFileUploaderDropzone").wait_for(timeout=120_000)
     wait_until_idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    photo.locator('input[type="file"]').set_input_files(str(path))
 
 
 def choose(page, label: str, option: str) -> None:
