@@ -123,6 +123,11 @@ def with_classes(model: nn.Module, name: str, classes: int) -> nn.Module:
     return model
 
 
+def _resized(model: nn.Module, classes: int, wanted: int) -> nn.Module:
+    """``model`` (built with ``classes`` outputs) with a ``wanted``-way classifier."""
+    return model if wanted == classes else with_classes(model, classifier_name(model, classes), wanted)
+
+
 def checkpoint_classes(state: dict[str, torch.Tensor], model: nn.Module, classes: int) -> int:
     """How many classes the checkpoint's classifier has (``classes``, the architecture's, when the file has
     no tensor where the architecture's classifier is)."""
@@ -166,10 +171,7 @@ def own_spec(base: ArchSpec, classes: int, digest: str, file_name: str, labels: 
     base_classes = base.classes
 
     def builder() -> nn.Module:
-        model = base.builder()
-        if classes != base_classes:
-            with_classes(model, classifier_name(model, base_classes), classes)
-        return model
+        return _resized(base.builder(), base_classes, classes)
 
     spec = replace(
         base,
@@ -202,8 +204,7 @@ def checkpoint_network(base: ArchSpec, path: Path, budget: int, named: bool) -> 
     classes = checkpoint_classes(state, model, base.classes)
     kind = OWN if named or classes != base.classes else base.labels
     spec = own_spec(base, classes, file_digest(path), path.name, kind)
-    if classes != base.classes:
-        with_classes(model, classifier_name(model, base.classes), classes)
+    _resized(model, base.classes, classes)
     _check_fits(state, model.state_dict(), path.name, base.display)
     model.load_state_dict(state)
     return spec, model.eval()
