@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import stat
 import sys
@@ -110,10 +111,40 @@ def _save_array_or_picture(out, array, picture) -> None:
 def _image_and_model(args: argparse.Namespace):
     """The decoded ``args.image`` and the loaded ``args.arch`` (image first: a bad file fails fast)."""
     from cnnviz.images import load_image
-    from cnnviz.models.loading import load
 
     image = load_image(args.image)
-    return image, load(args.arch, weights=args.weights, device=args.device, labels=args.labels).in_language(args.lang)
+    return image, _network(args).in_language(args.lang)
+
+
+def _network(args: argparse.Namespace):
+    """The network ``--arch`` names, with ``--weights``, ``--labels`` and (ONNX files) the preprocessing."""
+    from cnnviz.models.loading import load
+
+    return load(
+        args.arch, weights=args.weights, device=args.device, labels=args.labels, preprocessing=_preprocessing(args)
+    )
+
+
+def _preprocessing(args: argparse.Namespace):
+    """``--input-size``, ``--mean`` and ``--std`` as a preprocessing record (None when none is given)."""
+    from cnnviz.models.onnx_file import DEFAULT_SIZE, preprocessing_for
+    from cnnviz.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
+
+    if args.input_size is None and args.mean is None and args.std is None:
+        return None
+    return preprocessing_for(args.input_size or DEFAULT_SIZE, args.mean or IMAGENET_MEAN, args.std or IMAGENET_STD)
+
+
+def numbers(text: str) -> tuple[float, ...]:
+    """An argparse ``type``: one to three finite numbers separated by commas (``0.485,0.456,0.406``)."""
+    parts = text.split(",") if len(text) <= 80 else []
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    if not 1 <= len(values) <= 3 or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not one to three numbers separated by commas")
+    return values
 
 
 def _params(args: argparse.Namespace, name: str) -> dict:
@@ -137,17 +168,19 @@ def _warn_if_random(net) -> None:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from cnnviz.images import load_image
-    from cnnviz.models.loading import load
+    from cnnviz.models.onnx_file import is_onnx_name
     from cnnviz.models.weights import WEIGHTS_CHOICES
     from cnnviz.models.zoo import get_spec
-    from cnnviz.predict import check_top, predict
+    from cnnviz.predict import at_most, check_top, predict
 
-    check_top(args.top, get_spec(args.arch).classes if args.weights in WEIGHTS_CHOICES else args.top)
+    zoo_classes = args.weights in WEIGHTS_CHOICES and not is_onnx_name(args.arch)
+    if args.top is not None:  # a count the architecture cannot give is refused before any loading
+        check_top(args.top, get_spec(args.arch).classes if zoo_classes else args.top)
     image = load_image(args.image)
-    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
+    net = _network(args)
     english = net.categories
     net = net.in_language(args.lang)
-    result = predict(net, image, top=args.top)
+    result = predict(net, image, top=at_most(net) if args.top is None else args.top)
     _warn_if_random(net)
     if args.json:
         print(json.dumps([s.as_dict() for s in result.scores], ensure_ascii=False))
@@ -297,10 +330,8 @@ def _cmd_deconv(args: argparse.Namespace) -> int:
 def _cmd_visualize(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from cnnviz.models.loading import load
-
     out = _out_path(args, (".npy", ".png"))
-    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
+    net = _network(args)
     result = _run(args, "visualize", net, None)
     _warn_if_random(net)
     print(
@@ -346,14 +377,13 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     from cnnviz.explain.methods import default_layer
     from cnnviz.explain.patches import MAX_IMAGES
     from cnnviz.images import load_image
-    from cnnviz.models.loading import load
     from cnnviz.render import projection_image, tile_grid
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise CnnvizError("not_folder", path=str(folder))
     out = _out_path(args, (".png",))
-    net = load(args.arch, weights=args.weights, device=args.device, labels=args.labels)
+    net = _network(args)
     layer = default_layer(net, args.layer)
     check_channel(net, layer, args.channel)  # before any file is decoded
     images, skipped = {}, {}
@@ -555,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--arch",
         default=DEFAULT_ARCH,
-        help=f"a zoo architecture (default {DEFAULT_ARCH}; see `archs`) or torchvision:NAME or timm:NAME",
+        help=f"a zoo architecture (default {DEFAULT_ARCH}; see `archs`), torchvision:NAME, timm:NAME or onnx:FILE",
     )
     model.add_argument(
         "--weights",
@@ -565,6 +595,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model.add_argument(
         "--labels", default=None, metavar="FILE", help="the checkpoint's class names, one a line (default: class 0 …)"
+    )
+    onnx = "ONNX files (--arch onnx:FILE) only"
+    model.add_argument(
+        "--input-size", type=whole(32, 1024), default=None, metavar="PX", help=f"input side in px; {onnx} (default 224)"
+    )
+    model.add_argument(
+        "--mean", type=numbers, default=None, help=f"per-channel mean, 0–1 scale; {onnx} (default ImageNet's)"
+    )
+    model.add_argument(
+        "--std", type=numbers, default=None, help=f"per-channel std, 0–1 scale; {onnx} (default ImageNet's)"
     )
     model.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
     model.add_argument(
@@ -577,7 +617,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     predict = commands.add_parser("predict", parents=[photo], help="top-k classes of an image")
-    predict.add_argument("--top", type=whole(1, 1000), default=5, help="how many classes (default 5)")
+    predict.add_argument(
+        "--top", type=whole(1, 1000), default=None, help="how many classes (default 5, or all when fewer)"
+    )
     predict.add_argument("--json", action="store_true", help="print a JSON list of {rank, index, label, prob}")
     predict.set_defaults(run=_cmd_predict)
 
@@ -622,7 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     archs.set_defaults(run=_cmd_archs)
 
     layers = commands.add_parser("layers", help="layer table: shapes, parameters, MACs, memory, receptive field")
-    layers.add_argument("arch", help="a zoo architecture, or torchvision:NAME or timm:NAME")
+    layers.add_argument("arch", help="a zoo architecture, torchvision:NAME, timm:NAME or onnx:FILE")
     layers.add_argument(
         "--input", type=whole(MIN_INPUT, MAX_INPUT), default=None, help="input side in pixels (default: the model's)"
     )

@@ -108,8 +108,15 @@ def one(name: str) -> dict:
     except Exception as exc:  # the benchmark reports every failure
         return {**row, "load": ("failed", f"{type(exc).__name__}: {exc}"[:200], time.perf_counter() - start)}
     _scale_classifier(net.model)
-    image = gallery_image("chelsea")
-    row["parameters"] = sum(p.numel() for p in net.model.parameters())
+    return {**row, **run_views(net, gallery_image("chelsea"))}
+
+
+def run_views(net, image) -> dict:
+    """Every view on loaded network ``net`` and ``image``: {"parameters": count, view: (outcome, detail,
+    seconds)}."""
+    from cnnviz.errors import CnnvizError
+
+    row: dict = {"parameters": sum(p.numel() for p in net.model.parameters())}
     for view, run in _views(net, image).items():
         start = time.perf_counter()
         try:

@@ -86,7 +86,7 @@ def own_checkpoint_files() -> tuple[Path, Path]:
 
 
 def upload_own_checkpoint(page) -> None:
-    """Open "My checkpoint" in the sidebar and give it the checkpoint and its class names."""
+    """Open "My network" in the sidebar and give it the checkpoint and its class names."""
 
     weights, names = own_checkpoint_files()
     lang = page.url.rsplit("lang=", 1)[-1][:2]  # the page was opened with ?lang=…

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 
 import pytest
 import torch
@@ -80,6 +81,28 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=place)  # stable: the order within each file, and of the rest, stays
 
 
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """``cnnviz.cli.main(args)`` in this process, with the result shaped like ``tests.test_cli.run_cli``'s
+    (a ``subprocess.CompletedProcess``)."""
+    from cnnviz.cli import main
+
+    monkeypatch.setenv("CNNVIZ_DEVICE", "cpu")
+
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def lite0() -> cnnviz.LoadedModel:
     """The app's default model, with the bundled weights, on the CPU."""
@@ -101,6 +124,30 @@ def three_classes(tmp_path_factory, lite0):
     torch.save({"epoch": 3, "model": {f"module.{k}": v for k, v in state.items()}}, folder / "mine.pt")
     save_file(state, folder / "mine.safetensors")
     (folder / "names.txt").write_text("\n".join(CLASSES) + "\n\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def onnx_files(tmp_path_factory, lite0):
+    """Lite0 exported to ONNX with its real weights (``lite0.onnx``), a three-class Lite0 (the rows of
+    :data:`CLASSES`, ``mine.onnx``) and the names file."""
+    import copy
+    import warnings
+
+    folder = tmp_path_factory.mktemp("onnx")
+    model = copy.deepcopy(lite0.model).to(memory_format=torch.contiguous_format)
+    example = (torch.zeros(1, 3, 224, 224),)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model, example, str(folder / "lite0.onnx"), dynamo=False, opset_version=17)
+        rows = list(CLASSES.values())
+        head = torch.nn.Linear(1280, len(rows))
+        with torch.no_grad():
+            head.weight.copy_(model.classifier.weight[rows])
+            head.bias.copy_(model.classifier.bias[rows])
+        model.classifier = head
+        torch.onnx.export(model, example, str(folder / "mine.onnx"), dynamo=False, opset_version=17)
+    (folder / "names.txt").write_text("\n".join(CLASSES) + "\n", encoding="utf-8")
     return folder
 
 

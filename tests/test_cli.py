@@ -37,27 +37,6 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture
-def cli(capsys, monkeypatch):
-    """``cnnviz.cli.main(args)`` in this process, with the result shaped like ``run_cli``'s."""
-    from cnnviz.cli import main
-
-    monkeypatch.setenv("CNNVIZ_DEVICE", "cpu")
-
-    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        for name, value in (env or {}).items():
-            monkeypatch.setenv(name, value)
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, out, err)
-
-    return run
-
-
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, chelsea, coffee) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("photos")

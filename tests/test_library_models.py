@@ -14,7 +14,6 @@ import cnnviz
 from cnnviz.errors import UnknownArchitectureError
 from cnnviz.layers import layer_table
 from cnnviz.models.weights import WeightsSource
-from tests.test_cli import cli  # noqa: F401 (the in-process command line fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -64,7 +63,7 @@ def test_what_is_not_an_imagenet_classifier_of_the_library_is_refused(name, key)
     assert refused.value.key == key and "\n" not in str(refused.value)
 
 
-def test_the_command_line_takes_a_library_name(cli, chelsea, tmp_path):  # noqa: F811
+def test_the_command_line_takes_a_library_name(cli, chelsea, tmp_path):
     photo = tmp_path / "chelsea.png"
     chelsea.save(photo)
     predicted = cli("predict", str(photo), "--arch", "torchvision:squeezenet1_1", "--json")

@@ -24,7 +24,6 @@ from cnnviz.layers import layer_table
 from cnnviz.models.own import LABELS_BYTES, OWN
 from cnnviz.models.weights import WeightsSource
 from tests.conftest import CLASSES
-from tests.test_cli import cli  # noqa: F401 (the in-process command line fixture)
 
 
 def _expected(lite0, image) -> torch.Tensor:
@@ -135,7 +134,7 @@ def test_names_need_a_checkpoint_and_a_truncated_safetensors_file_is_refused(thr
     assert refused.value.key == "unsafe_weights"
 
 
-def test_the_command_line_takes_a_checkpoint_and_its_names(cli, three_classes, chelsea, tmp_path):  # noqa: F811
+def test_the_command_line_takes_a_checkpoint_and_its_names(cli, three_classes, chelsea, tmp_path):
     photo = tmp_path / "chelsea.png"
     chelsea.save(photo)
     ck, names = str(three_classes / "mine.pt"), str(three_classes / "names.txt")

@@ -1,5 +1,6 @@
-"""Your own network on the page: a checkpoint (and optionally its class names) uploaded in the sidebar for
-the chosen architecture, loaded for this browser session only.
+"""Your own network on the page: a checkpoint for the chosen architecture, or a whole network as an ONNX
+file with the preprocessing the user types (and optionally its class names), uploaded in the sidebar and
+loaded for this browser session only.
 
 Loaded networks live in one process-wide store bounded in bytes (``CNNVIZ_OWN_MODELS_MB`` of parameters
 and buffers, least recently used out), keyed by the session that uploaded them: no other session can reach
@@ -27,12 +28,15 @@ from pathlib import Path
 import streamlit as st
 
 import cnnviz
+from cnnviz.models.onnx_file import SIZE_RANGE, preprocessing_for
+from cnnviz.models.preprocess import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 from ui.uploads import release_free_memory
 
 OWN_MODELS_BYTES = max(1, int(os.environ.get("CNNVIZ_OWN_MODELS_MB", "1024"))) * 2**20
 CHECKPOINT_UPLOAD_MB = max(1, int(os.environ.get("CNNVIZ_CHECKPOINT_MB", "300")))  # the upload widget's limit
 LABELS_UPLOAD_MB = 1
-CHECKPOINT_TYPES = ("pt", "pth", "safetensors")
+CHECKPOINT_TYPES = ("pt", "pth", "safetensors", "onnx")
+IMAGENET_TEXT = (", ".join(map(str, IMAGENET_MEAN)), ", ".join(map(str, IMAGENET_STD)))  # as the fields show them
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _LOADING = threading.BoundedSemaphore(1)  # a load holds the upload, the state dict and the model at once
 
@@ -109,7 +113,7 @@ def own_model(arch: str, device: str) -> cnnviz.LoadedModel | None:
     upload = st.session_state.get("_own_upload")
     if upload is None or upload.name != arch:
         return None
-    return _load(upload.base, upload.weights, upload.labels, device)
+    return _load(upload.base, upload.weights, upload.labels, device, upload.settings)
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,29 @@ class OwnFile:
 
 
 @dataclass(frozen=True)
+class OnnxSettings:
+    """An ONNX upload's preprocessing as typed: the input side in px, the mean and the std as text (one
+    number per channel, separated by commas)."""
+
+    size: int
+    mean: str
+    std: str
+
+    def preprocessing(self) -> Preprocessing:
+        """The record; :class:`cnnviz.WeightsError` (``onnx_preprocessing``) for text that is not numbers."""
+        try:
+            mean, std = ([float(part) for part in text.split(",")] for text in (self.mean[:80], self.std[:80]))
+        except ValueError:
+            raise cnnviz.WeightsError("onnx_preprocessing", low=SIZE_RANGE[0], high=SIZE_RANGE[1]) from None
+        return preprocessing_for(self.size, mean, std)
+
+
+def is_onnx_upload(upload) -> bool:
+    """True when the uploaded file's name ends in ``.onnx``."""
+    return Path(upload.name).suffix.lower() == ".onnx"
+
+
+@dataclass(frozen=True)
 class _Upload:
     """What this session uploaded, to load it again: the architecture, the files' ids and the name."""
 
@@ -133,14 +160,16 @@ class _Upload:
     labels: object | None
     name: str
     key: tuple
+    settings: OnnxSettings | None = None
 
 
-def attach(base: str, weights, labels, device: str) -> tuple[str, str | None]:
-    """The name of the network ``base`` with checkpoint upload ``weights`` (and names upload ``labels``),
-    loaded for this session on ``device``; or ``(base, message)`` when it cannot be loaded."""
+def attach(base: str, weights, labels, device: str, settings: OnnxSettings | None = None) -> tuple[str, str | None]:
+    """The name of the network ``base`` with checkpoint upload ``weights`` (or of ONNX upload ``weights``
+    with preprocessing ``settings``; and names upload ``labels``), loaded for this session on ``device``;
+    or ``(base, message)`` when it cannot be loaded."""
     from ui.text import error_text
 
-    key = (base, weights.file_id, getattr(labels, "file_id", None))
+    key = (base, weights.file_id, getattr(labels, "file_id", None), settings)
     known = st.session_state.get("_own_upload")
     if known is not None and known.key == key:
         return known.name, None
@@ -148,12 +177,12 @@ def attach(base: str, weights, labels, device: str) -> tuple[str, str | None]:
     if refused is not None and refused[0] == key:
         return base, refused[1]
     try:
-        net = _load(base, weights, labels, device)
+        net = _load(base, weights, labels, device, settings)
     except cnnviz.CnnvizError as exc:
         st.session_state["_own_refused"] = (key, error_text(exc))
         st.session_state.pop("_own_upload", None)
         return base, error_text(exc)
-    st.session_state["_own_upload"] = _Upload(base, weights, labels, net.spec.name, key)
+    st.session_state["_own_upload"] = _Upload(base, weights, labels, net.spec.name, key, settings)
     return net.spec.name, None
 
 
@@ -186,7 +215,8 @@ def forget() -> None:
         STORE.drop(_owner())
 
 
-def _load(base: str, weights, labels, device: str) -> cnnviz.LoadedModel:
+def _load(base: str, weights, labels, device: str, settings: OnnxSettings | None = None) -> cnnviz.LoadedModel:
+    preprocessing = settings.preprocessing() if settings is not None else None  # refused before any file work
     with _LOADING, tempfile.TemporaryDirectory(prefix="cnnviz-own-") as folder:
         weights_path = Path(folder) / _safe_name(weights.name, "checkpoint.pt")
         weights_path.write_bytes(weights.getvalue())
@@ -194,10 +224,13 @@ def _load(base: str, weights, labels, device: str) -> cnnviz.LoadedModel:
         if labels is not None:
             labels_path = Path(folder) / "labels.txt"
             labels_path.write_bytes(labels.getvalue())
-        net = cnnviz.load(
-            base, weights=str(weights_path), labels=labels_path, device=None if device == "auto" else device
-        )
-    shown = f"{weights_path.name} (SHA-256 {net.spec.name.rpartition(':')[2]}…)"  # not the server's folder
+        where = None if device == "auto" else device
+        if weights_path.suffix == ".onnx":
+            net = cnnviz.load(f"onnx:{weights_path}", labels=labels_path, device=where, preprocessing=preprocessing)
+        else:
+            net = cnnviz.load(base, weights=str(weights_path), labels=labels_path, device=where)
+    digest = net.spec.name.split("@sha256:")[1][:16]
+    shown = f"{weights_path.name} (SHA-256 {digest}…)"  # not the server's folder
     net = replace(net, weights_detail=shown, weights_note=("file", {"file": shown}))
     STORE.put(_owner(), net, device)
     release_free_memory()  # the file's copy and the state dict are gone: their pages go back to the system

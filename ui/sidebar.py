@@ -12,8 +12,19 @@ import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
+from cnnviz.models.onnx_file import DEFAULT_SIZE, SIZE_RANGE
 from ui import links
-from ui.own_networks import CHECKPOINT_TYPES, CHECKPOINT_UPLOAD_MB, LABELS_UPLOAD_MB, adopted, attach, forget
+from ui.own_networks import (
+    CHECKPOINT_TYPES,
+    CHECKPOINT_UPLOAD_MB,
+    IMAGENET_TEXT,
+    LABELS_UPLOAD_MB,
+    OnnxSettings,
+    adopted,
+    attach,
+    forget,
+    is_onnx_upload,
+)
 from ui.text import LANGUAGES, error_text, labeller, language_from_locale, literal, t
 from ui.uploads import decode_upload, remember
 
@@ -169,9 +180,9 @@ def _library_network() -> str:
 
 
 def _own_checkpoint(arch: str) -> str:
-    """ "My checkpoint": a state dict for ``arch`` (any class count) and optionally its class names; the
-    name of this session's network built from them, or ``arch`` when nothing (or nothing usable) is
-    uploaded, with the reason drawn."""
+    """ "My network": a state dict for ``arch`` (any class count) or a whole network as an ONNX file (with
+    its preprocessing), and optionally its class names; the name of this session's network built from
+    them, or ``arch`` when nothing (or nothing usable) is uploaded, with the reason drawn."""
     display = cnnviz.get_spec(arch).display
     uploaded = st.session_state.get("own_weights") is not None or adopted() is not None
     with st.expander(t("sidebar.own"), expanded=uploaded):
@@ -196,13 +207,36 @@ def _own_checkpoint(arch: str) -> str:
         if weights is None:
             forget()
             return arch
-        with st.spinner(t("sidebar.own_loading", arch=display)):
-            name, problem = attach(arch, weights, labels, st.session_state.get("device", "auto"))
+        onnx = is_onnx_upload(weights)
+        settings = _onnx_settings() if onnx else None
+        loading = t("sidebar.own_onnx_loading", file=weights.name) if onnx else t("sidebar.own_loading", arch=display)
+        with st.spinner(loading):
+            name, problem = attach(arch, weights, labels, st.session_state.get("device", "auto"), settings)
         if problem is not None:
             st.error(problem)
+        elif onnx:
+            spec = cnnviz.get_spec(name)
+            st.caption(t("sidebar.own_onnx_loaded", arch=spec.display, classes=spec.classes, size=spec.input_size))
         else:
             st.caption(t("sidebar.own_loaded", arch=display, classes=cnnviz.get_spec(name).classes))
     return name
+
+
+def _onnx_settings() -> OnnxSettings:
+    """An ONNX file's preprocessing as the user types it: the input side and the normalisation."""
+    size = st.number_input(
+        t("sidebar.own_onnx_size"),
+        min_value=SIZE_RANGE[0],
+        max_value=SIZE_RANGE[1],
+        value=DEFAULT_SIZE,
+        step=1,
+        help=t("sidebar.own_onnx_size_help"),
+        key="own_onnx_size",
+    )
+    norm = t("sidebar.own_onnx_norm_help")
+    mean = st.text_input(t("sidebar.own_onnx_mean"), value=IMAGENET_TEXT[0], help=norm, key="own_onnx_mean")
+    std = st.text_input(t("sidebar.own_onnx_std"), value=IMAGENET_TEXT[1], help=norm, key="own_onnx_std")
+    return OnnxSettings(int(size), mean, std)
 
 
 def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, str | None]:

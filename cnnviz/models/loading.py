@@ -10,9 +10,10 @@ from torch import nn
 
 from cnnviz.device import select_device
 from cnnviz.errors import WeightsError
+from cnnviz.models.onnx_file import PREFIX, is_onnx_name, onnx_network
 from cnnviz.models.own import OWN, default_labels, read_labels
 from cnnviz.models.preprocess import Preprocessing
-from cnnviz.models.weights import WEIGHTS_CHOICES, WeightsSource, resolve
+from cnnviz.models.weights import WEIGHTS_CHOICES, ResolvedWeights, WeightsSource, resolve
 from cnnviz.models.zoo import DIGITS, IMAGENET, ArchSpec, get_spec
 from cnnviz.texts import imagenet_class_names
 
@@ -73,22 +74,30 @@ def load(
     device: str | torch.device | None = None,
     allow_download: bool | None = None,
     labels: str | Path | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> LoadedModel:
     """Load architecture ``name`` from the zoo.
 
     ``weights`` is ``"auto"`` (bundled → cached → downloaded → random), one of ``"bundled"``,
     ``"cached"``, ``"download"``, ``"random"``, or the path of a checkpoint (a state dict, ``.pt``/``.pth``
     or ``.safetensors``, with any number of classes: :mod:`cnnviz.models.own`); ``labels`` is then the path
-    of its class names, one a line (default ``class 0`` … ``class N-1``). ``device`` defaults to CUDA, then
+    of its class names, one a line (default ``class 0`` … ``class N-1``). ``name`` may be ``onnx:PATH``, an
+    ONNX file (:mod:`cnnviz.models.onnx_file`) that holds its own weights, with the user's
+    ``preprocessing`` (default: ImageNet's at the file's input size) and ``labels`` (default: ImageNet's
+    for 1,000 outputs, else ``class 0`` …). ``device`` defaults to CUDA, then
     MPS, then CPU (``CNNVIZ_DEVICE`` overrides). On CPU and CUDA the weights are stored channels-last, which
     makes convolutions up to twice as fast; feed inputs through ``to_input``.
     """
-    spec = get_spec(name)
-    if labels is not None and weights in WEIGHTS_CHOICES:
-        raise WeightsError("labels_without_weights")
     target = device if isinstance(device, torch.device) else select_device(device)
-    resolved = resolve(spec, weights, allow_download=allow_download, named=labels is not None)
-    spec = resolved.spec or spec
+    if is_onnx_name(name):
+        resolved = _onnx(name, weights, preprocessing, named=labels is not None)
+    else:
+        if preprocessing is not None:
+            raise WeightsError("preprocessing_onnx_only")
+        if labels is not None and weights in WEIGHTS_CHOICES:
+            raise WeightsError("labels_without_weights")
+        resolved = resolve(get_spec(name), weights, allow_download=allow_download, named=labels is not None)
+    spec = resolved.spec or get_spec(name)
     model = resolved.model.to(target).eval()
     if target.type in ("cpu", "cuda"):
         model = model.to(memory_format=torch.channels_last)
@@ -104,6 +113,16 @@ def load(
         target,
         resolved.note,
     )
+
+
+def _onnx(name: str, weights: str, preprocessing: Preprocessing | None, named: bool) -> ResolvedWeights:
+    """The network of ONNX file ``onnx:PATH``, its weights the file's own."""
+    if weights != "auto":
+        raise WeightsError("onnx_weights")
+    path = Path(name.removeprefix(PREFIX))
+    spec, model = onnx_network(path, preprocessing, named)
+    shown = f"{path.name} (SHA-256 {spec.name.split(':')[1][:16]}…)"
+    return ResolvedWeights(model, WeightsSource.FILE, shown, ("file", {"file": shown}), spec)
 
 
 def _categories(spec: ArchSpec, labels: str | Path | None) -> tuple[str, ...]:

@@ -184,9 +184,15 @@ def own_spec(base: ArchSpec, classes: int, digest: str, file_name: str, labels: 
         bundled=None,
         same_layers_as=None,
     )
+    return register(spec)
+
+
+def register(spec: ArchSpec) -> ArchSpec:
+    """Remember ``spec`` (a user's network, named ``…@sha256:…``) so :func:`cnnviz.models.zoo.get_spec`
+    finds it by name; ``spec``."""
     with _LOCK:
-        _REGISTRY[name] = spec
-        _REGISTRY.move_to_end(name)
+        _REGISTRY[spec.name] = spec
+        _REGISTRY.move_to_end(spec.name)
         while len(_REGISTRY) > REGISTRY_SIZE:
             _REGISTRY.popitem(last=False)
     return spec

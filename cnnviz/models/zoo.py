@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import timm
 import torch
@@ -26,6 +27,8 @@ from cnnviz.texts import Text, note
 IMAGENET = "imagenet-1k"
 DIGITS = "digits"
 DEFAULT_ARCH = "efficientnet_lite0"
+
+ONNX_PREFIX = "onnx:"  # an ONNX file by path: cnnviz.models.onnx_file (which builds on this module)
 
 
 @dataclass(frozen=True)
@@ -465,7 +468,8 @@ ARCHITECTURES: dict[str, ArchSpec] = _registry()
 def get_spec(name: str) -> ArchSpec:
     """The spec registered under ``name``, a library's classifier (``torchvision:NAME``, ``timm:NAME``:
     :mod:`cnnviz.models.library`) or a checkpoint's network loaded in this process (``ARCH@sha256:…``:
-    :mod:`cnnviz.models.own`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
+    :mod:`cnnviz.models.own`), or an ONNX file's (``onnx:PATH``, read and checked:
+    :mod:`cnnviz.models.onnx_file`); :class:`UnknownArchitectureError` lists the valid names otherwise."""
     from cnnviz.models.library import is_library_name, library_spec  # they build on this module
     from cnnviz.models.own import registered
 
@@ -474,6 +478,10 @@ def get_spec(name: str) -> ArchSpec:
         return own
     if is_library_name(name):
         return library_spec(name)
+    if isinstance(name, str) and name.startswith(ONNX_PREFIX):
+        from cnnviz.models.onnx_file import onnx_network
+
+        return onnx_network(Path(name.removeprefix(ONNX_PREFIX)))[0]
     try:
         return ARCHITECTURES[name]
     except KeyError:

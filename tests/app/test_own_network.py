@@ -1,4 +1,4 @@
-""" "My checkpoint" in the sidebar through AppTest: a three-class checkpoint of the bundled Lite0 and its
+""" "My network" in the sidebar through AppTest: a three-class checkpoint of the bundled Lite0 and its
 names file uploaded, then every page explains that network, for this session only."""
 
 from __future__ import annotations
@@ -89,3 +89,29 @@ def test_a_vision_transformer_is_refused_in_a_sentence_where_a_page_needs_maps(n
 
     app = view(name, {"arch": "timm:vit_tiny_patch16_224"})
     assert "no convolutional feature maps" in " ".join(e.value for e in app.error)
+
+
+def test_an_onnx_file_with_its_preprocessing_and_names_is_what_the_page_explains(app, onnx_files):
+    """The three-class Lite0 exported to ONNX: its names in the top-5 once the fields give Lite0's own
+    normalisation; a normalisation that is not numbers is refused in the sidebar and nothing changes."""
+    _upload(app, onnx_files, weights="mine.onnx")
+    assert app.number_input(key="own_onnx_size").value == 224
+    assert app.text_input(key="own_onnx_mean").value == "0.485, 0.456, 0.406"
+    assert _top5(app).startswith("1. **my cat**")
+    assert "mine (ONNX)" in app.header[0].value
+    assert any("3 classes, 224 px input" in c.value for c in app.sidebar.caption)
+    imagenet = app.session_state["choices"].arch
+    app.text_input(key="own_onnx_mean").input("0.5, 0.5, 0.5")
+    app.text_input(key="own_onnx_std").input("0.5, 0.5, 0.5").run()
+    assert not app.exception and app.session_state["choices"].arch not in (imagenet, "efficientnet_lite0")
+    assert _top5(app).startswith("1. **my cat**")
+    app.text_input(key="own_onnx_std").input("wide").run()
+    assert "Preprocessing for an ONNX file" in app.sidebar.error[0].value
+    assert app.session_state["choices"].arch == "efficientnet_lite0" and "tabby" in _top5(app)
+
+
+def test_a_hostile_onnx_file_is_refused_in_one_sentence(app, tmp_path):
+    (tmp_path / "broken.onnx").write_bytes(b"\x08\x07" + bytes(range(256)) * 4)
+    _upload(app, tmp_path, weights="broken.onnx", names=None)
+    assert "is not an ONNX model cnnviz can read" in app.sidebar.error[0].value
+    assert "tabby" in _top5(app)

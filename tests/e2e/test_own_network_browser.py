@@ -1,6 +1,7 @@
-""" "My checkpoint" in a real browser: a student uploads a three-class checkpoint and its names file in the
-sidebar and reads their own class names in the top-5 (the checkpoint is the bundled Lite0 cut down to its
-tabby-cat, teapot and espresso rows, so its answer on the gallery's cat is known)."""
+""" "My network" in a real browser: a student uploads a three-class checkpoint and its names file in the
+sidebar and reads their own class names in the top-5, then the same network exported to ONNX (the
+checkpoint is the bundled Lite0 cut down to its tabby-cat, teapot and espresso rows, so its answer on the
+gallery's cat is known)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ def give(page, label: str, path) -> None:
     uploader.locator('input[type="file"]').set_input_files(str(path))
 
 
-def test_an_uploaded_checkpoint_answers_with_its_own_class_names(server_url, page, three_classes):
+def test_an_uploaded_checkpoint_then_its_onnx_export_answer_with_their_class_names(
+    server_url, page, three_classes, onnx_files
+):
     page.page.goto(server_url)
     ranked_list(page.page)
-    page.page.get_by_text("My checkpoint").click()
+    page.page.get_by_text("My network").click()
     give(page.page, "Weights for EfficientNet-Lite0", three_classes / "mine.pt")
     page.page.get_by_text("What does EfficientNet-Lite0 · mine.pt see?").wait_for(timeout=TIMEOUT_MS)
     give(page.page, "Class names", three_classes / "names.txt")
@@ -39,6 +42,15 @@ def test_an_uploaded_checkpoint_answers_with_its_own_class_names(server_url, pag
     assert "/tmp" not in page.page.locator('[data-testid="stMain"]').inner_text()  # no server path shown
     assert "arch=efficientnet_lite0" in page.page.url and "sha256" not in page.page.url
     page.page.screenshot(path=str(SCREENSHOTS / "predict-own-checkpoint.png"), full_page=True)
+    give(page.page, "Weights for EfficientNet-Lite0", onnx_files / "mine.onnx")
+    page.page.get_by_text("What does mine (ONNX) see?").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text("Your network mine (ONNX): 3 classes, 224 px input.").wait_for(timeout=TIMEOUT_MS)
+    page.page.get_by_text(re.compile(r"mine\.onnx \(SHA-256 [0-9a-f]{16}…\)")).wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page.page)
+    assert "mean (0.485, 0.456, 0.406)" in page.page.locator('[data-testid="stMain"]').inner_text()  # ImageNet's
+    page.page.get_by_text(re.compile(r"^my cat — \d+\.\d%$")).wait_for(timeout=TIMEOUT_MS)
+    assert ranked_list(page.page).splitlines()[0].startswith("my cat — ")
+    page.page.screenshot(path=str(SCREENSHOTS / "predict-own-onnx.png"), full_page=True)
     page.assert_clean()
 
 

@@ -1,0 +1,141 @@
+"""Every zoo network exported to ONNX and opened again as ``onnx:FILE``: the same top-5 as the original, and
+which views work on the converted graph.
+
+Each network is exported with ``torch.onnx.export`` (opset 17) from its offline weights (real for
+EfficientNet-Lite0 and LeNet-5; seeded random for the rest, the classifier scaled ×20 before the export so
+the softmax is not flat), opened through :mod:`cnnviz.models.onnx_file` with the original's
+preprocessing, and compared on the gallery's cat (the digit for LeNet-5): the largest difference of any
+class probability and whether the top-5 is the same. The views are :mod:`harness.coverage`'s, on the
+converted network.
+
+Each network runs in its own process with a time limit. Usage: ``python -m bench.onnx_zoo [--arch NAME …]
+[--limit 300] [--json | --markdown]``; ``--one NAME`` runs one network here and prints its row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from bench.report import markdown
+from harness.coverage import VIEWS, _scale_classifier, run_views
+
+OPSET = 17
+EXACT = 1e-4  # largest |Δp| on any class between the original and its ONNX file (the issue's bound)
+
+
+def export(net, path: Path) -> None:
+    """``net``'s model (moved to the CPU in the default memory format) as ONNX file ``path``."""
+    import torch
+
+    model = net.model.to("cpu", memory_format=torch.contiguous_format)
+    example = torch.zeros(1, net.spec.in_channels, net.spec.input_size, net.spec.input_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model, (example,), str(path), dynamo=False, opset_version=OPSET)
+
+
+def one(arch: str) -> dict:
+    """``arch`` exported, opened as ONNX, compared and explained: one row."""
+    import torch
+
+    import cnnviz
+    from cnnviz.gallery import gallery_image
+
+    net = cnnviz.load(arch, device="cpu")
+    if not net.meaningful:
+        _scale_classifier(net.model)
+    image = gallery_image("digit" if net.spec.in_channels == 1 else "chelsea")
+    row: dict = {"name": arch, "weights": net.weights_source.value}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{arch}.onnx"
+        start = time.perf_counter()
+        export(net, path)
+        row["export_s"] = time.perf_counter() - start
+        row["megabytes"] = path.stat().st_size / 2**20
+        start = time.perf_counter()
+        try:
+            converted = cnnviz.load(f"onnx:{path}", device="cpu", preprocessing=net.preprocess)
+        except cnnviz.CnnvizError as refused:
+            return {**row, "load": ("refused", str(refused), time.perf_counter() - start)}
+        row["open_s"] = time.perf_counter() - start
+    x = net.preprocess(image)
+    with torch.inference_mode():
+        ours = converted.model(converted.to_input(x)).softmax(1)
+        theirs = net.model(net.to_input(x)).softmax(1)
+    row["max_dp"] = float((ours - theirs).abs().max())
+    row["same_top5"] = ours.topk(5).indices.tolist() == theirs.topk(5).indices.tolist()
+    return {**row, **run_views(converted, image)}
+
+
+def run_isolated(arch: str, limit: float) -> dict:
+    """:func:`one` in a fresh process, at most ``limit`` seconds."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.onnx_zoo", "--one", arch], capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return {"name": arch, "load": ("failed", f"over {limit:.0f} s", limit)}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"name": arch, "load": ("failed", (done.stderr.strip().splitlines() or ["no output"])[-1][:200], 0)}
+    return json.loads(lines[-1])
+
+
+def _cell(row: dict, view: str) -> str:
+    if "load" in row:
+        return f"{row['load'][0]}: {row['load'][1][:120]}" if view == VIEWS[0] else ""
+    outcome, detail, _ = row[view]
+    return outcome if outcome == "works" else f"{outcome}: {detail[:120]}"
+
+
+def _table_row(row: dict) -> tuple:
+    matched = "load" not in row and row["same_top5"] and row["max_dp"] <= EXACT
+    figures = (
+        ("", "", "")
+        if "load" in row
+        else (f"{row['megabytes']:.0f}", f"{row['max_dp']:.0e}", "yes" if matched else "NO")
+    )
+    return (f"`{row['name']}`", row["weights"], *figures, *(_cell(row, v) for v in VIEWS))
+
+
+def main() -> None:
+    from cnnviz.models.zoo import ARCHITECTURES
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", nargs="+", default=list(ARCHITECTURES), help="zoo names (default: all)")
+    parser.add_argument("--limit", type=float, default=300, help="seconds per network")
+    parser.add_argument("--one", help="run one network here and print its row as JSON")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="the documentation's table")
+    parser.add_argument("--rows", type=Path, help="format the rows a --json run saved, instead of running")
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one)))
+        return
+    rows = (
+        [json.loads(line) for line in args.rows.read_text().splitlines() if line.startswith("{")] if args.rows else []
+    )
+    for arch in [] if args.rows else args.arch:
+        rows.append(run_isolated(arch, args.limit))
+        if args.json:
+            print(json.dumps(rows[-1]), flush=True)
+        elif not args.markdown:
+            print(" · ".join(map(str, _table_row(rows[-1]))), flush=True)
+    if args.markdown:
+        header = ("network", "weights", "MB", "max |Δp|", "same top-5", *VIEWS)
+        print(markdown(header, [_table_row(row) for row in rows]))
+    same = sum("load" not in r and r["same_top5"] and r["max_dp"] <= EXACT for r in rows)
+    works = sum(_cell(r, v) == "works" for r in rows for v in VIEWS)
+    views = len(rows) * len(VIEWS)
+    print(f"{len(rows)} networks; {same} with the same top-5 within {EXACT:g}; {works} of {views} views work")
+
+
+if __name__ == "__main__":
+    main()
