@@ -5,7 +5,8 @@ Each network is exported with ``torch.onnx.export`` (opset 17) from its offline 
 EfficientNet-Lite0 and LeNet-5; seeded random for the rest, the classifier scaled ×20 before the export so
 the softmax is not flat), opened through :mod:`cnnviz.models.onnx_file` with the original's
 preprocessing, and compared on the gallery's cat (the digit for LeNet-5): the largest difference of any
-class probability and whether the top-5 is the same. The views are :mod:`harness.coverage`'s, on the
+class probability, the largest difference of any logit relative to the largest logit, and whether the top-5
+is the same. The views are :mod:`harness.coverage`'s, on the
 converted network.
 
 Each network runs in its own process with a time limit. Usage: ``python -m bench.onnx_zoo [--arch NAME …]
@@ -67,9 +68,12 @@ def one(arch: str) -> dict:
         row["open_s"] = time.perf_counter() - start
     x = net.preprocess(image)
     with torch.inference_mode():
-        ours = converted.model(converted.to_input(x)).softmax(1)
-        theirs = net.model(net.to_input(x)).softmax(1)
+        ours_logits = converted.model(converted.to_input(x))
+        theirs_logits = net.model(net.to_input(x))
+    ours, theirs = ours_logits.softmax(1), theirs_logits.softmax(1)
     row["max_dp"] = float((ours - theirs).abs().max())
+    # logits too: a scaled random classifier can saturate the softmax, where every |Δp| is 0
+    row["logit_gap"] = float((ours_logits - theirs_logits).abs().max() / theirs_logits.abs().max())
     row["same_top5"] = ours.topk(5).indices.tolist() == theirs.topk(5).indices.tolist()
     return {**row, **run_views(converted, image)}
 
@@ -129,7 +133,7 @@ def main() -> None:
         elif not args.markdown:
             print(" · ".join(map(str, _table_row(rows[-1]))), flush=True)
     if args.markdown:
-        header = ("network", "weights", "MB", "max |Δp|", "same top-5", *VIEWS)
+        header = ("network", "weights", "MB", "max |Δp|", "max |Δlogit| / max |logit|", "same top-5", *VIEWS)
         print(markdown(header, [_table_row(row) for row in rows]))
     same = sum("load" not in r and r["same_top5"] and r["max_dp"] <= EXACT for r in rows)
     works = sum(_cell(r, v) == "works" for r in rows for v in VIEWS)

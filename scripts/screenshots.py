@@ -97,9 +97,48 @@ def upload_own_checkpoint(page) -> None:
     uploaders.nth(1).set_input_files(str(names))
 
 
-SCENES = {"own-network": ""}  # screenshots beyond the pages: name → the page's URL path they start on
+def own_onnx_file() -> Path:
+    """The three-class checkpoint of :func:`own_checkpoint_files` as a whole network in an ONNX file, as
+    ``torch.onnx.export`` writes it."""
+    import warnings
+
+    import torch
+
+    import cnnviz
+
+    weights, _ = own_checkpoint_files()
+    net = cnnviz.load("efficientnet_lite0", weights=str(weights), device="cpu")
+    model = net.model.to(memory_format=torch.contiguous_format)
+    path = weights.with_name("my-network.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False, opset_version=17)
+    return path
+
+
+def upload_own_onnx(page) -> None:
+    """Open "My network", give it the ONNX file and its class names, type Lite0's normalisation into the
+    fields that appear, and scroll the sidebar to them."""
+    lang = page.url.rsplit("lang=", 1)[-1][:2]
+    onnx_path, names = own_onnx_file(), own_checkpoint_files()[1]
+    page.get_by_text(t("sidebar.own", lang)).click()
+    uploaders = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"] input[type="file"]')
+    uploaders.first.set_input_files(str(onnx_path))
+    settle(page)
+    uploaders.nth(1).set_input_files(str(names))
+    settle(page)
+    for key in ("sidebar.own_onnx_mean", "sidebar.own_onnx_std"):
+        field = page.get_by_role("textbox", name=t(key, lang))
+        field.fill("0.5, 0.5, 0.5")
+        field.press("Enter")
+        settle(page)
+    page.get_by_role("spinbutton", name=t("sidebar.own_onnx_size", lang)).scroll_into_view_if_needed()
+
+
+SCENES = {"own-network": "", "own-onnx": "deconvnet"}  # beyond the pages: name → the URL path they start on
 AFTER = {  # what a student would do before looking
     "own-network": upload_own_checkpoint,
+    "own-onnx": upload_own_onnx,
     "draw": draw_a_seven,
     "localize": scroll_to_results,
     "transfer": scroll_to_results,

@@ -98,3 +98,16 @@ def start_page(
     if net is None and link is not None:
         link.write(dict.fromkeys(link.fields))
     return PageStart(choices, spec, net)
+
+
+def layers_with_maps(spec: cnnviz.ArchSpec, side: int) -> list[str] | None:
+    """The layers of ``spec`` with a spatial map at input side ``side`` (px), or None after drawing the
+    sentence that says why a network without any (a vision transformer) cannot be shown on this page."""
+    from cnnviz.layers import spatial_layers
+    from ui.text import error_text
+
+    layers = spatial_layers(spec, side)
+    if not layers:
+        st.error(error_text(cnnviz.CnnvizError("no_maps", arch=spec.display)))
+        return None
+    return layers

@@ -23,10 +23,10 @@ from cnnviz.explain.keys import result_key
 from cnnviz.explain.methods import METHODS
 from cnnviz.explain.patches import top_patches
 from cnnviz.gallery import GALLERY
-from cnnviz.layers import conv_stages, spatial_layers
+from cnnviz.layers import conv_stages
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import follow, links
-from ui.models import start_page
+from ui.models import layers_with_maps, start_page
 from ui.pages import page
 from ui.results import SharedJob, compute_shared, compute_shared_all, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
@@ -81,9 +81,8 @@ def deconvnet_page() -> None:
         return
 
     side = net.preprocess.input_size
-    layers = spatial_layers(spec, side)
-    if not layers:  # a vision transformer: no convolutional map to show
-        st.error(error_text(cnnviz.CnnvizError("no_maps", arch=spec.display)))
+    layers = layers_with_maps(spec, side)
+    if layers is None:
         return
     stages = conv_stages(spec, side)
     LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})

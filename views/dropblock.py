@@ -6,16 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz.errors import CnnvizError
 from cnnviz.explain.keys import result_key
 from cnnviz.labs.dropblock import METHODS, compare_drops, default_layer
-from cnnviz.layers import spatial_layers
 from cnnviz.render import colourise, tile_grid
 from ui import follow
-from ui.models import start_page
+from ui.models import layers_with_maps, start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
-from ui.text import class_names, error_text, labeller, t
+from ui.text import class_names, labeller, t
 
 CHANNELS_SHOWN = 4
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
@@ -48,9 +46,8 @@ def dropblock_page() -> None:
     if net is None:
         return
     side = net.preprocess.input_size
-    layers = spatial_layers(spec, side)
-    if not layers:  # a vision transformer: no convolutional map to show
-        st.error(error_text(CnnvizError("no_maps", arch=spec.display)))
+    layers = layers_with_maps(spec, side)
+    if layers is None:
         return
     why = t("follow.no_layer", arch=spec.display)
     follow.keep_choice("drop_layer", layers, default_layer(spec, side), setting=t("drop.layer"), why=why)

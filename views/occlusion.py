@@ -11,11 +11,10 @@ from cnnviz.errors import CnnvizError
 from cnnviz.explain.keys import result_key
 from cnnviz.explain.methods import METHODS
 from cnnviz.explain.occlusion import DeviceMemoryError, estimate, grid_positions, occlusion
-from cnnviz.layers import spatial_layers
 from cnnviz.predict import at_most
 from cnnviz.render import overlay
 from ui import follow, links
-from ui.models import on_cpu, start_page
+from ui.models import layers_with_maps, on_cpu, start_page
 from ui.pages import page
 from ui.results import compute_shared, shared_results
 from ui.text import class_names, column_config, error_text, labeller, t
@@ -47,9 +46,8 @@ def occlusion_page() -> None:
 
     clean = cnnviz.predict(net, choices.image, top=at_most(net))
     side = net.preprocess.input_size
-    layers = spatial_layers(spec, side)
-    if not layers:  # a vision transformer: no convolutional map to show
-        st.error(error_text(cnnviz.CnnvizError("no_maps", arch=spec.display)))
+    layers = layers_with_maps(spec, side)
+    if layers is None:
         return
     windows, strides = (4, max(4, side // 2)), (2, max(2, side // 4))  # input px, least and most
     LINK.read_once(

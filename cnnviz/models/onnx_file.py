@@ -101,6 +101,7 @@ FOLDABLE = frozenset(
         "Where",
     }
 )
+FOLDED_OPERATORS = frozenset({"If"})  # an If on a known condition becomes its branch (no converter needed)
 GREY_MEAN, GREY_STD = (0.449,), (0.226,)  # ImageNet's three channels averaged, for a grey network
 _FLOAT = 1  # onnx.TensorProto.FLOAT
 _EXTERNAL = 1  # onnx.TensorProto.EXTERNAL
@@ -164,13 +165,14 @@ def read_onnx(path: Path, budget: int = ONNX_BYTES, size: int | None = None) -> 
         raise WeightsError("onnx_external", file=path.name)
     _inline_constants(model.graph)
     image_input, channels, own_size = _image_input(model, path.name)
-    _check_operators(model, path.name)
+    _check_operators(model, path.name, FOLDED_OPERATORS)
     side = own_size or size or DEFAULT_SIZE
     if not own_size and not SIZE_RANGE[0] <= side <= SIZE_RANGE[1]:
         raise WeightsError("onnx_preprocessing", low=SIZE_RANGE[0], high=SIZE_RANGE[1])
     _fix_input(image_input, channels, side)
     _forget_shapes(model.graph)
     inferred = _folded(model, path.name)
+    _check_operators(inferred, path.name)  # what folding left of the operators above
     activation, multiply_adds = _costs(inferred, path.name)
     classes = _classes(inferred, path.name)
     return OnnxGraph(inferred, channels, side, classes, own_size is not None, activation, multiply_adds)
@@ -258,15 +260,17 @@ def _forget_shapes(graph) -> None:
         value.type.tensor_type.ClearField("shape")
 
 
-def _check_operators(model, file: str) -> None:
-    """Every node of the main graph has an ``onnx2torch`` converter for its opset, else the refusal
-    names those that have none."""
+def _check_operators(model, file: str, folded: frozenset = frozenset()) -> None:
+    """Every node of the main graph has an ``onnx2torch`` converter for its opset (or is of a kind in
+    ``folded``, checked again once folding had its chance), else the refusal names those that have none."""
     from onnx2torch.node_converters.registry import get_converter
 
     opsets = {entry.domain: entry.version for entry in model.opset_import}
     missing = []
     for node in model.graph.node:
         domain = node.domain if node.domain != "ai.onnx" else ""
+        if not domain and node.op_type in folded:
+            continue
         try:
             get_converter(operation_type=node.op_type, version=opsets.get(domain, 1), domain=domain)
         except NotImplementedError:
@@ -327,6 +331,10 @@ def _fold_once(model, inferred) -> bool:
             if shape is not None:
                 start, end = _attribute(node, "start", 0), _attribute(node, "end", len(shape))
                 value = np.array(shape[start:end], dtype=np.int64)
+        elif node.op_type == "If" and not node.domain and node.input[0] in known:
+            kept.extend(_branch_taken(node, bool(known[node.input[0]].reshape(-1)[0]), model.graph))
+            folded = True
+            continue
         elif _foldable(node, known):
             value = _evaluate(node, known)
         if value is None or value.size > SMALL_CONSTANT:
@@ -339,6 +347,30 @@ def _fold_once(model, inferred) -> bool:
         del model.graph.node[:]
         model.graph.node.extend(kept)
     return folded
+
+
+def _branch_taken(node, condition: bool, graph) -> list:
+    """The nodes of the branch an ``If`` node takes on a known ``condition`` (an exporter's test of a shape,
+    e.g. in local response normalisation), writing the ``If``'s outputs; the branch's initializers join
+    ``graph``'s."""
+    from onnx import helper
+
+    branch = next(a.g for a in node.attribute if a.name == ("then_branch" if condition else "else_branch"))
+    renamed = {out.name: name for out, name in zip(branch.output, node.output, strict=True)}
+    graph.initializer.extend(branch.initializer)
+    nodes = []
+    for inner in branch.node:
+        copied = copy.deepcopy(inner)
+        for index, name in enumerate(copied.output):
+            copied.output[index] = renamed.get(name, name)
+        for index, name in enumerate(copied.input):
+            copied.input[index] = renamed.get(name, name)
+        nodes.append(copied)
+    written = {name for inner in nodes for name in inner.output}
+    for out, name in zip(branch.output, node.output, strict=True):
+        if name not in written:  # the branch passes an outer value through
+            nodes.append(helper.make_node("Identity", [out.name], [name]))
+    return nodes
 
 
 def _attribute(node, name: str, default: int) -> int:

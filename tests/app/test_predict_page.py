@@ -125,6 +125,7 @@ def test_other_network_searches_torchvision_and_timm_and_keeps_it_in_the_link(at
         ("timm:" + "a" * 500, None),
         ("timm:vit_base_patch16_224.augreg_in21k", None),  # 21,843 classes
         ("keras:resnet50", None),
+        ("onnx:/etc/passwd", None),  # an ONNX file is an upload, never a path on the server named by a link
         ("torchvision:fcn_resnet50", None),  # a segmentation network
     ],
 )

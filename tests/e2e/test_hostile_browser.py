@@ -16,10 +16,10 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 120_000
 
+# One link per page (each setting's own refusal is an AppTest case in tests/app/test_hostile_input.py); the
+# Deconvnet link repeats its channel (a Unicode digit, then 5,000 digits) beside a path and a bad flag.
 HOSTILE_LINKS = [
-    "/deconvnet?channel=%C2%B2",  # ²
-    "/deconvnet?channel=" + "9" * 5000,
-    "/deconvnet?layer=..%2F..%2Fetc%2Fpasswd&whole=yes",
+    "/deconvnet?channel=%C2%B2&layer=..%2F..%2Fetc%2Fpasswd&whole=yes&channel=" + "9" * 5000,
     "/occlusion?window=1e3&stride=-4&fill=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     "/?arch=resnet18%3B%20rm%20-rf%20%2F&lang=xx&image=%2Fetc%2Fpasswd",
     "/layers?debug=1&__proto__=x",
