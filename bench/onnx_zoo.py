@@ -24,8 +24,9 @@ import time
 import warnings
 from pathlib import Path
 
+from bench.coverage import REASONS
 from bench.report import markdown
-from harness.coverage import VIEWS, _scale_classifier, run_views
+from harness.coverage import VIEWS, run_views, scale_classifier
 
 OPSET = 17
 EXACT = 1e-4  # largest |Δp| on any class between the original and its ONNX file (the bound)
@@ -51,7 +52,7 @@ def one(arch: str) -> dict:
 
     net = cnnviz.load(arch, device="cpu")
     if not net.meaningful:
-        _scale_classifier(net.model)
+        scale_classifier(net.model)
     image = gallery_image("digit" if net.spec.in_channels == 1 else "chelsea")
     row: dict = {"name": arch, "weights": net.weights_source.value}
     with tempfile.TemporaryDirectory() as folder:
@@ -96,16 +97,18 @@ def _cell(row: dict, view: str) -> str:
     if "load" in row:
         return f"{row['load'][0]}: {row['load'][1][:120]}" if view == VIEWS[0] else ""
     outcome, detail, _ = row[view]
-    return outcome if outcome == "works" else f"{outcome}: {detail[:120]}"
+    if outcome == "works":
+        return outcome
+    reason = next((label for phrase, label in REASONS.items() if phrase in detail), detail[:120])
+    return f"{outcome}: {reason}"
 
 
 def _table_row(row: dict) -> tuple:
     matched = "load" not in row and row["same_top5"] and row["max_dp"] <= EXACT
-    figures = (
-        ("", "", "")
-        if "load" in row
-        else (f"{row['megabytes']:.0f}", f"{row['max_dp']:.0e}", "yes" if matched else "NO")
-    )
+    figures = ("", "", "", "")
+    if "load" not in row:
+        gaps = (f"{row['max_dp']:.0e}", f"{row['logit_gap']:.0e}")
+        figures = (f"{row['megabytes']:.0f}", *gaps, "yes" if matched else "NO")
     return (f"`{row['name']}`", row["weights"], *figures, *(_cell(row, v) for v in VIEWS))
 
 

@@ -22,7 +22,7 @@ SCALE = 20.0  # the classifier's weights and bias × this: random weights otherw
 EXACT = 1e-5  # largest |incremental − full| allowed on probabilities
 
 
-def _scale_classifier(model: nn.Module) -> None:
+def scale_classifier(model: nn.Module) -> None:
     """The last linear (or, failing that, convolution) layer's weights and bias × :data:`SCALE` (weights drawn
     first when the library initialised them to zero)."""
     last = [m for m in model.modules() if isinstance(m, nn.Linear)] or [
@@ -107,7 +107,7 @@ def one(name: str) -> dict:
         return {**row, "load": ("refused", str(refused), time.perf_counter() - start)}
     except Exception as exc:  # the benchmark reports every failure
         return {**row, "load": ("failed", f"{type(exc).__name__}: {exc}"[:200], time.perf_counter() - start)}
-    _scale_classifier(net.model)
+    scale_classifier(net.model)
     return {**row, **run_views(net, gallery_image("chelsea"))}
 
 

@@ -83,23 +83,31 @@ def test_eigen_cam_ignores_the_class_and_the_others_do_not(lite0, cat):
     assert np.abs(tabby - espresso).max() > 0.1
 
 
-def test_nothing_is_left_on_the_shared_model(lite0, cat):
-    modules = dict(lite0.model.named_modules())
+@pytest.fixture(scope="module")
+def on_the_cat(lite0, cat) -> dict[str, tuple[np.ndarray, list[tuple[int, int]], dict]]:
+    """Each method's map of the cat on the shared model, computed once for the tests below (the heavy ones
+    take seconds): {method: (values, progress reports, the model's modules before)}."""
+    computed = {}
     for method in FAMILY:
-        CLASS_MAPS[method](lite0, cat, layer=LAYER)
-    assert dict(lite0.model.named_modules()) == modules  # Ablation-CAM swapped its layer in a private graph
+        before = dict(lite0.model.named_modules())
+        seen: list[tuple[int, int]] = []
+        values = CLASS_MAPS[method](lite0, cat, layer=LAYER, progress=lambda d, n, seen=seen: seen.append((d, n)))
+        computed[method] = (values.values, seen, before)
+    return computed
+
+
+def test_nothing_is_left_on_the_shared_model(lite0, on_the_cat):
+    for _, _, modules in on_the_cat.values():  # Ablation-CAM swapped its layer in a private graph
+        assert dict(lite0.model.named_modules()) == modules
     for module in lite0.model.modules():
         assert not (module._forward_hooks or module._forward_pre_hooks or module._backward_hooks), module
     assert all(p.grad is None and not p.requires_grad for p in lite0.model.parameters())
 
 
-def test_two_sessions_at_once_get_what_each_alone_gets(lite0, cat, chelsea):
+def test_two_sessions_at_once_get_what_each_alone_gets(lite0, cat, chelsea, on_the_cat):
     """Ablation-CAM's library default shares one ablation layer among all instances; here each call has
     its own, so two maps computed at the same moment are the maps computed one after the other."""
-    alone = {
-        name: CLASS_MAPS[method](lite0, image, layer=LAYER).values
-        for name, method, image in (("cat", "ablationcam", cat), ("chelsea", "scorecam", chelsea))
-    }
+    alone = {"cat": on_the_cat["ablationcam"][0], "chelsea": CLASS_MAPS["scorecam"](lite0, chelsea, layer=LAYER).values}
     together: dict[str, np.ndarray] = {}
 
     def run(name, method, image):
@@ -118,10 +126,9 @@ def test_two_sessions_at_once_get_what_each_alone_gets(lite0, cat, chelsea):
 
 
 @pytest.mark.parametrize(("method", "passes"), [("scorecam", 1 + 112), ("ablationcam", 2 + 112)])
-def test_per_channel_methods_count_their_forward_passes_and_stop(lite0, cat, method, passes):
+def test_per_channel_methods_count_their_forward_passes_and_stop(lite0, cat, on_the_cat, method, passes):
     assert CLASS_MAPS[method].heavy
-    seen: list[tuple[int, int]] = []
-    CLASS_MAPS[method](lite0, cat, layer=LAYER, progress=lambda done, total: seen.append((done, total)))
+    seen = on_the_cat[method][1]
     assert {total for _, total in seen} == {passes} and seen[-1] == (passes, passes)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen) and len(seen) > 3  # batch by batch
     stopped: list[int] = []
