@@ -31,30 +31,44 @@ def pytest_configure(config):
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(share)
 
 
-# The longest files by CI's per-file sums on two workers (browser files 40–115 s, engine files 30–120 s); a stale
-# name only changes the order.
+# The longest files by CI's per-file sums on two workers, longest first (browser files 15–105 s, engine files
+# 10–120 s): a long file handed out last would leave the other worker idle. A stale name only changes the order.
 LONGEST_BROWSER_FILES = (
     "test_hostile_browser.py",
-    "test_deconvnet_browser.py",
     "test_pages_browser.py",
-    "test_labs_browser.py",
-    "test_localize_browser.py",
+    "test_deconvnet_browser.py",
     "test_languages_browser.py",
-    "test_deploy.py",
+    "test_own_network_browser.py",
     "test_questions_browser.py",
+    "test_localize_browser.py",
+    "test_labs_browser.py",
     "test_switch_browser.py",
+    "test_deploy.py",
+    "test_occlusion_browser.py",
+    "test_predict_browser.py",
 )
-LONGEST_ENGINE_FILES = (
+LONGEST_ENGINE_FILES = (  # longest first; files left out are short and go last
     "test_incremental.py",
     "test_deconvnet.py",
     "test_cli.py",
-    "test_featurevis.py",
     "test_labs.py",
     "test_cam_family.py",
-    "test_deconvnet_view.py",
     "test_localize.py",
+    "test_deconvnet_view.py",
+    "test_onnx_files.py",
+    "test_occlusion.py",
     "test_image_memory.py",
+    "test_zoo.py",
     "test_classmaps.py",
+    "test_featurevis.py",
+    "test_layer_views.py",
+    "test_app_fuzz.py",
+    "test_hostile_input.py",
+    "test_own_network.py",
+    "test_result_memory.py",
+    "test_predict_page.py",
+    "test_hardware_view.py",
+    "test_images.py",
 )
 
 

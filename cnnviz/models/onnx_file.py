@@ -138,7 +138,7 @@ class OnnxGraph:
     channels: int
     size: int
     classes: int
-    fixed_size: bool  # the file fixes its input side (the user's size is then not asked)
+    fixed_size: bool  # the file fixes its input side (a size the user gives is then not used)
     activation_bytes: int
     multiply_adds: int
 
