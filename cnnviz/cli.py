@@ -410,6 +410,38 @@ def _cmd_patches(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trust(args: argparse.Namespace) -> int:
+    from cnnviz.trust.evidence import evidence_map
+    from cnnviz.trust.faithfulness import curve_figure, perturbation_curve
+
+    out = _out_path(args, (".png",))
+    image, net = _image_and_model(args)
+    target = _target(net, image, args.target)
+    ranking = evidence_map(net, image, args.method, target)
+    curve = perturbation_curve(net, image, ranking, args.check, target, steps=args.steps)
+    _warn_if_random(net)
+    if args.json:
+        print(json.dumps(curve.as_dict()))
+    else:
+        name = net.categories[target]
+        print(f"{net.spec.display} · {args.method} · {args.check} of class {target} ({name}), {args.steps} steps")
+        print(f"area under the curve {curve.auc:.4f}; a random order of the pixels {curve.random_auc:.4f}")
+    if out is not None:
+        _write(out, lambda path: curve_figure(curve, args.method, path))
+    return 0
+
+
+def _target(net, image, target: int | None) -> int:
+    """``target``, checked against the network's classes, or its top-1 class on ``image``."""
+    import torch
+
+    from cnnviz.explain.classmap import checked_target
+
+    with torch.inference_mode():
+        logits = net.model(net.to_input(net.preprocess(image)))
+    return checked_target(logits, target)
+
+
 def _grouped(names_by_reason: dict[str, list[str]], shown: int = 3) -> str:
     """``a.jpg, b.jpg and 4 more (reason); c.txt (other reason)``: files grouped by why they were skipped."""
     parts = []
@@ -580,6 +612,8 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.models.weights import WEIGHTS_CHOICES
     from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
     from cnnviz.texts import LANGUAGES
+    from cnnviz.trust.evidence import EVIDENCE_METHODS
+    from cnnviz.trust.faithfulness import DEFAULT_STEPS, KINDS, STEPS_RANGE
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
     model.add_argument(
@@ -658,6 +692,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a JSON list: per architecture latency_ms, images_per_s, batch, peak_memory_mb, device, …",
     )
     hardware.set_defaults(run=_cmd_hardware)
+
+    trust = commands.add_parser(
+        "trust", parents=[photo], help="can we trust the map? deletion and insertion curves of a method's map"
+    )
+    trust.add_argument("--method", choices=EVIDENCE_METHODS, default="gradcam", help="the map to check")
+    trust.add_argument("--check", choices=KINDS, default="deletion", help="deletion | insertion (default deletion)")
+    trust.add_argument("--target", type=whole(0, 999_999), default=None, help="class index (default: the top-1)")
+    trust.add_argument(
+        "--steps",
+        type=whole(*STEPS_RANGE),
+        default=DEFAULT_STEPS,
+        help=f"points of the curve (default {DEFAULT_STEPS})",
+    )
+    trust.add_argument("--json", action="store_true", help="print {fractions, probabilities, auc, random_auc, …}")
+    trust.add_argument("--out", default=None, help="draw the curves to a .png file")
+    trust.set_defaults(run=_cmd_trust)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")
