@@ -67,11 +67,12 @@ def _parameters(name: str) -> int:
         return 2**62
 
 
-def run_isolated(name: str, limit: float) -> dict:
-    """:func:`one` in a fresh process, at most ``limit`` seconds."""
+def run_isolated(name: str, limit: float, module: str = "bench.coverage") -> dict:
+    """``python -m MODULE --one NAME`` (:func:`one` here) in a fresh process, at most ``limit`` seconds: the
+    row it prints last, or a failed row."""
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "bench.coverage", "--one", name], capture_output=True, text=True, timeout=limit
+            [sys.executable, "-m", module, "--one", name], capture_output=True, text=True, timeout=limit
         )
     except subprocess.TimeoutExpired:
         return {"name": name, "load": ("failed", f"over {limit:.0f} s", limit)}
@@ -104,22 +105,32 @@ def _cell(row: dict, view: str, short: bool = False) -> str:
     return f"{outcome}: {reason}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--library", nargs="+", default=["torchvision", "timm"], choices=("torchvision", "timm"))
-    parser.add_argument("--max", type=int, default=200, help="at most this many networks")
+def rows_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark that runs one network per process: ``--limit``, ``--one``, ``--json``,
+    ``--markdown`` and ``--rows``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--limit", type=float, default=300, help="seconds per network")
     parser.add_argument("--one", help="run one network here and print its row as JSON")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="the documentation's table")
     parser.add_argument("--rows", type=Path, help="format the rows a --json run saved, instead of running")
+    return parser
+
+
+def saved_rows(path: Path | None) -> list[dict]:
+    """The rows a ``--json`` run printed to ``path`` (none without a path)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.startswith("{")] if path else []
+
+
+def main() -> None:
+    parser = rows_parser(__doc__.splitlines()[0])
+    parser.add_argument("--library", nargs="+", default=["torchvision", "timm"], choices=("torchvision", "timm"))
+    parser.add_argument("--max", type=int, default=200, help="at most this many networks")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    rows = (
-        [json.loads(line) for line in args.rows.read_text().splitlines() if line.startswith("{")] if args.rows else []
-    )
+    rows = saved_rows(args.rows)
     for name in [] if args.rows else representatives(args.library)[: args.max]:
         rows.append(run_isolated(name, args.limit))
         if args.json:

@@ -15,16 +15,13 @@ Each network runs in its own process with a time limit. Usage: ``python -m bench
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 import warnings
 from pathlib import Path
 
-from bench.coverage import REASONS
+from bench.coverage import REASONS, rows_parser, run_isolated, saved_rows
 from bench.report import markdown
 from harness.coverage import VIEWS, run_views, scale_classifier
 
@@ -79,20 +76,6 @@ def one(arch: str) -> dict:
     return {**row, **run_views(converted, image)}
 
 
-def run_isolated(arch: str, limit: float) -> dict:
-    """:func:`one` in a fresh process, at most ``limit`` seconds."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.onnx_zoo", "--one", arch], capture_output=True, text=True, timeout=limit
-        )
-    except subprocess.TimeoutExpired:
-        return {"name": arch, "load": ("failed", f"over {limit:.0f} s", limit)}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"name": arch, "load": ("failed", (done.stderr.strip().splitlines() or ["no output"])[-1][:200], 0)}
-    return json.loads(lines[-1])
-
-
 def _cell(row: dict, view: str) -> str:
     if "load" in row:
         return f"{row['load'][0]}: {row['load'][1][:120]}" if view == VIEWS[0] else ""
@@ -115,22 +98,15 @@ def _table_row(row: dict) -> tuple:
 def main() -> None:
     from cnnviz.models.zoo import ARCHITECTURES
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = rows_parser(__doc__.splitlines()[0])
     parser.add_argument("--arch", nargs="+", default=list(ARCHITECTURES), help="zoo names (default: all)")
-    parser.add_argument("--limit", type=float, default=300, help="seconds per network")
-    parser.add_argument("--one", help="run one network here and print its row as JSON")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--markdown", action="store_true", help="the documentation's table")
-    parser.add_argument("--rows", type=Path, help="format the rows a --json run saved, instead of running")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    rows = (
-        [json.loads(line) for line in args.rows.read_text().splitlines() if line.startswith("{")] if args.rows else []
-    )
+    rows = saved_rows(args.rows)
     for arch in [] if args.rows else args.arch:
-        rows.append(run_isolated(arch, args.limit))
+        rows.append(run_isolated(arch, args.limit, module="bench.onnx_zoo"))
         if args.json:
             print(json.dumps(rows[-1]), flush=True)
         elif not args.markdown:
