@@ -24,11 +24,16 @@ RULE_METHODS = ("deconvnet", "guided")
 EVIDENCE_METHODS = (*RULE_METHODS, *CLASS_MAPS)
 
 
-def evidence_map(net: LoadedModel, image: Image.Image, method: str, target: int | None = None) -> np.ndarray:
+def evidence_map(
+    net: LoadedModel, image: Image.Image, method: str, target: int | None = None, steps: int | None = None
+) -> np.ndarray:
     """``method``'s evidence for class ``target`` (default: the top-1) on ``image``: H×W float32, ≥ 0, at
-    the network's input size; larger is more evidence. :class:`CnnvizError` for an unknown method."""
+    the network's input size; larger is more evidence. ``steps``: Integrated Gradients' points (default:
+    its own, until the attributions add up). :class:`CnnvizError` for an unknown method."""
     if method not in EVIDENCE_METHODS:
         raise CnnvizError("trust_method", method=str(method)[:40], choices=", ".join(EVIDENCE_METHODS))
+    if method == "integrated":
+        return CLASS_MAPS[method](net, image, target=target, steps=steps).values.astype(np.float32)
     if method in CLASS_MAPS:
         return CLASS_MAPS[method](net, image, target=target).values.astype(np.float32)
     x, graph, _, target = explained_input(net, image, target)
