@@ -413,13 +413,16 @@ def _cmd_patches(args: argparse.Namespace) -> int:
 def _cmd_trust(args: argparse.Namespace) -> int:
     from cnnviz.trust.evidence import evidence_map
     from cnnviz.trust.faithfulness import curve_figure, perturbation_curve
+    from cnnviz.trust.randomisation import RANDOMISATION
 
     out = _out_path(args, (".png",))
     image, net = _image_and_model(args)
     target = _target(net, image, args.target)
+    _warn_if_random(net)
+    if args.check == RANDOMISATION:
+        return _randomisation(args, net, image, target, out)
     ranking = evidence_map(net, image, args.method, target)
     curve = perturbation_curve(net, image, ranking, args.check, target, steps=args.steps)
-    _warn_if_random(net)
     if args.json:
         print(json.dumps(curve.as_dict()))
     else:
@@ -428,6 +431,28 @@ def _cmd_trust(args: argparse.Namespace) -> int:
         print(f"area under the curve {curve.auc:.4f}; a random order of the pixels {curve.random_auc:.4f}")
     if out is not None:
         _write(out, lambda path: curve_figure(curve, args.method, path))
+    return 0
+
+
+def _randomisation(args: argparse.Namespace, net, image, target: int, out) -> int:
+    """``trust --check randomisation``: the method's similarity to its trained map at each depth."""
+    from cnnviz.trust.randomisation import cascading_randomisation, similarity_figure
+
+    def report(done: int, total: int) -> None:
+        print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
+
+    result = cascading_randomisation(net, image, (args.method,), target, progress=report)
+    print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.as_dict(args.method)))
+    else:
+        name = net.categories[target]
+        print(f"{net.spec.display} · {args.method} · class {target} ({name}), blocks re-drawn from the logits down")
+        similarity = zip(result.layers, result.spearman[args.method], result.ssim[args.method], strict=True)
+        for layer, rank, ssim in similarity:
+            print(f"{layer:<28} Spearman {rank:6.3f}  SSIM {ssim:6.3f}")
+    if out is not None:
+        _write(out, lambda path: similarity_figure(result, args.method, path))
     return 0
 
 
@@ -614,6 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.texts import LANGUAGES
     from cnnviz.trust.evidence import EVIDENCE_METHODS
     from cnnviz.trust.faithfulness import DEFAULT_STEPS, KINDS, STEPS_RANGE
+    from cnnviz.trust.randomisation import RANDOMISATION
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
     model.add_argument(
@@ -697,7 +723,9 @@ def build_parser() -> argparse.ArgumentParser:
         "trust", parents=[photo], help="can we trust the map? deletion and insertion curves of a method's map"
     )
     trust.add_argument("--method", choices=EVIDENCE_METHODS, default="gradcam", help="the map to check")
-    trust.add_argument("--check", choices=KINDS, default="deletion", help="deletion | insertion (default deletion)")
+    trust.add_argument(
+        "--check", choices=(RANDOMISATION, *KINDS), default="deletion", help="randomisation | deletion | insertion"
+    )
     trust.add_argument("--target", type=whole(0, 999_999), default=None, help="class index (default: the top-1)")
     trust.add_argument(
         "--steps",

@@ -12,6 +12,7 @@ import torch
 
 import cnnviz
 from cnnviz.errors import CnnvizError
+from cnnviz.gallery import gallery_image
 from cnnviz.trust.evidence import evidence_map
 from cnnviz.trust.faithfulness import perturbation_curve
 
@@ -29,8 +30,6 @@ def test_the_deletion_curve_is_quantus_pixel_flipping():
     1e-5. On LeNet-5 (real weights, the gallery's digit): Quantus flips single values, which are pixels only
     for a one-channel network. The order is made free of ties first (the libraries break ties differently)."""
     import quantus
-
-    from cnnviz.gallery import gallery_image
 
     net, digit = cnnviz.load("lenet5", device="cpu"), gallery_image("digit")
     target = cnnviz.predict(net, digit).scores[0].index
@@ -92,6 +91,14 @@ def test_the_command_line_prints_the_curve_and_refuses_absurd_settings(cli, coff
     assert curve["auc"] > curve["random_auc"]
     drawn = cli("trust", photo, "--steps", "4", "--out", str(tmp_path / "curve.png"))
     assert drawn.returncode == 0 and (tmp_path / "curve.png").stat().st_size > 10_000
+    digit = tmp_path / "digit.png"
+    gallery_image("digit").save(digit)
+    cascade = cli("trust", str(digit), "--arch", "lenet5", "--method", "saliency", "--check", "randomisation", "--json")
+    assert cascade.returncode == 0, cascade.stderr
+    figures = json.loads(cascade.stdout)
+    assert figures["layers"][:2] == ["none", "classifier.output"] and figures["spearman"][0] == pytest.approx(1.0)
+    assert len(figures["layers"]) == len(figures["spearman"]) == len(figures["ssim"]) > 3
+    assert figures["spearman"][-1] < 0.9  # every block random: the map has moved
     for flags, message in (
         (("--steps", "0"), "from 2 to 1,000"),
         (("--steps", "1000000000"), "from 2 to 1,000"),

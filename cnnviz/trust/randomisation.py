@@ -27,6 +27,7 @@ from cnnviz.explain.progress import Progress, report
 from cnnviz.models.loading import LoadedModel
 from cnnviz.trust.evidence import evidence_map
 
+RANDOMISATION = "randomisation"  # the check's name on the command line
 SEED = 0
 TRAINED = "none"  # the first entry of every result: the trained network against itself
 # Integrated Gradients' points at every depth: fixed, since a random network's attributions may never add
@@ -137,3 +138,25 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     values = np.abs(values).astype(np.float64)
     top = values.max()
     return values / top if top > 0 else values
+
+
+def similarity_figure(result: Randomisation, method: str, path) -> None:
+    """``method``'s Spearman and SSIM against depth as a PNG chart at ``path`` (matplotlib, 6.4×4 in)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.4, 4), dpi=100)
+    try:
+        depths = range(len(result.layers))
+        axes.plot(depths, result.spearman[method], "o-", label="Spearman rank correlation")
+        axes.plot(depths, result.ssim[method], "s--", label="SSIM")
+        axes.set_xticks(list(depths), result.layers, rotation=90, fontsize=7)
+        axes.set(ylabel=f"similarity to the trained {method} map", title="cascading randomisation")
+        axes.set_ylim(-0.2, 1.05)
+        axes.legend()
+        figure.tight_layout()
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
