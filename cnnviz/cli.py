@@ -413,6 +413,7 @@ def _cmd_patches(args: argparse.Namespace) -> int:
 def _cmd_trust(args: argparse.Namespace) -> int:
     from cnnviz.trust.evidence import evidence_map
     from cnnviz.trust.faithfulness import curve_figure, perturbation_curve
+    from cnnviz.trust.localisation import POINTING
     from cnnviz.trust.randomisation import RANDOMISATION
 
     out = _out_path(args, (".png",))
@@ -421,6 +422,8 @@ def _cmd_trust(args: argparse.Namespace) -> int:
     _warn_if_random(net)
     if args.check == RANDOMISATION:
         return _randomisation(args, net, image, target, out)
+    if args.check == POINTING:
+        return _pointing(args, net, image, target)
     ranking = evidence_map(net, image, args.method, target)
     curve = perturbation_curve(net, image, ranking, args.check, target, steps=args.steps)
     if args.json:
@@ -432,6 +435,39 @@ def _cmd_trust(args: argparse.Namespace) -> int:
     if out is not None:
         _write(out, lambda path: curve_figure(curve, args.method, path))
     return 0
+
+
+def _pointing(args: argparse.Namespace, net, image, target: int) -> int:
+    """``trust --check pointing``: the map's largest value inside ``--box``, and its share of the map there."""
+    from cnnviz.trust.evidence import evidence_map
+    from cnnviz.trust.localisation import box_in_input, localisation
+
+    if args.box is None:
+        raise CnnvizError("trust_box")
+    values = evidence_map(net, image, args.method, target)
+    found = localisation(values, box_in_input(net.preprocess, image.size, args.box))
+    if args.json:
+        print(json.dumps({"method": args.method, "target": target, **found.as_dict()}))
+        return 0
+    where = "inside" if found.hit else "outside"
+    print(f"{net.spec.display} · {args.method} · class {target} ({net.categories[target]})")
+    print(
+        f"the map's peak is {where} the box; {found.energy:.1%} of the map lies in it ({found.area:.1%} of the input)"
+    )
+    return 0
+
+
+def box(text: str) -> tuple[float, float, float, float]:
+    """An argparse ``type``: ``x0,y0,x1,y1`` in photo px, x0 < x1 and y0 < y1, each from 0 to 100,000."""
+    parts = text.split(",") if len(text) <= 80 else []
+    try:
+        values = tuple(float(part) for part in parts)
+    except ValueError:
+        values = ()
+    fine = len(values) == 4 and all(0 <= v <= 100_000 for v in values)
+    if not fine or values[0] >= values[2] or values[1] >= values[3]:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a box x0,y0,x1,y1 (photo px, x0 < x1, y0 < y1)")
+    return values
 
 
 def _randomisation(args: argparse.Namespace, net, image, target: int, out) -> int:
@@ -639,6 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     from cnnviz.texts import LANGUAGES
     from cnnviz.trust.evidence import EVIDENCE_METHODS
     from cnnviz.trust.faithfulness import DEFAULT_STEPS, KINDS, STEPS_RANGE
+    from cnnviz.trust.localisation import POINTING
     from cnnviz.trust.randomisation import RANDOMISATION
 
     model = _Parser(add_help=False)  # what every command that runs a network takes
@@ -724,8 +761,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trust.add_argument("--method", choices=EVIDENCE_METHODS, default="gradcam", help="the map to check")
     trust.add_argument(
-        "--check", choices=(RANDOMISATION, *KINDS), default="deletion", help="randomisation | deletion | insertion"
+        "--check", choices=(RANDOMISATION, *KINDS, POINTING), default="deletion", help="the check (default deletion)"
     )
+    trust.add_argument("--box", type=box, default=None, help="for pointing: the object's box x0,y0,x1,y1 in photo px")
     trust.add_argument("--target", type=whole(0, 999_999), default=None, help="class index (default: the top-1)")
     trust.add_argument(
         "--steps",
