@@ -135,13 +135,17 @@ def _preprocessing(args: argparse.Namespace):
     return preprocessing_for(args.input_size or DEFAULT_SIZE, args.mean or IMAGENET_MEAN, args.std or IMAGENET_STD)
 
 
+def _comma_numbers(text: str) -> tuple[float, ...]:
+    """The numbers of ``a,b,c`` (at most 80 characters); empty when it is not such a list."""
+    try:
+        return tuple(float(part) for part in text.split(",")) if len(text) <= 80 else ()
+    except ValueError:
+        return ()
+
+
 def numbers(text: str) -> tuple[float, ...]:
     """An argparse ``type``: one to three finite numbers separated by commas (``0.485,0.456,0.406``)."""
-    parts = text.split(",") if len(text) <= 80 else []
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        values = ()
+    values = _comma_numbers(text)
     if not 1 <= len(values) <= 3 or not all(math.isfinite(v) for v in values):
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not one to three numbers separated by commas")
     return values
@@ -417,6 +421,8 @@ def _cmd_trust(args: argparse.Namespace) -> int:
     from cnnviz.trust.randomisation import RANDOMISATION
 
     out = _out_path(args, (".png",))
+    if args.check == POINTING and args.box is None:  # before the photo and the network are loaded
+        raise CnnvizError("trust_box")
     image, net = _image_and_model(args)
     target = _target(net, image, args.target)
     _warn_if_random(net)
@@ -442,8 +448,6 @@ def _pointing(args: argparse.Namespace, net, image, target: int) -> int:
     from cnnviz.trust.evidence import evidence_map
     from cnnviz.trust.localisation import box_in_input, localisation
 
-    if args.box is None:
-        raise CnnvizError("trust_box")
     values = evidence_map(net, image, args.method, target)
     found = localisation(values, box_in_input(net.preprocess, image.size, args.box))
     if args.json:
@@ -459,11 +463,7 @@ def _pointing(args: argparse.Namespace, net, image, target: int) -> int:
 
 def box(text: str) -> tuple[float, float, float, float]:
     """An argparse ``type``: ``x0,y0,x1,y1`` in photo px, x0 < x1 and y0 < y1, each from 0 to 100,000."""
-    parts = text.split(",") if len(text) <= 80 else []
-    try:
-        values = tuple(float(part) for part in parts)
-    except ValueError:
-        values = ()
+    values = _comma_numbers(text)
     fine = len(values) == 4 and all(0 <= v <= 100_000 for v in values)
     if not fine or values[0] >= values[2] or values[1] >= values[3]:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a box x0,y0,x1,y1 (photo px, x0 < x1, y0 < y1)")

@@ -89,6 +89,7 @@ def load(
     makes convolutions up to twice as fast; feed inputs through ``to_input``.
     """
     target = device if isinstance(device, torch.device) else select_device(device)
+    base = None  # an ONNX file's spec comes with its network
     if is_onnx_name(name):
         resolved = _onnx(name, weights, preprocessing, named=labels is not None)
     else:
@@ -96,8 +97,9 @@ def load(
             raise WeightsError("preprocessing_onnx_only")
         if labels is not None and weights in WEIGHTS_CHOICES:
             raise WeightsError("labels_without_weights")
-        resolved = resolve(get_spec(name), weights, allow_download=allow_download, named=labels is not None)
-    spec = resolved.spec or get_spec(name)
+        base = get_spec(name)
+        resolved = resolve(base, weights, allow_download=allow_download, named=labels is not None)
+    spec = resolved.spec or base
     model = resolved.model.to(target).eval()
     if target.type in ("cpu", "cuda"):
         model = model.to(memory_format=torch.channels_last)
