@@ -18,26 +18,14 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from bench.coverage import REASONS, rows_parser, run_isolated, saved_rows
 from bench.report import markdown
+from cnnviz.models.onnx_file import export
 from harness.coverage import VIEWS, run_views, scale_classifier
 
-OPSET = 17
 EXACT = 1e-4  # largest |Δp| on any class between the original and its ONNX file (the issue's bound)
-
-
-def export(net, path: Path) -> None:
-    """``net``'s model (moved to the CPU in the default memory format) as ONNX file ``path``."""
-    import torch
-
-    model = net.model.to("cpu", memory_format=torch.contiguous_format)
-    example = torch.zeros(1, net.spec.in_channels, net.spec.input_size, net.spec.input_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model, (example,), str(path), dynamo=False, opset_version=OPSET)
 
 
 def one(arch: str) -> dict:
@@ -55,7 +43,7 @@ def one(arch: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{arch}.onnx"
         start = time.perf_counter()
-        export(net, path)
+        export(net.model.to("cpu"), path, net.spec.in_channels, net.spec.input_size)
         row["export_s"] = time.perf_counter() - start
         row["megabytes"] = path.stat().st_size / 2**20
         start = time.perf_counter()

@@ -100,19 +100,12 @@ def upload_own_checkpoint(page) -> None:
 def own_onnx_file() -> Path:
     """The three-class checkpoint of :func:`own_checkpoint_files` as a whole network in an ONNX file, as
     ``torch.onnx.export`` writes it."""
-    import warnings
-
-    import torch
-
     import cnnviz
+    from cnnviz.models.onnx_file import export
 
     weights, _ = own_checkpoint_files()
-    net = cnnviz.load("efficientnet_lite0", weights=str(weights), device="cpu")
-    model = net.model.to(memory_format=torch.contiguous_format)
     path = weights.with_name("my-network.onnx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model, (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False, opset_version=17)
+    export(cnnviz.load("efficientnet_lite0", weights=str(weights), device="cpu").model, path)
     return path
 
 

@@ -146,21 +146,19 @@ def onnx_files(tmp_path_factory, lite0):
     """Lite0 exported to ONNX with its real weights (``lite0.onnx``), a three-class Lite0 (the rows of
     :data:`CLASSES`, ``mine.onnx``) and the names file."""
     import copy
-    import warnings
+
+    from cnnviz.models.onnx_file import export
 
     folder = tmp_path_factory.mktemp("onnx")
-    model = copy.deepcopy(lite0.model).to(memory_format=torch.contiguous_format)
-    example = (torch.zeros(1, 3, 224, 224),)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(model, example, str(folder / "lite0.onnx"), dynamo=False, opset_version=17)
-        rows = list(CLASSES.values())
-        head = torch.nn.Linear(1280, len(rows))
-        with torch.no_grad():
-            head.weight.copy_(model.classifier.weight[rows])
-            head.bias.copy_(model.classifier.bias[rows])
-        model.classifier = head
-        torch.onnx.export(model, example, str(folder / "mine.onnx"), dynamo=False, opset_version=17)
+    model = copy.deepcopy(lite0.model)
+    export(model, folder / "lite0.onnx")
+    rows = list(CLASSES.values())
+    head = torch.nn.Linear(1280, len(rows))
+    with torch.no_grad():
+        head.weight.copy_(model.classifier.weight[rows])
+        head.bias.copy_(model.classifier.bias[rows])
+    model.classifier = head
+    export(model, folder / "mine.onnx")
     (folder / "names.txt").write_text("\n".join(CLASSES) + "\n", encoding="utf-8")
     return folder
 

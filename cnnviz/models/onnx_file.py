@@ -132,15 +132,13 @@ def preprocessing_for(size: int = DEFAULT_SIZE, mean=IMAGENET_MEAN, std=IMAGENET
 
 @dataclass(frozen=True)
 class OnnxGraph:
-    """A checked ONNX file: the parsed model (input fixed to 1×C×S×S), its class count and what it costs."""
+    """A checked ONNX file: the parsed model (input fixed to 1×C×S×S), its class count and its digest."""
 
     model: object  # onnx.ModelProto
     channels: int
     size: int
     classes: int
-    fixed_size: bool  # the file fixes its input side (a size the user gives is then not used)
-    activation_bytes: int
-    multiply_adds: int
+    digest: str  # the SHA-256 of the file's bytes, as hex
 
 
 def read_onnx(path: Path, budget: int = ONNX_BYTES, size: int | None = None) -> OnnxGraph:
@@ -155,8 +153,9 @@ def read_onnx(path: Path, budget: int = ONNX_BYTES, size: int | None = None) -> 
     length = path.stat().st_size
     if length > budget:
         raise WeightsError("onnx_too_big", file=path.name, size=length, budget=budget)
+    data = path.read_bytes()
     try:
-        model = onnx.load_model_from_string(path.read_bytes())
+        model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError, RuntimeError, OSError) as exc:
         raise WeightsError("onnx_unreadable", file=path.name, reason=type(exc).__name__) from None
     if not model.graph.node:
@@ -173,9 +172,9 @@ def read_onnx(path: Path, budget: int = ONNX_BYTES, size: int | None = None) -> 
     _forget_shapes(model.graph)
     inferred = _folded(model, path.name)
     _check_operators(inferred, path.name)  # what folding left of the operators above
-    activation, multiply_adds = _costs(inferred, path.name)
+    _check_costs(inferred, path.name)
     classes = _classes(inferred, path.name)
-    return OnnxGraph(inferred, channels, side, classes, own_size is not None, activation, multiply_adds)
+    return OnnxGraph(inferred, channels, side, classes, hashlib.sha256(data).hexdigest())
 
 
 def _tensors(graph):
@@ -420,9 +419,9 @@ def _classes(model, file: str) -> int:
     return shape[1]
 
 
-def _costs(model, file: str) -> tuple[int, int]:
-    """Bytes of every tensor a forward pass makes, and the multiply-adds of its convolutions and matrix
-    products, at batch 1; a refusal when a shape is unknown or a budget is exceeded."""
+def _check_costs(model, file: str) -> None:
+    """A refusal when a tensor's shape is unknown, or when the bytes of every tensor a forward pass makes
+    or the multiply-adds of its convolutions and matrix products (at batch 1) exceed their budgets."""
     import onnx
 
     values = {value.name: value for value in [*model.graph.value_info, *model.graph.output]}
@@ -442,7 +441,6 @@ def _costs(model, file: str) -> tuple[int, int]:
     multiply_adds = _multiply_adds(model, values)
     if multiply_adds > MAX_MULTIPLY_ADDS:
         raise WeightsError("onnx_compute", file=file, count=multiply_adds, budget=MAX_MULTIPLY_ADDS)
-    return total, multiply_adds
 
 
 def _multiply_adds(model, values) -> int:
@@ -503,7 +501,7 @@ def onnx_network(
     """The network of ONNX file ``path`` and its spec (registered under the file's SHA-256 and the
     preprocessing, so results never mix). ``preprocessing`` defaults to ImageNet's at the file's own input
     side; ``named``: class names will be given, so 1,000 outputs are not taken for ImageNet's classes."""
-    from cnnviz.models.own import OWN, file_digest, register
+    from cnnviz.models.own import OWN, register
 
     graph = read_onnx(path, budget, preprocessing.input_size if preprocessing else None)
     preprocessing = _fitted(preprocessing, graph, path.name)
@@ -512,12 +510,11 @@ def onnx_network(
     output = timed_forward(module, probe, path.name)
     if not isinstance(output, torch.Tensor) or tuple(output.shape) != (1, graph.classes):
         raise WeightsError("onnx_not_classifier", file=path.name, found="an output that is not one row of scores")
-    digest = file_digest(path)
     settings = hashlib.sha256(repr(preprocessing).encode()).hexdigest()[:8]
     skeleton = _skeleton(module)
     imagenet = graph.classes == 1000 and not named
     spec = ArchSpec(
-        name=f"{FAMILY}@sha256:{digest[:16]}-{settings}",
+        name=f"{FAMILY}@sha256:{graph.digest[:16]}-{settings}",
         display=f"{path.stem[:50]} (ONNX)",
         family=FAMILY,
         year=0,
@@ -528,6 +525,18 @@ def onnx_network(
         num_classes=None if imagenet else graph.classes,
     )
     return register(spec), module
+
+
+def export(model: nn.Module, path: Path, channels: int = 3, side: int = 224) -> None:
+    """``model`` (on the CPU; put in the default memory format, in place) as ONNX file ``path`` for a
+    1×``channels``×``side``×``side`` input, as a user exports one: ``torch.onnx.export``'s TorchScript
+    exporter, opset 17 (its deprecation notice silenced)."""
+    import warnings
+
+    model.to(memory_format=torch.contiguous_format)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.zeros(1, channels, side, side),), str(path), dynamo=False, opset_version=17)
 
 
 def _skeleton(module: nn.Module) -> nn.Module:
