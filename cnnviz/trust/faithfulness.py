@@ -122,22 +122,13 @@ def _area(fractions: np.ndarray, values: np.ndarray) -> float:
 
 
 def curve_figure(curve: Curve, method: str, path) -> None:
-    """The curve and the random order's as a PNG chart at ``path`` (matplotlib, 6.4×4 in at 100 dpi)."""
-    import matplotlib
+    """The curve and the random order's as a PNG chart at ``path``."""
+    from cnnviz.trust.charts import saved_chart
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.4, 4), dpi=100)
-    try:
+    with saved_chart(path) as axes:
         axes.plot(curve.fractions, curve.probabilities, label=f"{method} (AUC {curve.auc:.3f})")
         axes.plot(curve.fractions, curve.random_probabilities, "--", label=f"random order (AUC {curve.random_auc:.3f})")
         verb = "removed" if curve.kind == "deletion" else "revealed"
         axes.set(xlabel=f"share of pixels {verb}", ylabel=f"probability of class {curve.target}", title=curve.kind)
         axes.set_xlim(0, 1)
         axes.set_ylim(bottom=0)
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(path)
-    finally:
-        plt.close(figure)

@@ -104,9 +104,9 @@ def cascading_randomisation(
     order = [TRAINED, *reversed(blocks(model))][: None if depth is None else depth + 1]
     maps: dict[str, list[np.ndarray]] = {method: [] for method in methods}
     total, done = len(order) * len(methods), 0
-    for depth, name in enumerate(order):
+    for step, name in enumerate(order):
         if name != TRAINED:
-            redraw(model.get_submodule(name), SEED + depth)
+            redraw(model.get_submodule(name), SEED + step)
         for method in methods:
             maps[method].append(evidence_map(private, image, method, target, steps=INTEGRAL_STEPS))
             done += 1
@@ -141,22 +141,13 @@ def _scaled(values: np.ndarray) -> np.ndarray:
 
 
 def similarity_figure(result: Randomisation, method: str, path) -> None:
-    """``method``'s Spearman and SSIM against depth as a PNG chart at ``path`` (matplotlib, 6.4×4 in)."""
-    import matplotlib
+    """``method``'s Spearman and SSIM against depth as a PNG chart at ``path``."""
+    from cnnviz.trust.charts import saved_chart
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(6.4, 4), dpi=100)
-    try:
+    with saved_chart(path) as axes:
         depths = range(len(result.layers))
         axes.plot(depths, result.spearman[method], "o-", label="Spearman rank correlation")
         axes.plot(depths, result.ssim[method], "s--", label="SSIM")
         axes.set_xticks(list(depths), result.layers, rotation=90, fontsize=7)
         axes.set(ylabel=f"similarity to the trained {method} map", title="cascading randomisation")
         axes.set_ylim(-0.2, 1.05)
-        axes.legend()
-        figure.tight_layout()
-        figure.savefig(path)
-    finally:
-        plt.close(figure)
