@@ -281,12 +281,12 @@ def test_classmap_writes_the_same_map_as_the_engine(cli, photos, tmp_path, metho
 @pytest.mark.parametrize("method", ["gradcampp", "scorecam", "layercam", "eigencam", "ablationcam"])
 def test_the_cam_family_writes_the_engines_map(cli, photos, tmp_path, lite0, chelsea, method):
     out = tmp_path / f"{method}.npy"
-    args = ("--layer", "blocks.4.2", "--target", "281")
+    args = ("--layer", "blocks.2.1", "--target", "281")
     result = cli("classmap", str(photos["chelsea"]), "--method", method, *args, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert f"{method} · class 281 (tabby)" in result.stdout and "layer blocks.4.2" in result.stdout
+    assert f"{method} · class 281 (tabby)" in result.stdout and "layer blocks.2.1" in result.stdout
     written = np.load(out)
-    engine = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]), layer="blocks.4.2", target=281).values
+    engine = CLASS_MAPS[method](lite0, Image.open(photos["chelsea"]), layer="blocks.2.1", target=281).values
     assert written.shape == (224, 224) and written.dtype == np.float32
     np.testing.assert_allclose(written, engine, atol=1e-5)
 

@@ -154,18 +154,18 @@ def test_optimised_image_sits_beside_the_projection_and_the_patches_and_is_share
 
 
 def test_a_cam_family_method_is_computed_through_the_queue_beside_grad_cam():
-    app = view("deconvnet", {"layer": "blocks.4.2"})
+    app = view("deconvnet", {"layer": "blocks.2.1"})
     app.selectbox(key="deconv_family").set_value("scorecam").run()
     captions = [c.value for c in app.caption]
     assert any(c.startswith("Unlike Grad-CAM, no gradient: each channel's weight is the class score") for c in captions)
-    assert "One forward pass per channel of the layer (112 channels), queued like every heavy computation." in captions
+    assert "One forward pass per channel of the layer (40 channels), queued like every heavy computation." in captions
     app.button(key="deconv_family_run").click().run(timeout=120)
     assert not app.exception and not app.error
     shown = [c[0] for c in image_captions(app)]
-    family = shown.index("Score-CAM at blocks.4.2 (Wang et al. 2020)")
-    assert shown[family - 1] == "Grad-CAM at blocks.4.2 (Selvaraju et al. 2017)"  # side by side
+    family = shown.index("Score-CAM at blocks.2.1 (Wang et al. 2020)")
+    assert shown[family - 1] == "Grad-CAM at blocks.2.1 (Selvaraju et al. 2017)"  # side by side
     assert any(c.value.startswith("Computed in ") for c in app.caption) and "running" not in app.query_params
-    again = view("deconvnet", {"layer": "blocks.4.2", "lang": "es"})  # another session: shared, no button
+    again = view("deconvnet", {"layer": "blocks.2.1", "lang": "es"})  # another session: shared, no button
     again.selectbox(key="deconv_family").set_value("scorecam").run()
     assert all(button.key != "deconv_family_run" for button in again.button)
-    assert "Score-CAM en blocks.4.2 (Wang et al. 2020)" in [c[0] for c in image_captions(again)]
+    assert "Score-CAM en blocks.2.1 (Wang et al. 2020)" in [c[0] for c in image_captions(again)]

@@ -90,7 +90,7 @@ def test_top9_search_includes_the_sessions_upload(server_url, page, tmp_path):
 def test_a_cam_family_method_beside_grad_cam_in_each_language(server_url, page, lang, method):
     from ui.text import t
 
-    layer = "blocks.4.2"
+    layer = "blocks.2.1"
     page.page.goto(f"{server_url}/deconvnet?image=chelsea&layer={layer}&lang={lang}")
     page.page.get_by_text(t("deconv.family_title", lang)).wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(page.page)  # the script run has finished: the selectbox typed into is the one that stays
