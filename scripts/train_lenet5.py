@@ -2,6 +2,13 @@
 
 Usage: ``python -m scripts.train_lenet5 [--epochs 60] [--out cnnviz/assets/lenet5_digits.pt]``. Deterministic on
 the CPU (fixed seeds, one thread); prints the held-out accuracy, which ``tests/test_lenet5.py`` checks.
+
+``--shuffle-labels`` trains the same network on the same digits with their labels shuffled (seed
+:data:`cnnviz.trust.data_randomisation.SHUFFLE_SEED`) until it has memorised them, without augmentation (a
+shifted copy would need its own random label), for the data randomisation check of Adebayo et al. (2018):
+``python -m scripts.train_lenet5 --shuffle-labels --epochs 400`` writes
+``cnnviz/assets/lenet5_shuffled_labels.pt``; it prints the accuracy on the shuffled training labels (the
+memorisation) and on the held-out digits' true labels (chance, about 10 %).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import torch.nn.functional as F
 from cnnviz.digits import accuracy, digit_split
 from cnnviz.models.bundled import asset_path
 from cnnviz.models.zoo import get_spec
+from cnnviz.trust.data_randomisation import SHUFFLED_FILE, shuffled_labels
 
 BATCH = 128
 
@@ -35,13 +43,18 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--out", type=Path, default=asset_path("lenet5_digits.pt"))
+    parser.add_argument("--out", type=Path, default=None, help="default: the bundled file of the run's kind")
+    parser.add_argument("--shuffle-labels", action="store_true", help="train on shuffled labels (see above)")
     args = parser.parse_args()
+    args.out = args.out or asset_path(SHUFFLED_FILE if args.shuffle_labels else "lenet5_digits.pt")
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     generator = torch.Generator().manual_seed(0)
     split = digit_split()
+    labels = split.train_labels
+    if args.shuffle_labels:
+        labels = shuffled_labels(labels)
     model = get_spec("lenet5").build().train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
     batches_per_epoch = -(-len(split.train_labels) // BATCH)
@@ -50,15 +63,18 @@ def main() -> None:
         model.train()
         order = torch.randperm(len(split.train_labels), generator=generator)
         for batch in order.split(BATCH):
-            images = augment(split.train_images[batch], generator)
-            loss = F.cross_entropy(model(images), split.train_labels[batch])
+            images = split.train_images[batch]
+            if not args.shuffle_labels:
+                images = augment(images, generator)
+            loss = F.cross_entropy(model(images), labels[batch])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             schedule.step()
         if (epoch + 1) % 10 == 0:
             acc = accuracy(model, split.test_images, split.test_labels)
-            print(f"epoch {epoch + 1}: loss {loss.item():.4f}, held-out accuracy {acc:.4f}")
+            learnt = accuracy(model, split.train_images, labels)
+            print(f"epoch {epoch + 1}: loss {loss.item():.4f}, training {learnt:.4f}, held-out accuracy {acc:.4f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), args.out)
     print(f"held-out accuracy {accuracy(model, split.test_images, split.test_labels):.4f}; wrote {args.out}")

@@ -101,3 +101,14 @@ def streamlit_page(declared: Page, title: str):
 def page_named(name: str) -> Page:
     """The page declared by ``views/<name>.py``."""
     return next(p for p in declared_pages() if p.name == name)
+
+
+def link_to(name: str, label_key: str) -> None:
+    """A link to the page declared by ``views/<name>.py``, worded by the catalogue key ``label_key``; the
+    sidebar's choices go with the session."""
+    import streamlit as st
+
+    from ui.text import t
+
+    declared = page_named(name)
+    st.page_link(streamlit_page(declared, t(declared.title_key)), label=t(label_key), icon=declared.icon)

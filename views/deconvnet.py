@@ -27,7 +27,7 @@ from cnnviz.layers import conv_stages
 from cnnviz.render import class_map_image, colourise, projection_image, tile_grid
 from ui import follow, links
 from ui.models import layers_with_maps, start_page
-from ui.pages import page
+from ui.pages import link_to, page
 from ui.results import SharedJob, compute_shared, compute_shared_all, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import class_names, current_language, error_text, labeller, t
@@ -241,6 +241,7 @@ def _class_maps(net, choices, layer: str) -> None:
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
         column.image(class_map_image(crop, result.values), caption=caption, width="stretch")
     st.caption(t("deconv.class_maps_help"))
+    link_to("trust", "trust.link")
 
 
 def _cam_family(net, choices, layer: str, channels: int) -> None:

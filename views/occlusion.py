@@ -15,7 +15,7 @@ from cnnviz.predict import at_most
 from cnnviz.render import overlay
 from ui import follow, links
 from ui.models import layers_with_maps, on_cpu, start_page
-from ui.pages import page
+from ui.pages import link_to, page
 from ui.results import compute_shared, shared_results
 from ui.text import class_names, column_config, error_text, labeller, t
 from ui.work_queue import on_session_thread
@@ -117,6 +117,7 @@ def occlusion_page() -> None:
         st.info(t("occl.press_run"))
         return
     _show(net, maps, clean.crop)
+    link_to("trust", "trust.link")
 
 
 def _follow_network(

@@ -6,6 +6,11 @@ own. The deconvnet and guided backpropagation explain a class too when their sig
 logit rather than at a unit (Adebayo et al. 2018 test them so): the gradient of the logit under each rule
 (:class:`cnnviz.explain.rectifiers.RectifierRule`), its largest magnitude over the colour channels, as
 saliency's.
+
+Occlusion (Zeiler & Fergus 2014) explains a class by the fall of its probability when a grey square hides
+each place: map (a) at input resolution (:class:`cnnviz.explain.occlusion.OcclusionMaps`' ``overlay``),
+subtracted from the clean probability and rectified, at a coarse stride (:data:`OCCLUSION_STRIDE`) so that a
+check that recomputes it at every randomised depth stays within seconds.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from cnnviz.explain.rectifiers import RectifierRule
 from cnnviz.models.loading import LoadedModel
 
 RULE_METHODS = ("deconvnet", "guided")
-EVIDENCE_METHODS = (*RULE_METHODS, *CLASS_MAPS)
+OCCLUSION = "occlusion"
+EVIDENCE_METHODS = (*RULE_METHODS, *CLASS_MAPS, OCCLUSION)
+OCCLUSION_WINDOW, OCCLUSION_STRIDE = 32, 16  # input px: 13×13 positions at 224 px
 
 
 def evidence_map(
@@ -32,6 +39,11 @@ def evidence_map(
     its own, until the attributions add up). :class:`CnnvizError` for an unknown method."""
     if method not in EVIDENCE_METHODS:
         raise CnnvizError("trust_method", method=str(method)[:40], choices=", ".join(EVIDENCE_METHODS))
+    if method == OCCLUSION:
+        from cnnviz.explain.occlusion import occlusion
+
+        maps = occlusion(net, image, OCCLUSION_WINDOW, OCCLUSION_STRIDE, target=target)
+        return np.maximum(maps.clean_probability - maps.overlay, 0.0).astype(np.float32)
     if method == "integrated":
         return CLASS_MAPS[method](net, image, target=target, steps=steps).values.astype(np.float32)
     if method in CLASS_MAPS:

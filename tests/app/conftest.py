@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Image as ImageElement
 
 VIEW_SCRIPT = """
 import streamlit as st
@@ -48,3 +49,17 @@ def queued_devices(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(results, "run_queued", recording)
     return queued
+
+
+def image_captions(app) -> list[list[str]]:
+    """The captions of every ``st.image`` call on the page, in order (one list per call)."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, ImageElement):
+            found.append([img.caption for img in node.proto.imgs])
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return found

@@ -5,23 +5,7 @@ from __future__ import annotations
 
 import re
 
-from streamlit.testing.v1.element_tree import Image as ImageElement
-
-from tests.app.conftest import view
-
-
-def image_captions(app) -> list[list[str]]:
-    """The captions of every ``st.image`` call on the page, in order (one list per call)."""
-    found = []
-
-    def walk(node):
-        if isinstance(node, ImageElement):
-            found.append([img.caption for img in node.proto.imgs])
-        for child in (getattr(node, "children", None) or {}).values():
-            walk(child)
-
-    walk(app._tree)
-    return found
+from tests.app.conftest import image_captions, view
 
 
 def test_default_view_projects_the_nine_strongest_of_the_last_stage():
@@ -120,6 +104,7 @@ def test_class_maps_are_computed_on_request_and_shown_side_by_side(queued_device
     ).groups()
     assert int(steps) in (64, 128, 256, 512) and float(gap) < 1.0
     assert "running" not in app.query_params
+    assert "Can we trust this map? Check it" in [link.value for link in app.get("page_link")]
     app.selectbox(key="deconv_layer").set_value("blocks.5.3").run(timeout=120)  # Grad-CAM's layer changes
     captions = [c[0] for c in image_captions(app)[4:7]]
     assert captions[0] == "Grad-CAM at blocks.5.3 (Selvaraju et al. 2017)" and captions[2] == methods[2]

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.app.conftest import view
-from tests.app.test_deconvnet_view import image_captions
+from tests.app.conftest import image_captions, view
 from ui.pages import declared_pages
 from ui.uploads import UploadCache, image_bytes
 

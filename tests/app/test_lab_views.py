@@ -24,7 +24,7 @@ def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
         "**F6** — 84 units",
     ):
         assert stage in text
-    from tests.app.test_deconvnet_view import image_captions
+    from tests.app.conftest import image_captions
 
     assert len(image_captions(app)) == 7  # the input and six stages
 

@@ -24,6 +24,7 @@ def test_waits_for_the_button_then_draws_the_three_maps():
     assert "9 positions in" in captions and "Clean image: 39.3%" in captions
     headings = " ".join(m.value for m in app.markdown)
     assert "(a) Probability of “tiger cat”" in headings and "(c) Strongest channel of bn2" in headings
+    assert [link.value for link in app.get("page_link")] == ["Can we trust this map? Check it"]
 
 
 def test_another_session_gets_the_result_from_the_shared_cache():

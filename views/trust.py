@@ -1,0 +1,373 @@
+"""Can we trust the map? page: the sanity checks of the explanations the other pages draw, on the sidebar's
+network, photo and a class of its top-5 — cascading model randomisation (Adebayo et al. 2018), deletion and
+insertion curves (Petsiuk et al. 2018) and the pointing game against the gallery's reference boxes. The
+figures come from :mod:`cnnviz.trust`; this page lays them out."""
+
+from __future__ import annotations
+
+import functools
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from PIL import Image
+
+import cnnviz
+from cnnviz.explain import CLASS_MAPS
+from cnnviz.explain.detect import Box, reference_for
+from cnnviz.explain.keys import result_key
+from cnnviz.predict import at_most
+from cnnviz.render import boxes_image, class_map_image, colourise
+from cnnviz.trust.data_randomisation import ARCHITECTURE, data_randomisation, held_out_digit
+from cnnviz.trust.evidence import EVIDENCE_METHODS, OCCLUSION, RULE_METHODS, evidence_map
+from cnnviz.trust.faithfulness import DEFAULT_STEPS, KINDS, perturbation_curve
+from cnnviz.trust.localisation import box_in_input, localisation
+from cnnviz.trust.randomisation import KEPT_SIMILARITY, cascading_randomisation
+from ui import follow, links
+from ui.models import shared_model, start_page
+from ui.pages import page
+from ui.results import SharedJob, compute_shared_all, shared_results
+from ui.text import class_names, labeller, t
+
+CHECKS = ("randomisation", "data", "deletion", "pointing")
+# Every method a check can take: the per-channel CAM methods are left out (one forward pass per channel of
+# the last layer, at every randomised depth: many minutes on a CPU), as are the gradient-free ones that
+# ignore the class (Eigen-CAM).
+METHODS = tuple(
+    m for m in EVIDENCE_METHODS if m in (*RULE_METHODS, OCCLUSION) or not (CLASS_MAPS[m].heavy or m == "eigencam")
+)
+DEFAULT_METHODS = ("deconvnet", "guided", "saliency", "gradcam")
+STEPS = (10, 20, DEFAULT_STEPS, 100)  # deletion and insertion: changes of the pixels along each curve
+TILE = 64  # px of each randomised map on screen (and kept in the shared cache)
+SHOWN_BOX = 224  # px of each pointing-game picture on screen
+
+LINK = links.page_settings(
+    "trust",
+    {"check": "trust_check", "methods": "trust_methods", "steps": "trust_steps", "target": "trust_target"},
+)
+
+
+@page(
+    url_path="trust",
+    icon=":material/fact_check:",
+    group="explore",
+    order=4,
+    title_key="page.trust",
+    heading_key="trust.header",
+    link=LINK,
+    tasks=("trust",),
+)
+def trust_page() -> None:
+    """Draw the page for the choices of the sidebar."""
+    choices, spec, net = start_page("trust.header", "trust.intro", markdown=True, link=LINK)
+    if net is None:
+        return
+    clean = cnnviz.predict(net, choices.image, top=at_most(net))
+    names = class_names(net)
+    targets = {s.index: f"{names[s.index]} ({s.prob:.1%})" for s in clean.scores}
+    LINK.read_once(
+        {
+            "check": links.choice(CHECKS),
+            "methods": links.choices(METHODS),
+            "steps": links.choice([str(s) for s in STEPS]),
+            "target": links.integer(0, len(net.categories) - 1),
+        }
+    )
+    if isinstance(st.session_state.get("trust_steps"), str):  # as the link gives it
+        st.session_state["trust_steps"] = int(st.session_state["trust_steps"])
+    links.show_notices()
+    why = t("follow.not_top5", arch=spec.display)
+    top1 = next(iter(targets))
+    follow.keep_choice(
+        "trust_target", list(targets), top1, setting=t("trust.target"), why=why, show=targets.get, show_old=False
+    )
+    st.session_state.setdefault("trust_check", CHECKS[0])
+    st.session_state.setdefault("trust_methods", list(DEFAULT_METHODS))
+    st.session_state.setdefault("trust_steps", DEFAULT_STEPS)
+
+    check = st.radio(
+        t("trust.check"), CHECKS, format_func=labeller("trust.check_{}"), horizontal=True, key="trust_check"
+    )
+    left, right = st.columns([3, 1])
+    methods = left.multiselect(t("trust.methods"), METHODS, format_func=method_name, key="trust_methods")
+    target = right.selectbox(t("trust.target"), list(targets), format_func=targets.__getitem__, key="trust_target")
+    steps = st.session_state["trust_steps"]
+    if check == "deletion":
+        steps = st.select_slider(t("trust.steps"), STEPS, key="trust_steps")
+    LINK.write(
+        {
+            "check": check,
+            "methods": ",".join(methods) or None,
+            "steps": str(steps),
+            "target": None if target == top1 else str(target),
+        }
+    )
+    st.markdown(t(f"trust.about_{check}"))
+    if not methods:
+        st.info(t("trust.no_methods"))
+        return
+    if check == "randomisation":
+        _randomisation(net, choices, methods, target)
+    elif check == "data":
+        _data_randomisation(methods)
+    elif check == "deletion":
+        _deletion_and_insertion(net, choices, methods, target, steps)
+    else:
+        _pointing(net, choices, methods, target, names[target])
+
+
+def method_name(method: str) -> str:
+    """The name of an evidence method in the session's language."""
+    key = f"trust.name_{method}" if method in (*RULE_METHODS, OCCLUSION) else f"deconv.name_{method}"
+    return t(key)
+
+
+def _keys(check: str, net, image: str, methods: list[str], **params) -> dict[str, tuple]:
+    """Each method's shared-cache key for ``check`` on ``image`` (a digest, or a held-out digit's name)."""
+    return {method: result_key(check, net, image, explained=method, **params) for method in methods}
+
+
+def _jobs_or_button(keys: dict[str, tuple], label: str, button_key: str) -> bool:
+    """Whether the results of ``keys`` are all in the shared cache or were asked for with the button
+    ``label`` (drawn, with the reason, when they are not)."""
+    if all(shared_results().get(key) is not None for key in keys.values()):
+        return True
+    if st.button(label, type="primary", key=button_key):
+        return True
+    st.info(t("trust.press_run"))
+    return False
+
+
+def _computed(keys: dict[str, tuple], compute) -> dict | None:
+    """Each method's result of ``keys``, computed (``compute(method, progress)``) through the shared cache
+    and the queue of heavy work, or None when the engine refused (the reason is drawn)."""
+    jobs = [SharedJob(key, functools.partial(compute, method), method_name(method)) for method, key in keys.items()]
+    values = compute_shared_all(jobs, "trust", device="cpu")
+    return None if values is None else dict(zip(keys, values, strict=True))
+
+
+# --- Model randomisation ---------------------------------------------------------------------------------
+
+
+def _randomisation(net, choices, methods: list[str], target: int) -> None:
+    keys = {
+        m: result_key("trust_randomisation", net, choices.image_digest, explained=m, target=target) for m in methods
+    }
+    if not _jobs_or_button(keys, t("trust.run_randomisation"), "trust_run_randomisation"):
+        return
+
+    def compute(method, progress):
+        result = cascading_randomisation(net, choices.image, (method,), target, progress=progress)
+        return result.shrunk(TILE)
+
+    results = _computed(keys, compute)
+    if results is None:
+        return
+    layers = next(iter(results.values())).layers
+    st.caption(t("trust.depths", count=len(layers) - 1, arch=net.spec.display))
+    for method, result in results.items():
+        st.markdown(f"**{method_name(method)}**")
+        tiles = [_tile(values) for values in result.maps[method]]
+        captions = [
+            f"{t('trust.trained') if i == 0 else layer} · ρ {rho:.2f}"
+            for i, (layer, rho) in enumerate(zip(result.layers, result.spearman[method], strict=True))
+        ]
+        st.image(tiles, caption=captions, width=TILE + 16)
+        verdict = "trust.keeps" if result.keeps_its_picture(method) else "trust.changes"
+        rho = result.top_half_similarity(method)
+        (st.warning if result.keeps_its_picture(method) else st.success)(
+            t(verdict, method=method_name(method), rho=rho, threshold=KEPT_SIMILARITY)
+        )
+    st.altair_chart(_similarity_chart(results), width="stretch")
+    st.caption(t("trust.similarity_help"))
+
+
+def _tile(values: np.ndarray) -> np.ndarray:
+    """One randomised map as a heat picture, its scale topping out at the 99th percentile (saliency's few
+    hot pixels would darken the rest)."""
+    return colourise(values, "inferno", low=0.0, high=max(float(np.percentile(values, 99)), 1e-12))
+
+
+def _similarity_chart(results: dict) -> alt.Chart:
+    """Spearman and SSIM against the randomised depth, one panel per method."""
+    rows = []
+    for method, result in results.items():
+        for depth, layer in enumerate(result.layers):
+            shown = t("trust.trained") if depth == 0 else layer
+            for measure, values in (("Spearman", result.spearman), ("SSIM", result.ssim)):
+                rows.append(
+                    {
+                        "method": method_name(method),
+                        "depth": depth,
+                        "layer": shown,
+                        "measure": measure,
+                        "value": values[method][depth],
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("depth:Q", title=t("trust.depth_axis")),
+            y=alt.Y("value:Q", title=t("trust.similarity_axis"), scale=alt.Scale(domain=[-0.2, 1.0])),
+            color=alt.Color("measure:N", title=None),
+            tooltip=["method", "layer", "measure", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(height=180, width=260)
+        .facet(facet=alt.Facet("method:N", title=None, sort=[method_name(m) for m in results]), columns=3)
+    )
+
+
+# --- Data randomisation ------------------------------------------------------------------------------------
+
+
+def _data_randomisation(methods: list[str]) -> None:
+    """LeNet-5 trained on the true labels against the same network trained on shuffled labels, on a held-out
+    digit the student picks (the sidebar's network and photo play no part: only LeNet-5 ships its twin)."""
+    digit = st.select_slider(t("trust.digit"), list(range(10)), key="trust_digit")
+    image, index = held_out_digit(digit)
+    lenet = shared_model(ARCHITECTURE, "auto", "cpu")
+    target = cnnviz.predict(lenet, image).scores[0].index
+    keys = _keys("trust_data", lenet, f"held-out digit {index}", methods, target=target)
+    if not _jobs_or_button(keys, t("trust.run_data"), "trust_run_data"):
+        return
+    results = _computed(keys, lambda method, progress: data_randomisation(lenet, image, (method,), target, progress))
+    if results is None:
+        return
+    picture = np.asarray(lenet.preprocess.crop_image(image).convert("RGB"))
+    st.caption(t("trust.data_digit", digit=digit, predicted=lenet.categories[target]))
+    for method, result in results.items():
+        st.markdown(f"**{method_name(method)}**")
+        shown = [class_map_image(picture, result.trained[method]), class_map_image(picture, result.shuffled[method])]
+        captions = [t("trust.true_labels"), t("trust.shuffled_labels")]
+        st.image(shown, caption=captions, width=SHOWN_BOX // 2 + 48)
+        kept = result.spearman[method] >= KEPT_SIMILARITY
+        (st.warning if kept else st.success)(
+            t(
+                "trust.data_keeps" if kept else "trust.data_changes",
+                method=method_name(method),
+                rho=result.spearman[method],
+                ssim=result.ssim[method],
+                threshold=KEPT_SIMILARITY,
+            )
+        )
+
+
+# --- Deletion and insertion ------------------------------------------------------------------------------
+
+
+def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps: int) -> None:
+    keys = {
+        m: result_key("trust_curves", net, choices.image_digest, explained=m, target=target, steps=steps)
+        for m in methods
+    }
+    if not _jobs_or_button(keys, t("trust.run_curves"), "trust_run_curves"):
+        return
+
+    def compute(method, progress):
+        values = evidence_map(net, choices.image, method, target)
+        return tuple(perturbation_curve(net, choices.image, values, kind, target, steps) for kind in KINDS)
+
+    results = _computed(keys, compute)
+    if results is None:
+        return
+    columns = st.columns(len(KINDS))
+    for i, (column, kind) in enumerate(zip(columns, KINDS, strict=True)):
+        with column:
+            st.markdown(f"**{t(f'trust.curve_{kind}')}**")
+            st.altair_chart(_curve_chart({m: curves[i] for m, curves in results.items()}, kind), width="stretch")
+    table = pd.DataFrame(
+        [
+            {
+                t("trust.method"): method_name(m),
+                t("trust.auc_deletion"): curves[0].auc,
+                t("trust.auc_insertion"): curves[1].auc,
+            }
+            for m, curves in results.items()
+        ]
+        + [
+            {
+                t("trust.method"): t("trust.random_order"),
+                t("trust.auc_deletion"): next(iter(results.values()))[0].random_auc,
+                t("trust.auc_insertion"): next(iter(results.values()))[1].random_auc,
+            }
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns[1:]},
+    )
+    st.caption(t("trust.curves_help"))
+
+
+def _curve_chart(curves: dict, kind: str) -> alt.Chart:
+    """The class probability against the share of pixels changed, each method's and the random order's."""
+    rows = []
+    for method, curve in curves.items():
+        rows += [
+            {"method": method_name(method), "share": float(f), "probability": float(p)}
+            for f, p in zip(curve.fractions, curve.probabilities, strict=True)
+        ]
+    first = next(iter(curves.values()))
+    rows += [
+        {"method": t("trust.random_order"), "share": float(f), "probability": float(p)}
+        for f, p in zip(first.fractions, first.random_probabilities, strict=True)
+    ]
+    frame = pd.DataFrame(rows)
+    random = t("trust.random_order")
+    return (
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X("share:Q", title=t(f"trust.share_{kind}"), axis=alt.Axis(format="%")),
+            y=alt.Y("probability:Q", title=t("trust.probability_axis")),
+            color=alt.Color("method:N", title=None),
+            strokeDash=alt.condition(alt.datum.method == random, alt.value([5, 4]), alt.value([1, 0])),
+            tooltip=["method", alt.Tooltip("share:Q", format=".0%"), alt.Tooltip("probability:Q", format=".3f")],
+        )
+        .properties(height=300)
+    )
+
+
+# --- Pointing game ---------------------------------------------------------------------------------------
+
+
+def _pointing(net, choices, methods: list[str], target: int, label: str) -> None:
+    reference = reference_for(choices.image_name, label) if choices.from_gallery else None
+    if reference is None:
+        st.info(t("trust.no_box"))
+        return
+    box = box_in_input(net.preprocess, choices.image.size, reference.box)
+    keys = _keys("trust_evidence", net, choices.image_digest, methods, target=target)
+    if not _jobs_or_button(keys, t("trust.run_pointing"), "trust_run_pointing"):
+        return
+    results = _computed(keys, lambda method, progress: evidence_map(net, choices.image, method, target))
+    if results is None:
+        return
+    found = {m: localisation(values, box) for m, values in results.items()}
+    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    area = next(iter(found.values())).area
+    st.caption(t("trust.box", area=area))
+    columns = st.columns(min(4, len(results)))
+    for i, (method, values) in enumerate(results.items()):
+        picture = boxes_image(Image.fromarray(class_map_image(crop, values)), [Box(*box, 1.0, -1, "")])
+        verdict = t("trust.hit" if found[method].hit else "trust.miss")
+        caption = f"{method_name(method)}: {verdict}, {found[method].energy:.0%} {t('trust.inside')}"
+        columns[i % len(columns)].image(picture, caption=caption, width=SHOWN_BOX)
+    table = pd.DataFrame(
+        [
+            {
+                t("trust.method"): method_name(m),
+                t("trust.pointing_hit"): "✓" if f.hit else "✗",
+                t("trust.energy"): f.energy,
+            }
+            for m, f in found.items()
+        ]
+    )
+    st.dataframe(
+        table, hide_index=True, column_config={t("trust.energy"): st.column_config.NumberColumn(format="percent")}
+    )
+    st.caption(t("trust.pointing_help", area=area))
