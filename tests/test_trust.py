@@ -197,3 +197,25 @@ def test_the_command_line_points_with_a_box_and_refuses_without_one(cli, tmp_pat
         refused = cli("trust", photo, *flags)
         lines = refused.stderr.strip().splitlines()
         assert refused.returncode == 2 and len(lines) == 1 and message in lines[0], lines
+
+
+def test_the_shipped_twin_memorised_shuffled_labels_and_leaves_lenet5_alone():
+    """``lenet5_shuffled_labels.pt`` (``scripts/train_lenet5.py --shuffle-labels``): every shuffled training
+    label learnt, chance on the held-out digits' true labels, on a private copy of the shared network."""
+    from cnnviz.digits import accuracy, digit_split, split_indices
+    from cnnviz.trust.data_randomisation import data_randomisation, held_out_digit, shuffled_labels, shuffled_twin
+
+    net = cnnviz.load("lenet5", device="cpu")
+    before = {k: v.clone() for k, v in net.model.state_dict().items()}
+    twin = shuffled_twin(net)
+    split = digit_split()
+    assert (shuffled_labels(split.train_labels) == split.train_labels).float().mean() < 0.15  # shuffled indeed
+    assert accuracy(twin.model, split.train_images, shuffled_labels(split.train_labels)) == 1.0
+    assert accuracy(twin.model, split.test_images, split.test_labels) < 0.15
+    assert accuracy(net.model, split.test_images, split.test_labels) > 0.97
+    image, index = held_out_digit(3)
+    assert index in split_indices()[1] and cnnviz.predict(net, image).scores[0].index == 3
+    result = data_randomisation(net, image, ("guided", "gradcam"), 3)
+    assert result.trained["guided"].shape == result.shuffled["guided"].shape == (32, 32)
+    assert result.spearman["guided"] > result.spearman["gradcam"]
+    assert all(torch.equal(before[k], v) for k, v in net.model.state_dict().items())

@@ -17,6 +17,7 @@ import cnnviz
 from cnnviz.explain import CLASS_MAPS
 from cnnviz.explain.detect import Box, reference_for
 from cnnviz.explain.keys import result_key
+from cnnviz.explain.progress import report
 from cnnviz.predict import at_most
 from cnnviz.render import boxes_image, class_map_image, colourise
 from cnnviz.trust.data_randomisation import ARCHITECTURE, data_randomisation, held_out_digit
@@ -41,6 +42,8 @@ DEFAULT_METHODS = ("deconvnet", "guided", "saliency", "gradcam")
 STEPS = (10, 20, DEFAULT_STEPS, 100)  # deletion and insertion: changes of the pixels along each curve
 TILE = 64  # px of each randomised map on screen (and kept in the shared cache)
 SHOWN_BOX = 224  # px of each pointing-game picture on screen
+DIGIT_SHOWN = 160  # px of each 32 px digit map on screen
+DIGITS = tuple(range(10))  # data randomisation: the first held-out digit of each class
 
 LINK = links.page_settings(
     "trust",
@@ -224,32 +227,44 @@ def _similarity_chart(results: dict) -> alt.Chart:
 
 
 def _data_randomisation(methods: list[str]) -> None:
-    """LeNet-5 trained on the true labels against the same network trained on shuffled labels, on a held-out
-    digit the student picks (the sidebar's network and photo play no part: only LeNet-5 ships its twin)."""
-    digit = st.select_slider(t("trust.digit"), list(range(10)), key="trust_digit")
-    image, index = held_out_digit(digit)
+    """LeNet-5 trained on the true labels against the same network trained on shuffled labels, on the first
+    held-out digit of each class (the sidebar's network and photo play no part: only LeNet-5 ships its
+    twin). The verdict reads the mean over the ten digits; the student picks the one shown."""
     lenet = shared_model(ARCHITECTURE, "auto", "cpu")
-    target = cnnviz.predict(lenet, image).scores[0].index
-    keys = _keys("trust_data", lenet, f"held-out digit {index}", methods, target=target)
+    digits = [held_out_digit(d)[0] for d in DIGITS]
+    targets = [cnnviz.predict(lenet, image).scores[0].index for image in digits]
+    keys = _keys("trust_data", lenet, "the first held-out digit of each class", methods)
     if not _jobs_or_button(keys, t("trust.run_data"), "trust_run_data"):
         return
-    results = _computed(keys, lambda method, progress: data_randomisation(lenet, image, (method,), target, progress))
+
+    def compute(method, progress):
+        pairs = []
+        for i, (image, target) in enumerate(zip(digits, targets, strict=True)):
+            pairs.append(data_randomisation(lenet, image, (method,), target))
+            report(progress, i + 1, len(digits))
+        return pairs
+
+    results = _computed(keys, compute)
     if results is None:
         return
-    picture = np.asarray(lenet.preprocess.crop_image(image).convert("RGB"))
-    st.caption(t("trust.data_digit", digit=digit, predicted=lenet.categories[target]))
-    for method, result in results.items():
+    digit = st.select_slider(t("trust.digit"), DIGITS, key="trust_digit")
+    picture = np.asarray(lenet.preprocess.crop_image(digits[digit]).convert("RGB"))
+    st.caption(t("trust.data_digit", digit=digit, predicted=lenet.categories[targets[digit]]))
+    for method, pairs in results.items():
         st.markdown(f"**{method_name(method)}**")
-        shown = [class_map_image(picture, result.trained[method]), class_map_image(picture, result.shuffled[method])]
-        captions = [t("trust.true_labels"), t("trust.shuffled_labels")]
-        st.image(shown, caption=captions, width=SHOWN_BOX // 2 + 48)
-        kept = result.spearman[method] >= KEPT_SIMILARITY
+        shown = pairs[digit]
+        pictures = [class_map_image(picture, shown.trained[method]), class_map_image(picture, shown.shuffled[method])]
+        captions = [t("trust.true_labels"), t("trust.shuffled_labels", rho=shown.spearman[method])]
+        st.image(pictures, caption=captions, width=DIGIT_SHOWN)
+        rho = float(np.mean([pair.spearman[method] for pair in pairs]))
+        ssim = float(np.mean([pair.ssim[method] for pair in pairs]))
+        kept = rho >= KEPT_SIMILARITY
         (st.warning if kept else st.success)(
             t(
                 "trust.data_keeps" if kept else "trust.data_changes",
                 method=method_name(method),
-                rho=result.spearman[method],
-                ssim=result.ssim[method],
+                rho=rho,
+                ssim=ssim,
                 threshold=KEPT_SIMILARITY,
             )
         )

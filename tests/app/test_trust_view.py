@@ -83,3 +83,16 @@ def test_pointing_against_the_gallerys_box_and_no_box_for_the_digit():
     assert f"{expected.area:.0%} of the network's input" in " ".join(c.value for c in app.caption)
     digit = view("trust", {"check": "pointing", "image": "digit"})
     assert any(i.value.startswith("This photo has no reference box") for i in digit.info)
+
+
+def test_random_labels_fail_guided_backpropagation_and_pass_grad_cam_on_lenet5():
+    """Adebayo et al.'s data randomisation on the bundled LeNet-5 and its shipped shuffled-label twin, read
+    over the first held-out digit of each class, whatever the sidebar's network."""
+    app = run(view("trust", {"check": "data", "methods": "guided,gradcam"}))
+    warnings, successes = [w.value for w in app.warning], [s.value for s in app.success]
+    assert any(w.startswith("Guided backpropagation draws nearly the same map") for w in warnings)
+    assert any(s.startswith("Grad-CAM draws another map") for s in successes)
+    shown = image_captions(app)
+    assert len(shown) == 2 and shown[0][0] == "Trained on the true labels"
+    app.select_slider(key="trust_digit").set_value(7).run()
+    assert "The first held-out 7" in " ".join(c.value for c in app.caption) and not app.exception
