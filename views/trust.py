@@ -132,14 +132,17 @@ def _keys(check: str, net, image: str, methods: list[str], **params) -> dict[str
 
 
 def _jobs_or_button(keys: dict[str, tuple], label: str, button_key: str) -> bool:
-    """Whether the results of ``keys`` are all in the shared cache or were asked for with the button
-    ``label`` (drawn, with the reason, when they are not)."""
+    """Whether the results of ``keys`` are all in the shared cache or were just asked for with the button
+    ``label`` (drawn, with the reason, while they are not; gone once pressed)."""
     if all(shared_results().get(key) is not None for key in keys.values()):
         return True
-    if st.button(label, type="primary", key=button_key):
-        return True
-    st.info(t("trust.press_run"))
-    return False
+    request = st.empty()
+    with request.container():
+        if not st.button(label, type="primary", key=button_key):
+            st.info(t("trust.press_run"))
+            return False
+    request.empty()
+    return True
 
 
 def _computed(keys: dict[str, tuple], compute) -> dict | None:
