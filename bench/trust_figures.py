@@ -12,12 +12,13 @@ import argparse
 
 from bench.report import markdown
 
-METHODS = ("deconvnet", "guided", "saliency", "integrated", "gradcam", "gradcampp", "layercam", "occlusion")
+METHODS = ("deconvnet", "guided", "saliency", "integrated", "gradcam", "gradcampp", "layercam", "eigencam", "occlusion")
 LENET_METHODS = ("deconvnet", "guided", "saliency", "integrated", "gradcam")
 
 
 def measure() -> list[tuple]:
-    """Rows: (method, Spearman and SSIM after every block is random, deletion AUC, insertion AUC, pointing
+    """Rows: (method, mean Spearman while the top half of the blocks is random (the page's verdict), Spearman
+    and SSIM after every block is random, deletion AUC, insertion AUC, pointing
     hit and energy, LeNet-5's mean Spearman with its shuffled-label twin); the random order's AUCs last."""
     import numpy as np
 
@@ -35,6 +36,7 @@ def measure() -> list[tuple]:
     target = cnnviz.predict(net, cat).scores[0].index
     pointed = cnnviz.predict(net, astronaut).scores[0].index
     reference = reference_for("astronaut", net.categories[pointed])
+    print(f"pointing: {net.categories[pointed]!r} against {reference.object!r}")
     box = box_in_input(net.preprocess, astronaut.size, reference.box)
     lenet = cnnviz.load("lenet5", device="cpu")
     digits = [held_out_digit(d)[0] for d in range(10)]
@@ -53,6 +55,7 @@ def measure() -> list[tuple]:
         rows.append(
             (
                 method,
+                f"{cascade.top_half_similarity(method):.2f}",
                 f"{cascade.spearman[method][-1]:.2f}",
                 f"{cascade.ssim[method][-1]:.2f}",
                 f"{deletion.auc:.3f}",
@@ -61,7 +64,7 @@ def measure() -> list[tuple]:
                 data,
             )
         )
-    rows.append(("random order", "", "", f"{random_auc[0]:.3f}", f"{random_auc[1]:.3f}", f"box {found.area:.0%}", ""))
+    rows.append(("random order", "", "", "", f"{random_auc[0]:.3f}", f"{random_auc[1]:.3f}", f"box {found.area:.0%}", ""))
     return rows
 
 
@@ -71,6 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     header = (
         "method",
+        "Spearman, top half random (mean)",
         "Spearman, all random",
         "SSIM, all random",
         "deletion AUC",

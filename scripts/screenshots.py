@@ -40,6 +40,7 @@ PRESS = {
     "hardware": ("hw.run", {"count": len(SUGGESTED)}),
     "transfer": ("transfer.run", {}),
     "dropblock": ("drop.run", {}),
+    "trust": ("trust.run_randomisation", {}),
 }
 COLOURS = 256  # the palette of a written screenshot
 
@@ -136,6 +137,7 @@ AFTER = {  # what a student would do before looking
     "localize": scroll_to_results,
     "transfer": scroll_to_results,
     "dropblock": scroll_to_results,
+    "trust": scroll_to_results,
 }
 TIMEOUT_MS = 300_000
 IMAGES_LOADED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]

@@ -73,6 +73,22 @@ LONGEST_ENGINE_FILES = (  # longest first; files left out are short and go last
 )
 
 
+def architecture_sweep(covered_by: dict[str, str] | None = None, *extra) -> list:
+    """Every zoo architecture as a pytest parameter (with ``extra`` values after the name, if given). Under
+    ``-m slow`` only: siblings with the same layers (``same_layers_as``), and the networks of ``covered_by``,
+    each mapped to the network of the same sweep whose operators (and head) it repeats, so CI keeps one
+    network per kind of layer."""
+    covered_by = covered_by or {}
+    params = []
+    for name, spec in cnnviz.ARCHITECTURES.items():
+        values = (name, *extra) if extra else (name,)
+        if spec.same_layers_as or name in covered_by:
+            params.append(pytest.param(*values, marks=pytest.mark.slow))
+        else:
+            params.append(values if extra else name)
+    return params
+
+
 def pytest_collection_modifyitems(config, items):
     """Hand out the files so that a browser file and an engine file run side by side: a browser file spends
     much of its time waiting for its server and Chromium, which leaves a core to an engine file that

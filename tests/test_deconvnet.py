@@ -17,7 +17,7 @@ from cnnviz.explain.deconvnet import Selection, project, project_tensor, zf_appl
 from cnnviz.explain.graphs import channels_by_peak, layer_output
 from cnnviz.explain.rectifiers import RectifierRule
 from cnnviz.layers import conv_stages
-from tests.conftest import CAT_CLASSES, cat_on_grey
+from tests.conftest import CAT_CLASSES, architecture_sweep, cat_on_grey
 
 
 def _relative_difference(a: np.ndarray, b: np.ndarray) -> float:
@@ -134,10 +134,7 @@ def test_rule_covers_functional_reused_and_clipped_rectifiers():
     torch.testing.assert_close(ours, expected)
 
 
-@pytest.mark.parametrize(
-    "arch",
-    [pytest.param(n, marks=pytest.mark.slow) if s.same_layers_as else n for n, s in cnnviz.ARCHITECTURES.items()],
-)
+@pytest.mark.parametrize("arch", architecture_sweep({"vgg16": "vgg11"}))  # VGG-11's layers, deeper
 def test_every_architecture_projects_every_conv_stage(chelsea, arch):
     """Every architecture (a deeper sibling with the same layers as one checked here: under ``-m slow``)."""
     net = cnnviz.load(arch, device="cpu")

@@ -16,7 +16,7 @@ from cnnviz.explain.occlusion import fill_tensor, grid_positions, occlusion
 from cnnviz.explain.regions import Sliding
 from cnnviz.explain.tracing import trace
 from cnnviz.gallery import gallery_image
-from cnnviz.models.zoo import ARCHITECTURES
+from tests.conftest import architecture_sweep
 
 
 def _default_corners(side: int) -> tuple[int, torch.Tensor]:
@@ -45,11 +45,12 @@ def _full_run(graph: torch.fx.GraphModule, batch: torch.Tensor) -> dict[str, tor
 
 @pytest.mark.parametrize(
     ("arch", "weights"),
+    # VGG-16 repeats VGG-11's layers deeper, ResNet-50 SE-ResNet-50's bottlenecks without the excitation
     [
-        pytest.param(arch, "auto", marks=pytest.mark.slow) if ARCHITECTURES[arch].same_layers_as else (arch, "auto")
-        for arch in ARCHITECTURES
-    ]
-    + [("lenet5", "random"), ("efficientnet_lite0", "random")],
+        *architecture_sweep({"vgg16": "vgg11", "resnet50": "seresnet50"}, "auto"),
+        ("lenet5", "random"),
+        ("efficientnet_lite0", "random"),
+    ],
 )
 def test_every_layer_equals_the_full_computation(arch, weights):
     """Each architecture at the page's default window, with its offline weights (real for LeNet-5 and

@@ -25,8 +25,7 @@ from cnnviz.explain.digit_rows import (
 from cnnviz.explain.localize import checked_short_side, crop_grid, one_pass_grid, upsampled, whole_input
 from cnnviz.explain.twin import convolutional_twin
 from cnnviz.gallery import gallery_image
-from cnnviz.models.zoo import ARCHITECTURES
-from tests.conftest import ESPRESSO
+from tests.conftest import ESPRESSO, architecture_sweep
 
 REAL_WEIGHTS = {"lenet5", "efficientnet_lite0"}
 
@@ -36,9 +35,7 @@ def lenet() -> cnnviz.LoadedModel:
     return cnnviz.load("lenet5", weights="bundled", device="cpu")
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if ARCHITECTURES[n].same_layers_as else n for n in ARCHITECTURES]
-)
+@pytest.mark.parametrize("name", architecture_sweep({"vgg11": "vgg16"}))  # VGG-16's head, on fewer layers
 def test_twin_at_the_input_size_gives_the_networks_logits(name):
     """Every zoo architecture's twin, run on its own input size, gives one window whose logits are the
     network's (within 1e-4 of the largest logit), on a real photo; at twice the size it gives a grid."""

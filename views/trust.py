@@ -32,11 +32,13 @@ from ui.results import SharedJob, compute_shared_all, shared_results
 from ui.text import class_names, labeller, t
 
 CHECKS = ("randomisation", "data", "deletion", "pointing")
-# Every method a check can take: the per-channel CAM methods are left out (one forward pass per channel of
-# the last layer, at every randomised depth: many minutes on a CPU), as are the gradient-free ones that
-# ignore the class (Eigen-CAM).
+# Every method a check can take. The per-channel CAM methods (Score-CAM, Ablation-CAM) are left out: one
+# forward pass per channel of the last layer at each of two dozen randomised depths takes many minutes on a
+# CPU (bench/trust.py).
 METHODS = tuple(
-    m for m in EVIDENCE_METHODS if m in (*RULE_METHODS, OCCLUSION) or not (CLASS_MAPS[m].heavy or m == "eigencam")
+    m
+    for m in EVIDENCE_METHODS
+    if m in (*RULE_METHODS, OCCLUSION) or not (CLASS_MAPS[m].heavy and CLASS_MAPS[m].explains_layer)
 )
 DEFAULT_METHODS = ("deconvnet", "guided", "saliency", "gradcam")
 STEPS = (10, 20, DEFAULT_STEPS, 100)  # deletion and insertion: changes of the pixels along each curve
