@@ -45,7 +45,7 @@ def measure(arch: str, methods: tuple[str, ...]) -> list[tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="efficientnet_lite0")
-    parser.add_argument("--methods", nargs="+", default=[*LIGHT, "integrated"])
+    parser.add_argument("--methods", nargs="+", default=[*LIGHT, "integrated", "occlusion"])
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     rows = measure(args.arch, tuple(args.methods))

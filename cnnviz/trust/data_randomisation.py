@@ -1,4 +1,4 @@
-"""Data randomisation (Adebayo et al., "Sanity Checks for Saliency Maps", NeurIPS 2018, §4): the same network
+"""Data randomisation (Adebayo et al., "Sanity Checks for Saliency Maps", NeurIPS 2018): the same network
 trained on the same data with its labels shuffled can only memorise; what it "sees" in a digit is nothing a
 digit means. A map that looks the same for that network as for the one trained on the true labels explains
 the input, not what the network learnt.
@@ -9,7 +9,7 @@ their labels permuted (seed :data:`SHUFFLE_SEED`; it reaches 100 % on those shuf
 held-out ones: 9.6 %), shipped as ``lenet5_shuffled_labels.pt`` (250 KB; a minute of training on one core).
 Each method's map of one digit, for the class the real network predicts, on both networks; similarity as in
 :mod:`cnnviz.trust.randomisation` (Spearman's rank correlation of absolute values, SSIM). One digit's figure
-varies (Grad-CAM's on LeNet-5's 5×5 maps from −0.65 to 0.88 over the ten first held-out digits): the page
+varies (Grad-CAM's from −0.64 to 0.74 over the ten first held-out digits): the page
 and the documentation read the mean over those ten (:func:`held_out_digit`).
 """
 
