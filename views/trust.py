@@ -119,7 +119,7 @@ def trust_page() -> None:
     elif check == "deletion":
         _deletion_and_insertion(net, choices, methods, target, steps)
     else:
-        _pointing(net, choices, methods, target, names[target])
+        _pointing(net, choices, methods, target, net.categories[target])  # the boxes name classes in English
 
 
 def method_name(method: str) -> str:

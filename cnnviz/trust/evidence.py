@@ -28,7 +28,7 @@ from cnnviz.models.loading import LoadedModel
 RULE_METHODS = ("deconvnet", "guided")
 OCCLUSION = "occlusion"
 EVIDENCE_METHODS = (*RULE_METHODS, *CLASS_MAPS, OCCLUSION)
-OCCLUSION_WINDOW, OCCLUSION_STRIDE = 32, 16  # input px: 13×13 positions at 224 px
+OCCLUSION_WINDOW, OCCLUSION_STRIDE = 56, 28  # input px: 7×7 positions at 224 px (0.7 s on Lite0, 2 CPU cores)
 
 
 def evidence_map(

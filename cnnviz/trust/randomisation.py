@@ -31,8 +31,9 @@ RANDOMISATION = "randomisation"  # the check's name on the command line
 SEED = 0
 TRAINED = "none"  # the first entry of every result: the trained network against itself
 # Integrated Gradients' points at every depth: fixed, since a random network's attributions may never add
-# up within the method's own 5 % (it would go to 512 points at each of twenty depths)
-INTEGRAL_STEPS = 32
+# up within the method's own 5 % (it would go to 512 points at each of twenty depths); 16 keeps Lite0's
+# whole grid within a minute on two CPU cores (bench/trust.py)
+INTEGRAL_STEPS = 16
 # A map whose mean rank correlation with the trained network's map stays at least this while the top half
 # of the blocks (the classifier and the layers nearest it, where the classes are learnt) is random keeps its
 # picture: it fails the check. Adebayo et al. read their figures by eye; 0.5 separates them as they read them

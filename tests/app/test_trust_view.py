@@ -81,6 +81,8 @@ def test_pointing_against_the_gallerys_box_and_no_box_for_the_digit():
     assert table.iloc[0, 1] == ("✓" if expected.hit else "✗")
     assert table.iloc[0, 2] == pytest.approx(expected.energy, abs=1e-9)
     assert f"{expected.area:.0%} of the network's input" in " ".join(c.value for c in app.caption)
+    portuguese = view("trust", {"check": "pointing", "methods": "gradcam", "image": "astronaut", "lang": "pt"})
+    assert f"{expected.area:.0%} da entrada da rede" in " ".join(c.value for c in portuguese.caption)  # same box
     digit = view("trust", {"check": "pointing", "image": "digit"})
     assert any(i.value.startswith("This photo has no reference box") for i in digit.info)
 

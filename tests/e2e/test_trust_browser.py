@@ -1,5 +1,7 @@
-"""The "Can we trust the map?" page in a real browser (in Spanish), opened from a shared link:
-deletion and insertion curves of two maps on one chart each, with their areas beside the random order's."""
+"""The "Can we trust the map?" page in a real browser, each check in another language, opened from a shared
+link: Grad-CAM's maps as Lite0's blocks are randomised (English), the deletion and insertion curves of two
+maps with their areas beside the random order's (Spanish), and the pointing game on the astronaut's
+reference box (Portuguese)."""
 
 from __future__ import annotations
 
@@ -11,22 +13,37 @@ from ui.text import t
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 180_000
+IMAGES_SHOWN = """(count) => [...document.querySelectorAll('[data-testid="stImage"] img')]
+    .filter((img) => img.complete && img.naturalWidth > 0).length >= count"""
 
 
-def test_curves_of_two_maps_from_a_link_in_spanish(server_url, page):
-    browser, lang = page.page, "es"
-    browser.goto(f"{server_url}/trust?check=deletion&methods=gradcam,occlusion&steps=10&lang={lang}")
-    heading = t("trust.header", lang, arch="EfficientNet-Lite0")
-    browser.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
-    wait_until_idle(browser)
-    browser.get_by_role("button", name=t("trust.run_curves", lang)).click(timeout=TIMEOUT_MS)
-    browser.get_by_text(t("trust.curve_deletion", lang)).wait_for(timeout=TIMEOUT_MS)
-    browser.get_by_text(t("trust.curve_insertion", lang)).wait_for(timeout=TIMEOUT_MS)
+def open_and_run(page, server_url: str, query: str, lang: str, button: str) -> None:
+    page.goto(f"{server_url}/trust?{query}&lang={lang}")
+    page.get_by_role("heading", name=t("trust.header", lang, arch="EfficientNet-Lite0")).wait_for(timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    page.get_by_role("button", name=t(button, lang)).click(timeout=TIMEOUT_MS)
+
+
+def test_each_check_in_another_language(server_url, page):
+    browser = page.page
+    open_and_run(browser, server_url, "check=randomisation&methods=gradcam", "en", "trust.run_randomisation")
+    browser.get_by_text(t("trust.trained", "en") + " · ρ 1.00").wait_for(timeout=TIMEOUT_MS)
+    browser.wait_for_function(IMAGES_SHOWN, arg=22, timeout=TIMEOUT_MS)  # the trained map and 21 blocks
+    browser.locator('[data-testid="stVegaLiteChart"]').wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text("Grad-CAM changes as soon as the blocks nearest the classifier").wait_for(timeout=TIMEOUT_MS)
+    browser.screenshot(path=str(SCREENSHOTS / "trust-randomisation-en.png"), full_page=True)
+
+    open_and_run(browser, server_url, "check=deletion&methods=gradcam,occlusion&steps=10", "es", "trust.run_curves")
+    browser.get_by_text(t("trust.curve_deletion", "es")).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("trust.curve_insertion", "es")).wait_for(timeout=TIMEOUT_MS)
     charts = browser.locator('[data-testid="stVegaLiteChart"]')
     charts.nth(1).wait_for(timeout=TIMEOUT_MS)
-    table = browser.locator('[data-testid="stDataFrame"]')
-    table.wait_for(timeout=TIMEOUT_MS)
-    assert charts.count() == 2
-    assert "steps=10" in browser.url and "methods=gradcam%2Cocclusion" in browser.url.replace(",", "%2C")
-    browser.screenshot(path=str(SCREENSHOTS / f"trust-curves-{lang}.png"), full_page=True)
+    browser.locator('[data-testid="stDataFrame"]').wait_for(timeout=TIMEOUT_MS)
+    assert charts.count() == 2 and "steps=10" in browser.url
+    browser.screenshot(path=str(SCREENSHOTS / "trust-curves-es.png"), full_page=True)
+
+    open_and_run(browser, server_url, "check=pointing&methods=gradcam&image=astronaut", "pt", "trust.run_pointing")
+    browser.get_by_text("Grad-CAM: " + t("trust.hit", "pt")).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("trust.box", "pt", area=0.14)).wait_for(timeout=TIMEOUT_MS)
+    browser.screenshot(path=str(SCREENSHOTS / "trust-pointing-pt.png"), full_page=True)
     page.assert_clean()
