@@ -599,6 +599,54 @@ def _cmd_localize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_conv(args: argparse.Namespace) -> int:
+    """``conv``: a kernel slid over the photo at its own size (then ReLU and pooling if asked), or the deck's
+    worked example."""
+    from cnnviz import blocks
+
+    if args.deck_example:
+        example = blocks.worked_example()
+        if args.json:
+            print(json.dumps(example.as_dict()))
+            return 0
+        print(f"input {example.input} ⋆ kernel {example.kernel} (cross-correlation, stride 1, no padding)")
+        for cell in example.cells:
+            print(f"  output[{cell.row}][{cell.column}] = {cell.sum_text()}")
+        print(f"output {example.output}; after ReLU {example.after_relu}")
+        return 0
+    if args.image is None:
+        raise CnnvizError("conv_image")
+    out = _out_path(args, (".npy", ".png"))
+    weights = blocks.kernel(args.kernel)
+    from cnnviz.images import load_image
+
+    x = blocks.photo_input(load_image(args.image), grey=args.grey)
+    y = blocks.convolve(x, weights, args.stride, args.padding, args.dilation)
+    shape = "×".join
+    sides = [
+        blocks.output_side(n, k, args.stride, args.padding, args.dilation)
+        for n, k in zip(x.shape[1:], weights.shape, strict=True)
+    ]
+    steps = [
+        f"input {shape(map(str, x.shape))}",
+        f"{weights.shape[0]}×{weights.shape[1]} kernel, stride {args.stride}, padding {args.padding}, dilation "
+        f"{args.dilation} → {shape(map(str, y.shape))} (formula: {sides[0]}×{sides[1]})",
+    ]
+    if args.relu:
+        y = blocks.relu(y)
+        steps.append(f"ReLU → {float((y == 0).mean()):.0%} of units at zero")
+    if args.pool:
+        y = blocks.pool(y, args.pool, args.pool_size, args.pool_stride)
+        stride = args.pool_size if args.pool_stride is None else args.pool_stride
+        steps.append(
+            f"{args.pool} pooling {args.pool_size}×{args.pool_size}, stride {stride} → {'×'.join(map(str, y.shape))}"
+        )
+    print(" · ".join(steps))
+    if out is not None:
+        _save_array_or_picture(out, y, lambda: blocks.signed_picture(y))
+    return 0
+
+
 def _cmd_activations(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -667,6 +715,7 @@ def _argparse_options(param) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cnnviz.blocks import KERNELS, MAX_DILATION, MAX_PADDING, MAX_STRIDE, POOLS
     from cnnviz.explain.methods import METHODS
     from cnnviz.hardware import DTYPES, MAX_BATCH
     from cnnviz.layers import MAX_INPUT, MIN_INPUT, TABLE_FORMATS
@@ -774,6 +823,35 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--json", action="store_true", help="print {fractions, probabilities, auc, random_auc, …}")
     trust.add_argument("--out", default=None, help="draw the curves to a .png file")
     trust.set_defaults(run=_cmd_trust)
+
+    conv = commands.add_parser(
+        "conv", help="a kernel slid over a photo (stride, padding, dilation, ReLU, pooling), or the deck's example"
+    )
+    conv.add_argument("image", nargs="?", default=None, help="path of a photo (at its own size, up to 1.2 megapixels)")
+    conv.add_argument(
+        "--kernel",
+        default="sobel-x",
+        help=f'{" | ".join(KERNELS)} | rows of numbers, "a,b,c;d,e,f;g,h,i" (default sobel-x)',
+    )
+    conv.add_argument("--stride", type=whole(1, MAX_STRIDE), default=1, help="px between kernel positions (default 1)")
+    conv.add_argument("--padding", type=whole(0, MAX_PADDING), default=0, help="px of zeros on every side (default 0)")
+    conv.add_argument("--dilation", type=whole(1, MAX_DILATION), default=1, help="px between kernel taps (default 1)")
+    conv.add_argument("--relu", action="store_true", help="ReLU after the convolution")
+    conv.add_argument("--pool", choices=POOLS, default=None, help="pooling after the convolution (and ReLU)")
+    conv.add_argument("--pool-size", type=whole(1, MAX_STRIDE), default=2, help="pooling window side, px (default 2)")
+    conv.add_argument(
+        "--pool-stride", type=whole(1, MAX_STRIDE), default=None, help="px between windows (default: the size)"
+    )
+    conv.add_argument("--grey", action="store_true", help="convolve the luminance instead of each colour channel")
+    conv.add_argument("--deck-example", action="store_true", help="print deck 001's convolution worked by hand")
+    conv.add_argument("--json", action="store_true", help="with --deck-example: {input, kernel, output, relu}")
+    conv.add_argument(
+        "--out",
+        default=None,
+        help="FILE.npy (C×H×W float32) or FILE.png (0 mid grey, the largest magnitude black/white)",
+    )
+    conv.add_argument("--lang", choices=tuple(LANGUAGES), default="en", help="language of errors (default en)")
+    conv.set_defaults(run=_cmd_conv)
 
     archs = commands.add_parser("archs", help="list the architectures with parameters and weights status")
     archs.add_argument("--json", action="store_true")

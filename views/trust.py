@@ -147,11 +147,11 @@ def _jobs_or_button(keys: dict[str, tuple], label: str, button_key: str) -> bool
     return True
 
 
-def _computed(keys: dict[str, tuple], compute) -> dict | None:
+def _computed(keys: dict[str, tuple], compute, device) -> dict | None:
     """Each method's result of ``keys``, computed (``compute(method, progress)``) through the shared cache
-    and the queue of heavy work, or None when the engine refused (the reason is drawn)."""
+    and ``device``'s queue of heavy work, or None when the engine refused (the reason is drawn)."""
     jobs = [SharedJob(key, functools.partial(compute, method), method_name(method)) for method, key in keys.items()]
-    values = compute_shared_all(jobs, "trust", device="cpu")
+    values = compute_shared_all(jobs, "trust", device=str(device))
     return None if values is None else dict(zip(keys, values, strict=True))
 
 
@@ -169,7 +169,7 @@ def _randomisation(net, choices, methods: list[str], target: int) -> None:
         result = cascading_randomisation(net, choices.image, (method,), target, progress=progress)
         return result.shrunk(TILE)
 
-    results = _computed(keys, compute)
+    results = _computed(keys, compute, net.device)
     if results is None:
         return
     layers = next(iter(results.values())).layers
@@ -249,7 +249,7 @@ def _data_randomisation(methods: list[str]) -> None:
             report(progress, i + 1, len(digits))
         return pairs
 
-    results = _computed(keys, compute)
+    results = _computed(keys, compute, lenet.device)
     if results is None:
         return
     digit = st.select_slider(t("trust.digit"), DIGITS, key="trust_digit")
@@ -290,7 +290,7 @@ def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps
         values = evidence_map(net, choices.image, method, target)
         return tuple(perturbation_curve(net, choices.image, values, kind, target, steps) for kind in KINDS)
 
-    results = _computed(keys, compute)
+    results = _computed(keys, compute, net.device)
     if results is None:
         return
     columns = st.columns(len(KINDS))
@@ -364,7 +364,7 @@ def _pointing(net, choices, methods: list[str], target: int, label: str) -> None
     keys = _keys("trust_evidence", net, choices.image_digest, methods, target=target)
     if not _jobs_or_button(keys, t("trust.run_pointing"), "trust_run_pointing"):
         return
-    results = _computed(keys, lambda method, progress: evidence_map(net, choices.image, method, target))
+    results = _computed(keys, lambda method, progress: evidence_map(net, choices.image, method, target), net.device)
     if results is None:
         return
     found = {m: localisation(values, box) for m, values in results.items()}
