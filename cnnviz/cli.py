@@ -831,7 +831,8 @@ def build_parser() -> argparse.ArgumentParser:
     conv.add_argument(
         "--kernel",
         default="sobel-x",
-        help=f'{" | ".join(KERNELS)} | rows of numbers, "a,b,c;d,e,f;g,h,i" (default sobel-x)',
+        help=f'{" | ".join(KERNELS)} | rows of numbers, "a,b,c;d,e,f;g,h,i" (a minus first: --kernel=-1,0,1;…)'
+        " (default sobel-x)",
     )
     conv.add_argument("--stride", type=whole(1, MAX_STRIDE), default=1, help="px between kernel positions (default 1)")
     conv.add_argument("--padding", type=whole(0, MAX_PADDING), default=0, help="px of zeros on every side (default 0)")
