@@ -49,7 +49,7 @@ DIGITS = tuple(range(10))  # data randomisation: the first held-out digit of eac
 
 LINK = links.page_settings(
     "trust",
-    {"check": "trust_check", "methods": "trust_methods", "steps": "trust_steps", "target": "trust_target"},
+    {"check": "trust_check", "methods": "trust_methods", "steps": "trust_steps"},
 )
 
 
@@ -76,7 +76,6 @@ def trust_page() -> None:
             "check": links.choice(CHECKS),
             "methods": links.choices(METHODS),
             "steps": links.choice([str(s) for s in STEPS]),
-            "target": links.integer(0, len(net.categories) - 1),
         }
     )
     if isinstance(st.session_state.get("trust_steps"), str):  # as the link gives it
@@ -105,7 +104,6 @@ def trust_page() -> None:
             "check": check,
             "methods": ",".join(methods) or None,
             "steps": str(steps),
-            "target": None if target == top1 else str(target),
         }
     )
     st.markdown(t(f"trust.about_{check}"))
@@ -159,9 +157,7 @@ def _computed(keys: dict[str, tuple], compute, device) -> dict | None:
 
 
 def _randomisation(net, choices, methods: list[str], target: int) -> None:
-    keys = {
-        m: result_key("trust_randomisation", net, choices.image_digest, explained=m, target=target) for m in methods
-    }
+    keys = _keys("trust_randomisation", net, choices.image_digest, methods, target=target)
     if not _jobs_or_button(keys, t("trust.run_randomisation"), "trust_run_randomisation"):
         return
 
@@ -279,10 +275,7 @@ def _data_randomisation(methods: list[str]) -> None:
 
 
 def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps: int) -> None:
-    keys = {
-        m: result_key("trust_curves", net, choices.image_digest, explained=m, target=target, steps=steps)
-        for m in methods
-    }
+    keys = _keys("trust_curves", net, choices.image_digest, methods, target=target, steps=steps)
     if not _jobs_or_button(keys, t("trust.run_curves"), "trust_run_curves"):
         return
 
