@@ -44,6 +44,7 @@ LONGEST_BROWSER_FILES = (
     "test_questions_browser.py",
     "test_languages_browser.py",
     "test_switch_browser.py",
+    "test_trust_browser.py",
     "test_own_network_browser.py",
     "test_predict_browser.py",
 )
@@ -61,6 +62,7 @@ LONGEST_ENGINE_FILES = (  # longest first; files left out are short and go last
     "test_cam_family.py",
     "test_occlusion.py",
     "test_image_memory.py",
+    "test_trust_view.py",
     "test_app_fuzz.py",
     "test_hostile_input.py",
     "test_trust.py",

@@ -18,13 +18,13 @@ TIMEOUT_MS = 180_000
 
 def test_one_pass_grid_and_boxes_appear(server_url, page):
     browser, lang = page.page, "pt"
-    browser.goto(f"{server_url}/localization?lang={lang}")
+    browser.goto(f"{server_url}/localization?lang={lang}&size=320")  # 36 windows (448 px: 120)
     browser.get_by_role("heading", name=t("loc.header", lang, arch="EfficientNet-Lite0")).wait_for(timeout=TIMEOUT_MS)
     browser.get_by_role("button", name=t("loc.fcn_run", lang)).click(timeout=TIMEOUT_MS)
-    browser.get_by_text(t("loc.one_pass", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
-    browser.get_by_text(t("loc.crops", lang, rows=8, columns=15)).wait_for(timeout=TIMEOUT_MS)
-    passes = t("loc.passes", lang, passes=120, ms=0).split("120")[0]
-    browser.get_by_text(re.compile("^" + re.escape(passes) + "120")).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("loc.one_pass", lang, rows=4, columns=9)).wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("loc.crops", lang, rows=4, columns=9)).wait_for(timeout=TIMEOUT_MS)
+    passes = t("loc.passes", lang, passes=36, ms=0).split("36")[0]
+    browser.get_by_text(re.compile("^" + re.escape(passes) + "36")).wait_for(timeout=TIMEOUT_MS)
     grids = browser.locator('[data-testid="stTabPanel"]').first.locator('[data-testid="stImage"] img')
     grids.nth(1).wait_for(timeout=TIMEOUT_MS)
     assert grids.count() == 2
