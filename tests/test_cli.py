@@ -360,9 +360,10 @@ def hostile_paths(tmp_path_factory) -> dict[str, Path]:
     ],
 )
 def test_hostile_input_exits_2_with_one_line_before_any_work(cli, photos, hostile_paths, args, message):
-    """In a real process for the pipe (were it opened, the suite would hang), in this one for the rest."""
+    """In a real process for the pipe (were it opened, the suite would hang), in this one for the rest (a read
+    of /dev/zero is bounded by the size limit, so a regression there fails rather than hangs)."""
     paths = {**{k: str(v) for k, v in photos.items()}, **{k: str(v) for k, v in hostile_paths.items()}}
-    run = run_cli if {"{fifo}", "/dev/zero"} & set(args) else cli
+    run = run_cli if "{fifo}" in args else cli
     result = run(*[a.format(**paths) for a in args], env={"CNNVIZ_OFFLINE": "1"})
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()

@@ -46,7 +46,9 @@ def _agreement(net: cnnviz.LoadedModel, image: Image.Image, layer: str, whole_ma
 @pytest.mark.parametrize(
     ("arch", "layers", "side"),
     [
-        ("vgg16", ["features.3", "features.16", "features.29", "features.30"], 112),  # early, middle, last ReLU, pool
+        pytest.param(  # VGG's switches and ReLUs, as VGG-16-BN's below and ZFNet's: under -m slow
+            "vgg16", ["features.3", "features.16", "features.29", "features.30"], 112, marks=pytest.mark.slow
+        ),  # early, middle, last ReLU, pool
         ("alexnet", ["features.1", "features.4", "features.7", "features.11", "features.12"], None),
         ("alexnet2012", ["features.relu1", "features.norm2", "features.relu4", "features.pool5"], None),  # LRN
         ("zfnet", ["features.pool1", "features.relu3", "features.pool5"], None),

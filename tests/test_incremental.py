@@ -45,9 +45,10 @@ def _full_run(graph: torch.fx.GraphModule, batch: torch.Tensor) -> dict[str, tor
 
 @pytest.mark.parametrize(
     ("arch", "weights"),
-    # VGG-16 repeats VGG-11's layers deeper, ResNet-50 SE-ResNet-50's bottlenecks without the excitation
+    # VGG-16 repeats VGG-11's layers deeper, ResNet-50 SE-ResNet-50's bottlenecks without the excitation,
+    # Xception MobileNet-v2's depthwise and pointwise convolutions with residual additions
     [
-        *architecture_sweep({"vgg16": "vgg11", "resnet50": "seresnet50"}, "auto"),
+        *architecture_sweep({"vgg16": "vgg11", "resnet50": "seresnet50", "xception": "mobilenet_v2"}, "auto"),
         ("lenet5", "random"),
         ("efficientnet_lite0", "random"),
     ],

@@ -198,10 +198,13 @@ def test_frozen_pretrained_backbone_beats_the_same_network_from_scratch(lite0, t
     assert len(train.labels) == 50 and len(test.labels) == 100 and set(train.labels) == set(range(10))
     steps = []
     # at the smallest offered size (96 px: 10 s instead of 16 s at the default 128 px, where the same
-    # conclusion holds: 70 % against 29 %)
-    result = transfer_lab(lite0, train, test, input_size=96, progress=lambda done, total: steps.append((done, total)))
+    # conclusion holds: 70 % against 29 %) and 5 epochs (6 s; the page's 15, 21 % from scratch, are trained
+    # by tests/e2e/test_labs_browser.py)
+    result = transfer_lab(
+        lite0, train, test, input_size=96, epochs=5, progress=lambda done, total: steps.append((done, total))
+    )
     assert result.frozen.accuracy >= 0.6  # measured 72 %
-    assert result.frozen.accuracy >= result.scratch.accuracy + 0.25  # scratch measured 21 %
+    assert result.frozen.accuracy >= result.scratch.accuracy + 0.25  # scratch measured 9 %
     assert result.frozen.confusion.shape == (10, 10) and result.frozen.confusion.sum() == 100
     assert np.trace(result.frozen.confusion) == round(result.frozen.accuracy * 100)
     assert steps[-1][0] == steps[-1][1]  # the progress bar reaches its end

@@ -1,6 +1,7 @@
-"""Every page opened fresh in Portuguese or Spanish shows no English sentence: the pages alternate between
-the two languages, so each language sees half of them (an English sentence written into a page rather than
-into the catalogue would show in either; ``tests/test_texts.py`` checks that every key is in both).
+"""Every page opens fresh from its link, with no exception box, console error or failed request, and in
+Portuguese or Spanish shows no English sentence: the pages alternate between the two languages, so each
+language sees half of them (an English sentence written into a page rather than into the catalogue would
+show in either; ``tests/test_texts.py`` checks that every key is in both).
 
 English is detected by common function words on each visible line of the page and the sidebar. Paper
 titles are cited in their original language; ImageNet class names are translated (the English name in
@@ -13,7 +14,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -45,4 +46,5 @@ def test_no_english_on_its_half_of_the_pages(server_url, page, lang):
         wait_until_idle(page.page)  # the rest of the page: the script run has finished
         page.page.wait_for_timeout(500)  # and the browser has drawn it (charts render after the run)
         assert english_lines(page.page) == [], (lang, declared.name)
-    page.assert_clean()
+        page.page.screenshot(path=str(SCREENSHOTS / f"page-{declared.name}-{lang}.png"))
+        page.assert_clean()

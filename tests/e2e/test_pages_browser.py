@@ -1,4 +1,5 @@
-"""Every page in a real browser; the Layers page for every architecture in the zoo."""
+"""The Layers page for every architecture in the zoo, a shared link in the browser's language, the screenshots
+script (every page opening from its link: tests/e2e/test_languages_browser.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import pytest
 
 from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
-from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture, wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture
 from ui.pages import declared_pages
 from ui.text import t
 
@@ -20,16 +21,6 @@ PAGES = {p.url_path: p for p in declared_pages()}  # URL path → page; the defa
 def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
     """The English heading of the page at ``path`` for ``arch``."""
     return t(PAGES[path].heading_key, "en", arch=ARCHITECTURES[arch].display)
-
-
-@pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_opens_from_its_link(server_url, page, path):
-    page.page.goto(f"{server_url}/{path}")
-    page.page.get_by_text(heading(path)).first.wait_for(timeout=TIMEOUT_MS)
-    wait_until_idle(page.page)  # the script run has finished
-    page.page.wait_for_timeout(500)  # and charts and diagrams have drawn
-    page.page.screenshot(path=str(SCREENSHOTS / f"page-{path or 'predict'}.png"))
-    page.assert_clean()
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_each_check_in_another_language(server_url, page):
     browser.get_by_text("Grad-CAM changes as soon as the blocks nearest the classifier").wait_for(timeout=TIMEOUT_MS)
     browser.screenshot(path=str(SCREENSHOTS / "trust-randomisation-en.png"), full_page=True)
 
-    open_and_run(browser, server_url, "check=deletion&methods=gradcam,occlusion&steps=10", "es", "trust.run_curves")
+    open_and_run(browser, server_url, "check=deletion&methods=gradcam,saliency&steps=10", "es", "trust.run_curves")
     browser.get_by_text(t("trust.curve_deletion", "es")).wait_for(timeout=TIMEOUT_MS)
     browser.get_by_text(t("trust.curve_insertion", "es")).wait_for(timeout=TIMEOUT_MS)
     charts = browser.locator('[data-testid="stVegaLiteChart"]')
