@@ -12,6 +12,7 @@ import operator
 import torch
 from torch import fx, nn
 
+from cnnviz.explain.tracing import ThreadSafeTracer, traced
 from cnnviz.layers import LayerRow, LayerTable
 from cnnviz.models.zoo import ArchSpec
 
@@ -51,8 +52,9 @@ def network_dot(table: LayerTable, skip_types: tuple[str, ...] = ("ReLU", "ReLU6
     return "\n".join(lines)
 
 
-class _ChildrenAsLeaves(fx.Tracer):
-    """Traces one block, keeping each of its direct children (and every standard layer) as one node."""
+class _ChildrenAsLeaves(ThreadSafeTracer):
+    """Traces one block, keeping each of its direct children (and every standard layer) as one node; other
+    sessions' forward passes go through while it traces (see :class:`ThreadSafeTracer`)."""
 
     def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
         return "." not in qualified_name or super().is_leaf_module(module, qualified_name)
@@ -63,7 +65,7 @@ def block_dot(spec: ArchSpec, block_name: str, table: LayerTable) -> str | None:
     model = spec.build_empty()
     block = model.get_submodule(block_name)
     try:
-        graph = _ChildrenAsLeaves().trace(block)
+        graph = traced(_ChildrenAsLeaves(), block)
     except Exception:  # data-dependent control flow: fx cannot trace every block
         return None
     rows = {(row.module, row.call): row for row in table.layers}

@@ -147,9 +147,21 @@ def test_sliding_arithmetic_matches_pytorch_on_odd_layers():
             assert not (diff & ~inside).any(), (kernel, stride, dilation, padding, start)
 
 
-def test_tracing_does_not_disturb_other_threads(lite0, coffee):
+@pytest.mark.parametrize("tracing", ["incremental graph", "block diagram"])
+def test_tracing_does_not_disturb_other_threads(lite0, coffee, tracing):
     """fx patches nn.Module for the whole process while it traces: predictions on the same shared
-    parameters in other threads must still come out right meanwhile."""
+    parameters in other threads must still come out right meanwhile, whether the trace is occlusion's
+    graph or the Layers page's drawing of a block (a session switching network while the previous run
+    still drew its diagram once met fx's tracer in its own forward pass)."""
+    from cnnviz.diagram import block_dot
+    from cnnviz.layers import layer_table
+
+    table = layer_table("efficientnet_lite0", 224)
+    spec = cnnviz.get_spec("efficientnet_lite0")
+    traces = {
+        "incremental graph": lambda: trace(lite0.model),
+        "block diagram": lambda: block_dot(spec, "blocks.1.0", table),
+    }
     expected = [s.index for s in cnnviz.predict(lite0, coffee).scores]
     stop, failures = threading.Event(), []
 
@@ -166,7 +178,7 @@ def test_tracing_does_not_disturb_other_threads(lite0, coffee):
         worker.start()
     try:
         for _ in range(15):
-            trace(lite0.model)
+            assert traces[tracing]() is not None
     finally:
         stop.set()
         for worker in workers:

@@ -22,17 +22,15 @@ WHOLE_MODULES = (Conv2dSame, BatchNormAct2d)
 _TRACING = threading.Lock()  # one trace at a time: two overlapping ones would undo each other's patches
 
 
-class _Tracer(torch.fx.Tracer):
+class ThreadSafeTracer(torch.fx.Tracer):
     """fx's tracer, made safe to use while other threads run models: tracing patches ``nn.Module.__call__``
     and ``__getattr__`` for the whole process, so module calls and attribute reads from any other thread
-    (another session's prediction, on the same shared parameters) go straight through."""
+    (another session's prediction, on the same shared parameters) go straight through. Trace with
+    :func:`traced`, which also keeps two traces from overlapping."""
 
     def __init__(self) -> None:
         super().__init__()
         self._thread = threading.get_ident()
-
-    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
-        return isinstance(module, WHOLE_MODULES) or super().is_leaf_module(module, qualified_name)
 
     def call_module(self, module, forward, args, kwargs):
         if threading.get_ident() != self._thread:
@@ -45,14 +43,27 @@ class _Tracer(torch.fx.Tracer):
         return super().getattr(attr, attr_val, parameter_proxy_cache)
 
 
+def traced(tracer: ThreadSafeTracer, module: nn.Module) -> torch.fx.Graph:
+    """``module``'s graph by ``tracer``, one trace at a time in the process (two overlapping ones would undo
+    each other's patches)."""
+    with _TRACING:
+        return tracer.trace(module)
+
+
+class _Tracer(ThreadSafeTracer):
+    """Keeps :data:`WHOLE_MODULES` as single nodes."""
+
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        return isinstance(module, WHOLE_MODULES) or super().is_leaf_module(module, qualified_name)
+
+
 def trace(model: nn.Module) -> torch.fx.GraphModule:
     """``model`` (in eval mode) as a graph module of a private copy, without in-place operations."""
     copy = private_graph(model)
     for module in copy.modules():
         if getattr(module, "inplace", False):
             module.inplace = False
-    with _TRACING:
-        graph = _Tracer().trace(copy)
+    graph = traced(_Tracer(), copy)
     for node in graph.nodes:
         if node.op == "call_function" and node.target is operator.iadd:
             node.target = operator.add
