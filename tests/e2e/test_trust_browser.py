@@ -1,7 +1,7 @@
 """The "Can we trust the map?" page in a real browser, each check in another language, opened from a shared
-link: Grad-CAM's maps as Lite0's blocks are randomised (English), the deletion and insertion curves of two
-maps with their areas beside the random order's (Spanish), and the pointing game on the astronaut's
-reference box (Portuguese)."""
+link: Grad-CAM's maps as LeNet-5's blocks are randomised (English; Lite0's 21 blocks: the AppTest), the
+deletion and insertion curves of two maps with their areas beside the random order's (Spanish), and the
+pointing game on the astronaut's reference box (Portuguese)."""
 
 from __future__ import annotations
 
@@ -17,20 +17,21 @@ IMAGES_SHOWN = """(count) => [...document.querySelectorAll('[data-testid="stImag
     .filter((img) => img.complete && img.naturalWidth > 0).length >= count"""
 
 
-def open_and_run(page, server_url: str, query: str, lang: str, button: str) -> None:
+def open_and_run(page, server_url: str, query: str, lang: str, button: str, arch: str = "EfficientNet-Lite0") -> None:
     page.goto(f"{server_url}/trust?{query}&lang={lang}")
-    page.get_by_role("heading", name=t("trust.header", lang, arch="EfficientNet-Lite0")).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("heading", name=t("trust.header", lang, arch=arch)).wait_for(timeout=TIMEOUT_MS)
     wait_until_idle(page)
     page.get_by_role("button", name=t(button, lang)).click(timeout=TIMEOUT_MS)
 
 
 def test_each_check_in_another_language(server_url, page):
     browser = page.page
-    open_and_run(browser, server_url, "check=randomisation&methods=gradcam", "en", "trust.run_randomisation")
+    query = "check=randomisation&methods=gradcam&arch=lenet5&image=digit"
+    open_and_run(browser, server_url, query, "en", "trust.run_randomisation", arch="LeNet-5")
     browser.get_by_text(t("trust.trained", "en") + " · ρ 1.00").wait_for(timeout=TIMEOUT_MS)
-    browser.wait_for_function(IMAGES_SHOWN, arg=22, timeout=TIMEOUT_MS)  # the trained map and 21 blocks
+    browser.wait_for_function(IMAGES_SHOWN, arg=6, timeout=TIMEOUT_MS)  # the trained map and 5 blocks
     browser.locator('[data-testid="stVegaLiteChart"]').wait_for(timeout=TIMEOUT_MS)
-    browser.get_by_text("Grad-CAM changes as soon as the blocks nearest the classifier").wait_for(timeout=TIMEOUT_MS)
+    browser.get_by_text(t("trust.depths", "en", count=5, arch="LeNet-5")).wait_for(timeout=TIMEOUT_MS)
     browser.screenshot(path=str(SCREENSHOTS / "trust-randomisation-en.png"), full_page=True)
 
     open_and_run(browser, server_url, "check=deletion&methods=gradcam,saliency&steps=10", "es", "trust.run_curves")
