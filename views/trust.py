@@ -17,10 +17,15 @@ import cnnviz
 from cnnviz.explain import CLASS_MAPS
 from cnnviz.explain.detect import Box, reference_for
 from cnnviz.explain.keys import result_key
-from cnnviz.explain.progress import report
 from cnnviz.predict import at_most
 from cnnviz.render import boxes_image, class_map_image, colourise
-from cnnviz.trust.data_randomisation import ARCHITECTURE, data_randomisation, held_out_digit
+from cnnviz.trust.data_randomisation import (
+    ARCHITECTURE,
+    DIGITS,
+    held_out_digit,
+    mean_similarity,
+    over_held_out_digits,
+)
 from cnnviz.trust.evidence import EVIDENCE_METHODS, OCCLUSION, RULE_METHODS, evidence_map
 from cnnviz.trust.faithfulness import DEFAULT_STEPS, KINDS, perturbation_curve
 from cnnviz.trust.localisation import box_in_input, localisation
@@ -45,7 +50,6 @@ STEPS = (10, 20, DEFAULT_STEPS, 100)  # deletion and insertion: changes of the p
 TILE = 64  # px of each randomised map on screen (and kept in the shared cache)
 SHOWN_BOX = 224  # px of each pointing-game picture on screen
 DIGIT_SHOWN = 160  # px of each 32 px digit map on screen
-DIGITS = tuple(range(10))  # data randomisation: the first held-out digit of each class
 
 LINK = links.page_settings(
     "trust",
@@ -178,10 +182,14 @@ def _randomisation(net, choices, methods: list[str], target: int) -> None:
             for i, (layer, rho) in enumerate(zip(result.layers, result.spearman[method], strict=True))
         ]
         st.image(tiles, caption=captions, width=TILE + 16)
-        verdict = "trust.keeps" if result.keeps_its_picture(method) else "trust.changes"
-        rho = result.top_half_similarity(method)
-        (st.warning if result.keeps_its_picture(method) else st.success)(
-            t(verdict, method=method_name(method), rho=rho, threshold=KEPT_SIMILARITY)
+        kept = result.keeps_its_picture(method)
+        (st.warning if kept else st.success)(
+            t(
+                "trust.keeps" if kept else "trust.changes",
+                method=method_name(method),
+                rho=result.top_half_similarity(method),
+                threshold=KEPT_SIMILARITY,
+            )
         )
     st.altair_chart(_similarity_chart(results), width="stretch")
     st.caption(t("trust.similarity_help"))
@@ -232,33 +240,23 @@ def _data_randomisation(methods: list[str]) -> None:
     held-out digit of each class (the sidebar's network and photo play no part: only LeNet-5 ships its
     twin). The verdict reads the mean over the ten digits; the student picks the one shown."""
     lenet = shared_model(ARCHITECTURE, "auto", "cpu")
-    digits = [held_out_digit(d)[0] for d in DIGITS]
-    targets = [cnnviz.predict(lenet, image).scores[0].index for image in digits]
     keys = _keys("trust_data", lenet, "the first held-out digit of each class", methods)
     if not _jobs_or_button(keys, t("trust.run_data"), "trust_run_data"):
         return
-
-    def compute(method, progress):
-        pairs = []
-        for i, (image, target) in enumerate(zip(digits, targets, strict=True)):
-            pairs.append(data_randomisation(lenet, image, (method,), target))
-            report(progress, i + 1, len(digits))
-        return pairs
-
-    results = _computed(keys, compute, lenet.device)
+    results = _computed(keys, lambda method, progress: over_held_out_digits(lenet, (method,), progress), lenet.device)
     if results is None:
         return
     digit = st.select_slider(t("trust.digit"), DIGITS, key="trust_digit")
-    picture = np.asarray(lenet.preprocess.crop_image(digits[digit]).convert("RGB"))
-    st.caption(t("trust.data_digit", digit=digit, predicted=lenet.categories[targets[digit]]))
+    picture = np.asarray(lenet.preprocess.crop_image(held_out_digit(digit)[0]).convert("RGB"))
+    predicted = next(iter(results.values()))[digit].target
+    st.caption(t("trust.data_digit", digit=digit, predicted=lenet.categories[predicted]))
     for method, pairs in results.items():
         st.markdown(f"**{method_name(method)}**")
         shown = pairs[digit]
         pictures = [class_map_image(picture, shown.trained[method]), class_map_image(picture, shown.shuffled[method])]
         captions = [t("trust.true_labels"), t("trust.shuffled_labels", rho=shown.spearman[method])]
         st.image(pictures, caption=captions, width=DIGIT_SHOWN)
-        rho = float(np.mean([pair.spearman[method] for pair in pairs]))
-        ssim = float(np.mean([pair.ssim[method] for pair in pairs]))
+        rho, ssim = mean_similarity(pairs, method)
         kept = rho >= KEPT_SIMILARITY
         (st.warning if kept else st.success)(
             t(
@@ -291,6 +289,7 @@ def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps
         with column:
             st.markdown(f"**{t(f'trust.curve_{kind}')}**")
             st.altair_chart(_curve_chart({m: curves[i] for m, curves in results.items()}, kind), width="stretch")
+    deletion, insertion = next(iter(results.values()))  # the random order is the same for every map
     table = pd.DataFrame(
         [
             {
@@ -303,8 +302,8 @@ def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps
         + [
             {
                 t("trust.method"): t("trust.random_order"),
-                t("trust.auc_deletion"): next(iter(results.values()))[0].random_auc,
-                t("trust.auc_insertion"): next(iter(results.values()))[1].random_auc,
+                t("trust.auc_deletion"): deletion.random_auc,
+                t("trust.auc_insertion"): insertion.random_auc,
             }
         ]
     )
@@ -324,13 +323,12 @@ def _curve_chart(curves: dict, kind: str) -> alt.Chart:
             {"method": method_name(method), "share": float(f), "probability": float(p)}
             for f, p in zip(curve.fractions, curve.probabilities, strict=True)
         ]
-    first = next(iter(curves.values()))
+    first, random = next(iter(curves.values())), t("trust.random_order")
     rows += [
-        {"method": t("trust.random_order"), "share": float(f), "probability": float(p)}
+        {"method": random, "share": float(f), "probability": float(p)}
         for f, p in zip(first.fractions, first.random_probabilities, strict=True)
     ]
     frame = pd.DataFrame(rows)
-    random = t("trust.random_order")
     return (
         alt.Chart(frame)
         .mark_line()

@@ -10,7 +10,7 @@ held-out ones: 9.6 %), shipped as ``lenet5_shuffled_labels.pt`` (250 KB; a minut
 Each method's map of one digit, for the class the real network predicts, on both networks; similarity as in
 :mod:`cnnviz.trust.randomisation` (Spearman's rank correlation of absolute values, SSIM). One digit's figure
 varies (Grad-CAM's from −0.64 to 0.74 over the ten first held-out digits): the page
-and the documentation read the mean over those ten (:func:`held_out_digit`).
+and the documentation read the mean over those ten (:func:`over_held_out_digits`, :func:`mean_similarity`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from PIL import Image
 from cnnviz.explain.progress import Progress, report
 from cnnviz.models.bundled import asset_path
 from cnnviz.models.loading import LoadedModel
+from cnnviz.predict import predict
 from cnnviz.trust.evidence import evidence_map
 from cnnviz.trust.randomisation import INTEGRAL_STEPS, rank_correlation, structural_similarity
 
 SHUFFLE_SEED = 0
 SHUFFLED_FILE = "lenet5_shuffled_labels.pt"
 ARCHITECTURE = "lenet5"
+DIGITS = tuple(range(10))  # the check's digits: the first held-out one of each class
 
 
 def shuffled_labels(labels: torch.Tensor) -> torch.Tensor:
@@ -72,11 +74,16 @@ class DataRandomisation:
 
 
 def data_randomisation(
-    net: LoadedModel, image: Image.Image, methods: tuple[str, ...], target: int, progress: Progress | None = None
+    net: LoadedModel,
+    image: Image.Image,
+    methods: tuple[str, ...],
+    target: int,
+    progress: Progress | None = None,
+    twin: LoadedModel | None = None,
 ) -> DataRandomisation:
     """Each of ``methods``' evidence for class ``target`` on ``image`` from LeNet-5 ``net`` and from its
-    shuffled-label twin (:func:`shuffled_twin`). ``progress`` counts maps."""
-    twin = shuffled_twin(net)
+    shuffled-label ``twin`` (default: :func:`shuffled_twin`, loaded for this call). ``progress`` counts maps."""
+    twin = twin or shuffled_twin(net)
     trained, shuffled = {}, {}
     for i, method in enumerate(methods):
         trained[method] = evidence_map(net, image, method, target, steps=INTEGRAL_STEPS)
@@ -85,6 +92,29 @@ def data_randomisation(
     spearman = {m: rank_correlation(trained[m], shuffled[m]) for m in methods}
     ssim = {m: structural_similarity(trained[m], shuffled[m]) for m in methods}
     return DataRandomisation(target, trained, shuffled, spearman, ssim)
+
+
+def over_held_out_digits(
+    net: LoadedModel, methods: tuple[str, ...], progress: Progress | None = None
+) -> list[DataRandomisation]:
+    """:func:`data_randomisation` on the first held-out digit of each class (:data:`DIGITS`, in order), each
+    for the class ``net`` reads there; the twin is loaded once. ``progress`` counts digits."""
+    twin = shuffled_twin(net)
+    found = []
+    for digit in DIGITS:
+        image = held_out_digit(digit)[0]
+        target = predict(net, image).scores[0].index
+        found.append(data_randomisation(net, image, methods, target, twin=twin))
+        report(progress, digit + 1, len(DIGITS))
+    return found
+
+
+def mean_similarity(pairs: list[DataRandomisation], method: str) -> tuple[float, float]:
+    """``method``'s Spearman and SSIM averaged over ``pairs`` (one digit's figure varies widely)."""
+    return (
+        float(np.mean([pair.spearman[method] for pair in pairs])),
+        float(np.mean([pair.ssim[method] for pair in pairs])),
+    )
 
 
 def held_out_digit(digit: int) -> tuple[Image.Image, int]:
