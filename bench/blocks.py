@@ -31,6 +31,7 @@ def measure(repeats: int = 5) -> list[tuple]:
     from cnnviz import blocks
     from cnnviz.gallery import gallery_image
     from cnnviz.images import KEPT_PIXELS, kept_size
+    from cnnviz.render import signed_picture
 
     photo = gallery_image("astronaut")
     photo = photo.resize(kept_size(photo.width * 4, photo.height * 4, KEPT_PIXELS), Image.Resampling.LANCZOS)
@@ -44,7 +45,7 @@ def measure(repeats: int = 5) -> list[tuple]:
             y = blocks.relu(y)
             if pooling:
                 y = blocks.pool(y, pooling, 2)
-            blocks.signed_picture(y)
+            signed_picture(y)
             times.append(time.perf_counter() - start)
         shape = "×".join(map(str, y.shape))
         kernel = spec if spec in blocks.KERNELS else f"{weights.shape[0]}×{weights.shape[1]} typed"

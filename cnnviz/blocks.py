@@ -187,12 +187,3 @@ def worked_example(
 def _plain(value: float) -> float | int:
     """A whole number as an int (the deck writes 8, not 8.0)."""
     return int(value) if float(value).is_integer() else value
-
-
-def signed_picture(values: np.ndarray) -> np.ndarray:
-    """A convolution's output (C×H×W, C 1 or 3) as an H×W×3 uint8 picture: 0 is mid grey, the largest
-    magnitude black or white, one scale for all channels (a grey output shows grey)."""
-    top = float(np.abs(values).max())
-    shown = 0.5 + values / (2 * top) if top > 0 else np.full_like(values, 0.5)
-    rgb = np.repeat(shown, 3, axis=0) if shown.shape[0] == 1 else shown
-    return (np.clip(rgb, 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)

@@ -603,6 +603,7 @@ def _cmd_conv(args: argparse.Namespace) -> int:
     """``conv``: a kernel slid over the photo at its own size (then ReLU and pooling if asked), or the deck's
     worked example."""
     from cnnviz import blocks
+    from cnnviz.render import signed_picture
 
     if args.deck_example:
         example = blocks.worked_example()
@@ -622,15 +623,18 @@ def _cmd_conv(args: argparse.Namespace) -> int:
 
     x = blocks.photo_input(load_image(args.image), grey=args.grey)
     y = blocks.convolve(x, weights, args.stride, args.padding, args.dilation)
-    shape = "×".join
+
+    def shape(array) -> str:
+        return "×".join(map(str, array.shape))
+
     sides = [
         blocks.output_side(n, k, args.stride, args.padding, args.dilation)
         for n, k in zip(x.shape[1:], weights.shape, strict=True)
     ]
     steps = [
-        f"input {shape(map(str, x.shape))}",
+        f"input {shape(x)}",
         f"{weights.shape[0]}×{weights.shape[1]} kernel, stride {args.stride}, padding {args.padding}, dilation "
-        f"{args.dilation} → {shape(map(str, y.shape))} (formula: {sides[0]}×{sides[1]})",
+        f"{args.dilation} → {shape(y)} (formula: {sides[0]}×{sides[1]})",
     ]
     if args.relu:
         y = blocks.relu(y)
@@ -638,12 +642,10 @@ def _cmd_conv(args: argparse.Namespace) -> int:
     if args.pool:
         y = blocks.pool(y, args.pool, args.pool_size, args.pool_stride)
         stride = args.pool_size if args.pool_stride is None else args.pool_stride
-        steps.append(
-            f"{args.pool} pooling {args.pool_size}×{args.pool_size}, stride {stride} → {'×'.join(map(str, y.shape))}"
-        )
+        steps.append(f"{args.pool} pooling {args.pool_size}×{args.pool_size}, stride {stride} → {shape(y)}")
     print(" · ".join(steps))
     if out is not None:
-        _save_array_or_picture(out, y, lambda: blocks.signed_picture(y))
+        _save_array_or_picture(out, y, lambda: signed_picture(y))
     return 0
 
 

@@ -36,6 +36,15 @@ def projection_image(pixels: np.ndarray, percentile: float = 99.5) -> np.ndarray
     return (rgb * 255).round().astype(np.uint8)
 
 
+def signed_picture(values: np.ndarray) -> np.ndarray:
+    """A convolution's output (C×H×W, C 1 or 3) as an H×W×3 uint8 picture: 0 is mid grey, the largest
+    magnitude black or white, one scale for all channels (a grey output shows grey)."""
+    top = float(np.abs(values).max())
+    shown = 0.5 + values / (2 * top) if top > 0 else np.full_like(values, 0.5)
+    rgb = np.repeat(shown, 3, axis=0) if shown.shape[0] == 1 else shown
+    return (np.clip(rgb, 0, 1).transpose(1, 2, 0) * 255).round().astype(np.uint8)
+
+
 def energy_map(pixels: np.ndarray) -> np.ndarray:
     """Where a projection (C×H×W) puts its signal: the sum of squares over channels (H×W)."""
     return (pixels.astype(np.float64) ** 2).sum(axis=0)
