@@ -79,11 +79,9 @@ def trust_page() -> None:
         {
             "check": links.choice(CHECKS),
             "methods": links.choices(METHODS),
-            "steps": links.choice([str(s) for s in STEPS]),
+            "steps": lambda text: int(links.choice([str(s) for s in STEPS])(text)),
         }
     )
-    if isinstance(st.session_state.get("trust_steps"), str):  # as the link gives it
-        st.session_state["trust_steps"] = int(st.session_state["trust_steps"])
     links.show_notices()
     why = t("follow.not_top5", arch=spec.display)
     top1 = next(iter(targets))
