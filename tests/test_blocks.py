@@ -12,9 +12,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+import cnnviz
 from cnnviz import blocks
+from cnnviz.blocks import operations, translation
+from cnnviz.blocks.network import first_layers
 from cnnviz.errors import CnnvizError
 from cnnviz.images import load_image
+from cnnviz.layers import layer_table
 
 
 def test_the_decks_worked_example_term_by_term_then_relu(cli):
@@ -132,3 +136,79 @@ def test_the_engine_refuses_settings_out_of_range_with_a_key():
         assert refused.value.key == "conv_setting"
     with pytest.raises(CnnvizError, match="not a pooling"):
         blocks.pool(x, "median", 2)
+
+
+def test_a_units_value_is_the_sum_over_the_taps_of_its_receptive_field(chelsea):
+    """Each output unit equals the products of the pixels under its field's taps with the weights, zeros in
+    the padding: the field the page draws is the one torch reads (float32 sums, 1e-5)."""
+    x = blocks.photo_input(chelsea, grey=True)
+    weights = np.arange(1, 10, dtype=np.float32).reshape(3, 3) - 5
+    y = blocks.convolve(x, weights, stride=3, padding=2, dilation=2)
+    padded = np.pad(x[0], 2)
+    for row, column in [(0, 0), (17, 40), (y.shape[1] - 1, y.shape[2] - 1)]:
+        field = operations.receptive_field(row, column, weights.shape, stride=3, padding=2, dilation=2)
+        by_hand = sum(padded[r + 2, c + 2] * w for (r, c), w in zip(field.taps, weights.ravel(), strict=True))
+        assert field.size == (5, 5) and y[0, row, column] == pytest.approx(by_hand, abs=1e-5)
+
+
+def test_activations_pass_back_their_autograd_gradients_and_dropout_keeps_the_mean(chelsea):
+    x = blocks.convolve(blocks.photo_input(chelsea, grey=True), blocks.kernel("sobel-x"))[0]
+    for name, function in (("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)):
+        result = operations.activated(x, name)
+        values = torch.from_numpy(x).requires_grad_()
+        function(values).sum().backward()
+        assert np.allclose(result.output, function(torch.from_numpy(x)).numpy())
+        assert result.mean_gradient == pytest.approx(float(values.grad.mean()), rel=1e-5)
+        assert result.max_gradient <= result.largest_possible
+    relu = operations.activated(x, "relu")
+    assert relu.zero_share == pytest.approx(float((x <= 0).mean())) and 0.3 < relu.zero_share < 0.7
+    dropped = operations.dropout(np.maximum(x, 0), 0.5, seed=3)
+    kept = dropped.output != 0
+    assert np.allclose(dropped.output[kept], np.maximum(x, 0)[kept] / 0.5)
+    assert dropped.dropped_share == pytest.approx(0.5, abs=0.01)
+    assert dropped.mean_after == pytest.approx(dropped.mean_before, rel=0.02)  # 135,000 units
+    assert np.array_equal(operations.dropout(x, 0.0).output, x)
+
+
+def test_max_pooling_winners_hold_each_windows_maximum(chelsea):
+    x = np.maximum(blocks.convolve(blocks.photo_input(chelsea, grey=True), blocks.kernel("sobel-y"))[0], 0)
+    for size, stride in ((2, 2), (3, 2)):
+        winners = operations.max_pool_winners(x, size, stride)
+        pooled = blocks.pool(x[None], "max", size, stride)[0]
+        assert np.array_equal(x[winners[..., 0], winners[..., 1]], pooled)
+
+
+def test_the_map_shifts_with_the_photo_and_pooling_absorbs_part_of_the_shift(chelsea):
+    """Deck 001's argument on a real photo: shifted by a multiple of the stride, the map is the same map
+    moved (up to float rounding); by anything else it is not; compared in place, a 1 px shift changes the
+    rectified edge map more than the same map after 2×2 max pooling."""
+    x = blocks.photo_input(chelsea, grey=True)
+    sobel = blocks.kernel("sobel-x")
+    assert translation.shifted_maps(x, sobel, 4, stride=2).aligned_difference < 1e-6
+    assert translation.shifted_maps(x, sobel, 3, stride=2).aligned_difference > 0.1
+    one = translation.shifted_maps(x, sobel, 1)
+    assert one.aligned_difference < 1e-6 and one.pooled_change < 0.75 * one.relu_change
+    assert translation.shifted_maps(x, sobel, 0).conv_change == 0
+
+
+def test_a_shifted_picture_keeps_lite0s_top5_mostly_and_no_shift_changes_nothing(lite0, chelsea):
+    still = translation.shifted_prediction(lite0, chelsea, 0)
+    assert still.total_variation == 0 and still.before == still.after and still.overlap == 5
+    moved = translation.shifted_prediction(lite0, chelsea, 8)
+    assert [s.index for s in moved.before] == [s.index for s in cnnviz.predict(lite0, chelsea).scores]
+    assert 0 < moved.total_variation < 0.2 and moved.overlap >= 4
+
+
+def test_the_first_batch_norm_is_the_layers_own_arithmetic(lite0, chelsea):
+    """Lite0's ``bn1`` fuses ReLU6 after the normalisation: ReLU6 of the page's "after" is the layer's own
+    output; the first convolution's output shape and parameters are the layer table's."""
+    layers = first_layers(lite0, chelsea)
+    norm = layers.batch_norm
+    module = lite0.model.get_submodule(norm.layer)
+    with torch.inference_mode():
+        expected = module(torch.from_numpy(norm.before)[None])[0].numpy()
+    assert np.allclose(np.clip(norm.after, 0, 6), expected, atol=1e-5)
+    assert np.allclose(norm.running_mean, module.running_mean.numpy())
+    row = next(r for r in layer_table("efficientnet_lite0", 224).layers if r.module == layers.conv_layer)
+    assert layers.conv_output == tuple(row.out_shape[-3:]) and layers.conv_parameters == row.params == 864
+    assert first_layers(cnnviz.load("lenet5"), chelsea).batch_norm is None

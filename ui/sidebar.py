@@ -33,6 +33,7 @@ from ui.uploads import decode_upload, remember
 UPLOAD_WIDGET_MB = 2 * MAX_BYTES // 2**20
 
 SOURCES = ("gallery", "upload", "camera")
+TRANSLATED_CHOICES = ("source", "gallery")  # sidebar widgets whose option labels are translated
 OTHER = "other"  # the architecture choice that opens the search over torchvision's and timm's classifiers
 OTHER_DEFAULT = "torchvision:regnet_y_400mf"  # a small network no zoo entry has, offered first
 
@@ -110,6 +111,9 @@ def render_sidebar() -> Choices:
     """Draw the shared sidebar and return the current choices (every page's settings are kept, see
     :func:`ui.links.keep_page_settings`)."""
     links.keep_page_settings()
+    for key in TRANSLATED_CHOICES:  # their labels change with the language, which would reset them
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     pending = st.session_state.pop("_pending_arch", None)  # a network made on a page, for this architecture
     if pending in cnnviz.ARCHITECTURES:
         st.session_state["arch"] = pending

@@ -23,7 +23,7 @@ def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
     url_path="conv_arithmetic",
     icon=":material/calculate:",
     group="explore",
-    order=8,
+    order=9,
     title_key="page.arithmetic",
     heading_key="arith.header",
 )

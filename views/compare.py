@@ -22,7 +22,7 @@ def _summary() -> pd.DataFrame:
     url_path="compare",
     icon=":material/bubble_chart:",
     group="explore",
-    order=7,
+    order=8,
     title_key="page.compare",
     heading_key="compare.header",
 )

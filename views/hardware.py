@@ -53,7 +53,7 @@ def _key(arch: str, device: str, dtype: str) -> tuple:
     url_path="hardware",
     icon=":material/memory:",
     group="explore",
-    order=9,
+    order=10,
     title_key="page.hardware",
     heading_key="hw.header",
     link=LINK,

@@ -16,7 +16,7 @@ from ui.text import column_config, error_text, note_text, t, tooltips
     url_path="layers",
     icon=":material/view_agenda:",
     group="explore",
-    order=6,
+    order=7,
     title_key="page.layers",
     heading_key="layers.header",
 )

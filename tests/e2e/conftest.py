@@ -31,11 +31,15 @@ def slider_to_minimum(page, label: str) -> str:
     return slider.locator('[data-testid="stSliderThumbValue"]').inner_text()
 
 
-def upload(page, path) -> None:
-    """Choose "Upload" in the sidebar and give the file uploader ``path``, each once the page is idle."""
+def upload(page, path, lang: str = "en") -> None:
+    """Choose "Upload" in the sidebar (in ``lang``) and give the photo uploader ``path``, each once the page is
+    idle."""
+    from ui.text import t
+
     wait_until_idle(page)
-    page.get_by_test_id("stRadioGroup").get_by_text("Upload", exact=True).click()
-    photo = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload a photo")  # not My checkpoint's
+    page.get_by_test_id("stRadioGroup").get_by_text(t("source.upload", lang), exact=True).click()
+    label = t("sidebar.upload", lang).split(" (")[0]
+    photo = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)  # not My checkpoint's
     photo.get_by_test_id("stFileUploaderDropzone").wait_for(timeout=120_000)
     wait_until_idle(page)
     photo.locator('input[type="file"]').set_input_files(str(path))

@@ -41,15 +41,15 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 def kernel(spec: str) -> np.ndarray:
     """The kernel ``spec`` names (one of :data:`KERNELS`) or spells (``"a,b,c;d,e,f;g,h,i"``: rows
-    separated by semicolons, numbers by commas, every row as long, at most :data:`MAX_KERNEL` per side),
-    as a float32 k×l array. :class:`CnnvizError` for anything else."""
+    separated by semicolons or lines, numbers by commas or spaces, every row as long, at most
+    :data:`MAX_KERNEL` per side), as a float32 k×l array. :class:`CnnvizError` for anything else."""
     if spec in KERNELS:
         return np.array(KERNELS[spec], dtype=np.float32)
-    shown = str(spec)[:60]
+    shown = str(spec)[:60].replace("\n", "; ")
     if len(spec) > 4000:
         raise CnnvizError("kernel_text", kernel=shown, names=", ".join(KERNELS))
-    rows = [[cell.strip() for cell in row.split(",")] for row in spec.strip().split(";")]
-    if not all(_NUMBER.match(cell) for row in rows for cell in row):
+    rows = [_cells(row) for row in re.split(r"[;\n]", spec.strip()) if row.strip()]
+    if not rows or not all(_NUMBER.match(cell) for row in rows for cell in row):
         raise CnnvizError("kernel_text", kernel=shown, names=", ".join(KERNELS))
     if len({len(row) for row in rows}) != 1:
         raise CnnvizError("kernel_rows", kernel=shown)
@@ -57,6 +57,11 @@ def kernel(spec: str) -> np.ndarray:
     if max(values.shape) > MAX_KERNEL or not np.isfinite(values).all():
         raise CnnvizError("kernel_size", kernel=shown, limit=MAX_KERNEL)
     return values
+
+
+def _cells(row: str) -> list[str]:
+    """A typed row's numbers: separated by commas, or else by spaces."""
+    return [cell.strip() for cell in row.split(",")] if "," in row else row.split()
 
 
 def photo_input(image: Image.Image, grey: bool = False) -> np.ndarray:
@@ -80,23 +85,34 @@ def _check(name: str, value: int, low: int, high: int) -> None:
 
 def convolve(x: np.ndarray, weights: np.ndarray, stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
     """Each channel of ``x`` (C×H×W) cross-correlated with ``weights`` (k×l), zero-padded by ``padding`` px on
-    every side, with ``stride`` and ``dilation``: C×H'×W' float32, H' and W' by :func:`output_side`.
-    :class:`CnnvizError` for a setting out of range or a kernel wider than the padded input."""
+    every side, with ``stride`` and ``dilation``: C×H'×W' float32, H' and W' by :func:`output_side`. A
+    network's filter (``weights`` C×k×l, one slice per input channel) gives one map, the sum over the
+    channels, as a network's layer computes it: 1×H'×W'. :class:`CnnvizError` for a setting out of range or
+    a kernel wider than the padded input."""
     _check("stride", stride, 1, MAX_STRIDE)
     _check("padding", padding, 0, MAX_PADDING)
     _check("dilation", dilation, 1, MAX_DILATION)
     channels, height, width = x.shape
-    reach = [dilation * (side - 1) + 1 for side in weights.shape]
+    reach = [dilation * (side - 1) + 1 for side in weights.shape[-2:]]
     if reach[0] > height + 2 * padding or reach[1] > width + 2 * padding:
         raise CnnvizError(
             "kernel_too_large",
             kernel=f"{reach[0]}×{reach[1]}",
             input=f"{height + 2 * padding}×{width + 2 * padding}",
         )
-    filters = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32)).expand(channels, 1, *weights.shape)
+    filters = torch.from_numpy(np.ascontiguousarray(weights, dtype=np.float32))
+    if filters.dim() == 3:  # one filter across every channel
+        filters, groups = filters[None], 1
+    else:
+        filters, groups = filters.expand(channels, 1, *weights.shape), channels
     with torch.inference_mode():
         out = F.conv2d(
-            torch.from_numpy(x)[None], filters, stride=stride, padding=padding, dilation=dilation, groups=channels
+            torch.from_numpy(np.ascontiguousarray(x))[None],
+            filters,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
         )
     return out[0].numpy()
 
@@ -187,3 +203,115 @@ def worked_example(
 def _plain(value: float) -> float | int:
     """A whole number as an int (the deck writes 8, not 8.0)."""
     return int(value) if float(value).is_integer() else value
+
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+@dataclass(frozen=True)
+class Activated:
+    """One map through one activation function: the output, the share of units at exactly zero (0–1), and
+    the gradient each unit passes back (the function's derivative at the unit): its mean and its largest
+    value over the map. ``largest_possible`` is the derivative's bound anywhere (ReLU 1, sigmoid 1/4, tanh 1):
+    through ``n`` such layers a gradient is at most that to the ``n``th power."""
+
+    name: str
+    output: np.ndarray
+    zero_share: float
+    mean_gradient: float
+    max_gradient: float
+    largest_possible: float
+
+
+def activated(x: np.ndarray, name: str) -> Activated:
+    """``x`` through ``name`` (one of :data:`ACTIVATIONS`), with torch's functions and their derivatives."""
+    values = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    if name == "relu":
+        output, gradient, bound = F.relu(values), (values > 0).float(), 1.0
+    elif name == "sigmoid":
+        output = torch.sigmoid(values)
+        gradient, bound = output * (1 - output), 0.25
+    elif name == "tanh":
+        output = torch.tanh(values)
+        gradient, bound = 1 - output * output, 1.0
+    else:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, not {name!r}")
+    return Activated(
+        name=name,
+        output=output.numpy(),
+        zero_share=float((output == 0).float().mean()),
+        mean_gradient=float(gradient.mean()),
+        max_gradient=float(gradient.max()),
+        largest_possible=bound,
+    )
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A map with units dropped as a network's dropout layer does at training time: each unit zeroed with
+    probability ``p``, the survivors scaled by 1/(1 − p), so the map's mean is kept on average; at test time
+    the layer passes the map unchanged. ``dropped_share`` is the share actually zeroed (0–1)."""
+
+    output: np.ndarray
+    p: float
+    dropped_share: float
+    mean_before: float
+    mean_after: float
+
+
+def dropout(x: np.ndarray, p: float, seed: int = 0) -> Dropped:
+    """``x`` with units dropped with probability ``p`` (0 ≤ p < 1): ``torch.nn.Dropout``'s training-time
+    rule (zero, or scale by 1/(1 − p)). The mask is drawn from a generator seeded with ``seed`` rather than
+    by ``F.dropout``, which draws from the process's global random state that every session shares."""
+    if not 0 <= p < 1:
+        raise ValueError(f"the dropout probability must be from 0 to below 1, not {p}")
+    values = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    generator = torch.Generator().manual_seed(seed)
+    kept = torch.rand(values.shape, generator=generator) >= p
+    output = torch.where(kept, values / (1 - p), torch.zeros(()))
+    return Dropped(
+        output=output.numpy(),
+        p=p,
+        dropped_share=float((~kept).float().mean()),
+        mean_before=float(values.mean()),
+        mean_after=float(output.mean()),
+    )
+
+
+def max_pool_winners(x: np.ndarray, size: int, stride: int | None = None) -> np.ndarray:
+    """Which unit won each window of max pooling over the map ``x`` (H×W): H'×W'×2 (row, column) in ``x``,
+    from ``F.max_pool2d``'s indices (ties: the first in the window)."""
+    stride = size if stride is None else stride
+    values = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))[None, None]
+    with torch.inference_mode():
+        _, indices = F.max_pool2d(values, size, stride, return_indices=True)
+    flat = indices[0, 0].numpy()
+    return np.stack(np.divmod(flat, x.shape[1]), axis=-1)
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """The input pixels one output unit reads: the box ``top``…``bottom``, ``left``…``right`` (input px,
+    inclusive; negative or past the edge where it reaches into the padding) and the kernel's taps inside it,
+    ``dilation`` px apart."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    taps: tuple[tuple[int, int], ...]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) in input px."""
+        return self.bottom - self.top + 1, self.right - self.left + 1
+
+
+def receptive_field(
+    row: int, column: int, kernel_shape: tuple[int, int], stride: int = 1, padding: int = 0, dilation: int = 1
+) -> ReceptiveField:
+    """The input pixels output unit (``row``, ``column``) of one convolution reads."""
+    top, left = row * stride - padding, column * stride - padding
+    rows = [top + dilation * i for i in range(kernel_shape[0])]
+    columns = [left + dilation * j for j in range(kernel_shape[1])]
+    return ReceptiveField(top, left, rows[-1], columns[-1], tuple((r, c) for r in rows for c in columns))
