@@ -129,6 +129,11 @@ def upload_own_onnx(page) -> None:
     page.get_by_role("spinbutton", name=t("sidebar.own_onnx_size", lang)).scroll_into_view_if_needed()
 
 
+def scroll_to_first_picture(page) -> None:
+    """The page's first picture in the middle of the window (the Building blocks page's filter on the photo)."""
+    page.locator('[data-testid="stImage"]').first.evaluate("(picture) => picture.scrollIntoView({block: 'center'})")
+
+
 SCENES = {"own-network": "", "own-onnx": "deconvnet"}  # beyond the pages: name → the URL path they start on
 AFTER = {  # what a student would do before looking
     "own-network": upload_own_checkpoint,
@@ -138,6 +143,7 @@ AFTER = {  # what a student would do before looking
     "transfer": scroll_to_results,
     "dropblock": scroll_to_results,
     "trust": scroll_to_results,
+    "blocks": scroll_to_first_picture,
 }
 TIMEOUT_MS = 300_000
 IMAGES_LOADED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]

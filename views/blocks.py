@@ -100,14 +100,25 @@ def blocks_page() -> None:
     found = _filter(net, choices.image)
     if found is None:
         return
-    x, weights, y = found
-    the_map = y.mean(axis=0)
+    x, weights, y, key = found
+    the_map = _memo("the_map", key, lambda: y.mean(axis=0))
     _activations(the_map)
-    _translation(x, weights, choices)
-    _pooling(relu(the_map))
+    st.subheader(t("blocks.translation"))
+    st.markdown(t("blocks.translation_text"))
+    if weights.ndim == 2 and x.shape[0] > 1:  # one kernel per colour channel: by linearity, the channels' mean
+        x, y = _memo("grey_input", key, lambda: x.mean(axis=0, keepdims=True)), the_map[None]
+    _translation(x, weights, y, key, choices)
+    rectified = _memo("rectified", key, lambda: relu(the_map))
+    st.subheader(t("blocks.pooling"))
+    st.markdown(t("blocks.pooling_text"))
+    _pooling(rectified)
     layers = _memo("first_layers", (net.spec.name, choices.image_digest), lambda: first_layers(net, choices.image))
+    st.subheader(t("blocks.batch_norm"))
+    st.markdown(t("blocks.batch_norm_text"))
     _batch_norm(net, layers)
-    _dropout(relu(the_map))
+    st.subheader(t("blocks.dropout"))
+    st.markdown(t("blocks.dropout_text"))
+    _dropout(rectified)
     _dense(net, layers, choices.image)
 
 
@@ -135,27 +146,26 @@ def _bounded(label: str, low: int, high: int, default: int, key: str, **options)
     return int(st.slider(label, low, high, key=key, **options))
 
 
-def _grid(rows) -> pd.DataFrame:
-    return pd.DataFrame([[_number(v) for v in row] for row in rows])
+def _matrix(rows) -> str:
+    """``rows`` of numbers as a LaTeX matrix, as the deck writes them."""
+    return r"\begin{bmatrix}" + r" \\ ".join(" & ".join(_number(v) for v in row) for row in rows) + r"\end{bmatrix}"
 
 
 def _number(value: float) -> str:
-    return f"{value:g}".replace("-", "−")
+    return f"{value:g}"
 
 
 def _worked_example() -> None:
     st.subheader(t("blocks.worked"))
     example = worked_example()
     st.markdown(t("blocks.worked_text"))
-    columns = st.columns([3, 2, 2, 2])
-    columns[0].markdown(f"**{t('blocks.input')}** (3×3)")
-    columns[0].dataframe(_grid(example.input), hide_index=True)
-    columns[1].markdown(f"**{t('blocks.kernel')}** (2×2)")
-    columns[1].dataframe(_grid(example.kernel), hide_index=True)
-    columns[2].markdown(f"**{t('blocks.output')}** (2×2)")
-    columns[2].dataframe(_grid(example.output), hide_index=True)
-    columns[3].markdown(f"**{t('blocks.after_relu')}**")
-    columns[3].dataframe(_grid(example.after_relu), hide_index=True)
+    input_, kernel_, output, after = (t(f"blocks.{k}") for k in ("input", "kernel", "output", "after_relu"))
+    st.latex(
+        rf"\underset{{\text{{{input_}}}}}{{{_matrix(example.input)}}} \star "
+        rf"\underset{{\text{{{kernel_}}}}}{{{_matrix(example.kernel)}}} = "
+        rf"\underset{{\text{{{output}}}}}{{{_matrix(example.output)}}} \xrightarrow{{\text{{ReLU}}}} "
+        rf"\underset{{\text{{{after}}}}}{{{_matrix(example.after_relu)}}}"
+    )
     sums = "\n".join(f"output[{c.row}][{c.column}] = {c.sum_text()}" for c in example.cells)
     st.code(sums, language=None)
     st.caption(t("blocks.flipped"))
@@ -203,7 +213,7 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
             t("blocks.preset"), tuple(KERNELS), format_func=labeller("blocks.kernel_{}"), key="blocks_preset"
         )
         weights = kernel(name)
-        st.dataframe(_grid(weights.tolist()), hide_index=True)
+        st.latex(_matrix(weights.tolist()))
     else:
         st.session_state.setdefault("blocks_typed", TYPED_DEFAULT)
         text = st.text_area(t("blocks.typed"), key="blocks_typed", help=t("blocks.typed_help"), height=110)
@@ -216,9 +226,9 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
     return weights, grey
 
 
-def _filter(net: cnnviz.LoadedModel, image) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Draw the filter section; the input (C×H×W), the kernel and the convolution's output, or None when the
-    settings are refused (the reason drawn)."""
+def _filter(net: cnnviz.LoadedModel, image) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple] | None:
+    """Draw the filter section; the input (C×H×W), the kernel, the convolution's output and the key naming
+    them (photo, filter, settings), or None when the settings are refused (the reason drawn)."""
     chosen = _kernel_choice(net)
     if chosen is None:
         return None
@@ -241,36 +251,54 @@ def _filter(net: cnnviz.LoadedModel, image) -> tuple[np.ndarray, np.ndarray, np.
         }
     )
     network_filter = weights.ndim == 3
-    x = normalised_photo(net, image, weights.shape[0]) if network_filter else photo_input(image, grey=grey)
+    settings = (weights.tobytes(), weights.shape, grey, stride, padding, dilation)
+    key = (st.session_state["choices"].image_digest, net.spec.name if network_filter else None, *settings)
+
+    def computed() -> tuple[np.ndarray, np.ndarray]:
+        x = normalised_photo(net, image, weights.shape[0]) if network_filter else photo_input(image, grey=grey)
+        return x, convolve(x, weights, stride, padding, dilation)
+
     try:
-        y = convolve(x, weights, stride, padding, dilation)
+        x, y = _memo("convolution", key, computed)
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
         return None
     _sizes(x.shape, weights.shape[-2:], stride, padding, dilation, y.shape)
-    photo = np.asarray(image.convert("RGB"))
+    _field(np.asarray(image.convert("RGB")), y, key, weights.shape[-2:], stride, padding, dilation)
+    st.caption(t("blocks.field_text"))
+    return x, weights, y, key
+
+
+@st.fragment
+def _field(
+    photo: np.ndarray, y: np.ndarray, key: tuple, kernel_shape, stride: int, padding: int, dilation: int
+) -> None:
+    """The output unit the student picks and the photo's pixels it reads (a fragment: moving its sliders
+    redraws only this); ``key`` names the convolution ``y`` came from."""
     rows, columns = y.shape[1], y.shape[2]
     picked = st.columns(2)
     with picked[0]:
         row = _bounded(t("blocks.unit_row"), 0, rows - 1, rows // 2, "blocks_unit_row")
     with picked[1]:
         column = _bounded(t("blocks.unit_column"), 0, columns - 1, columns // 2, "blocks_unit_column")
-    field = receptive_field(row, column, weights.shape[-2:], stride, padding, dilation)
+    field = receptive_field(row, column, kernel_shape, stride, padding, dilation)
     shown = st.columns(3)
     shown[0].image(
-        field_on_photo(photo, field, SHOWN), caption=t("blocks.photo_caption", w=photo.shape[1], h=photo.shape[0])
+        field_on_photo(photo, field, SHOWN),
+        caption=t("blocks.photo_caption", w=photo.shape[1], h=photo.shape[0]),
+        width="stretch",
     )
     shown[1].image(
-        fitted(signed_picture(y), SHOWN),
+        _memo("output_picture", key, lambda: fitted(signed_picture(y), SHOWN)),
         caption=t("blocks.output_caption", w=columns, h=rows, channels=y.shape[0]),
+        width="stretch",
     )
     value = ", ".join(f"{v:.3f}" for v in y[:, row, column])
     shown[2].image(
         field_close_up(photo, field),
         caption=t("blocks.field_caption", row=row, column=column, h=field.size[0], w=field.size[1], value=value),
+        width="stretch",
     )
-    st.caption(t("blocks.field_text"))
-    return x, weights, y
 
 
 def _sizes(shape, kernel_shape, stride: int, padding: int, dilation: int, out_shape) -> None:
@@ -296,7 +324,7 @@ def _activations(the_map: np.ndarray) -> None:
     results = [activated(the_map, name) for name in ACTIVATIONS]
     columns = st.columns(len(results))
     for column, result in zip(columns, results, strict=True):
-        column.image(fitted(grey_picture(result.output), SMALL), caption=t(f"blocks.fn_{result.name}"))
+        column.image(fitted(grey_picture(result.output), SMALL), caption=t(f"blocks.fn_{result.name}"), width="stretch")
     st.dataframe(
         pd.DataFrame(
             {
@@ -312,13 +340,16 @@ def _activations(the_map: np.ndarray) -> None:
     st.caption(t("blocks.vanishing"))
 
 
-def _translation(x: np.ndarray, weights: np.ndarray, choices) -> None:
-    st.subheader(t("blocks.translation"))
-    st.markdown(t("blocks.translation_text"))
+@st.fragment
+def _translation(x: np.ndarray, weights: np.ndarray, y: np.ndarray, key: tuple, choices) -> None:
+    """The shift experiment (a fragment: moving the shift redraws only this)."""
     stride, padding, dilation = (st.session_state[k] for k in ("blocks_stride", "blocks_padding", "blocks_dilation"))
     shift = _bounded(t("blocks.shift"), 0, MAX_SHIFT, 2, "blocks_shift")
+    LINK.write({"shift": str(shift)})
     try:
-        maps = shifted_maps(x, weights, shift, stride, padding, dilation)
+        maps = _memo(
+            "shifted_maps", (key, shift), lambda: shifted_maps(x, weights, shift, stride, padding, dilation, before=y)
+        )
     except ValueError:
         st.info(t("blocks.shift_too_far"))
         return
@@ -376,9 +407,9 @@ def _translation(x: np.ndarray, weights: np.ndarray, choices) -> None:
         )
 
 
+@st.fragment
 def _pooling(rectified: np.ndarray) -> None:
-    st.subheader(t("blocks.pooling"))
-    st.markdown(t("blocks.pooling_text"))
+    """Pooling on the rectified map (a fragment)."""
     columns = st.columns(3)
     st.session_state.setdefault("blocks_pool_kind", "max")
     kind = columns[0].radio(
@@ -399,16 +430,18 @@ def _pooling(rectified: np.ndarray) -> None:
     shown[0].image(
         fitted(grey_picture(pooled), SHOWN),
         caption=t("blocks.pooled_caption", w=pooled.shape[1], h=pooled.shape[0], kind=t(f"blocks.pool_{kind}")),
+        width="stretch",
     )
     shown[1].image(
         pooling_close_up(rectified, winners, size, stride, first),
         caption=t("blocks.winners_caption" if winners is not None else "blocks.windows_caption"),
+        width="stretch",
     )
 
 
+@st.fragment
 def _batch_norm(net: cnnviz.LoadedModel, layers) -> None:
-    st.subheader(t("blocks.batch_norm"))
-    st.markdown(t("blocks.batch_norm_text"))
+    """The network's first batch normalisation, channel by channel (a fragment)."""
     norm = layers.batch_norm
     if norm is None:
         st.info(t("blocks.no_batch_norm", arch=net.spec.display))
@@ -417,17 +450,17 @@ def _batch_norm(net: cnnviz.LoadedModel, layers) -> None:
     channel = _bounded(t("blocks.bn_channel"), 0, channels - 1, 0, "blocks_bn_channel")
     before, after = norm.before[channel], norm.after[channel]
     st.caption(t("blocks.bn_layer", layer=norm.layer, channels=channels, arch=net.spec.display))
-    shown = st.columns(3)
-    shown[0].image(fitted(signed_picture(before[None]), SMALL), caption=t("blocks.bn_before"))
-    shown[1].image(fitted(signed_picture(after[None]), SMALL), caption=t("blocks.bn_after"))
+    shown = st.columns([1, 1, 2])
+    shown[0].image(fitted(signed_picture(before[None]), SMALL), caption=t("blocks.bn_before"), width="stretch")
+    shown[1].image(fitted(signed_picture(after[None]), SMALL), caption=t("blocks.bn_after"), width="stretch")
     shown[2].dataframe(
         pd.DataFrame(
             {
                 t("blocks.col_quantity"): [
                     t("blocks.bn_running_mean"),
                     t("blocks.bn_running_var"),
-                    "γ (weight)",
-                    "β (bias)",
+                    t("blocks.bn_gamma"),
+                    t("blocks.bn_beta"),
                     t("blocks.bn_photo_before"),
                     t("blocks.bn_photo_after"),
                 ],
@@ -448,15 +481,15 @@ def _batch_norm(net: cnnviz.LoadedModel, layers) -> None:
         st.caption(t("blocks.bn_random"))
 
 
+@st.fragment
 def _dropout(rectified: np.ndarray) -> None:
-    st.subheader(t("blocks.dropout"))
-    st.markdown(t("blocks.dropout_text"))
+    """Dropout on the rectified map (a fragment)."""
     st.session_state.setdefault("blocks_dropout", 0.5)
     p = st.slider(t("blocks.dropout_p"), 0.0, 0.9, step=0.1, key="blocks_dropout")
     dropped = dropout(rectified, float(p))
     shown = st.columns(2)
-    shown[0].image(fitted(grey_picture(rectified), SHOWN), caption=t("blocks.dropout_test"))
-    shown[1].image(fitted(grey_picture(dropped.output), SHOWN), caption=t("blocks.dropout_train", p=p))
+    shown[0].image(fitted(grey_picture(rectified), SHOWN), caption=t("blocks.dropout_test"), width="stretch")
+    shown[1].image(fitted(grey_picture(dropped.output), SHOWN), caption=t("blocks.dropout_train", p=p), width="stretch")
     st.markdown(
         t(
             "blocks.dropout_numbers",

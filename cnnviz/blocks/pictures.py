@@ -21,9 +21,13 @@ def grey_picture(values: np.ndarray) -> np.ndarray:
 
 
 def fitted(picture: np.ndarray, longest: int) -> Image.Image:
-    """``picture`` (H×W×3 uint8) reduced by area averaging so its longer side is at most ``longest`` px."""
+    """``picture`` (H×W×3 uint8) brought to about ``longest`` px on its longer side: reduced by area
+    averaging, or enlarged a whole number of times, each unit a sharp square (a 28 px map stays readable)."""
     image = Image.fromarray(picture)
     scale = longest / max(image.size)
+    if scale >= 2:
+        factor = int(scale)
+        return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
     if scale >= 1:
         return image
     return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BOX)
@@ -72,7 +76,8 @@ def pooling_close_up(
 ) -> Image.Image:
     """``windows``×``windows`` pooling windows of the map ``values`` (H×W) from window ``first`` (row, column
     of the pooled map) in grey, each unit a square of ``zoom`` px, the windows outlined and, for max pooling
-    (``winners``: H'×W'×2, the unit in ``values`` that won each window), the winners marked."""
+    (``winners``: H'×W'×2, the unit in ``values`` that won each window), the winners marked (not in a window
+    of equal values, where the first unit wins only by the tie rule)."""
     pooled_rows = (values.shape[0] - size) // stride + 1
     pooled_columns = (values.shape[1] - size) // stride + 1
     i0, j0 = min(first[0], max(pooled_rows - windows, 0)), min(first[1], max(pooled_columns - windows, 0))
@@ -86,7 +91,8 @@ def pooling_close_up(
         for j in range(columns):
             y, x = i * stride * zoom, j * stride * zoom
             draw.rectangle((x, y, x + size * zoom - 1, y + size * zoom - 1), outline=GRID, width=2)
-            if winners is not None:
+            window = values[top + i * stride : top + i * stride + size, left + j * stride : left + j * stride + size]
+            if winners is not None and window.max() > window.min():  # a window of equal values has no winner
                 r, c = winners[i0 + i, j0 + j]
                 cy, cx = (r - top + 0.5) * zoom, (c - left + 0.5) * zoom
                 draw.ellipse((cx - zoom / 4, cy - zoom / 4, cx + zoom / 4, cy + zoom / 4), fill=MARK)

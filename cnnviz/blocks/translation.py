@@ -68,10 +68,13 @@ def shifted_maps(
     padding: int = 0,
     dilation: int = 1,
     pool_size: int = 2,
+    before: np.ndarray | None = None,
 ) -> ShiftedMaps:
     """Compare the convolution of ``x`` (C×H×W) and of ``x`` shifted ``shift`` px to the right (see
-    :class:`ShiftedMaps`)."""
-    before = convolve(x, weights, stride, padding, dilation)
+    :class:`ShiftedMaps`); ``before``, when given, is the convolution of ``x`` with these settings already
+    computed."""
+    if before is None:
+        before = convolve(x, weights, stride, padding, dilation)
     after = convolve(shifted(x, shift), weights, stride, padding, dilation)
     reach = dilation * (weights.shape[-1] - 1) + 1
     width = x.shape[-1]
