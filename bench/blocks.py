@@ -6,7 +6,10 @@ luminance, ReLU, pooling and the picture drawn, median of 5), and the Building b
 run after each slider moves (Streamlit's AppTest: the real sidebar and page, every section redrawn, the
 pictures encoded; not the browser's drawing), median of 3 moves.
 
-Usage: ``python -m bench.blocks [--markdown]``.
+``--figures`` prints instead the figures the page's guide quotes: the shift experiment on the gallery cat
+(Sobel x, the luminance) and through the bundled EfficientNet-Lite0, and the dense layer's count.
+
+Usage: ``python -m bench.blocks [--markdown | --figures]``.
 """
 
 from __future__ import annotations
@@ -125,10 +128,58 @@ def measure_page() -> tuple[float, list[tuple[str, float, float]]]:
     return first, rows
 
 
+def figures() -> None:
+    """The guide's figures, as Markdown tables."""
+    import cnnviz
+    from cnnviz import blocks
+    from cnnviz.blocks.network import first_layers
+    from cnnviz.blocks.translation import shifted_maps, shifted_prediction
+    from cnnviz.gallery import gallery_image
+
+    cat = gallery_image("chelsea")
+    x, sobel = blocks.photo_input(cat, grey=True), blocks.kernel("sobel-x")
+    rows = []
+    for stride, shift in ((1, 1), (1, 2), (1, 4), (2, 2), (2, 3), (2, 4)):
+        maps = shifted_maps(x, sobel, shift, stride)
+        rows.append(
+            (
+                stride,
+                shift,
+                f"{maps.map_shift:g}",
+                f"{maps.aligned_difference:.1e}",
+                f"{maps.conv_change:.1%}",
+                f"{maps.relu_change:.1%}",
+                f"{maps.pooled_change:.1%}",
+            )
+        )
+    header = ("stride", "shift (px)", "map shift (units)", "aligned difference", "conv", "ReLU", "2×2 max pool")
+    print(f"Shift experiment, gallery cat ({cat.width}×{cat.height}), Sobel x on the luminance:\n")
+    print(markdown(header, rows))
+    lite0 = cnnviz.load("efficientnet_lite0")
+    rows = []
+    for shift in (1, 2, 4, 8, 16, 32):
+        moved = shifted_prediction(lite0, cat, shift)
+        rows.append((shift, f"{moved.overlap}/5", "yes" if moved.top1_kept else "no", f"{moved.total_variation:.1%}"))
+    print("\nEfficientNet-Lite0 (bundled ImageNet weights) on the cat shifted at its 224 px input:\n")
+    print(markdown(("shift (px)", "top-5 kept", "top-1 kept", "total variation"), rows))
+    layers = first_layers(lite0, cat)
+    norm = layers.batch_norm
+    print(
+        f"\nLite0 {layers.conv_layer}: output {layers.conv_output}, {layers.conv_parameters:,} parameters; a dense "
+        f"layer with that output from {layers.input_shape}: {layers.dense_same_output:,}; {norm.layer}: running "
+        f"mean {norm.running_mean.min():.3g}…{norm.running_mean.max():.3g}, variance "
+        f"{norm.running_var.min():.3g}…{norm.running_var.max():.3g}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--figures", action="store_true")
     args = parser.parse_args()
+    if args.figures:
+        figures()
+        return
     rows, size = measure()
     header = ("kernel", "stride", "padding", "dilation", "input", "pooling", "output", "seconds", "goal (s)")
     table = [(*row[:7], f"{row[7]:.3f}", f"{GOAL_S}") for row in rows]
