@@ -45,6 +45,7 @@ LONGEST_BROWSER_FILES = (
     "test_languages_browser.py",
     "test_switch_browser.py",
     "test_trust_browser.py",
+    "test_blocks_browser.py",
     "test_own_network_browser.py",
     "test_predict_browser.py",
 )
