@@ -126,13 +126,20 @@ def _network(args: argparse.Namespace):
 
 
 def _preprocessing(args: argparse.Namespace):
-    """``--input-size``, ``--mean`` and ``--std`` as a preprocessing record (None when none is given)."""
-    from cnnviz.models.onnx_file import DEFAULT_SIZE, preprocessing_for
+    """``--input-size``, ``--mean``, ``--std`` and ``--interpolation`` as a preprocessing record (None when
+    none is given)."""
+    from cnnviz.models.onnx_file import DEFAULT_SIZE, INTERPOLATIONS, preprocessing_for
     from cnnviz.models.preprocess import IMAGENET_MEAN, IMAGENET_STD
 
-    if args.input_size is None and args.mean is None and args.std is None:
+    given = (args.input_size, args.mean, args.std, args.interpolation)
+    if all(value is None for value in given):
         return None
-    return preprocessing_for(args.input_size or DEFAULT_SIZE, args.mean or IMAGENET_MEAN, args.std or IMAGENET_STD)
+    return preprocessing_for(
+        args.input_size or DEFAULT_SIZE,
+        args.mean or IMAGENET_MEAN,
+        args.std or IMAGENET_STD,
+        args.interpolation or INTERPOLATIONS[0],
+    )
 
 
 def _comma_numbers(text: str) -> tuple[float, ...]:
@@ -753,6 +760,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model.add_argument(
         "--std", type=numbers, default=None, help=f"per-channel std, 0–1 scale; {onnx} (default ImageNet's)"
+    )
+    model.add_argument(
+        "--interpolation",
+        choices=("bilinear", "bicubic"),
+        default=None,
+        help=f"how the photo is resized; {onnx} (default bilinear; timm's EfficientNets use bicubic)",
     )
     model.add_argument("--device", default=None, help="cpu | cuda | cuda:N | mps (default: best available)")
     model.add_argument(

@@ -212,3 +212,13 @@ def test_the_first_batch_norm_is_the_layers_own_arithmetic(lite0, chelsea):
     row = next(r for r in layer_table("efficientnet_lite0", 224).layers if r.module == layers.conv_layer)
     assert layers.conv_output == tuple(row.out_shape[-3:]) and layers.conv_parameters == row.params == 864
     assert first_layers(cnnviz.load("lenet5"), chelsea).batch_norm is None
+
+
+def test_the_close_up_shows_the_same_map_moved_and_nothing_left_once_moved_back(chelsea):
+    x = blocks.photo_input(chelsea, grey=True)
+    aligned = translation.shifted_maps(x, blocks.kernel("sobel-x"), 4, stride=2)
+    mine, moved, difference = aligned.close_up()
+    assert mine.shape == moved.shape == difference.shape == (96, 96) and difference.max() < 1e-6
+    assert np.abs(moved - mine).max() > 0.1  # in place, the shifted map is not the same map
+    _, _, left_over = translation.shifted_maps(x, blocks.kernel("sobel-x"), 3, stride=2).close_up()
+    assert left_over.max() > 0.1

@@ -131,11 +131,12 @@ class OwnFile:
 @dataclass(frozen=True)
 class OnnxSettings:
     """An ONNX upload's preprocessing as typed: the input side in px, the mean and the std as text (one
-    number per channel, separated by commas)."""
+    number per channel, separated by commas), and the resize's interpolation."""
 
     size: int
     mean: str
     std: str
+    interpolation: str = "bilinear"
 
     def preprocessing(self) -> Preprocessing:
         """The record; :class:`cnnviz.WeightsError` (``onnx_preprocessing``) for text that is not numbers."""
@@ -143,7 +144,7 @@ class OnnxSettings:
             mean, std = ([float(part) for part in text.split(",")] for text in (self.mean[:80], self.std[:80]))
         except ValueError:
             raise cnnviz.WeightsError("onnx_preprocessing", low=SIZE_RANGE[0], high=SIZE_RANGE[1]) from None
-        return preprocessing_for(self.size, mean, std)
+        return preprocessing_for(self.size, mean, std, self.interpolation)
 
 
 def is_onnx_upload(upload) -> bool:

@@ -12,7 +12,7 @@ import cnnviz
 from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
-from cnnviz.models.onnx_file import DEFAULT_SIZE, SIZE_RANGE
+from cnnviz.models.onnx_file import DEFAULT_SIZE, INTERPOLATIONS, SIZE_RANGE
 from ui import links
 from ui.own_networks import (
     CHECKPOINT_TYPES,
@@ -33,7 +33,7 @@ from ui.uploads import decode_upload, remember
 UPLOAD_WIDGET_MB = 2 * MAX_BYTES // 2**20
 
 SOURCES = ("gallery", "upload", "camera")
-TRANSLATED_CHOICES = ("source", "gallery")  # sidebar widgets whose option labels are translated
+TRANSLATED_CHOICES = ("source", "gallery", "own_onnx_interpolation")  # widgets whose option labels are translated
 OTHER = "other"  # the architecture choice that opens the search over torchvision's and timm's classifiers
 OTHER_DEFAULT = "torchvision:regnet_y_400mf"  # a small network no zoo entry has, offered first
 
@@ -240,7 +240,14 @@ def _onnx_settings() -> OnnxSettings:
     norm = t("sidebar.own_onnx_norm_help")
     mean = st.text_input(t("sidebar.own_onnx_mean"), value=IMAGENET_TEXT[0], help=norm, key="own_onnx_mean")
     std = st.text_input(t("sidebar.own_onnx_std"), value=IMAGENET_TEXT[1], help=norm, key="own_onnx_std")
-    return OnnxSettings(int(size), mean, std)
+    interpolation = st.selectbox(
+        t("sidebar.own_onnx_interpolation"),
+        INTERPOLATIONS,
+        format_func=labeller("sidebar.own_onnx_{}"),
+        help=t("sidebar.own_onnx_interpolation_help"),
+        key="own_onnx_interpolation",
+    )
+    return OnnxSettings(int(size), mean, std, interpolation)
 
 
 def _uploaded(source: str) -> tuple[Image.Image | None, str | None, str | None, str | None]:

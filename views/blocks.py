@@ -16,7 +16,14 @@ import cnnviz
 from cnnviz.blocks import KERNELS, convolve, kernel, output_side, photo_input, pool, relu, worked_example
 from cnnviz.blocks.network import first_layers, normalised_photo
 from cnnviz.blocks.operations import ACTIVATIONS, activated, dropout, max_pool_winners, receptive_field
-from cnnviz.blocks.pictures import field_close_up, field_on_photo, fitted, grey_picture, pooling_close_up
+from cnnviz.blocks.pictures import (
+    field_close_up,
+    field_on_photo,
+    fitted,
+    grey_picture,
+    magnitude_picture,
+    pooling_close_up,
+)
 from cnnviz.blocks.translation import shifted_maps, shifted_prediction
 from cnnviz.explain.activations import first_layer_filters
 from cnnviz.render import signed_picture, tile_grid
@@ -376,6 +383,18 @@ def _translation(x: np.ndarray, weights: np.ndarray, y: np.ndarray, key: tuple, 
             ),
             hide_index=True,
         )
+    mine, shifted_map, difference = maps.close_up()
+    top = float(np.abs(maps.before).max())
+    pictures = st.columns(3)
+    pictures[0].image(fitted(signed_picture(mine[None]), SMALL), caption=t("blocks.map_photo"), width="stretch")
+    pictures[1].image(
+        fitted(signed_picture(shifted_map[None]), SMALL), caption=t("blocks.map_shifted", shift=shift), width="stretch"
+    )
+    pictures[2].image(
+        fitted(magnitude_picture(difference, top), SMALL),
+        caption=t("blocks.map_moved_back", units=maps.units),
+        width="stretch",
+    )
     lite0 = shared_model(SHIFT_NETWORK, "auto", choices.device)
     moved = _memo(
         "shifted_prediction",

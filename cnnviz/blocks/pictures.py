@@ -20,6 +20,13 @@ def grey_picture(values: np.ndarray) -> np.ndarray:
     return np.repeat((scaled * 255).round().astype(np.uint8)[..., None], 3, axis=2)
 
 
+def magnitude_picture(values: np.ndarray, top: float) -> np.ndarray:
+    """A non-negative map (H×W) as H×W×3 uint8 on a fixed scale: 0 black, ``top`` or more white (so float
+    rounding in a map of zeros stays black)."""
+    scaled = np.clip(values / top, 0, 1) if top > 0 else np.zeros_like(values)
+    return np.repeat((scaled * 255).round().astype(np.uint8)[..., None], 3, axis=2)
+
+
 def fitted(picture: np.ndarray, longest: int) -> Image.Image:
     """``picture`` (H×W×3 uint8) brought to about ``longest`` px on its longer side: reduced by area
     averaging, or enlarged a whole number of times, each unit a sharp square (a 28 px map stays readable)."""

@@ -6,7 +6,7 @@ network. Written here: no library measures this; torch does the arithmetic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -53,6 +53,28 @@ class ShiftedMaps:
     relu_change: float
     pooled_change: float
     columns: int
+    first: int  # the first column of the map compared
+    before: np.ndarray = field(repr=False)  # the photo's map, C×H'×W'
+    after: np.ndarray = field(repr=False)  # the shifted photo's map
+
+    @property
+    def units(self) -> int:
+        """The whole number of output units the map is moved back by."""
+        return round(self.shift / self.stride)
+
+    def close_up(self, side: int = 96) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """About ``side``×``side`` units around the strongest unit compared (the channels' mean): the photo's
+        map, the shifted photo's map at the same places, and |the shifted photo's map − the photo's map moved
+        by :attr:`units`|."""
+        before, after = self.before.mean(axis=0), self.after.mean(axis=0)
+        rows, columns = min(side, before.shape[0]), min(side, self.columns)
+        compared = np.abs(before[:, self.first : self.first + self.columns])
+        row, column = np.unravel_index(int(np.argmax(compared)), compared.shape)
+        top = int(np.clip(row - rows // 2, 0, before.shape[0] - rows))
+        left = self.first + int(np.clip(column - columns // 2, 0, self.columns - columns))
+        window = (slice(top, top + rows), slice(left, left + columns))
+        moved = before[top : top + rows, left - self.units : left - self.units + columns]
+        return before[window], after[window], np.abs(after[window] - moved)
 
     @property
     def aligned(self) -> bool:
@@ -101,6 +123,9 @@ def shifted_maps(
         relu_change=_relative_change(relu(same_before), relu(same_after)),
         pooled_change=_relative_change(pooled_before, pooled_after),
         columns=last - first,
+        first=first,
+        before=before,
+        after=after,
     )
 
 

@@ -56,6 +56,7 @@ DEFAULT_SIZE = 224  # px: the input side when the file does not fix it
 RESIZE_RATIO = 256 / 224  # resize before the centre crop, as ImageNet evaluation does
 SIZE_RANGE = (32, 1024)  # px: input sides accepted from a user
 CHANNELS = (1, 3)
+INTERPOLATIONS = ("bilinear", "bicubic")  # the resize a user may give (timm's EfficientNets use bicubic)
 SMALL_CONSTANT = 64  # elements: the largest computed constant folded before the shapes are checked
 FOLD_ROUNDS = 8  # fold, infer again, fold what became known … (Lite0's padding needs 2 rounds)
 # Operators folded when all their inputs are known small constants (element-wise arithmetic and the
@@ -112,10 +113,13 @@ def is_onnx_name(name: object) -> bool:
     return isinstance(name, str) and name.startswith(PREFIX)
 
 
-def preprocessing_for(size: int = DEFAULT_SIZE, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> Preprocessing:
-    """The preprocessing a user gives an ONNX file: the shorter side resized to ``size`` × 256/224, a
-    centre crop of ``size`` px, then ``mean``/``std`` per channel (on the 0–1 scale; one value for a grey
-    network). :class:`WeightsError` for values a network cannot have been trained with."""
+def preprocessing_for(
+    size: int = DEFAULT_SIZE, mean=IMAGENET_MEAN, std=IMAGENET_STD, interpolation: str = INTERPOLATIONS[0]
+) -> Preprocessing:
+    """The preprocessing a user gives an ONNX file: the shorter side resized to ``size`` × 256/224 with
+    ``interpolation`` (one of :data:`INTERPOLATIONS`), a centre crop of ``size`` px, then ``mean``/``std`` per
+    channel (on the 0–1 scale; one value for a grey network). :class:`WeightsError` for values a network
+    cannot have been trained with."""
     mean, std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
     fine = (
         isinstance(size, int)
@@ -124,10 +128,18 @@ def preprocessing_for(size: int = DEFAULT_SIZE, mean=IMAGENET_MEAN, std=IMAGENET
         and len(mean) in CHANNELS
         and all(math.isfinite(m) and -10 <= m <= 10 for m in mean)
         and all(math.isfinite(s) and 1e-3 <= s <= 10 for s in std)
+        and interpolation in INTERPOLATIONS
     )
     if not fine:
         raise WeightsError("onnx_preprocessing", low=SIZE_RANGE[0], high=SIZE_RANGE[1])
-    return Preprocessing(resize=round(size * RESIZE_RATIO), crop=size, mean=mean, std=std, grayscale=len(mean) == 1)
+    return Preprocessing(
+        resize=round(size * RESIZE_RATIO),
+        crop=size,
+        mean=mean,
+        std=std,
+        interpolation=interpolation,
+        grayscale=len(mean) == 1,
+    )
 
 
 @dataclass(frozen=True)
