@@ -23,10 +23,10 @@ def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
     return t(PAGES[path].heading_key, "en", arch=ARCHITECTURES[arch].display)
 
 
-# The networks the decks draw layer by layer, plus one with depthwise blocks; the rest of the zoo (their
-# tables and diagrams: tests/app/test_layer_views.py) under -m slow
-LECTURE_NETWORKS = ("lenet5", "alexnet2012", "zfnet", "vgg16", "googlenet", "inception_v3", "resnet50", "densenet121")
-BROWSER_SWEEP = (*LECTURE_NETWORKS, "efficientnet_lite0")
+# One network per kind of block the decks draw (plain chain, 2012 groups, VGG stack, Inception, residual,
+# depthwise with squeeze-and-excitation); ZFNet, Inception-v3 and DenseNet-121 under ``-m slow`` (their
+# tables and diagrams are checked for every architecture in tests/app/test_layer_views.py).
+BROWSER_SWEEP = ("lenet5", "alexnet2012", "vgg16", "googlenet", "resnet50", "efficientnet_lite0")
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ BROWSER_SWEEP = (*LECTURE_NETWORKS, "efficientnet_lite0")
     ids=["lecture-networks", "the-rest-of-the-zoo"],
 )
 def test_layers_page_for_every_architecture(server_url, page, rest):
-    """The lecture's networks by default; every other architecture of the zoo under ``-m slow``."""
+    """:data:`BROWSER_SWEEP` by default; every other architecture of the zoo under ``-m slow``."""
     page.page.goto(f"{server_url}/layers")
     page.page.get_by_text(heading("layers")).wait_for(timeout=TIMEOUT_MS)
     for name, spec in ARCHITECTURES.items():
