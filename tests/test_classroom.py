@@ -1,0 +1,140 @@
+"""A class that follows its lecturer, the store beneath it: codes a student can type and that carry 40 random
+bits, 128-bit keys stored only as digests, hostile codes and keys refused before any work, only the key's
+holder changes or ends a class, versions that grow with each change, a class ended after four idle hours, and
+two replicas sharing every class through a real Redis server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from harness.servers import free_port
+from ui import classroom
+from ui.classroom import ClassError, InProcessClasses, RedisClasses
+
+
+class Clock:
+    """Seconds that a test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    """A real redis-server on a free port, without persistence, for this module."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server missing: .ci/run must install Debian's redis-server")
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    import redis
+
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(params=["process", "redis"])
+def store(request):
+    clock = Clock()
+    if request.param == "process":
+        return InProcessClasses(clock), clock
+    return RedisClasses(request.getfixturevalue("redis_url"), namespace=f"test{free_port()}", clock=clock), clock
+
+
+def test_codes_carry_40_random_bits_and_read_as_typed():
+    codes = {classroom.new_code() for _ in range(2000)}
+    assert len(codes) == 2000 and all(len(c) == 9 and c[4] == "-" for c in codes)
+    assert len(classroom.CODE_ALPHABET) ** classroom.CODE_LENGTH == 2**40
+    assert {s for c in codes for s in c.replace("-", "")} == set(classroom.CODE_ALPHABET)  # every symbol drawn
+    code = classroom.new_code()
+    typed = code.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    assert classroom.parse_code(typed) == code and classroom.parse_code(code.replace("-", "")) == code
+    key = classroom.new_key()
+    assert len(key) == 22 and classroom.parse_key(key) == key
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "K7P4-Q2M", "K7P4-Q2MXX", "K7P4-Q2M!", "K7P4-Q2MU", "K" * 10_000, "K7P4\x00Q2MX", "Ｋ7P4-Q2MX", None, 12345678],
+)
+def test_hostile_codes_and_keys_are_refused_before_any_work(text):
+    assert classroom.parse_code(text) is None
+    assert classroom.parse_key(text) is None
+    assert classroom.parse_key("a" * 21) is None and classroom.parse_key("a" * 21 + "/") is None
+
+
+def test_only_the_lecturer_drives_and_followers_see_each_version(store):
+    classes, _ = store
+    code, key, first = classes.start("deconvnet", {"arch": "vgg16", "layer": "features.28"})
+    assert first.version == 1 and classes.lesson(code) == first
+    changed = classes.change(code, key, "occlusion", {"arch": "vgg16", "stride": "8"})
+    assert changed.version == 2 and classes.lesson(code).settings == {"arch": "vgg16", "stride": "8"}
+    assert classes.change(code, key, "occlusion", {"arch": "vgg16", "stride": "8"}).version == 2  # no change
+    for wrong in (classroom.new_key(), key[:-1] + ("A" if key[-1] != "A" else "B")):
+        with pytest.raises(ClassError) as refused:
+            classes.change(code, wrong, "predict", {"arch": "lenet5"})
+        assert refused.value.reason == "wrong_key"
+        with pytest.raises(ClassError):
+            classes.end(code, wrong)
+    assert classes.lesson(code) == changed  # a wrong key changed nothing
+    with pytest.raises(ValueError):
+        classes.change(code, key, "predict", {"x": "y" * 10_000})
+    with pytest.raises(ValueError):
+        classes.change(code, key, "predict", {str(i): "1" for i in range(100)})
+    classes.end(code, key)
+    with pytest.raises(ClassError) as ended:
+        classes.lesson(code)
+    assert ended.value.reason == "unknown"
+    with pytest.raises(ClassError):
+        classes.lesson(classroom.new_code())
+
+
+def test_a_class_ends_after_four_idle_hours_and_a_change_keeps_it(store):
+    classes, clock = store
+    if isinstance(classes, RedisClasses):
+        classes.idle_s = 1  # Redis's own expiry, in whole seconds: one second stands for four hours
+        code, key, _ = classes.start("predict", {})
+        time.sleep(0.6)
+        classes.change(code, key, "layers", {})
+        time.sleep(0.6)
+        assert classes.lesson(code).page == "layers"  # the change renewed the class
+        time.sleep(1.2)
+    else:
+        code, key, _ = classes.start("predict", {})
+        clock.now += classroom.IDLE_S - 1
+        classes.change(code, key, "layers", {})
+        clock.now += classroom.IDLE_S - 1
+        assert classes.lesson(code).page == "layers"
+        clock.now += 2
+    with pytest.raises(ClassError):
+        classes.lesson(code)
+
+
+def test_two_replicas_share_a_class_through_redis(redis_url):
+    lecturer_replica, student_replica = RedisClasses(redis_url, "shared"), RedisClasses(redis_url, "shared")
+    code, key, _ = lecturer_replica.start("predict", {"arch": "efficientnet_lite0", "image": "chelsea"})
+    assert student_replica.lesson(code).settings["image"] == "chelsea"
+    student_replica.change(code, key, "layers", {"arch": "resnet50"})  # the lecturer may reach either replica
+    assert lecturer_replica.lesson(code).page == "layers" and lecturer_replica.lesson(code).version == 2
+    stored = lecturer_replica.client.get(f"shared:class:{code}").decode()
+    assert key not in stored and classroom._digest(key) in stored  # only the key's digest is kept
