@@ -75,7 +75,18 @@ def test_codes_carry_40_random_bits_and_read_as_typed():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "K7P4-Q2M", "K7P4-Q2MXX", "K7P4-Q2M!", "K7P4-Q2MU", "K" * 10_000, "K7P4\x00Q2MX", "Ｋ7P4-Q2MX", None, 12345678],
+    [
+        "",
+        "K7P4-Q2M",
+        "K7P4-Q2MXX",
+        "K7P4-Q2M!",
+        "K7P4-Q2MU",
+        "K" * 10_000,
+        "K7P4\x00Q2MX",
+        "Ｋ7P4-Q2MX",
+        None,
+        12345678,
+    ],
 )
 def test_hostile_codes_and_keys_are_refused_before_any_work(text):
     assert classroom.parse_code(text) is None
