@@ -33,15 +33,10 @@ SETTINGS = (  # kernel, stride, padding, dilation, grey, pooling
 
 def measure(repeats: int = 5) -> list[tuple]:
     """Rows: (kernel, stride, padding, dilation, channels, pooling, output shape, median seconds)."""
-    from PIL import Image
-
     from cnnviz import blocks
-    from cnnviz.gallery import gallery_image
-    from cnnviz.images import KEPT_PIXELS, kept_size
     from cnnviz.render import signed_picture
 
-    photo = gallery_image("astronaut")
-    photo = photo.resize(kept_size(photo.width * 4, photo.height * 4, KEPT_PIXELS), Image.Resampling.LANCZOS)
+    photo = large_photo()
     rows = []
     for spec, stride, padding, dilation, grey, pooling in SETTINGS:
         weights = blocks.kernel(spec)

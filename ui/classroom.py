@@ -90,12 +90,12 @@ class Lesson:
     version: int = 0
     changed: float = 0.0
 
-    def as_json(self) -> str:
-        return json.dumps({"page": self.page, "settings": self.settings, "version": self.version})
+    def as_dict(self) -> dict:
+        """The lesson as the store keeps it (its time apart)."""
+        return {"page": self.page, "settings": self.settings, "version": self.version}
 
     @staticmethod
-    def from_json(text: str | bytes, changed: float) -> Lesson:
-        data = json.loads(text)
+    def from_dict(data: dict, changed: float) -> Lesson:
         return Lesson(
             str(data["page"]), {str(k): str(v) for k, v in data["settings"].items()}, int(data["version"]), changed
         )
@@ -190,13 +190,13 @@ class RedisClasses:
         return f"{self.namespace}:class:{code}"
 
     def _value(self, digest: str, lesson: Lesson) -> str:
-        return json.dumps({"key": digest, "lesson": json.loads(lesson.as_json()), "changed": lesson.changed})
+        return json.dumps({"key": digest, "lesson": lesson.as_dict(), "changed": lesson.changed})
 
     def _read(self, text: bytes | None) -> tuple[str, Lesson]:
         if text is None:
             raise ClassError("unknown")
         data = json.loads(text)
-        return data["key"], Lesson.from_json(json.dumps(data["lesson"]), float(data["changed"]))
+        return data["key"], Lesson.from_dict(data["lesson"], float(data["changed"]))
 
     def start(self, page: str, settings: dict[str, str]) -> tuple[str, str, Lesson]:
         page, settings = _checked(page, settings)

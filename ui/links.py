@@ -13,7 +13,7 @@ browser reconnects with it still there, and the new session says the result was 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -88,12 +88,18 @@ def known_names() -> frozenset[str]:
     return SIDEBAR | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
 
 
+def keep(keys: Iterable[str]) -> None:
+    """Re-assign the widget state of ``keys``: Streamlit then keeps a value through a run that does not draw
+    its widget, or that draws it under another label (a language switch translates its options)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def keep_page_settings() -> None:
     """Re-assign every declared page's widget state, so a page not drawn in this run keeps its settings."""
     for page in _PAGES.values():
-        for key in page.kept:
-            if key in st.session_state:
-                st.session_state[key] = st.session_state[key]
+        keep(page.kept)
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:

@@ -111,9 +111,7 @@ def render_sidebar() -> Choices:
     """Draw the shared sidebar and return the current choices (every page's settings are kept, see
     :func:`ui.links.keep_page_settings`)."""
     links.keep_page_settings()
-    for key in TRANSLATED_CHOICES:  # their labels change with the language, which would reset them
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    links.keep(TRANSLATED_CHOICES)  # their labels change with the language, which would reset them
     pending = st.session_state.pop("_pending_arch", None)  # a network made on a page, for this architecture
     if pending in cnnviz.ARCHITECTURES:
         st.session_state["arch"] = pending

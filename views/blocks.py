@@ -254,7 +254,6 @@ def _filter(net: cnnviz.LoadedModel, image) -> tuple[np.ndarray, np.ndarray, np.
             "stride": str(stride),
             "padding": str(padding),
             "dilation": str(dilation),
-            "shift": str(st.session_state.get("blocks_shift", 2)),
         }
     )
     network_filter = weights.ndim == 3

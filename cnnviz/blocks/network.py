@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from cnnviz.blocks.operations import convolve, photo_input
+from cnnviz.blocks.operations import photo_input
 from cnnviz.explain.activations import first_layer_filters
 from cnnviz.explain.graphs import private_graph
 from cnnviz.models.loading import LoadedModel
@@ -27,16 +27,6 @@ def normalised_photo(net: LoadedModel, image: Image.Image, channels: int) -> np.
     mean = np.array(net.preprocess.mean[:channels], dtype=np.float32)[:, None, None]
     std = np.array(net.preprocess.std[:channels], dtype=np.float32)[:, None, None]
     return (x - mean) / std
-
-
-def filter_on_photo(
-    net: LoadedModel, image: Image.Image, index: int, stride: int = 1, padding: int = 0, dilation: int = 1
-) -> np.ndarray:
-    """Filter ``index`` of ``net``'s first convolution slid over ``image`` at its own size
-    (:func:`normalised_photo`): one map, 1×H'×W' float32, the sum over the input channels as the layer
-    computes it (its bias left out)."""
-    weights = first_layer_filters(net).weights[index]
-    return convolve(normalised_photo(net, image, weights.shape[0]), weights, stride, padding, dilation)
 
 
 @dataclass(frozen=True)
