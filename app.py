@@ -9,6 +9,7 @@ then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 import streamlit as st
 
 from cnnviz.models.bundled import asset_path
+from ui import class_mode
 from ui.links import show_notices
 from ui.pages import GROUPS, declared_pages, streamlit_page
 from ui.sidebar import init_session, render_sidebar
@@ -23,6 +24,9 @@ page = st.navigation(
     {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
     expanded=True,  # every page listed: Streamlit's "View more" link is English only
 )
+shown = next(p for p in pages if (p.url_path or "") == (page.url_path or ""))
 st.session_state["choices"] = render_sidebar()
+class_mode.attend(shown)  # a class: the lecturer's panel, or a student following
 show_notices()  # what the link asked for that could not be done
 page.run()
+class_mode.publish(shown)  # the lecturer's page, as the class sees it

@@ -32,6 +32,7 @@ KEY_BYTES = 16  # 128 bits
 IDLE_S = 4 * 3600  # a class without a change for this long has ended
 MAX_SETTINGS = 40  # link settings a lesson may hold
 MAX_SETTING_CHARS = 400  # characters of one setting's name or value
+MAX_PHOTO_BYTES = 25 * 2**20  # a shared photo: a decoded upload (at most 1.2 megapixels) as PNG is far less
 _TYPED_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _KEY = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
@@ -111,6 +112,11 @@ def _checked(page: str, settings: dict[str, str]) -> tuple[str, dict[str, str]]:
     return page, {str(k): str(v) for k, v in settings.items()}
 
 
+def _check_photo(digest: str, data: bytes) -> None:
+    if not re.fullmatch(r"[0-9a-f]{64}", digest) or len(data) > MAX_PHOTO_BYTES:
+        raise ValueError("a shared photo is named by its SHA-256 and holds at most MAX_PHOTO_BYTES")
+
+
 class InProcessClasses:
     """The classes of one process (one replica), behind a lock; ``clock`` gives seconds (tests move it), and
     a class without a change for ``idle_s`` seconds has ended."""
@@ -120,6 +126,7 @@ class InProcessClasses:
         self.idle_s = idle_s
         self._lock = threading.Lock()
         self._classes: dict[str, tuple[str, Lesson]] = {}  # code → (key's digest, lesson)
+        self._photos: dict[str, tuple[str, bytes]] = {}  # code → (the photo's digest, its bytes)
 
     def start(self, page: str, settings: dict[str, str]) -> tuple[str, str, Lesson]:
         """A new class showing ``page`` with ``settings``: its code, the lecturer's key and the first lesson."""
@@ -152,6 +159,30 @@ class InProcessClasses:
             self._classes[code] = (digest, changed)
             return changed
 
+    def check_key(self, code: str, key: str) -> None:
+        """Nothing when ``key`` is class ``code``'s lecturer's; :class:`ClassError` otherwise."""
+        with self._lock:
+            digest, _ = self._live(code)
+        if not _same_key(key, digest):
+            raise ClassError("wrong_key")
+
+    def share_photo(self, code: str, key: str, digest: str, data: bytes) -> None:
+        """Keep the lecturer's photo (``data``, at most :data:`MAX_PHOTO_BYTES`, named by ``digest``) with the
+        class, in place of the one shared before."""
+        _check_photo(digest, data)
+        self.check_key(code, key)
+        with self._lock:
+            self._photos[code] = (digest, data)
+
+    def photo(self, code: str, digest: str) -> bytes:
+        """The photo class ``code`` shares, when it is the one named ``digest``."""
+        with self._lock:
+            self._live(code)
+            found = self._photos.get(code)
+        if found is None or found[0] != digest:
+            raise ClassError("unknown")
+        return found[1]
+
     def end(self, code: str, key: str) -> None:
         """End class ``code`` (its lecturer only)."""
         with self._lock:
@@ -159,6 +190,7 @@ class InProcessClasses:
             if not _same_key(key, digest):
                 raise ClassError("wrong_key")
             del self._classes[code]
+            self._photos.pop(code, None)
 
     def _live(self, code: str) -> tuple[str, Lesson]:
         found = self._classes.get(code)
@@ -166,6 +198,7 @@ class InProcessClasses:
             raise ClassError("unknown")
         if self._clock() - found[1].changed > self.idle_s:
             del self._classes[code]
+            self._photos.pop(code, None)
             raise ClassError("unknown")
         return found
 
@@ -227,13 +260,28 @@ class RedisClasses:
                     new = Lesson(page, settings, lesson.version + 1, self._clock())
                     pipe.multi()
                     pipe.set(name, self._value(digest, new), ex=self.idle_s)
+                    pipe.expire(name + ":photo", self.idle_s)  # a shared photo lives as long as its class
                     pipe.execute()
                     return new
                 except redis.WatchError:  # another change came first: read it and try again
                     continue
 
-    def end(self, code: str, key: str) -> None:
+    def check_key(self, code: str, key: str) -> None:
         digest, _ = self._read(self.client.get(self._name(code)))
         if not _same_key(key, digest):
             raise ClassError("wrong_key")
-        self.client.delete(self._name(code))
+
+    def share_photo(self, code: str, key: str, digest: str, data: bytes) -> None:
+        _check_photo(digest, data)
+        self.check_key(code, key)
+        self.client.set(self._name(code) + ":photo", digest.encode() + b"\n" + data, ex=self.idle_s)
+
+    def photo(self, code: str, digest: str) -> bytes:
+        stored = self.client.get(self._name(code) + ":photo")
+        if stored is None or not stored.startswith(digest.encode() + b"\n"):
+            raise ClassError("unknown")
+        return stored[len(digest) + 1 :]
+
+    def end(self, code: str, key: str) -> None:
+        self.check_key(code, key)
+        self.client.delete(self._name(code), self._name(code) + ":photo")

@@ -33,6 +33,7 @@ MAX_NAME = 80  # a library network's name: "timm:" and the longest of timm's nam
 RUNNING = "running"
 _TASKS: set[str] = set()  # heavy work the pages declare (ui.pages); catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
+CLASS = frozenset({"class", "key", "teach"})  # class mode's (ui.class_mode): join, drive, start
 STREAMLIT_OWN = frozenset({"embed", "embed_options"})  # Streamlit's own link options
 _DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _NOTICES = "_link_notices"
@@ -84,8 +85,13 @@ def declare_tasks(tasks: tuple[str, ...]) -> None:
 
 
 def known_names() -> frozenset[str]:
-    """Every link name some part of the app reads: the sidebar's, each declared page's, ``running``."""
-    return SIDEBAR | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
+    """Every link name some part of the app reads: the sidebar's, class mode's, each declared page's, ``running``."""
+    return SIDEBAR | CLASS | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
+
+
+def declared_settings() -> tuple[str, ...]:
+    """The pages that declared link settings."""
+    return tuple(_PAGES)
 
 
 def keep(keys: Iterable[str]) -> None:
@@ -186,7 +192,7 @@ def drop_bad(name: str) -> None:
     what the page found (a channel the layer does not have)."""
     if name in st.query_params:
         del st.query_params[name]
-    _notice("link.bad_value", name=name)
+    notice("link.bad_value", name=name)
 
 
 def check_names() -> None:
@@ -195,7 +201,7 @@ def check_names() -> None:
     for name in unknown:
         del st.query_params[name]
     if unknown:
-        _notice("link.unknown", count=len(unknown))
+        notice("link.unknown", count=len(unknown))
 
 
 def write(values: dict[str, str | None]) -> None:
@@ -214,7 +220,7 @@ def note_lost_computation() -> None:
     if RUNNING in st.query_params:
         del st.query_params[RUNNING]
     if task is not None:
-        _notice("link.lost", task=task)
+        notice("link.lost", task=task)
 
 
 @contextmanager
@@ -250,7 +256,8 @@ def _unmark() -> None:
         raise
 
 
-def _notice(key: str, **values) -> None:
+def notice(key: str, **values) -> None:
+    """Say ``t(key, **values)`` once, where the page draws the link's notices."""
     st.session_state.setdefault(_NOTICES, []).append((key, values))
 
 
@@ -259,5 +266,7 @@ def show_notices() -> None:
     for key, values in st.session_state.pop(_NOTICES, []):
         if key == "link.lost":
             st.warning(t(key, task=t(f"task.{values['task']}")), icon=":material/restart_alt:")
+        elif key.startswith("classroom."):
+            st.info(t(key, **values), icon=":material/school:")
         else:
             st.caption(f":material/link_off: {t(key, **values)}")

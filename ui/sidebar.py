@@ -13,7 +13,7 @@ from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
 from cnnviz.models.onnx_file import DEFAULT_SIZE, INTERPOLATIONS, SIZE_RANGE
-from ui import links
+from ui import class_mode, links
 from ui.own_networks import (
     CHECKPOINT_TYPES,
     CHECKPOINT_UPLOAD_MB,
@@ -82,6 +82,7 @@ def init_session() -> None:
     if image is not None:
         st.session_state["source"] = "gallery"
         st.session_state["gallery"] = image
+    class_mode.read_link()
 
 
 def _share(choices: Choices) -> None:
@@ -146,6 +147,10 @@ def render_sidebar() -> Choices:
             image, digest = gallery_photo(name), gallery_digest(name)
         else:
             image, name, digest, error = _uploaded(source)
+        if (lecturers := class_mode.shared_photo()) is not None:
+            st.caption(t("classroom.lecturer_photo"))
+            digest, image = lecturers
+            name, error, source = t("classroom.lecturer_photo_name"), None, "class"
         best_available = t("sidebar.device_auto")
         device = st.selectbox(
             t("sidebar.device"),
