@@ -149,3 +149,25 @@ def test_two_replicas_share_a_class_through_redis(redis_url):
     assert lecturer_replica.lesson(code).page == "layers" and lecturer_replica.lesson(code).version == 2
     stored = lecturer_replica.client.get(f"shared:class:{code}").decode()
     assert key not in stored and classroom._digest(key) in stored  # only the key's digest is kept
+
+
+def test_only_the_lecturer_shares_a_photo_and_it_ends_with_the_class(store):
+    classes, _ = store
+    code, key, _ = classes.start("predict", {})
+    digest, data = "ab" * 32, b"\x89PNG the lecturer's photo"
+    with pytest.raises(ClassError):
+        classes.photo(code, digest)  # nothing shared yet
+    with pytest.raises(ClassError):
+        classes.share_photo(code, classroom.new_key(), digest, data)
+    with pytest.raises(ValueError):
+        classes.share_photo(code, key, "../../etc/passwd", data)
+    with pytest.raises(ValueError):
+        classes.share_photo(code, key, digest, b"x" * (classroom.MAX_PHOTO_BYTES + 1))
+    classes.check_key(code, key)
+    classes.share_photo(code, key, digest, data)
+    assert classes.photo(code, digest) == data
+    with pytest.raises(ClassError):
+        classes.photo(code, "cd" * 32)  # only the photo the lesson names
+    classes.end(code, key)
+    with pytest.raises(ClassError):
+        classes.photo(code, digest)
