@@ -3,9 +3,9 @@ follow what the lecturer shows (page, network, photo, the page's link settings) 
 on their own.
 
 The lecturer's session holds the key (it leaves the address bar at once: the projector shows the address
-bar). After every run of the lecturer's page, and every second in a small fragment (settings changed inside a
-page's own fragments reach the address bar without a full run), the page and its link settings are published
-as the class's lesson (:mod:`ui.classroom`). A follower's session polls the lesson's version every
+bar). At the end of every full run of the lecturer's page, and whenever a page's own fragment writes the link
+(a slider inside ``st.fragment`` changes without a full run), the page and the link settings the app wrote are
+published as the class's lesson (:mod:`ui.classroom`). A follower's session polls the lesson's version every
 :data:`POLL_S` seconds in a fragment; a new version switches the follower's page with the lesson's settings in
 the link (and the follower's own language), and the page reads them as from any link. The lecturer's own
 photo is shown to the class only when the lecturer shares it (kept with the class, as a lossless PNG, at most
@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 from PIL import Image
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.images import MAX_BYTES
 from ui import links
@@ -34,7 +35,7 @@ from ui.pages import Page, page_named, streamlit_page
 from ui.text import t
 from ui.uploads import decode_upload
 
-POLL_S = 1.0  # how often a follower asks for the lesson's version, and the lecturer's fragment publishes
+POLL_S = 1.0  # how often a follower asks for the lesson's version
 MEMO_S = 0.3  # a lesson read by one session serves the process's other followers for this long
 NOT_FOLLOWED = frozenset({"lang", links.RUNNING, *links.CLASS})  # each student keeps their own language
 PHOTO = "photo"  # the lesson's marker of the lecturer's own photo: its digest when shared, else OWN_PHOTO
@@ -43,6 +44,7 @@ PUBLIC_URL_ENV = "CNNVIZ_PUBLIC_URL"  # the address students open, when the serv
 
 _CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO = "_class_code", "_class_key", "_class_version", "_class_sent", "_class_photo"
 FOLLOWING = "class_following"  # the follower's toggle
+_FOLLOWS = "_class_follows"  # whether the follower follows: kept apart from the toggle, whose state Streamlit may drop
 SHARING = "class_share_photo"  # the lecturer's toggle
 
 _store_lock = threading.Lock()
@@ -96,7 +98,7 @@ def is_lecturer() -> bool:
 
 def is_following() -> bool:
     """Whether this session follows its class's lecturer now."""
-    return code() is not None and not is_lecturer() and st.session_state.get(FOLLOWING, True)
+    return code() is not None and not is_lecturer() and st.session_state.get(_FOLLOWS, True)
 
 
 def read_link() -> None:
@@ -125,7 +127,8 @@ def join(joined: str, key: str | None = None) -> bool:
         return False
     st.session_state[_CODE] = joined
     st.session_state.pop(_VERSION, None)
-    st.session_state[FOLLOWING] = True
+    st.session_state[_FOLLOWS] = True
+    st.session_state.pop(FOLLOWING, None)
     if key is not None:
         try:
             store().check_key(joined, key)
@@ -152,12 +155,13 @@ def _key_parser(text: str) -> str:
 
 
 def lesson_settings(page: Page) -> dict[str, str]:
-    """What the lecturer's address bar shows on ``page`` that a class follows: the sidebar's network and photo
-    and the page's own settings (not the language), with the lecturer's own photo marked."""
+    """What the lecturer's link holds on ``page`` that a class follows: the sidebar's network and photo and the
+    page's own settings (not the language), with the lecturer's own photo marked. Read from what the app wrote
+    (:func:`ui.links.written`), not from the address bar a fragment's rerun brings, which may be older."""
     fields = set(page.link.fields) if page.link else set()
     settings = {
         name: value
-        for name, value in st.query_params.to_dict().items()
+        for name, value in links.written().items()
         if (name in links.SIDEBAR or name in fields) and name not in NOT_FOLLOWED
     }
     choices = st.session_state.get("choices")
@@ -179,10 +183,13 @@ def attend(page: Page) -> None:
         with st.sidebar:
             _join_box()
         return
+    if st.query_params.get("class") != code():  # the navigation clears the link; the class stays in it
+        st.query_params["class"] = code()
     if is_lecturer():
+        st.session_state["_class_page"] = page.name
         _lecturer_panel(page)
         with st.sidebar:
-            _publishing(page.name)
+            st.caption(t("classroom.teaching", code=code()))
     else:
         with st.sidebar:
             _following()
@@ -226,7 +233,7 @@ def _resume() -> None:
 
 
 def _leave(notice: str | None = None, **values) -> None:
-    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, SHARING, "_class_shown_photo"):
+    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, _FOLLOWS, SHARING, "_class_shown_photo"):
         st.session_state.pop(key, None)
     if "class" in st.query_params:
         del st.query_params["class"]
@@ -317,12 +324,18 @@ def _share_photo(choices) -> None:
     st.session_state[_PHOTO] = choices.image_digest
 
 
-@st.fragment(run_every=POLL_S)
-def _publishing(page_name: str) -> None:
-    """The lecturer's class in the sidebar; every second, what changed inside a page's fragments is published."""
-    st.caption(t("classroom.teaching", code=code()))
-    if is_lecturer():
-        publish(page_named(page_name))
+def _publish_from_fragment() -> None:
+    """A lecturer's page fragment wrote the link (a slider inside ``st.fragment``): publish at once, since no
+    full run follows. A full run publishes once, at its end (:func:`publish`), not at each partial write."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run or not is_lecturer():
+        return
+    name = st.session_state.get("_class_page")
+    if name is not None:
+        publish(page_named(name))
+
+
+links.after_write(_publish_from_fragment)
 
 
 @st.fragment(run_every=POLL_S)
@@ -337,7 +350,9 @@ def _following() -> None:
         _leave(notice="classroom.ended")
         st.rerun(scope="app")
     st.markdown(t("classroom.in_class", code=class_code))
-    following = st.toggle(t("classroom.follow"), key=FOLLOWING, help=t("classroom.follow_help"))
+    follows = st.session_state.get(_FOLLOWS, True)
+    following = st.toggle(t("classroom.follow"), value=follows, key=FOLLOWING, help=t("classroom.follow_help"))
+    st.session_state[_FOLLOWS] = following
     if not following:
         st.session_state.pop(_VERSION, None)  # back to following: the lecturer's view at once
         st.caption(t("classroom.on_my_own"))

@@ -204,14 +204,34 @@ def check_names() -> None:
         notice("link.unknown", count=len(unknown))
 
 
+WRITTEN = "_link_written"
+_AFTER_WRITE: list[Callable[[], None]] = []  # told after each write (class mode publishes a lecturer's link)
+
+
+def after_write(hook: Callable[[], None]) -> None:
+    """Call ``hook`` after every :func:`write` (registered once, at import)."""
+    if hook not in _AFTER_WRITE:
+        _AFTER_WRITE.append(hook)
+
+
 def write(values: dict[str, str | None]) -> None:
-    """Put ``values`` in the address bar (None removes a setting); unchanged ones are not re-sent."""
+    """Put ``values`` in the address bar (None removes a setting); unchanged ones are not re-sent. What the
+    app wrote is also kept in the session (:func:`written`): the address bar a rerun reports comes from the
+    browser and may lag behind it."""
+    st.session_state.setdefault(WRITTEN, {}).update(values)
     for name, value in values.items():
         if value is None:
             if name in st.query_params:
                 del st.query_params[name]
         elif st.query_params.get(name) != value:
             st.query_params[name] = value
+    for hook in _AFTER_WRITE:
+        hook()
+
+
+def written() -> dict[str, str]:
+    """The link as the app last wrote it in this session, name by name (removed settings left out)."""
+    return {name: value for name, value in st.session_state.get(WRITTEN, {}).items() if value is not None}
 
 
 def note_lost_computation() -> None:
