@@ -2,8 +2,9 @@
 driven through the proxy by protocol-level sessions (``harness/streamlit_client.py``) and once by Chromium.
 
 In order: sessions stick to one replica; a map computed on one replica is served from Redis on the other;
-a forged Redis entry is refused (never unpickled) and the map is computed again; a replica killed
-mid-class drops only its own sessions, which work again on reload; a Redis outage leaves the in-process
+a forged Redis entry is refused (never unpickled) and the map is computed again; a class follows its lecturer
+across replicas in Chromium; a replica killed mid-class drops only its own sessions, which work again on reload
+(a follower back in its class); a Redis outage leaves the in-process
 cache and a log line; SIGTERM stops every process the script started.
 """
 
@@ -18,13 +19,18 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 import redis
 
+from cnnviz.gallery import gallery_image
+from cnnviz.models.zoo import ARCHITECTURES
 from harness.servers import CHROMIUM, free_port
 from harness.streamlit_client import ProtocolError, StreamlitSession
-from tests.e2e.conftest import PageWatch
+from tests.e2e import class_flow
+from tests.e2e.conftest import PageWatch, upload
+from ui.pages import page_named
 
 pytestmark = pytest.mark.e2e
 
@@ -179,10 +185,86 @@ def test_a_forged_redis_entry_is_refused_and_the_map_computed_again(course):
     second.close()
 
 
+def _person(course, browser, on=None, other_than=None, lang="en", locale="en-GB") -> class_flow.Browser:
+    """A browser whose affinity cookie lands on replica ``on`` (or on any but ``other_than``)."""
+    for _ in range(64):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+        reached = context.request.get(f"{course.url}/_stcore/health").headers.get("x-cnnviz-replica")
+        if (on is None or reached == on) and (other_than is None or reached != other_than):
+            return class_flow.Browser(PageWatch(context.new_page(), course.url), lang)
+        context.close()
+    raise AssertionError(f"no cookie reached {on or 'another replica'} in 64 tries")
+
+
+def test_a_class_follows_its_lecturer_across_replicas_in_chromium(course, browser, tmp_path):
+    """The lecturer on one replica, three students (English and Portuguese) on both: they follow a network, a
+    photo, a page and a layer change; one explores alone and comes back; a wrong key follows; the lecturer's
+    own photo reaches the class only when shared."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no Chromium")
+    from ui.text import t
+
+    lecturer = _person(course, browser)
+    first = lecturer.page.context.request.get(f"{course.url}/_stcore/health").headers["x-cnnviz-replica"]
+    students = [
+        _person(course, browser, other_than=first),
+        _person(course, browser, other_than=first, lang="pt", locale="pt-BR"),
+        _person(course, browser, on=first),
+    ]
+    try:
+        code, link = class_flow.lecturer_starts(lecturer, course.url, DIGIT)
+        assert link == f"{course.url}/?class={code}" and "key" not in lecturer.query()
+        assert class_flow.qr_text(lecturer) == link
+        assert class_flow.qr_text(lecturer, scale=0.3) == link  # still read with a third of the pixels
+        wrong_key = "A" * 22
+        for student, extra in zip(students, ("", "", f"&key={wrong_key}"), strict=True):
+            student.page.goto(link + extra)
+        for student in students:
+            class_flow.follows(student, lecturer, time.monotonic(), timeout_s=60)
+        students[2].page.get_by_text(t("classroom.wrong_key")).wait_for(timeout=30_000)
+        students[1].page.get_by_test_id("stSidebar").get_by_text(f"Na turma {code}").wait_for(timeout=30_000)
+
+        for action in (
+            class_flow.pick_network("alexnet2012"),
+            class_flow.pick_photo("coffee"),
+            class_flow.open_page(t("page.deconvnet")),
+            class_flow.pick_layer(t("deconv.layer"), "features.conv3"),
+        ):
+            since = class_flow.change(lecturer, action)
+            for student in students:
+                class_flow.follows(student, lecturer, since)
+        assert lecturer.path() == "deconvnet" and lecturer.query()["layer"] == "features.conv3"
+        heading = t(page_named("deconvnet").heading_key, "pt", arch=ARCHITECTURES["alexnet2012"].display)
+        students[1].page.get_by_text(heading).first.wait_for(timeout=30_000)  # the follower's own language
+
+        class_flow.set_following(students[0], False)
+        since = class_flow.change(lecturer, class_flow.pick_network("lenet5"))
+        class_flow.follows(students[1], lecturer, since)
+        assert students[0].query()["arch"] == "alexnet2012"  # exploring alone
+        class_flow.set_following(students[0], True)
+        class_flow.follows(students[0], lecturer, time.monotonic())
+
+        photo = tmp_path / "lecturers-photo.png"
+        gallery_image("astronaut").save(photo)
+        upload(lecturer.page, photo)
+        students[1].page.get_by_text(t("classroom.photo_kept", "pt")).wait_for(timeout=30_000)
+        lecturer.page.get_by_text(t("classroom.share_photo"), exact=True).click()
+        for student in students:
+            student.page.get_by_text(t("classroom.lecturer_photo", student.lang)).wait_for(timeout=30_000)
+        for person in (lecturer, *students):
+            person.watch.assert_clean()
+        print("follow seconds", [[round(s, 2) for s in student.seconds] for student in students])
+    finally:
+        for person in (lecturer, *students):
+            person.page.context.close()
+
+
 def test_a_killed_replica_drops_only_its_own_sessions(course):
     doomed = course.session_on()
     survivor = course.session_on(other_than=doomed.replica)
-    assert doomed.open("", DIGIT).predict_top1() == "3"
+    lecturer = course.session_on(other_than=doomed.replica)
+    code = parse_qs(lecturer.open("", f"teach=new&{DIGIT}").query_string)["class"][0]
+    assert doomed.open("", f"class={code}").predict_top1() == "3"  # a follower, on the replica about to die
     assert survivor.open("", DIGIT).predict_top1() == "3"
     os.kill(course.replica_pid(doomed.replica), signal.SIGKILL)
     time.sleep(1)
@@ -190,10 +272,11 @@ def test_a_killed_replica_drops_only_its_own_sessions(course):
         doomed.open("", DIGIT)  # a rerun on the dead replica's websocket
     assert survivor.open("", DIGIT).predict_top1() == "3"  # the other replica's session goes on
     doomed.close()
-    run = doomed.open("", DIGIT)  # a reload: same cookie, served by the replica still running
-    assert run.predict_top1() == "3"
+    run = doomed.open("", f"class={code}")  # a reload: same cookie, served by the replica still running
+    assert run.predict_top1() == "3" and f"In class **{code}**" in " ".join(run.texts)  # back in the class
     assert doomed.replica == survivor.replica
     survivor.close()
+    lecturer.close()
     doomed.close()
 
 
