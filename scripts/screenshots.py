@@ -134,7 +134,12 @@ def scroll_to_first_picture(page) -> None:
     page.locator('[data-testid="stImage"]').first.evaluate("(picture) => picture.scrollIntoView({block: 'center'})")
 
 
-SCENES = {"own-network": "", "own-onnx": "deconvnet"}  # beyond the pages: name → the URL path they start on
+SCENES = {  # beyond the pages: name → the URL path (and query) they start on
+    "own-network": "",
+    "own-onnx": "deconvnet",
+    "class": "?teach=new",  # the lecturer's class panel, as the projector shows it
+}
+PUBLIC_URL = "http://192.168.1.20:8501"  # the class panel's join link: a lecture room's server, not 127.0.0.1
 AFTER = {  # what a student would do before looking
     "own-network": upload_own_checkpoint,
     "own-onnx": upload_own_onnx,
@@ -213,7 +218,7 @@ def main() -> None:
     paths = {p.name: p.url_path for p in declared_pages()} | SCENES
     port = free_port()
     with open(args.out / "streamlit.log", "w") as log:
-        server = start_streamlit("app.py", port, log)
+        server = start_streamlit("app.py", port, log, env={"CNNVIZ_PUBLIC_URL": PUBLIC_URL})
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
@@ -221,7 +226,8 @@ def main() -> None:
                     for name in args.page:
                         context = browser.new_context(viewport=VIEWPORT)
                         start = time.perf_counter()
-                        url = f"http://127.0.0.1:{port}/{paths[name]}?lang={lang}"
+                        path, _, query = paths[name].partition("?")
+                        url = f"http://127.0.0.1:{port}/{path}?{query + '&' if query else ''}lang={lang}"
                         path = shoot(context.new_page(), url, name, lang, args.out)
                         size = path.stat().st_size / 1024
                         print(f"{path.relative_to(ROOT)}: {size:.0f} KB in {time.perf_counter() - start:.1f} s")

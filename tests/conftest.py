@@ -34,13 +34,13 @@ def pytest_configure(config):
 # The longest files by CI's per-file sums on two workers, longest first (browser files 15–105 s, engine files
 # 10–120 s): a long file handed out last would leave the other worker idle. A stale name only changes the order.
 LONGEST_BROWSER_FILES = (
+    "test_deploy.py",  # two replicas, nginx, Redis and a class of four browsers
     "test_pages_browser.py",
     "test_hostile_browser.py",
     "test_deconvnet_browser.py",
     "test_occlusion_browser.py",
     "test_labs_browser.py",
     "test_localize_browser.py",
-    "test_deploy.py",
     "test_questions_browser.py",
     "test_languages_browser.py",
     "test_switch_browser.py",
@@ -61,6 +61,7 @@ LONGEST_ENGINE_FILES = (  # longest first; files left out are short and go last
     "test_featurevis.py",
     "test_zoo.py",
     "test_layer_views.py",
+    "test_class_mode.py",
     "test_cam_family.py",
     "test_occlusion.py",
     "test_image_memory.py",
