@@ -4,8 +4,11 @@ protobufs of ``streamlit.proto``) over ``websocket-client``, so a load run measu
 One :class:`StreamlitSession` is one browser tab: it opens ``/_stcore/stream`` (through nginx too, with the
 proxy's affinity cookie), asks for a script run of a page with a query string, collects the elements the
 run sends (markdown, alerts, buttons, images, exceptions) until ``script_finished``, and can press a button
-(a rerun carrying that widget's trigger). It fetches the images a run refers to, as a browser would, since
-serving them is part of the server's work. It renders nothing, so a hundred sessions fit on two cores.
+(a rerun carrying that widget's trigger). Like a browser it keeps the page and the address the server last
+set (a ``st.switch_page``, a query-string write) for its next rerun, and the fragments that asked to be rerun
+every few seconds (``st.fragment(run_every=…)``), which :meth:`StreamlitSession.poll` reruns; it reads the runs
+the server starts by itself (:meth:`StreamlitSession.listen`). It fetches the images a run refers to, as a
+browser would, since serving them is part of the server's work. It renders nothing, so a hundred sessions fit on two cores.
 
 Written here because no maintained Python client for Streamlit's protocol exists (Streamlit's own
 ``AppTest`` runs the script in-process, without a server).
@@ -76,6 +79,8 @@ class StreamlitSession:
         self._socket: websocket.WebSocket | None = None
         self._page = ""
         self._query = ""
+        self._page_hash = ""  # the page the server last ran (new_session), for fragment reruns
+        self.auto_reruns: dict[str, float] = {}  # fragment id → seconds between its reruns
 
     def http_get(self, path: str) -> bytes:
         """GET ``path`` with this tab's cookies (the first one gives the proxy's affinity cookie)."""
@@ -112,8 +117,48 @@ class StreamlitSession:
         student opens a link."""
         if self._socket is None:
             self.connect()
-        self._page, self._query = page, query
+        self._page, self._query, self._page_hash = page, query, ""
         return self._rerun([])
+
+    @property
+    def query_string(self) -> str:
+        """The address bar's query, as the server last set it."""
+        return self._query
+
+    def listen(self, timeout_s: float) -> ScriptRun | None:
+        """A run the server starts by itself (a follower woken by its class), read to its end; None when none
+        starts within ``timeout_s`` seconds."""
+        self._socket.settimeout(timeout_s)
+        try:
+            data = self._socket.recv()
+        except websocket.WebSocketTimeoutException:
+            return None
+        except (websocket.WebSocketException, OSError) as exc:
+            raise ProtocolError(f"websocket: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self._socket.settimeout(self.timeout_s)
+        return self._collect(first=data)
+
+    @property
+    def page_hash(self) -> str:
+        """The page the server last ran for this tab (its script hash; "" before the first run)."""
+        return self._page_hash
+
+    def poll(self) -> ScriptRun | None:
+        """What the browser does when a ``run_every`` fragment's time comes: rerun that fragment (the first
+        one the server asked for), and read until the run, or the full run it turned into, finishes."""
+        if not self.auto_reruns:
+            return None
+        message = BackMsg()
+        message.rerun_script.query_string = self._query
+        message.rerun_script.page_script_hash = self._page_hash
+        message.rerun_script.fragment_id = next(iter(self.auto_reruns))
+        message.rerun_script.is_auto_rerun = True
+        start = time.perf_counter()
+        self._send(message)
+        run = self._collect()
+        run.seconds = time.perf_counter() - start
+        return run
 
     def press(self, button: Button, wait: bool = True) -> ScriptRun | None:
         """The rerun a click on ``button`` asks for (its trigger set, every other widget at its value); with
@@ -147,6 +192,7 @@ class StreamlitSession:
         message = BackMsg()
         message.rerun_script.query_string = self._query
         message.rerun_script.page_name = self._page
+        message.rerun_script.page_script_hash = self._page_hash  # after a switch_page, the page it switched to
         message.rerun_script.widget_states.widgets.extend(widgets)
         start = time.perf_counter()
         self._send(message)
@@ -158,12 +204,12 @@ class StreamlitSession:
             self.http_get(url if url.startswith("/") else f"/{url}")
         return run
 
-    def _collect(self, until=None, timeout_s: float | None = None) -> ScriptRun:
+    def _collect(self, until=None, timeout_s: float | None = None, first: bytes | None = None) -> ScriptRun:
         run = ScriptRun()
         deadline = time.monotonic() + (timeout_s or self.timeout_s)
         while time.monotonic() < deadline:
             try:
-                data = self._socket.recv()
+                data, first = (first, None) if first is not None else (self._socket.recv(), None)
             except (websocket.WebSocketException, OSError) as exc:
                 raise ProtocolError(f"websocket: {type(exc).__name__}: {exc}") from exc
             if isinstance(data, str) or not data:
@@ -174,8 +220,16 @@ class StreamlitSession:
             kind = message.WhichOneof("type")
             if kind == "new_session":
                 self.session_id = message.new_session.initialize.session_id or self.session_id
+                self._page_hash = message.new_session.page_script_hash
             elif kind == "page_info_changed":
-                run.query_string = message.page_info_changed.query_string
+                run.query_string = self._query = message.page_info_changed.query_string
+            elif kind == "navigation":  # the page st.navigation resolved (new_session names the main script)
+                self._page_hash = message.navigation.page_script_hash or self._page_hash
+            elif kind == "auto_rerun":
+                self.auto_reruns[message.auto_rerun.fragment_id] = message.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fragment in message.stop_auto_rerun.fragment_ids:
+                    self.auto_reruns.pop(fragment, None)
             elif kind == "delta":
                 _read_delta(message.delta, run)
                 if until is not None and until(run):

@@ -14,6 +14,7 @@ import pytest
 
 from harness.servers import free_port
 from ui import classroom
+from ui.class_push import Followers
 from ui.classroom import ClassError, InProcessClasses, RedisClasses
 
 
@@ -171,3 +172,30 @@ def test_only_the_lecturer_shares_a_photo_and_it_ends_with_the_class(store):
     classes.end(code, key)
     with pytest.raises(ClassError):
         classes.photo(code, digest)
+
+
+def test_the_watcher_wakes_each_follower_once_per_change_and_forgets_closed_sessions():
+    classes = InProcessClasses()
+    code, key, first = classes.start("predict", {"arch": "lenet5"})
+    woken: list[str] = []
+    closed = {"gone"}
+    followers = Followers(classes.lesson, wake=lambda sid: woken.append(sid) or sid not in closed)
+    followers._thread = object()  # rounds by hand: no thread
+    for session in ("a", "b", "gone"):
+        followers.follow(session, code, first.version)
+    followers.check()
+    assert woken == []  # nothing changed: nobody is woken
+    classes.change(code, key, "layers", {"arch": "lenet5"})
+    followers.check()
+    followers.check()
+    assert sorted(woken) == ["a", "b", "gone"]  # once each, however many rounds
+    followers.follow("a", code, 2)  # a's page shows the change
+    classes.change(code, key, "deconvnet", {"arch": "lenet5"})
+    woken.clear()
+    followers.check()
+    assert sorted(woken) == ["a", "b"]  # the closed session was forgotten
+    followers.leave("b")  # b explores on its own
+    classes.end(code, key)
+    woken.clear()
+    followers.check()
+    assert woken == ["a"]  # an ended class wakes its followers, to say so

@@ -5,14 +5,14 @@ on their own.
 The lecturer's session holds the key (it leaves the address bar at once: the projector shows the address
 bar). At the end of every full run of the lecturer's page, and whenever a page's own fragment writes the link
 (a slider inside ``st.fragment`` changes without a full run), the page and the link settings the app wrote are
-published as the class's lesson (:mod:`ui.classroom`). A follower's session polls the lesson's version every
-:data:`POLL_S` seconds in a fragment; a new version switches the follower's page with the lesson's settings in
-the link (and the follower's own language), and the page reads them as from any link. The lecturer's own
+published as the class's lesson (:mod:`ui.classroom`). Each server process watches the classes its followers are in and
+wakes a follower's session when its class moves on (:mod:`ui.class_push`); where it cannot, the follower polls
+every :data:`POLL_S` seconds in a fragment. A new version switches the follower's page with the lesson's
+settings in the link (and the follower's own language), and the page reads them as from any link. The lecturer's own
 photo is shown to the class only when the lecturer shares it (kept with the class, as a lossless PNG, at most
 :data:`~cnnviz.images.MAX_BYTES`); a student's photo never leaves the student's session.
 
-Written here: Streamlit has no way for one session to drive others; polling a version through a
-``run_every`` fragment is its public way to reach a session without a click.
+Written here: Streamlit has no way for one session to drive others.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from PIL import Image
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz.images import MAX_BYTES
-from ui import links
+from ui import class_push, links
 from ui.classroom import ClassError, InProcessClasses, Lesson, RedisClasses, parse_code, parse_key
 from ui.pages import Page, page_named, streamlit_page
 from ui.text import t
 from ui.uploads import decode_upload
 
-POLL_S = 1.0  # how often a follower asks for the lesson's version
+POLL_S = 1.0  # how often a follower asks for the lesson's version, where the server cannot wake it
 MEMO_S = 0.3  # a lesson read by one session serves the process's other followers for this long
 NOT_FOLLOWED = frozenset({"lang", links.RUNNING, *links.CLASS})  # each student keeps their own language
 PHOTO = "photo"  # the lesson's marker of the lecturer's own photo: its digest when shared, else OWN_PHOTO
@@ -62,6 +62,22 @@ def store() -> InProcessClasses | RedisClasses:
             url = os.environ.get("CNNVIZ_REDIS_URL", "").strip()
             _store = RedisClasses(url) if url else InProcessClasses()
         return _store
+
+
+def _fresh_lesson(code: str) -> Lesson:
+    """Class ``code``'s lesson read from the store now (the followers' watcher), kept for :func:`_lesson`."""
+    try:
+        found = (time.monotonic(), store().lesson(code))
+    except ClassError as error:
+        found = (time.monotonic(), error)
+    with _memo_lock:
+        _memo[code] = found
+    if isinstance(found[1], ClassError):
+        raise found[1]
+    return found[1]
+
+
+_followers = class_push.Followers(_fresh_lesson)
 
 
 def _lesson(code: str) -> Lesson:
@@ -133,7 +149,10 @@ def join(joined: str, key: str | None = None) -> bool:
         try:
             store().check_key(joined, key)
             st.session_state[_KEY] = key
-            st.session_state["_class_resume"] = True
+            # Without settings of its own the link takes the class back where it is; a prepared lecturer link
+            # (``/occlusion?arch=vgg16&class=…&key=…``) shows the class what it names.
+            shown = links.known_names() - links.CLASS - {"lang", links.RUNNING}
+            st.session_state["_class_resume"] = not any(name in st.query_params for name in shown)
         except ClassError:
             links.notice("classroom.wrong_key")
     st.query_params["class"] = joined
@@ -173,8 +192,8 @@ def lesson_settings(page: Page) -> dict[str, str]:
 
 def attend(page: Page) -> None:
     """Between the sidebar and the page: start the class ``?teach=new`` asked for; for the lecturer, the class
-    panel (join link, QR code, sharing, end) and the publishing fragment; for a student, the class box in the
-    sidebar that follows the lecturer; for everyone else, a "join a class" box."""
+    panel (join link, QR code, sharing, end); for a student, the class box in the sidebar that follows the
+    lecturer; for everyone else, a "join a class" box."""
     if st.session_state.pop("_class_start", False):
         _start(page)
     if st.session_state.pop("_class_resume", False):
@@ -338,15 +357,16 @@ def _publish_from_fragment() -> None:
 links.after_write(_publish_from_fragment)
 
 
-@st.fragment(run_every=POLL_S)
-def _following() -> None:
+def _follow_box() -> None:
     """A student's class box: the code, follow or explore on my own; applies each new lesson while following."""
     class_code = code()
     if class_code is None:
         return
+    session_id = get_script_run_ctx().session_id
     try:
         lesson = _lesson(class_code)
     except ClassError:
+        _followers.leave(session_id)
         _leave(notice="classroom.ended")
         st.rerun(scope="app")
     st.markdown(t("classroom.in_class", code=class_code))
@@ -354,6 +374,7 @@ def _following() -> None:
     following = st.toggle(t("classroom.follow"), value=follows, key=FOLLOWING, help=t("classroom.follow_help"))
     st.session_state[_FOLLOWS] = following
     if not following:
+        _followers.leave(session_id)
         st.session_state.pop(_VERSION, None)  # back to following: the lecturer's view at once
         st.caption(t("classroom.on_my_own"))
         return
@@ -361,6 +382,16 @@ def _following() -> None:
         st.caption(t("classroom.photo_kept"))
     if st.session_state.get(_VERSION) != lesson.version:
         _apply(class_code, lesson)
+    _followers.follow(session_id, class_code, lesson.version)  # woken by the next change
+
+
+_polled_box = st.fragment(run_every=POLL_S)(_follow_box)  # where the server cannot wake a session
+_woken_box = st.fragment(_follow_box)
+
+
+def _following() -> None:
+    """The class box, woken by the server on each change (:mod:`ui.class_push`), or polling where it cannot."""
+    (_woken_box if class_push.available() else _polled_box)()
 
 
 def _apply(class_code: str, lesson: Lesson) -> None:
