@@ -8,7 +8,8 @@ run sends (markdown, alerts, buttons, images, exceptions) until ``script_finishe
 set (a ``st.switch_page``, a query-string write) for its next rerun, and the fragments that asked to be rerun
 every few seconds (``st.fragment(run_every=…)``), which :meth:`StreamlitSession.poll` reruns; it reads the runs
 the server starts by itself (:meth:`StreamlitSession.listen`). It fetches the images a run refers to, as a
-browser would, since serving them is part of the server's work. It renders nothing, so a hundred sessions fit on two cores.
+browser would, since serving them is part of the server's work. It renders nothing, so a hundred sessions fit
+on two cores.
 
 Written here because no maintained Python client for Streamlit's protocol exists (Streamlit's own
 ``AppTest`` runs the script in-process, without a server).
