@@ -148,6 +148,28 @@ def shared_results() -> ResultCache:
     return ResultCache(MAX_RESULTS, redis_results.from_environment())
 
 
+MAX_PREDICTIONS = 64  # predictions kept per process (each holds the crop: 224² px, about 0.15 MB)
+
+
+@st.cache_resource
+def shared_predictions() -> ResultCache:
+    """The process-wide predictions: in this process only (a forward pass is cheaper than a Redis round trip
+    for most networks), so a class that opens the same photo on the same network computes it once."""
+    return ResultCache(MAX_PREDICTIONS, None, max_bytes=MAX_PREDICTIONS * 2**20)
+
+
+def shared_prediction(net, image, digest: str | None, top: int):
+    """``cnnviz.predict(net, image, top=top)``, computed once per process for the photo whose SHA-256 is
+    ``digest`` (every session asking at once waits for that one); a photo without a digest is computed."""
+    import cnnviz
+    from cnnviz.explain.keys import result_key
+
+    if digest is None:
+        return cnnviz.predict(net, image, top=top)
+    key = result_key("predict", net, digest, top=top)
+    return shared_predictions().get_or_compute(key, lambda: cnnviz.predict(net, image, top=top))[0]
+
+
 def show_queue_place(bar) -> Callable[[int, float | None], None]:
     """The ``on_wait`` of :func:`ui.work_queue.run_queued` for a progress ``bar``: the waiting student's
     place in the queue of heavy work and the estimated wait, as the bar's text."""
