@@ -96,9 +96,10 @@ def _share(choices: Choices) -> None:
     )
 
 
-@st.cache_data(max_entries=len(GALLERY), show_spinner=False)
+@st.cache_resource(max_entries=len(GALLERY), show_spinner=False)
 def gallery_photo(name: str) -> Image.Image:
-    """Gallery photo ``name``, decoded once per process."""
+    """Gallery photo ``name``, decoded once per process and shared, not copied (``st.cache_data`` unpickled a
+    copy on every run of every session: read-only, as every photo a page is given; drawing goes on copies)."""
     return gallery_image(name)
 
 

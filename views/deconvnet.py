@@ -28,6 +28,7 @@ from cnnviz.render import class_map_image, colourise, projection_image, tile_gri
 from ui import follow, links
 from ui.models import layers_with_maps, start_page
 from ui.pages import link_to, page
+from ui.pictures import encoded
 from ui.results import SharedJob, compute_shared, compute_shared_all, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import class_names, current_language, error_text, labeller, t
@@ -93,9 +94,10 @@ def deconvnet_page() -> None:
     layer = left.selectbox(
         t("deconv.layer"), layers, key="deconv_layer", format_func=lambda n: f"{n}  ·  {stage}" if n in stages else n
     )
+    maps_key = result_key("activations", net, choices.image_digest, layer=layer)
     try:
         maps = _cached(
-            result_key("activations", net, choices.image_digest, layer=layer),
+            maps_key,
             lambda: activation_maps(net, choices.image, layer),
         )
     except cnnviz.CnnvizError as exc:
@@ -131,7 +133,7 @@ def deconvnet_page() -> None:
         _class_maps(net, choices, layer)
         _cam_family(net, choices, layer, maps.channels)
     with tabs[1]:
-        _activations(maps)
+        _activations(maps, maps_key)
     with tabs[2]:
         _filters(net)
     with tabs[3]:
@@ -176,13 +178,20 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
         else t("deconv.caption_unit", channel=p.channel, row=p.position[0], col=p.position[1], activation=p.activation)
         for p in projections
     ]
-    st.image([projection_image(p.pixels) for p in projections], caption=captions, width=220)
+    pictures = [encoded((key, i), lambda p=p: projection_image(p.pixels), 220) for i, p in enumerate(projections)]
+    st.image(pictures, caption=captions, width=220)  # drawn once for everyone who shows them
 
     first = projections[0]
     st.subheader(t("deconv.compare", channel=first.channel))
-    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    crop = encoded(
+        ("crop", net.spec.name, repr(net.preprocess), choices.image_digest),
+        lambda: np.asarray(net.preprocess.crop_image(choices.image).convert("RGB")),
+    )
     try:
         deconvnet = _deconvnet_projection(net, choices, layer, first.channel, whole)
+        deconvnet_key = result_key(
+            "deconv", net, choices.image_digest, layer=layer, channels=[first.channel], whole=whole
+        )
         key = result_key("guided", net, choices.image_digest, layer=layer, channel=first.channel, whole=whole)
         guided = _cached(key, lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])
     except cnnviz.CnnvizError as exc:
@@ -190,8 +199,14 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
         return
     columns = st.columns(3)
     columns[0].image(crop, caption=t("deconv.input"), width="stretch")
-    columns[1].image(projection_image(deconvnet.pixels), caption=t("deconv.label_deconvnet"), width="stretch")
-    columns[2].image(projection_image(guided.pixels), caption=t("deconv.label_guided"), width="stretch")
+    columns[1].image(
+        encoded(deconvnet_key, lambda: projection_image(deconvnet.pixels)),
+        caption=t("deconv.label_deconvnet"),
+        width="stretch",
+    )
+    columns[2].image(
+        encoded(key, lambda: projection_image(guided.pixels)), caption=t("deconv.label_guided"), width="stretch"
+    )
     st.caption(t("deconv.methods_help"))
 
 
@@ -281,7 +296,7 @@ def _cam_family(net, choices, layer: str, channels: int) -> None:
     st.caption(t("deconv.family_help"))
 
 
-def _activations(maps) -> None:
+def _activations(maps, key: tuple) -> None:
     cols = st.columns(4)
     cols[0].metric(t("deconv.stat_mean"), f"{maps.mean:.3g}")
     cols[1].metric(t("deconv.stat_max"), f"{maps.max:.3g}")
@@ -289,8 +304,12 @@ def _activations(maps) -> None:
     cols[3].metric(t("deconv.stat_dead"), f"{len(maps.never_active)} / {maps.channels}")
     shown = [int(c) for c in maps.order[:SHOWN_MAPS]]
     top = max(maps.max, 1e-12)
-    tiles = [colourise(np.clip(maps.maps[c], 0, None), "viridis", 0.0, top) for c in shown]  # one scale
-    tiles = [np.asarray(Image.fromarray(tile).resize((96, 96), Image.NEAREST)) for tile in tiles]
+
+    def tile(c: int) -> np.ndarray:  # one colour scale for every map
+        picture = colourise(np.clip(maps.maps[c], 0, None), "viridis", 0.0, top)
+        return np.asarray(Image.fromarray(picture).resize((96, 96), Image.NEAREST))
+
+    tiles = [encoded((key, "tile", c), lambda c=c: tile(c)) for c in shown]  # drawn once for everyone
     st.image(tiles, caption=[t("deconv.caption_map", channel=c, activation=float(maps.maps[c].max())) for c in shown])
     st.caption(t("deconv.maps_help", shown=len(shown), total=maps.channels))
     if maps.never_active:
