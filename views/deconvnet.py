@@ -319,14 +319,19 @@ def _activations(maps, key: tuple) -> None:
 
 def _filters(net) -> None:
     filters = first_layer_filters(net)
-    tiles = [(tile * 255).round().astype(np.uint8) for tile in filters.tiles()]
-    tiles = [np.repeat(tile, 3, axis=2) if tile.shape[2] == 1 else tile for tile in tiles]
-    st.image(tile_grid(tiles, columns=16, zoom=FILTER_ZOOM))
+
+    def grid() -> np.ndarray:
+        tiles = [(tile * 255).round().astype(np.uint8) for tile in filters.tiles()]
+        tiles = [np.repeat(tile, 3, axis=2) if tile.shape[2] == 1 else tile for tile in tiles]
+        return tile_grid(tiles, columns=16, zoom=FILTER_ZOOM)
+
+    # The weights name the picture: drawn once for everyone who shows this network's filters.
+    st.image(encoded(("filters", net.spec.name, net.weights_source.value, FILTER_ZOOM), grid))
     st.caption(
         t(
             "deconv.filters_help",
             layer=filters.layer,
-            count=len(tiles),
+            count=len(filters.weights),
             kernel=filters.kernel,
             stride=filters.stride,
             zoom=FILTER_ZOOM,
@@ -366,12 +371,14 @@ def _patches(net, choices, layer: str, channel: int, place: str = "tab") -> None
     if not found:
         st.info(t("deconv.patches_none", channel=channel))
         return
-    pairs, captions = [], []
-    for patch in found:
+
+    def pair(patch) -> np.ndarray:
         projection = Image.fromarray(projection_image(patch.projection)).resize((PATCH_SIDE, PATCH_SIDE))
         crop = Image.fromarray(patch.crop).resize((PATCH_SIDE, PATCH_SIDE))
-        pairs.append(tile_grid([np.asarray(projection), np.asarray(crop)], columns=2))
-        captions.append(t("deconv.patch_caption", image=patch.image, activation=patch.activation))
+        return tile_grid([np.asarray(projection), np.asarray(crop)], columns=2)
+
+    pairs = [encoded((key, i), lambda patch=patch: pair(patch)) for i, patch in enumerate(found)]
+    captions = [t("deconv.patch_caption", image=patch.image, activation=patch.activation) for patch in found]
     st.image(pairs, caption=captions, width=2 * PATCH_SIDE + 2)
 
 
