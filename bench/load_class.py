@@ -30,8 +30,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -44,7 +42,7 @@ if __package__ in (None, ""):
 import gevent  # noqa: E402
 
 from bench.load import percentile, process_stats  # noqa: E402
-from harness.servers import free_port  # noqa: E402
+from harness.servers import start_course  # noqa: E402
 from harness.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 from ui.classroom import RedisClasses  # noqa: E402
 
@@ -71,34 +69,14 @@ def settings(query: str) -> dict[str, str]:
 
 
 class Course:
-    """``deploy/run_local.sh`` with ``replicas`` replicas on free ports; stopped by :meth:`stop`."""
+    """``deploy/run_local.sh`` with ``replicas`` replicas (:func:`harness.servers.start_course`), and what the
+    replicas use."""
 
     def __init__(self, replicas: int) -> None:
-        self.run_dir = Path(tempfile.mkdtemp(prefix="cnnviz-class-load."))
-        port = free_port()
-        env = {
-            **os.environ,
-            "PROXY_PORT": str(port),
-            "REDIS_PORT": str(free_port()),
-            "FIRST_PORT": str(_free_run(replicas)),
-            "RUN_DIR": str(self.run_dir),
-            "CNNVIZ_DEVICE": "cpu",
-        }
-        self.log = open(self.run_dir / "run_local.out", "w")  # noqa: SIM115 (closed by stop)
-        self.process = subprocess.Popen(
-            ["bash", str(ROOT / "deploy" / "run_local.sh"), str(replicas)],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        while "open http://" not in (self.run_dir / "run_local.out").read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((self.run_dir / "run_local.out").read_text())
-            time.sleep(0.5)
-        self.pids = [int(p.read_text()) for p in sorted(self.run_dir.glob("replica-*.pid"))]
-        self.redis_url = f"redis://127.0.0.1:{env['REDIS_PORT']}/0"
+        self.started = start_course(replicas, Path(tempfile.mkdtemp(prefix="cnnviz-class-load.")), wait_s=240)
+        self.url = self.started.url
+        self.pids = self.started.replica_pids
+        self.redis_url = f"redis://127.0.0.1:{self.started.redis_port}/0"
 
     def stats(self) -> tuple[float, float]:
         """CPU seconds and resident MiB of every replica together."""
@@ -109,28 +87,7 @@ class Course:
         return cpu, rss
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=60)
-        self.log.close()
-
-
-def _free_run(count: int) -> int:
-    for _ in range(100):
-        first = free_port()
-        if all(_is_free(first + i) for i in range(count)):
-            return first
-    raise RuntimeError("no run of free ports")
-
-
-def _is_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+        self.started.stop()
 
 
 class Lecture:

@@ -150,16 +150,7 @@ class StreamlitSession:
         one the server asked for), and read until the run, or the full run it turned into, finishes."""
         if not self.auto_reruns:
             return None
-        message = BackMsg()
-        message.rerun_script.query_string = self._query
-        message.rerun_script.page_script_hash = self._page_hash
-        message.rerun_script.fragment_id = next(iter(self.auto_reruns))
-        message.rerun_script.is_auto_rerun = True
-        start = time.perf_counter()
-        self._send(message)
-        run = self._collect()
-        run.seconds = time.perf_counter() - start
-        return run
+        return self._rerun([], fragment_id=next(iter(self.auto_reruns)))
 
     def press(self, button: Button, wait: bool = True) -> ScriptRun | None:
         """The rerun a click on ``button`` asks for (its trigger set, every other widget at its value); with
@@ -189,12 +180,14 @@ class StreamlitSession:
         except (websocket.WebSocketException, OSError) as exc:
             raise ProtocolError(f"websocket: {type(exc).__name__}: {exc}") from exc
 
-    def _rerun(self, widgets: list[WidgetState], wait: bool = True) -> ScriptRun | None:
+    def _rerun(self, widgets: list[WidgetState], wait: bool = True, fragment_id: str = "") -> ScriptRun | None:
         message = BackMsg()
         message.rerun_script.query_string = self._query
         message.rerun_script.page_name = self._page
         message.rerun_script.page_script_hash = self._page_hash  # after a switch_page, the page it switched to
         message.rerun_script.widget_states.widgets.extend(widgets)
+        message.rerun_script.fragment_id = fragment_id  # a run_every fragment's own rerun
+        message.rerun_script.is_auto_rerun = bool(fragment_id)
         start = time.perf_counter()
         self._send(message)
         if not wait:

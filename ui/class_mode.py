@@ -43,6 +43,7 @@ OWN_PHOTO = "own"
 PUBLIC_URL_ENV = "CNNVIZ_PUBLIC_URL"  # the address students open, when the server's own is not theirs
 
 _CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO = "_class_code", "_class_key", "_class_version", "_class_sent", "_class_photo"
+_SHOWN_PHOTO = "_class_shown_photo"  # a follower's copy of the lecturer's shared photo: (digest, image)
 FOLLOWING = "class_following"  # the follower's toggle
 _FOLLOWS = "_class_follows"  # whether the follower follows: kept apart from the toggle, whose state Streamlit may drop
 SHARING = "class_share_photo"  # the lecturer's toggle
@@ -81,18 +82,12 @@ _followers = class_push.Followers(_fresh_lesson)
 
 
 def _lesson(code: str) -> Lesson:
-    """Class ``code``'s lesson, read at most once per :data:`MEMO_S` by this process (a hundred followers
-    polling once a second cost the store a few reads a second)."""
-    now = time.monotonic()
+    """Class ``code``'s lesson, read from the store at most once per :data:`MEMO_S` by this process (the
+    watcher and every follower's run share the reading)."""
     with _memo_lock:
         found = _memo.get(code)
-    if found is None or now - found[0] > MEMO_S:
-        try:
-            found = (now, store().lesson(code))
-        except ClassError as error:
-            found = (now, error)
-        with _memo_lock:
-            _memo[code] = found
+    if found is None or time.monotonic() - found[0] > MEMO_S:
+        return _fresh_lesson(code)
     if isinstance(found[1], ClassError):
         raise found[1]
     return found[1]
@@ -252,7 +247,7 @@ def _resume() -> None:
 
 
 def _leave(notice: str | None = None, **values) -> None:
-    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, _FOLLOWS, SHARING, "_class_shown_photo"):
+    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, _FOLLOWS, SHARING, _SHOWN_PHOTO):
         st.session_state.pop(key, None)
     if "class" in st.query_params:
         del st.query_params["class"]
@@ -407,9 +402,8 @@ def _apply(class_code: str, lesson: Lesson) -> None:
         if field not in settings:
             st.session_state.pop(key, None)  # the lecturer's default, not this student's last value
     _take_photo(class_code, lesson.settings.get(PHOTO))
-    st.session_state.pop("_initialised", None)
-    for page in links.declared_settings():
-        st.session_state.pop(f"_{page}_link_read", None)
+    st.session_state.pop("_initialised", None)  # the sidebar reads the link again, and so does each page
+    links.read_again()
     query = {**settings, "lang": st.session_state.get("lang", "en"), "class": class_code}
     st.switch_page(streamlit_page(target, t(target.title_key)), query_params=query)
 
@@ -417,9 +411,9 @@ def _apply(class_code: str, lesson: Lesson) -> None:
 def _take_photo(class_code: str, digest: str | None) -> None:
     """The lecturer's shared photo for this session (decoded as any upload), or none."""
     if digest in (None, OWN_PHOTO):
-        st.session_state.pop("_class_shown_photo", None)
+        st.session_state.pop(_SHOWN_PHOTO, None)
         return
-    shown = st.session_state.get("_class_shown_photo")
+    shown = st.session_state.get(_SHOWN_PHOTO)
     if shown is not None and shown[0] == digest:
         return
     try:
@@ -428,14 +422,14 @@ def _take_photo(class_code: str, digest: str | None) -> None:
         return
     decoded = decode_upload(data)
     if decoded.error is None:
-        st.session_state["_class_shown_photo"] = (digest, decoded.image)
+        st.session_state[_SHOWN_PHOTO] = (digest, decoded.image)
 
 
 def shared_photo() -> tuple[str, Image.Image] | None:
     """The lecturer's photo this follower shows: (the lecturer's digest of it, image), or None."""
     if not is_following():
         return None
-    return st.session_state.get("_class_shown_photo")
+    return st.session_state.get(_SHOWN_PHOTO)
 
 
 def _join_box() -> None:

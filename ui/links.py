@@ -49,13 +49,17 @@ class PageSettings:
     fields: dict[str, str]
     kept: tuple[str, ...]
 
+    @property
+    def read_flag(self) -> str:
+        """The session key that says this page has read the link."""
+        return f"_{self.page}_link_read"
+
     def read_once(self, parsers: dict[str, Callable[[str], Any]]) -> None:
         """Once per session: each field's link value, parsed by ``parsers[name]``, into its session key (a
         bad value is dropped with a notice)."""
-        done = f"_{self.page}_link_read"
-        if st.session_state.get(done):
+        if st.session_state.get(self.read_flag):
             return
-        st.session_state[done] = True
+        st.session_state[self.read_flag] = True
         for name, key in self.fields.items():
             value = read(name, parsers[name])
             if value is not None:
@@ -89,9 +93,10 @@ def known_names() -> frozenset[str]:
     return SIDEBAR | CLASS | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
 
 
-def declared_settings() -> tuple[str, ...]:
-    """The pages that declared link settings."""
-    return tuple(_PAGES)
+def read_again() -> None:
+    """Let every page read its settings from the link once more (a followed lesson put new ones there)."""
+    for page in _PAGES.values():
+        st.session_state.pop(page.read_flag, None)
 
 
 def keep(keys: Iterable[str]) -> None:

@@ -45,5 +45,12 @@ def encode(picture: Image.Image | np.ndarray, width: int | None = None) -> bytes
     if image.mode in ("RGBA", "LA", "P"):
         image.save(buffer, format="PNG")
     else:
-        image.convert("RGB" if image.mode not in ("RGB", "L") else image.mode).save(buffer, format="JPEG", quality=90)
+        (image if image.mode in ("RGB", "L") else image.convert("RGB")).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+def crop_picture(net, image: Image.Image, digest: str) -> bytes:
+    """The crop ``net`` sees of the photo whose SHA-256 is ``digest`` (before normalisation, in RGB), as every
+    page shows it beside its results."""
+    key = ("crop", net.spec.name, repr(net.preprocess), digest)
+    return encoded(key, lambda: np.asarray(net.preprocess.crop_image(image).convert("RGB")))

@@ -28,7 +28,7 @@ from cnnviz.render import class_map_image, colourise, projection_image, tile_gri
 from ui import follow, links
 from ui.models import layers_with_maps, start_page
 from ui.pages import link_to, page
-from ui.pictures import encoded
+from ui.pictures import crop_picture, encoded
 from ui.results import SharedJob, compute_shared, compute_shared_all, shared_results
 from ui.sidebar import gallery_digest, gallery_photo
 from ui.text import class_names, current_language, error_text, labeller, t
@@ -183,15 +183,10 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
 
     first = projections[0]
     st.subheader(t("deconv.compare", channel=first.channel))
-    crop = encoded(
-        ("crop", net.spec.name, repr(net.preprocess), choices.image_digest),
-        lambda: np.asarray(net.preprocess.crop_image(choices.image).convert("RGB")),
-    )
+    crop = crop_picture(net, choices.image, choices.image_digest)
     try:
+        deconvnet_key = _deconvnet_key(net, choices, layer, first.channel, whole)
         deconvnet = _deconvnet_projection(net, choices, layer, first.channel, whole)
-        deconvnet_key = result_key(
-            "deconv", net, choices.image_digest, layer=layer, channels=[first.channel], whole=whole
-        )
         key = result_key("guided", net, choices.image_digest, layer=layer, channel=first.channel, whole=whole)
         guided = _cached(key, lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])
     except cnnviz.CnnvizError as exc:
@@ -210,9 +205,14 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     st.caption(t("deconv.methods_help"))
 
 
+def _deconvnet_key(net, choices, layer: str, channel: int, whole: bool) -> tuple:
+    """The shared cache's key of one channel's deconvnet projection."""
+    return result_key("deconv", net, choices.image_digest, layer=layer, channels=[channel], whole=whole)
+
+
 def _deconvnet_projection(net, choices, layer: str, channel: int, whole: bool):
     """The deconvnet projection of one channel, from the shared cache."""
-    key = result_key("deconv", net, choices.image_digest, layer=layer, channels=[channel], whole=whole)
+    key = _deconvnet_key(net, choices, layer, channel, whole)
     return _cached(key, lambda: project(net, choices.image, layer, [channel], whole_map=whole))[0]
 
 

@@ -11,7 +11,7 @@ from cnnviz.device import describe_device
 from cnnviz.predict import at_most
 from ui.models import network
 from ui.pages import page
-from ui.pictures import encoded
+from ui.pictures import crop_picture, encoded
 from ui.results import shared_prediction
 from ui.text import class_names, error_text, note_text, preprocessing_text, t, weights_text
 
@@ -59,7 +59,7 @@ def predict_page() -> None:
     photo, crop = choices.image, result.crop
     if choices.image_digest is not None:  # encoded once for everyone showing this photo
         photo = encoded(("photo", choices.image_digest), lambda: choices.image)
-        crop = encoded(("crop", net.spec.name, repr(net.preprocess), choices.image_digest), lambda: result.crop)
+        crop = crop_picture(net, choices.image, choices.image_digest)
     left.image(photo, caption=t("predict.input"), width="stretch")
     middle.image(crop, caption=t("predict.crop", size=net.preprocess.input_size), width="stretch")
     middle.caption(t("predict.crop_help", steps=preprocessing_text(net.preprocess)))

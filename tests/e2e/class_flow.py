@@ -102,13 +102,7 @@ def pick_photo(name: str):
 
 
 def pick_layer(label: str, option: str):
-    def act(page):
-        box = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").filter(has_text=label)
-        box.locator("input").click()
-        page.keyboard.type(option)
-        page.keyboard.press("Enter")
-
-    return act
+    return lambda page: choose(page, label, option, area="stMain")
 
 
 def set_following(student: Browser, on: bool) -> None:

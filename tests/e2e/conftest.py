@@ -45,9 +45,10 @@ def upload(page, path, lang: str = "en") -> None:
     photo.locator('input[type="file"]').set_input_files(str(path))
 
 
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the sidebar selectbox labelled ``label`` (typing filters the long lists)."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
+def choose(page, label: str, option: str, area: str = "stSidebar") -> None:
+    """Pick ``option`` in the selectbox labelled ``label`` in ``area`` (the sidebar; ``stMain`` for the page),
+    typing it (typing filters the long lists)."""
+    box = page.locator(f'[data-testid="{area}"] [data-testid="stSelectbox"]').filter(has_text=label)
     box.locator("input").click()
     page.keyboard.type(option)
     page.keyboard.press("Enter")

@@ -15,8 +15,6 @@ import pickle
 import re
 import shutil
 import signal
-import socket
-import subprocess
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -26,7 +24,8 @@ import redis
 
 from cnnviz.gallery import gallery_image
 from cnnviz.models.zoo import ARCHITECTURES
-from harness.servers import CHROMIUM, free_port
+from harness import servers
+from harness.servers import CHROMIUM
 from harness.streamlit_client import ProtocolError, StreamlitSession
 from tests.e2e import class_flow
 from tests.e2e.conftest import PageWatch, upload
@@ -40,32 +39,14 @@ MAP_TITLE = re.compile(r"^\*\*\(a\) ")
 PWNED = Path("/tmp/cnnviz-deploy-pwned")
 
 
-def _free_run_of_ports(count: int) -> int:
-    """The first of ``count`` consecutive free ports."""
-    for _ in range(50):
-        first = free_port()
-        if first + count > 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(first, first + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no run of free ports")
-
-
 class Course:
-    def __init__(self, process: subprocess.Popen, url: str, run_dir: Path, redis_port: int, first_port: int):
-        self.process, self.url, self.run_dir = process, url, run_dir
-        self.redis = redis.Redis(port=redis_port, socket_timeout=2)
-        self.first_port = first_port
+    """The running ``deploy/run_local.sh 2``, with a Redis client and tabs placed on a replica."""
+
+    def __init__(self, started: servers.Course):
+        self.started = started
+        self.process, self.url, self.run_dir = started.process, started.url, started.run_dir
+        self.redis = redis.Redis(port=started.redis_port, socket_timeout=2)
+        self.first_port = started.first_port
 
     def replica_pid(self, replica: str) -> int:
         index = int(replica.rsplit(":", 1)[1]) - self.first_port
@@ -91,30 +72,9 @@ def course(tmp_path_factory):
         if os.environ.get("CI"):
             pytest.fail(f"{missing} missing: .ci/run must install Debian's nginx and redis-server")
         pytest.skip(f"{missing} not installed (apt-get install nginx redis-server)")
-    run_dir = tmp_path_factory.mktemp("course")
-    proxy, redis_port, first = free_port(), free_port(), _free_run_of_ports(2)
-    env = {
-        **os.environ,
-        "PROXY_PORT": str(proxy),
-        "REDIS_PORT": str(redis_port),
-        "FIRST_PORT": str(first),
-        "RUN_DIR": str(run_dir),
-        "CNNVIZ_DEVICE": "cpu",
-    }
-    log = open(run_dir / "run_local.out", "w")  # noqa: SIM115 (closed at teardown)
-    process = subprocess.Popen(
-        ["bash", str(ROOT / "deploy" / "run_local.sh"), "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 180
-    while "open http://" not in (run_dir / "run_local.out").read_text():
-        assert process.poll() is None, (run_dir / "run_local.out").read_text()
-        assert time.monotonic() < deadline, "run_local.sh did not come up in 180 s"
-        time.sleep(0.5)
-    course = Course(process, f"http://127.0.0.1:{proxy}", run_dir, redis_port, first)
+    course = Course(servers.start_course(2, tmp_path_factory.mktemp("course")))
     yield course
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=60)
-    log.close()
+    course.started.stop()
 
 
 def _map_a(run) -> str | None:
