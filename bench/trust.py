@@ -2,7 +2,7 @@
 random-order baseline) within 5 s, and the cascading randomisation grid of a network (every method, every
 block) within 60 s. EfficientNet-Lite0 with its bundled weights on the gallery's cat, by default.
 
-Usage: ``python -m bench.trust [--arch NAME] [--methods M …] [--markdown]``.
+Usage: ``python -m bench.trust [--arch NAME] [--methods M …] [--device cpu|cuda] [--markdown]``.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ LIGHT = ("gradcam", "gradcampp", "layercam", "eigencam", "saliency", "guided", "
 GOALS = {"deletion": 5.0, "randomisation": 60.0}  # s
 
 
-def measure(arch: str, methods: tuple[str, ...]) -> list[tuple]:
-    """Rows: (check, what, seconds, goal)."""
+def measure(arch: str, methods: tuple[str, ...], device: str = "cpu") -> list[tuple]:
+    """Rows: (check, what, seconds, goal), on ``device``."""
     import cnnviz
     from cnnviz.gallery import gallery_image
     from cnnviz.trust.evidence import evidence_map
     from cnnviz.trust.faithfulness import perturbation_curve
     from cnnviz.trust.randomisation import blocks, cascading_randomisation
 
-    net = cnnviz.load(arch, device="cpu")
+    net = cnnviz.load(arch, device=device)
     image = gallery_image("chelsea")
     target = cnnviz.predict(net, image).scores[0].index
     ranking = evidence_map(net, image, "gradcam", target)
@@ -46,9 +46,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="efficientnet_lite0")
     parser.add_argument("--methods", nargs="+", default=[*LIGHT, "integrated", "occlusion"])
+    parser.add_argument("--device", default="cpu", help="cpu | cuda (default cpu)")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
-    rows = measure(args.arch, tuple(args.methods))
+    rows = measure(args.arch, tuple(args.methods), args.device)
     table = [
         (check, what, f"{seconds:.1f}", "" if goal is None else f"{goal:.0f}") for check, what, seconds, goal in rows
     ]

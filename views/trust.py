@@ -37,14 +37,16 @@ from ui.results import SharedJob, compute_shared_all, shared_results
 from ui.text import class_names, labeller, t
 
 CHECKS = ("randomisation", "data", "deletion", "pointing")
-# Every method a check can take. The per-channel CAM methods (Score-CAM, Ablation-CAM) are left out: one
-# forward pass per channel of the last layer at each of two dozen randomised depths takes many minutes on a
-# CPU (bench/trust.py).
+# Every method a check can take on any device. The per-channel CAM methods (Score-CAM, Ablation-CAM: one
+# forward pass per channel of the last layer) only where the network runs on a GPU: at each of two dozen
+# randomised depths they take some 16 minutes on a 2-core CPU; Lite0's whole grid of all eleven methods took
+# 56 s on an H200 (bench/trust.py --device cuda).
 METHODS = tuple(
     m
     for m in EVIDENCE_METHODS
     if m in (*RULE_METHODS, OCCLUSION) or not (CLASS_MAPS[m].heavy and CLASS_MAPS[m].explains_layer)
 )
+PER_CHANNEL_METHODS = tuple(m for m in EVIDENCE_METHODS if m not in METHODS)
 DEFAULT_METHODS = ("deconvnet", "guided", "saliency", "gradcam")
 STEPS = (10, 20, DEFAULT_STEPS, 100)  # deletion and insertion: changes of the pixels along each curve
 TILE = 64  # px of each randomised map on screen (and kept in the shared cache)
@@ -78,7 +80,7 @@ def trust_page() -> None:
     LINK.read_once(
         {
             "check": links.choice(CHECKS),
-            "methods": links.choices(METHODS),
+            "methods": links.choices(offered(net)),
             "steps": lambda text: int(links.choice([str(s) for s in STEPS])(text)),
         }
     )
@@ -96,7 +98,7 @@ def trust_page() -> None:
         t("trust.check"), CHECKS, format_func=labeller("trust.check_{}"), horizontal=True, key="trust_check"
     )
     left, right = st.columns([3, 1])
-    methods = left.multiselect(t("trust.methods"), METHODS, format_func=method_name, key="trust_methods")
+    methods = left.multiselect(t("trust.methods"), offered(net), format_func=method_name, key="trust_methods")
     target = right.selectbox(t("trust.target"), list(targets), format_func=targets.__getitem__, key="trust_target")
     steps = st.session_state["trust_steps"]
     if check == "deletion":
@@ -120,6 +122,11 @@ def trust_page() -> None:
         _deletion_and_insertion(net, choices, methods, target, steps)
     else:
         _pointing(net, choices, methods, target, net.categories[target])  # the boxes name classes in English
+
+
+def offered(net) -> tuple[str, ...]:
+    """The methods the page offers for ``net``: :data:`PER_CHANNEL_METHODS` too when it runs on a GPU."""
+    return METHODS + PER_CHANNEL_METHODS if net.device.type == "cuda" else METHODS
 
 
 def method_name(method: str) -> str:

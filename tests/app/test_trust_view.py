@@ -40,6 +40,20 @@ def test_the_page_waits_for_the_button_and_keeps_its_settings_in_the_link():
     assert "telepathy" not in str(bad.query_params) and not bad.exception
 
 
+def test_score_cam_and_ablation_cam_are_offered_where_the_network_runs_on_a_gpu():
+    """One forward pass per channel at every randomised depth: some 16 minutes on this CPU, 56 s on an H200
+    for all eleven methods (bench/trust.py). On this CPU server the page and its links leave them out."""
+    import torch
+
+    from views.trust import METHODS, offered
+
+    on_gpu = offered(type("Net", (), {"device": torch.device("cuda")})())
+    assert set(on_gpu) - set(METHODS) == {"scorecam", "ablationcam"}
+    app = view("trust", {"methods": "gradcam,scorecam"})
+    assert not {"scorecam", "ablationcam"} & {str(o) for o in app.multiselect(key="trust_methods").options}
+    assert "scorecam" not in app.multiselect(key="trust_methods").value and len(app.caption) > 0
+
+
 def test_random_weights_fail_guided_backpropagation_and_pass_grad_cam():
     """Adebayo et al.'s finding on the class's own network: guided backpropagation keeps its picture when
     every block of Lite0 is random, Grad-CAM does not; each shows one map per depth."""
