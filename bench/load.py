@@ -1,5 +1,5 @@
 """A class at once, measured at the server: Locust users that speak Streamlit's websocket protocol
-(``harness/streamlit_client.py``) against one ``streamlit run app.py`` (or any URL, e.g. nginx in front of
+(``cnnviz/streamlit_session.py``) against one ``streamlit run app.py`` (or any URL, e.g. nginx in front of
 replicas), so a hundred sessions fit on two cores beside the server.
 
 Each simulated student gets a gallery photo (six in turn) and, until the round ends, repeats with a think
@@ -52,7 +52,7 @@ import gevent  # noqa: E402
 from locust import User, between, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-from harness.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
+from cnnviz.streamlit_session import ProtocolError, StreamlitSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")

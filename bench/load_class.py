@@ -1,5 +1,5 @@
 """A class following its lecturer, measured at the server: one lecturer and N followers (Streamlit's protocol,
-``harness/streamlit_client.py``, as in ``bench/load.py``) on the replicas of ``deploy/run_local.sh`` behind
+``cnnviz/streamlit_session.py``, as in ``bench/load.py``) on the replicas of ``deploy/run_local.sh`` behind
 nginx, beside students who explore on their own.
 
 A class is started in the replicas' Redis (as ``?teach=new`` does); every ``--every`` seconds the lecturer then
@@ -42,8 +42,8 @@ if __package__ in (None, ""):
 import gevent  # noqa: E402
 
 from bench.load import percentile, process_stats  # noqa: E402
+from cnnviz.streamlit_session import ProtocolError, StreamlitSession  # noqa: E402
 from harness.servers import start_course  # noqa: E402
-from harness.streamlit_client import ProtocolError, StreamlitSession  # noqa: E402
 from ui.classroom import RedisClasses  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

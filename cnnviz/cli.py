@@ -378,6 +378,14 @@ def _cmd_hardware(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warm(args: argparse.Namespace) -> int:
+    from cnnviz.warm import read_links, server_url, warm
+
+    url, links = server_url(args.url), read_links(args.links)  # both checked before the server is asked
+    warmed = warm(url, links, args.timeout, echo=lambda text: print(text, flush=True))
+    return 0 if warmed.succeeded else 1
+
+
 def _cmd_patches(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -796,6 +804,16 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true", help=shown.json)
         command.add_argument("--out", default=None, help=shown.out)
         command.set_defaults(run=shown.show)
+
+    warm = commands.add_parser(
+        "warm", help="before class: compute on the server every heavy result a lecture's links need"
+    )
+    warm.add_argument("links", help="a text file of the lecture's links, one per line ('-': standard input)")
+    warm.add_argument("--url", required=True, help="the server, as the class opens it: http://host:port")
+    warm.add_argument(
+        "--timeout", type=whole(10, 86_400), default=3600, help="seconds to wait for the server (default 3600)"
+    )
+    warm.set_defaults(run=_cmd_warm)
 
     hardware = commands.add_parser(
         "hardware", help="latency, throughput and peak memory of architectures on this machine's CPU or GPU"

@@ -31,6 +31,7 @@ MAX_DIGITS = 6
 MAX_TEXT = 64
 MAX_NAME = 80  # a library network's name: "timm:" and the longest of timm's names with its tag (61)
 RUNNING = "running"
+PREPARE = "prepare"  # the lecture's links for the Prepare box (ui.prepare)
 _TASKS: set[str] = set()  # heavy work the pages declare (ui.pages); catalogue keys task.<name>
 SIDEBAR = frozenset({"lang", "arch", "image"})  # the sidebar's settings, on every page
 CLASS = frozenset({"class", "key", "teach"})  # class mode's (ui.class_mode): join, drive, start
@@ -89,8 +90,9 @@ def declare_tasks(tasks: tuple[str, ...]) -> None:
 
 
 def known_names() -> frozenset[str]:
-    """Every link name some part of the app reads: the sidebar's, class mode's, each declared page's, ``running``."""
-    return SIDEBAR | CLASS | {RUNNING} | {name for page in _PAGES.values() for name in page.fields}
+    """Every link name some part of the app reads: the sidebar's, class mode's, each declared page's, ``running``,
+    ``prepare``."""
+    return SIDEBAR | CLASS | {RUNNING, PREPARE} | {name for page in _PAGES.values() for name in page.fields}
 
 
 def read_again() -> None:

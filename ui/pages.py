@@ -1,6 +1,7 @@
 """Every page of the app, declared once by its own view: ``@page(...)`` on ``views/<name>.py``'s page
 function says its URL path, icon, sidebar group, place in the group, title and heading (catalogue keys),
-the settings it keeps in the link and the heavy tasks that mark the link while they run.
+the settings it keeps in the link, the heavy tasks that mark the link while they run, and the heavy results
+a link to it needs (``prepare``: see :mod:`ui.prepare`).
 
 :func:`declared_pages` imports every module of ``views/`` and returns their pages in navigation order;
 ``app.py``'s navigation, the link's task names and every test that walks all pages are built from it, so
@@ -36,6 +37,7 @@ class Page:
     heading_key: str  # the page's heading; ``{arch}`` in it is the sidebar's architecture
     link: links.PageSettings | None
     tasks: tuple[str, ...]  # heavy work that marks the link (``running=<task>``); catalogue keys task.<name>
+    prepare: Callable | None = None  # a link's heavy results before class: (ui.prepare.Opened) → [SharedJob]
 
     @property
     def is_default(self) -> bool:
@@ -55,6 +57,7 @@ def page(
     heading_key: str,
     link: links.PageSettings | None = None,
     tasks: tuple[str, ...] = (),
+    prepare: Callable | None = None,
 ) -> Callable[[Callable[[], None]], Callable[[], None]]:
     """Declare the decorated function as the page of its module (see :class:`Page`)."""
     if group not in GROUPS:
@@ -62,7 +65,7 @@ def page(
 
     def declare(render: Callable[[], None]) -> Callable[[], None]:
         name = render.__module__.rpartition(".")[2]
-        _DECLARED[name] = Page(name, render, url_path, icon, group, order, title_key, heading_key, link, tasks)
+        _DECLARED[name] = Page(name, render, url_path, icon, group, order, title_key, heading_key, link, tasks, prepare)
         links.declare_tasks(tasks)
         return render
 

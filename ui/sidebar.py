@@ -13,7 +13,7 @@ from cnnviz.gallery import GALLERY, gallery_image
 from cnnviz.images import MAX_BYTES, pixel_digest, too_big_error
 from cnnviz.models.library import library_names
 from cnnviz.models.onnx_file import DEFAULT_SIZE, INTERPOLATIONS, SIZE_RANGE
-from ui import class_mode, links
+from ui import class_mode, links, prepare
 from ui.own_networks import (
     CHECKPOINT_TYPES,
     CHECKPOINT_UPLOAD_MB,
@@ -83,6 +83,7 @@ def init_session() -> None:
         st.session_state["source"] = "gallery"
         st.session_state["gallery"] = image
     class_mode.read_link()
+    prepare.fill_from_link()
 
 
 def _share(choices: Choices) -> None:

@@ -65,6 +65,81 @@ def _cached(key: tuple, compute: Callable):
     return shared_results().get_or_compute(key, compute)[0]
 
 
+def _prepare(opened) -> list[SharedJob]:
+    """What a link to this page computes once its buttons are pressed (see :mod:`ui.prepare`), at the link's
+    layer and channel (else the last conv stage and its strongest channel): the class maps beside the
+    projections, the CAM family's first method, the top-9 patches over the gallery, and the optimised image
+    (the first objective, the default steps)."""
+    from cnnviz.layers import spatial_layers
+
+    net, image, digest = opened.net, opened.image, opened.digest
+    side = net.preprocess.input_size
+    layers, stages = spatial_layers(net.spec, side), conv_stages(net.spec, side)
+    if not layers:
+        return []
+    layer = opened.setting("layer", links.choice(layers), stages[-1])
+    maps = _cached(result_key("activations", net, digest, layer=layer), lambda: activation_maps(net, image, layer))
+    linked = opened.setting("channel", links.integer(0, maps.channels - 1), STRONGEST)
+    whole = opened.setting("whole", links.flag, False)
+    channels = [int(c) for c in maps.order[:9]] if linked == STRONGEST else [linked]
+    channel, lead = channels[0], "auto" if has_switches(net) else "guided"
+    jobs = [  # drawn as soon as the page opens: light, but each a pass through the network
+        SharedJob(
+            _projections_key(net, digest, layer, channels, whole),
+            lambda report: project(net, image, layer, channels, whole, lead),
+            t("deconv.tab_projection"),
+        ),
+        SharedJob(
+            _deconvnet_key(net, digest, layer, channel, whole),
+            lambda report: project(net, image, layer, [channel], whole_map=whole),
+            t("deconv.label_deconvnet"),
+        ),
+        SharedJob(
+            _guided_key(net, digest, layer, channel, whole),
+            lambda report: project(net, image, layer, [channel], whole, "guided")[0],
+            t("deconv.label_guided"),
+        ),
+        SharedJob(
+            result_key("gradcam", net, digest, layer=layer),
+            lambda report: CLASS_MAPS["gradcam"](net, image, layer=layer),
+            t("deconv.name_gradcam"),
+        ),
+    ]
+    for method in CLASS_MAPS_SHOWN:
+        params = {"layer": layer} if method in USES_LAYER else {}
+        compute = functools.partial(_class_map, net, image, method, params)
+        jobs.append(SharedJob(result_key(method, net, digest, **params), compute, t(f"deconv.name_{method}")))
+    family = functools.partial(CLASS_MAPS[CAM_FAMILY[0]], net, image, layer=layer)
+    jobs.append(
+        SharedJob(
+            result_key(CAM_FAMILY[0], net, digest, layer=layer),
+            lambda report: family(progress=report),
+            t(f"deconv.name_{CAM_FAMILY[0]}"),
+        )
+    )
+    images = {name: gallery_photo(name) for name in GALLERY}
+    digests = tuple(sorted((gallery_digest(name), name) for name in GALLERY))  # a session without uploads
+    jobs.append(
+        SharedJob(
+            result_key("patches", net, digests, layer=layer, channel=channel),
+            lambda report: top_patches(net, images, layer, channel, progress=report),
+            t("task.patches"),
+        )
+    )
+    objective = OBJECTIVES[0]
+    fv_key = result_key(
+        "featurevis", net, "", layer=layer, channel=channel, objective=objective, steps=DEFAULT_STEPS, seed=0
+    )
+    jobs.append(
+        SharedJob(
+            fv_key,
+            lambda report: visualize(net, layer, channel, steps=DEFAULT_STEPS, objective=objective, progress=report),
+            t("task.featurevis"),
+        )
+    )
+    return jobs
+
+
 @page(
     url_path="deconvnet",
     icon=":material/layers:",
@@ -74,6 +149,7 @@ def _cached(key: tuple, compute: Callable):
     heading_key="deconv.header",
     link=LINK,
     tasks=("classmaps", "patches", "featurevis"),
+    prepare=_prepare,
 )
 def deconvnet_page() -> None:
     """Draw the page for the choices of the sidebar."""
@@ -162,8 +238,7 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     start = time.perf_counter()
     with st.spinner(t("deconv.computing")):
         try:
-            params = {"layer": layer, "channels": channels, "whole": whole}
-            key = result_key("deconv" if switches else "guided_all", net, choices.image_digest, **params)
+            key = _projections_key(net, choices.image_digest, layer, channels, whole)
             projections = _cached(key, lambda: project(net, choices.image, layer, channels, whole, lead))
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
@@ -185,9 +260,9 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     st.subheader(t("deconv.compare", channel=first.channel))
     crop = crop_picture(net, choices.image, choices.image_digest)
     try:
-        deconvnet_key = _deconvnet_key(net, choices, layer, first.channel, whole)
+        deconvnet_key = _deconvnet_key(net, choices.image_digest, layer, first.channel, whole)
         deconvnet = _deconvnet_projection(net, choices, layer, first.channel, whole)
-        key = result_key("guided", net, choices.image_digest, layer=layer, channel=first.channel, whole=whole)
+        key = _guided_key(net, choices.image_digest, layer, first.channel, whole)
         guided = _cached(key, lambda: project(net, choices.image, layer, [first.channel], whole, "guided")[0])
     except cnnviz.CnnvizError as exc:
         st.error(error_text(exc))
@@ -205,14 +280,26 @@ def _projections(net, choices, layer: str, channels: list[int], whole: bool) -> 
     st.caption(t("deconv.methods_help"))
 
 
-def _deconvnet_key(net, choices, layer: str, channel: int, whole: bool) -> tuple:
+def _deconvnet_key(net, digest: str, layer: str, channel: int, whole: bool) -> tuple:
     """The shared cache's key of one channel's deconvnet projection."""
-    return result_key("deconv", net, choices.image_digest, layer=layer, channels=[channel], whole=whole)
+    return result_key("deconv", net, digest, layer=layer, channels=[channel], whole=whole)
+
+
+def _projections_key(net, digest: str, layer: str, channels: list[int], whole: bool) -> tuple:
+    """The shared cache's key of the chosen channels' projections (the deconvnet's where the network max-pools,
+    else guided backpropagation's)."""
+    params = {"layer": layer, "channels": channels, "whole": whole}
+    return result_key("deconv" if has_switches(net) else "guided_all", net, digest, **params)
+
+
+def _guided_key(net, digest: str, layer: str, channel: int, whole: bool) -> tuple:
+    """The shared cache's key of one channel's guided backpropagation."""
+    return result_key("guided", net, digest, layer=layer, channel=channel, whole=whole)
 
 
 def _deconvnet_projection(net, choices, layer: str, channel: int, whole: bool):
     """The deconvnet projection of one channel, from the shared cache."""
-    key = _deconvnet_key(net, choices, layer, channel, whole)
+    key = _deconvnet_key(net, choices.image_digest, layer, channel, whole)
     return _cached(key, lambda: project(net, choices.image, layer, [channel], whole_map=whole))[0]
 
 

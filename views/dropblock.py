@@ -12,7 +12,7 @@ from cnnviz.render import colourise, tile_grid
 from ui import follow
 from ui.models import layers_with_maps, start_page
 from ui.pages import page
-from ui.results import compute_shared, shared_results
+from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, labeller, t
 
 CHANNELS_SHOWN = 4
@@ -31,6 +31,21 @@ def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int])
     return tile_grid(tiles, columns=len(tiles), zoom=zoom, gap=4)
 
 
+def _prepare(opened) -> list[SharedJob]:
+    """The lab's run with its first settings (see :mod:`ui.prepare`): the default layer, rate 0.1, 5 px
+    blocks, 32 draws."""
+    from cnnviz.layers import spatial_layers
+
+    net, image = opened.net, opened.image
+    side = net.preprocess.input_size
+    if not spatial_layers(net.spec, side):
+        return []
+    layer, rate, block, draws = default_layer(net.spec, side), 0.1, 5, 32
+    key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
+    compute = lambda report: compare_drops(net, image, layer, rate, block, draws, progress=report)  # noqa: E731
+    return [SharedJob(key, compute, t("task.dropblock"))]
+
+
 @page(
     url_path="dropblock",
     icon=":material/blur_on:",
@@ -39,6 +54,7 @@ def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int])
     title_key="page.dropblock",
     heading_key="drop.header",
     tasks=("dropblock",),
+    prepare=_prepare,
 )
 def dropblock_page() -> None:
     """Draw the lab for the sidebar's architecture and image."""

@@ -32,13 +32,53 @@ from ui import follow, links
 from ui.canvas import drawing_canvas
 from ui.models import shared_model, start_page
 from ui.pages import page
-from ui.results import compute_shared, shared_results
+from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, error_text, labeller, t
 
 LINK = links.page_settings("localization", {"size": "loc_size"})
 ROW_CANVAS = (840, 168)  # width, height of the row-drawing canvas, px
 BOX_CANVAS_WIDTH = 448  # px on screen of the photo to draw a box on
 REFERENCE_GREEN = (40, 200, 40)
+
+
+def _prepare(opened) -> list[SharedJob]:
+    """What a link to this page computes once its buttons are pressed (see :mod:`ui.prepare`): the one-pass
+    and the crop-by-crop grids at the link's size (default twice the input side), and the sliding windows
+    for any of the top-5 (the page's first choice)."""
+    net, image, digest = opened.net, opened.image, opened.digest
+    try:
+        twin = convolutional_twin(net)
+    except CnnvizError:
+        return []
+    side = net.preprocess.input_size
+    step = twin.stride if side % twin.stride == 0 else 1
+    size = opened.setting("size", links.integer(side, MAX_SCALE * side), 2 * side)
+    size = int(follow.nearest_number(size, side, MAX_SCALE * side, step))
+    top5 = [s.index for s in cnnviz.predict(net, image, top=at_most(net)).scores]
+    jobs = [
+        SharedJob(
+            result_key("localize_windows", net, digest, classes=top5),
+            lambda report: score_windows(net, image, top5, progress=report),
+            t("loc.tab_sliding"),
+        )
+    ]
+    try:
+        checked_short_side(net, image, size)
+    except CnnvizError:
+        return jobs
+    return [
+        SharedJob(
+            result_key("localize_one_pass", net, digest, size=size),
+            lambda report: one_pass_grid(net, image, size),
+            t("loc.tab_fcn"),
+        ),
+        SharedJob(
+            result_key("localize_crops", net, digest, size=size),
+            lambda report: crop_grid(net, image, size, report),
+            t("loc.tab_fcn"),
+        ),
+        *jobs,
+    ]
 
 
 @page(
@@ -50,6 +90,7 @@ REFERENCE_GREEN = (40, 200, 40)
     heading_key="loc.header",
     link=LINK,
     tasks=("localize",),
+    prepare=_prepare,
 )
 def localize_page() -> None:
     """Draw the page for the choices of the sidebar."""

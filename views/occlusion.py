@@ -16,7 +16,7 @@ from cnnviz.render import overlay
 from ui import follow, links
 from ui.models import layers_with_maps, on_cpu, start_page
 from ui.pages import link_to, page
-from ui.results import compute_shared, shared_results
+from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, column_config, error_text, labeller, t
 from ui.work_queue import on_session_thread
 
@@ -28,6 +28,38 @@ LINK = links.page_settings(
 FILLS = METHODS["occlusion"].param("fill").choices
 
 
+def _ranges(side: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The window's and the stride's least and most, input px, for a network of input side ``side``."""
+    return (4, max(4, side // 2)), (2, max(2, side // 4))
+
+
+def _prepare(opened) -> list[SharedJob]:
+    """The map a link to this page shows once its button is pressed (see :mod:`ui.prepare`): the link's window,
+    stride, fill and layer, else the page's defaults (32, 8, the first fill, the last spatial layer), for the
+    top-1 class."""
+    from cnnviz.layers import spatial_layers
+
+    net, image = opened.net, opened.image
+    side = net.preprocess.input_size
+    layers = spatial_layers(net.spec, side)
+    if not layers:
+        return []
+    windows, strides = _ranges(side)
+    window = opened.setting("window", links.integer(*windows), min(32, windows[1]))
+    stride = opened.setting("stride", links.integer(*strides), min(8, strides[1]))
+    fill = opened.setting("fill", links.choice(FILLS), FILLS[0])
+    layer = opened.setting("layer", links.choice(layers), layers[-1])
+    target = cnnviz.predict(net, image, top=1).scores[0].index
+    key = result_key(
+        "occlusion", net, opened.digest, window=window, stride=stride, fill=fill, target=target, layer=layer
+    )
+
+    def compute(report):
+        return occlusion(net, image, window, stride, fill, target, layer, progress=report)
+
+    return [SharedJob(key, compute, t("task.occlusion"))]
+
+
 @page(
     url_path="occlusion",
     icon=":material/grid_on:",
@@ -37,6 +69,7 @@ FILLS = METHODS["occlusion"].param("fill").choices
     heading_key="occl.header",
     link=LINK,
     tasks=("occlusion",),
+    prepare=_prepare,
 )
 def occlusion_page() -> None:
     """Draw the page for the choices of the sidebar."""
@@ -49,7 +82,7 @@ def occlusion_page() -> None:
     layers = layers_with_maps(spec, side)
     if layers is None:
         return
-    windows, strides = (4, max(4, side // 2)), (2, max(2, side // 4))  # input px, least and most
+    windows, strides = _ranges(side)
     LINK.read_once(
         {
             "window": links.integer(*windows),

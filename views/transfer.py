@@ -21,7 +21,7 @@ from cnnviz.labs.transfer import (
 from ui.models import shared_model
 from ui.own_networks import OwnFile, adopt
 from ui.pages import page, page_named, streamlit_page
-from ui.results import compute_shared, shared_results
+from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import error_text, labeller, literal, t
 from ui.uploads import decode_upload
 
@@ -54,6 +54,19 @@ def _own_images() -> tuple[dict, str]:
     return classes, digest.hexdigest()
 
 
+def _prepare(opened) -> list[SharedJob]:
+    """The lab's first run (see :mod:`ui.prepare`): the digits, 5 a class, 128 px, 15 epochs, on the server's
+    default device (the sidebar's network and photo play no part)."""
+    net, (per_class, size, epochs) = shared_model(BACKBONE, "auto", "auto"), (5, 128, 15)
+    key = result_key("transfer", net, ("digits", per_class), size=size, epochs=epochs)
+
+    def compute(report):
+        train, test = digit_images(per_class)
+        return transfer_lab(net, train, test, size, epochs, progress=report)
+
+    return [SharedJob(key, compute, t("task.transfer"))]
+
+
 @page(
     url_path="transfer",
     icon=":material/school:",
@@ -62,6 +75,7 @@ def _own_images() -> tuple[dict, str]:
     title_key="page.transfer",
     heading_key="transfer.header",
     tasks=("transfer",),
+    prepare=_prepare,
 )
 def transfer_page() -> None:
     """Draw the lab."""

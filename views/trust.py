@@ -59,6 +59,50 @@ LINK = links.page_settings(
 )
 
 
+def _work(check: str, net, image, digest, methods: list[str], target, steps: int = DEFAULT_STEPS):
+    """``check``'s results for ``methods``: each method's shared-cache key, ``compute(method, progress)`` and
+    the device it runs on. ``data`` runs on ``net``, LeNet-5, whatever the photo."""
+    if check == "data":
+        keys = _keys("trust_data", net, "the first held-out digit of each class", methods)
+        return keys, lambda method, progress: over_held_out_digits(net, (method,), progress), net.device
+    if check == "randomisation":
+        keys = _keys("trust_randomisation", net, digest, methods, target=target)
+
+        def compute(method, progress):
+            return cascading_randomisation(net, image, (method,), target, progress=progress).shrunk(TILE)
+
+    elif check == "deletion":
+        keys = _keys("trust_curves", net, digest, methods, target=target, steps=steps)
+
+        def compute(method, progress):
+            values = evidence_map(net, image, method, target)
+            return tuple(perturbation_curve(net, image, values, kind, target, steps) for kind in KINDS)
+
+    else:
+        keys = _keys("trust_evidence", net, digest, methods, target=target)
+
+        def compute(method, progress):
+            return evidence_map(net, image, method, target)
+
+    return keys, compute, net.device
+
+
+def _prepare(opened) -> list[SharedJob]:
+    """What a link to this page computes once its button is pressed (see :mod:`ui.prepare`): the link's check
+    and methods (the page's defaults otherwise) for the top-1 class."""
+    net = opened.net
+    check = opened.setting("check", links.choice(CHECKS), CHECKS[0])
+    methods = opened.setting("methods", links.choices(offered(net)), list(DEFAULT_METHODS))
+    steps = opened.setting("steps", lambda text: int(links.choice([str(s) for s in STEPS])(text)), DEFAULT_STEPS)
+    target = cnnviz.predict(net, opened.image, top=1).scores[0].index
+    if check == "pointing" and reference_for(opened.photo, net.categories[target]) is None:
+        return []  # the page has no box to point at for this photo and class
+    if check == "data":
+        net = shared_model(ARCHITECTURE, "auto", "cpu")
+    keys, compute, _ = _work(check, net, opened.image, opened.digest, methods, target, steps)
+    return [SharedJob(key, functools.partial(compute, method), method_name(method)) for method, key in keys.items()]
+
+
 @page(
     url_path="trust",
     icon=":material/fact_check:",
@@ -68,6 +112,7 @@ LINK = links.page_settings(
     heading_key="trust.header",
     link=LINK,
     tasks=("trust",),
+    prepare=_prepare,
 )
 def trust_page() -> None:
     """Draw the page for the choices of the sidebar."""
@@ -166,15 +211,10 @@ def _computed(keys: dict[str, tuple], compute, device) -> dict | None:
 
 
 def _randomisation(net, choices, methods: list[str], target: int) -> None:
-    keys = _keys("trust_randomisation", net, choices.image_digest, methods, target=target)
+    keys, compute, device = _work("randomisation", net, choices.image, choices.image_digest, methods, target)
     if not _jobs_or_button(keys, t("trust.run_randomisation"), "trust_run_randomisation"):
         return
-
-    def compute(method, progress):
-        result = cascading_randomisation(net, choices.image, (method,), target, progress=progress)
-        return result.shrunk(TILE)
-
-    results = _computed(keys, compute, net.device)
+    results = _computed(keys, compute, device)
     if results is None:
         return
     layers = next(iter(results.values())).layers
@@ -245,10 +285,10 @@ def _data_randomisation(methods: list[str]) -> None:
     held-out digit of each class (the sidebar's network and photo play no part: only LeNet-5 ships its
     twin). The verdict reads the mean over the ten digits; the student picks the one shown."""
     lenet = shared_model(ARCHITECTURE, "auto", "cpu")
-    keys = _keys("trust_data", lenet, "the first held-out digit of each class", methods)
+    keys, compute, device = _work("data", lenet, None, None, methods, None)
     if not _jobs_or_button(keys, t("trust.run_data"), "trust_run_data"):
         return
-    results = _computed(keys, lambda method, progress: over_held_out_digits(lenet, (method,), progress), lenet.device)
+    results = _computed(keys, compute, device)
     if results is None:
         return
     digit = st.select_slider(t("trust.digit"), DIGITS, key="trust_digit")
@@ -278,15 +318,10 @@ def _data_randomisation(methods: list[str]) -> None:
 
 
 def _deletion_and_insertion(net, choices, methods: list[str], target: int, steps: int) -> None:
-    keys = _keys("trust_curves", net, choices.image_digest, methods, target=target, steps=steps)
+    keys, compute, device = _work("deletion", net, choices.image, choices.image_digest, methods, target, steps)
     if not _jobs_or_button(keys, t("trust.run_curves"), "trust_run_curves"):
         return
-
-    def compute(method, progress):
-        values = evidence_map(net, choices.image, method, target)
-        return tuple(perturbation_curve(net, choices.image, values, kind, target, steps) for kind in KINDS)
-
-    results = _computed(keys, compute, net.device)
+    results = _computed(keys, compute, device)
     if results is None:
         return
     columns = st.columns(len(KINDS))
@@ -357,10 +392,10 @@ def _pointing(net, choices, methods: list[str], target: int, label: str) -> None
         st.info(t("trust.no_box"))
         return
     box = box_in_input(net.preprocess, choices.image.size, reference.box)
-    keys = _keys("trust_evidence", net, choices.image_digest, methods, target=target)
+    keys, compute, device = _work("pointing", net, choices.image, choices.image_digest, methods, target)
     if not _jobs_or_button(keys, t("trust.run_pointing"), "trust_run_pointing"):
         return
-    results = _computed(keys, lambda method, progress: evidence_map(net, choices.image, method, target), net.device)
+    results = _computed(keys, compute, device)
     if results is None:
         return
     found = {m: localisation(values, box) for m, values in results.items()}

@@ -1,5 +1,5 @@
 """Several replicas as one app: ``deploy/run_local.sh 2`` with the real nginx and redis-server on 127.0.0.1,
-driven through the proxy by protocol-level sessions (``harness/streamlit_client.py``) and once by Chromium.
+driven through the proxy by protocol-level sessions (``cnnviz/streamlit_session.py``) and once by Chromium.
 
 In order: sessions stick to one replica; a map computed on one replica is served from Redis on the other;
 a forged Redis entry is refused (never unpickled) and the map is computed again; a class follows its lecturer
@@ -24,9 +24,9 @@ import redis
 
 from cnnviz.gallery import gallery_image
 from cnnviz.models.zoo import ARCHITECTURES
+from cnnviz.streamlit_session import ProtocolError, StreamlitSession
 from harness import servers
 from harness.servers import CHROMIUM
-from harness.streamlit_client import ProtocolError, StreamlitSession
 from tests.e2e import class_flow
 from tests.e2e.conftest import PageWatch, upload
 from ui.pages import page_named

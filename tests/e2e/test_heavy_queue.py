@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.streamlit_client import StreamlitSession
+from cnnviz.streamlit_session import StreamlitSession
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,8 @@ set (a ``st.switch_page``, a query-string write) for its next rerun, and the fra
 every few seconds (``st.fragment(run_every=…)``), which :meth:`StreamlitSession.poll` reruns; it reads the runs
 the server starts by itself (:meth:`StreamlitSession.listen`). It fetches the images a run refers to, as a
 browser would, since serving them is part of the server's work. It renders nothing, so a hundred sessions fit
-on two cores.
+on two cores. The load benchmarks use it, and ``cnnviz warm`` drives a server's Prepare box with it
+(:mod:`cnnviz.warm`). It needs the app's packages (``streamlit``, ``websocket-client``).
 
 Written here because no maintained Python client for Streamlit's protocol exists (Streamlit's own
 ``AppTest`` runs the script in-process, without a server).
@@ -49,6 +50,7 @@ class ScriptRun:
     seconds from the request to ``script_finished``."""
 
     texts: list[str] = field(default_factory=list)
+    alerts: list[tuple[str, str]] = field(default_factory=list)  # (success | info | warning | error, text)
     buttons: list[Button] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
@@ -70,9 +72,11 @@ class ScriptRun:
 class StreamlitSession:
     """One tab of the app at ``base_url`` (``http://host:port``)."""
 
-    def __init__(self, base_url: str, timeout_s: float = 600) -> None:
+    def __init__(self, base_url: str, timeout_s: float = 600, on_text=None) -> None:
+        """``on_text(text)`` is told every text as it arrives (a progress bar's, a caption's…)."""
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.on_text = on_text
         self.cookies = CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         self.replica: str | None = None  # the proxy's X-Cnnviz-Replica header, when there is a proxy
@@ -225,7 +229,11 @@ class StreamlitSession:
                 for fragment in message.stop_auto_rerun.fragment_ids:
                     self.auto_reruns.pop(fragment, None)
             elif kind == "delta":
+                seen = len(run.texts)
                 _read_delta(message.delta, run)
+                if self.on_text is not None:
+                    for text in run.texts[seen:]:
+                        self.on_text(text)
                 if until is not None and until(run):
                     return run
             elif kind == "page_not_found":
@@ -249,6 +257,7 @@ def _read_delta(delta, run: ScriptRun) -> None:
         run.texts.append(element.progress.text)
     elif kind == "alert":
         run.texts.append(element.alert.body)
+        run.alerts.append((element.alert.Format.Name(element.alert.format).lower(), element.alert.body))
     elif kind == "heading":
         run.texts.append(element.heading.body)
     elif kind == "button":
