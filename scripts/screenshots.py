@@ -21,6 +21,7 @@ import io
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file too
@@ -41,6 +42,7 @@ PRESS = {
     "transfer": ("transfer.run", {}),
     "dropblock": ("drop.run", {}),
     "trust": ("trust.run_randomisation", {}),
+    "prepare": ("prepare.run", {}),
 }
 COLOURS = 256  # the palette of a written screenshot
 
@@ -138,8 +140,15 @@ SCENES = {  # beyond the pages: name → the URL path (and query) they start on
     "own-network": "",
     "own-onnx": "deconvnet",
     "class": "?teach=new",  # the lecturer's class panel, as the projector shows it
+    "prepare": "?prepare=",  # the Prepare box with a lecture's links (LECTURE), pressed
 }
 PUBLIC_URL = "http://192.168.1.20:8501"  # the class panel's join link: a lecture room's server, not 127.0.0.1
+LECTURE = (  # the Prepare box's links in its screenshot: what a lecture opens, and a line it refuses
+    f"{PUBLIC_URL}/occlusion?arch=efficientnet_lite0&image=chelsea&window=32&stride=16",
+    f"{PUBLIC_URL}/trust?arch=efficientnet_lite0&image=chelsea&check=deletion&methods=gradcam,saliency&steps=10",
+    f"{PUBLIC_URL}/deconvnet?arch=lenet5&image=digit&layer=conv2",
+    f"{PUBLIC_URL}/occlusion?arch=efficientnet_lite0&image=my-photo.jpg",
+)
 AFTER = {  # what a student would do before looking
     "own-network": upload_own_checkpoint,
     "own-onnx": upload_own_onnx,
@@ -227,6 +236,8 @@ def main() -> None:
                         context = browser.new_context(viewport=VIEWPORT)
                         start = time.perf_counter()
                         path, _, query = paths[name].partition("?")
+                        if name == "prepare":
+                            query += quote("\n".join(LECTURE))
                         url = f"http://127.0.0.1:{port}/{path}?{query + '&' if query else ''}lang={lang}"
                         path = shoot(context.new_page(), url, name, lang, args.out)
                         size = path.stat().st_size / 1024
