@@ -9,7 +9,7 @@ then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 import streamlit as st
 
 from cnnviz.models.bundled import asset_path
-from ui import class_mode, prepare
+from ui import class_mode, class_poll, prepare
 from ui.links import show_notices
 from ui.pages import GROUPS, declared_pages, streamlit_page
 from ui.sidebar import init_session, render_sidebar
@@ -27,6 +27,7 @@ page = st.navigation(
 shown = next(p for p in pages if (p.url_path or "") == (page.url_path or ""))
 st.session_state["choices"] = render_sidebar()
 class_mode.attend(shown)  # a class: the lecturer's panel, or a student following
+class_poll.attend()  # a class's poll: where does the network look?
 prepare.offer()  # the lecturer's Prepare box: the lecture's links computed before class
 show_notices()  # what the link asked for that could not be done
 page.run()

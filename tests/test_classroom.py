@@ -174,6 +174,41 @@ def test_only_the_lecturer_shares_a_photo_and_it_ends_with_the_class(store):
         classes.photo(code, digest)
 
 
+def test_a_poll_keeps_one_click_per_session_only_its_coordinates_and_ends_with_the_class(store, monkeypatch):
+    classes, _ = store
+    code, key, _ = classes.start("predict", {})
+    first, second = classroom.new_voter(), classroom.new_voter()
+    assert first != second and len(first) == 12
+    classes.vote(code, 1, first, 0.25, 0.5)
+    classes.vote(code, 1, first, 0.75, 0.5)  # a change of mind replaces the click
+    classes.vote(code, 1, second, 0.5, 0.123456789)
+    classes.vote(code, 2, first, 0.1, 0.1)  # another poll of the class
+    assert sorted(classes.votes(code, 1)) == [(0.5, 0.1235), (0.75, 0.5)] and classes.votes(code, 2) == [(0.1, 0.1)]
+    for bad in ((0, first, 0.5, 0.5), (1, "../etc", 0.5, 0.5), (1, first, 1.5, 0.5), (1, first, 0.5, float("nan"))):
+        with pytest.raises(ValueError):
+            classes.vote(code, *bad)
+    monkeypatch.setattr(classroom, "MAX_VOTES", 2)
+    classes.vote(code, 1, classroom.new_voter(), 0.9, 0.9)  # a third session: the poll is full
+    classes.vote(code, 1, first, 0.3, 0.3)  # those already in may still change their click
+    assert sorted(classes.votes(code, 1)) == [(0.3, 0.3), (0.5, 0.1235)]
+    classes.end(code, key)
+    with pytest.raises(ClassError):
+        classes.votes(code, 1)
+    with pytest.raises(ClassError):
+        classes.vote(code, 1, first, 0.5, 0.5)
+
+
+def test_students_on_two_replicas_click_in_one_poll(redis_url):
+    lecturer_replica, student_replica = RedisClasses(redis_url, "polls"), RedisClasses(redis_url, "polls")
+    code, key, _ = lecturer_replica.start("predict", {})
+    student_replica.vote(code, 1, classroom.new_voter(), 0.5, 0.5)
+    lecturer_replica.vote(code, 1, classroom.new_voter(), 0.2, 0.8)
+    assert sorted(lecturer_replica.votes(code, 1)) == [(0.2, 0.8), (0.5, 0.5)]
+    assert lecturer_replica.client.ttl(f"polls:class:{code}:poll:1") > 0  # it expires with an idle class
+    lecturer_replica.end(code, key)
+    assert not lecturer_replica.client.exists(f"polls:class:{code}:poll:1")
+
+
 def test_the_watcher_wakes_each_follower_once_per_change_and_forgets_closed_sessions():
     classes = InProcessClasses()
     code, key, first = classes.start("predict", {"arch": "lenet5"})

@@ -39,6 +39,8 @@ POLL_S = 1.0  # how often a follower asks for the lesson's version, where the se
 MEMO_S = 0.3  # a lesson read by one session serves the process's other followers for this long
 NOT_FOLLOWED = frozenset({"lang", links.RUNNING, *links.CLASS})  # each student keeps their own language
 PHOTO = "photo"  # the lesson's marker of the lecturer's own photo: its digest when shared, else OWN_PHOTO
+POLL = "poll"  # the lesson's marker of the class poll (ui.class_poll): its number, "-shown" once revealed
+POLL_STATE = "_class_poll"  # the lecturer's poll marker, sent with each lesson
 OWN_PHOTO = "own"
 PUBLIC_URL_ENV = "CNNVIZ_PUBLIC_URL"  # the address students open, when the server's own is not theirs
 
@@ -91,6 +93,12 @@ def _lesson(code: str) -> Lesson:
     if isinstance(found[1], ClassError):
         raise found[1]
     return found[1]
+
+
+def current_lesson() -> Lesson:
+    """What this session's class shows now (read at most once per :data:`MEMO_S` by this process);
+    :class:`ClassError` when the class ended."""
+    return _lesson(code())
 
 
 def _forget_memo(code: str) -> None:
@@ -182,6 +190,8 @@ def lesson_settings(page: Page) -> dict[str, str]:
     if choices is not None and not choices.from_gallery and choices.image is not None:
         shared = st.session_state.get(SHARING) and st.session_state.get(_PHOTO) == choices.image_digest
         settings[PHOTO] = choices.image_digest if shared else OWN_PHOTO
+    if st.session_state.get(POLL_STATE):
+        settings[POLL] = st.session_state[POLL_STATE]
     return settings
 
 
@@ -247,7 +257,7 @@ def _resume() -> None:
 
 
 def _leave(notice: str | None = None, **values) -> None:
-    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, _FOLLOWS, SHARING, _SHOWN_PHOTO):
+    for key in (_CODE, _KEY, _VERSION, _PUBLISHED, _PHOTO, FOLLOWING, _FOLLOWS, SHARING, _SHOWN_PHOTO, POLL_STATE):
         st.session_state.pop(key, None)
     if "class" in st.query_params:
         del st.query_params["class"]

@@ -5,6 +5,10 @@ groups (``K7P4-Q2MX``), which a student can type from the projector (no I, L, O 
 with or without the dash, an O read as 0 and an I or L as 1). The lecturer holds the **key**: 128 random bits,
 URL-safe; only its SHA-256 is stored, and a key is compared in constant time (:func:`hmac.compare_digest`).
 
+A class may hold **polls** ("where does the network look?"): each student's session adds one click, only its
+coordinates (0–1 across and down the network's crop) under a random token of that session; a later click of
+the same session replaces it.
+
 A class's :class:`Lesson` is what every follower shows: the page, the link's settings on it (architecture,
 photo, the page's own settings) and a version that grows with each change, so a follower redraws only when
 the version moved. The store keeps lessons in the process, or in Redis when ``CNNVIZ_REDIS_URL`` is set (the
@@ -33,8 +37,11 @@ IDLE_S = 4 * 3600  # a class without a change for this long has ended
 MAX_SETTINGS = 40  # link settings a lesson may hold
 MAX_SETTING_CHARS = 400  # characters of one setting's name or value
 MAX_PHOTO_BYTES = 25 * 2**20  # a shared photo: a decoded upload (at most 1.2 megapixels) as PNG is far less
+MAX_VOTES = 2000  # clicks kept per poll: one per student's session, a lecture hall's worth
+MAX_POLL = 10**6  # a poll's number
 _TYPED_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _KEY = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_VOTER = re.compile(r"^[A-Za-z0-9_-]{12}$")
 
 
 class ClassError(Exception):
@@ -112,6 +119,19 @@ def _checked(page: str, settings: dict[str, str]) -> tuple[str, dict[str, str]]:
     return page, {str(k): str(v) for k, v in settings.items()}
 
 
+def _check_vote(poll: int, voter: str, x: float, y: float) -> tuple[int, str, float, float]:
+    if not (isinstance(poll, int) and 1 <= poll <= MAX_POLL) or not _VOTER.match(str(voter)):
+        raise ValueError("a vote names a poll (1 to MAX_POLL) and a session's token")
+    if not (0.0 <= float(x) <= 1.0 and 0.0 <= float(y) <= 1.0):
+        raise ValueError("a click lies on the photo: 0 to 1 across and down")
+    return poll, voter, round(float(x), 4), round(float(y), 4)
+
+
+def new_voter() -> str:
+    """A session's token for its clicks: random, naming nobody."""
+    return secrets.token_urlsafe(9)
+
+
 def _check_photo(digest: str, data: bytes) -> None:
     if not re.fullmatch(r"[0-9a-f]{64}", digest) or len(data) > MAX_PHOTO_BYTES:
         raise ValueError("a shared photo is named by its SHA-256 and holds at most MAX_PHOTO_BYTES")
@@ -127,6 +147,7 @@ class InProcessClasses:
         self._lock = threading.Lock()
         self._classes: dict[str, tuple[str, Lesson]] = {}  # code → (key's digest, lesson)
         self._photos: dict[str, tuple[str, bytes]] = {}  # code → (the photo's digest, its bytes)
+        self._votes: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}  # (code, poll) → voter → (x, y)
 
     def start(self, page: str, settings: dict[str, str]) -> tuple[str, str, Lesson]:
         """A new class showing ``page`` with ``settings``: its code, the lecturer's key and the first lesson."""
@@ -183,22 +204,42 @@ class InProcessClasses:
             raise ClassError("unknown")
         return found[1]
 
+    def vote(self, code: str, poll: int, voter: str, x: float, y: float) -> None:
+        """``voter``'s click at (``x``, ``y``) in poll ``poll`` of class ``code`` (replacing its earlier one);
+        once :data:`MAX_VOTES` sessions have clicked, new ones are not kept."""
+        poll, voter, x, y = _check_vote(poll, voter, x, y)
+        with self._lock:
+            self._live(code)
+            votes = self._votes.setdefault((code, poll), {})
+            if voter in votes or len(votes) < MAX_VOTES:
+                votes[voter] = (x, y)
+
+    def votes(self, code: str, poll: int) -> list[tuple[float, float]]:
+        """The clicks of poll ``poll`` of class ``code``, one per session."""
+        with self._lock:
+            self._live(code)
+            return list(self._votes.get((code, poll), {}).values())
+
     def end(self, code: str, key: str) -> None:
         """End class ``code`` (its lecturer only)."""
         with self._lock:
             digest, _ = self._live(code)
             if not _same_key(key, digest):
                 raise ClassError("wrong_key")
-            del self._classes[code]
-            self._photos.pop(code, None)
+            self._forget(code)
+
+    def _forget(self, code: str) -> None:
+        del self._classes[code]
+        self._photos.pop(code, None)
+        for found in [k for k in self._votes if k[0] == code]:
+            del self._votes[found]
 
     def _live(self, code: str) -> tuple[str, Lesson]:
         found = self._classes.get(code)
         if found is None:
             raise ClassError("unknown")
         if self._clock() - found[1].changed > self.idle_s:
-            del self._classes[code]
-            self._photos.pop(code, None)
+            self._forget(code)
             raise ClassError("unknown")
         return found
 
@@ -282,6 +323,27 @@ class RedisClasses:
             raise ClassError("unknown")
         return stored[len(digest) + 1 :]
 
+    def vote(self, code: str, poll: int, voter: str, x: float, y: float) -> None:
+        """As :meth:`InProcessClasses.vote`: one hash per poll (``…:poll:<n>``, voter → "x,y"), expiring with
+        the class."""
+        poll, voter, x, y = _check_vote(poll, voter, x, y)
+        if not self.client.exists(self._name(code)):
+            raise ClassError("unknown")
+        name = f"{self._name(code)}:poll:{poll}"
+        if self.client.hlen(name) >= MAX_VOTES and not self.client.hexists(name, voter):
+            return
+        with self.client.pipeline() as pipe:
+            pipe.hset(name, voter, f"{x},{y}")
+            pipe.expire(name, self.idle_s)
+            pipe.execute()
+
+    def votes(self, code: str, poll: int) -> list[tuple[float, float]]:
+        if not self.client.exists(self._name(code)):
+            raise ClassError("unknown")
+        found = self.client.hvals(f"{self._name(code)}:poll:{int(poll)}")
+        return [tuple(float(v) for v in value.split(b",")) for value in found]
+
     def end(self, code: str, key: str) -> None:
         self.check_key(code, key)
-        self.client.delete(self._name(code), self._name(code) + ":photo")
+        polls = list(self.client.scan_iter(match=f"{self._name(code)}:poll:*", count=100))
+        self.client.delete(self._name(code), self._name(code) + ":photo", *polls)
