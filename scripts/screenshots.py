@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import time
 from pathlib import Path
@@ -131,6 +132,34 @@ def upload_own_onnx(page) -> None:
     page.get_by_role("spinbutton", name=t("sidebar.own_onnx_size", lang)).scroll_into_view_if_needed()
 
 
+def a_class_answers_the_poll(page) -> None:
+    """On the lecturer's page (``?teach=new``): ask the poll, let three students click on the photo from their own
+    tabs, reveal, and show the answers."""
+    from urllib.parse import urlsplit
+
+    panel = page.get_by_test_id("stExpander").filter(has_text=t("classroom.scan", "en"))
+    code = CODE.search(panel.locator("summary").inner_text()).group(1)
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    poll = page.get_by_test_id("stExpander").filter(has_text=t("poll.title", "en"))
+    poll.locator("summary").click()
+    poll.get_by_role("button", name=t("poll.ask", "en")).click()
+    poll.get_by_text(t("poll.asked", "en")).wait_for(timeout=TIMEOUT_MS)
+    for x, y in ((0.3, 0.35), (0.62, 0.33), (0.5, 0.75)):  # two eyes and the nose
+        student = page.context.browser.new_context(viewport=VIEWPORT)
+        tab = student.new_page()
+        tab.goto(f"{base}/?class={code}&lang=en")
+        tab.get_by_text(t("poll.click", "en")).wait_for(timeout=TIMEOUT_MS)
+        box = tab.get_by_test_id("stVegaLiteChart").first.locator("g.mark-image image").first.bounding_box()
+        tab.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+        tab.get_by_text(t("poll.yours", "en")).wait_for(timeout=TIMEOUT_MS)
+        student.close()
+    page.wait_for_timeout(2500)  # the lecturer's count refreshes every 2 s
+    poll.get_by_role("button", name=t("poll.reveal", "en")).click()
+    poll.get_by_text(t("poll.class_map", "en", count=3)).wait_for(timeout=TIMEOUT_MS)
+    settle(page)
+    poll.evaluate("el => el.scrollIntoView({block: 'start'})")
+
+
 def scroll_to_first_picture(page) -> None:
     """The page's first picture in the middle of the window (the Building blocks page's filter on the photo)."""
     page.locator('[data-testid="stImage"]').first.evaluate("(picture) => picture.scrollIntoView({block: 'center'})")
@@ -141,6 +170,7 @@ SCENES = {  # beyond the pages: name → the URL path (and query) they start on
     "own-onnx": "deconvnet",
     "class": "?teach=new",  # the lecturer's class panel, as the projector shows it
     "prepare": "?prepare=",  # the Prepare box with a lecture's links (LECTURE), pressed
+    "poll": "?teach=new",  # the class poll revealed, after three students clicked
 }
 PUBLIC_URL = "http://192.168.1.20:8501"  # the class panel's join link: a lecture room's server, not 127.0.0.1
 LECTURE = (  # the Prepare box's links in its screenshot: what a lecture opens, and a line it refuses
@@ -158,8 +188,10 @@ AFTER = {  # what a student would do before looking
     "dropblock": scroll_to_results,
     "trust": scroll_to_results,
     "blocks": scroll_to_first_picture,
+    "poll": a_class_answers_the_poll,
 }
 TIMEOUT_MS = 300_000
+CODE = re.compile(r"\b([0-9A-Z]{4}-[0-9A-Z]{4})\b")  # a class code on the lecturer's panel
 IMAGES_LOADED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
     .every((img) => img.complete && img.naturalWidth > 0)"""
 
