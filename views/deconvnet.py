@@ -48,8 +48,8 @@ FEATUREVIS_STEPS = (32, 64, DEFAULT_STEPS, 256, 512)
 
 LINK = links.page_settings(
     "deconvnet",
-    {"layer": "deconv_layer", "channel": "_deconv_link_channel", "whole": "deconv_whole"},
-    kept=("deconv_layer", "deconv_channel", "deconv_whole"),
+    {"layer": "deconv_layer", "channel": "_deconv_link_channel", "whole": "deconv_whole", "family": "deconv_family"},
+    kept=("deconv_layer", "deconv_channel", "deconv_whole", "deconv_family"),
 )  # the channel is checked against the layer once its map is known, then moved to deconv_channel
 
 
@@ -68,8 +68,8 @@ def _cached(key: tuple, compute: Callable):
 def _prepare(opened) -> list[SharedJob]:
     """What a link to this page computes once its buttons are pressed (see :mod:`ui.prepare`), at the link's
     layer and channel (else the last conv stage and its strongest channel): the class maps beside the
-    projections, the CAM family's first method, the top-9 patches over the gallery, and the optimised image
-    (the first objective, the default steps)."""
+    projections, the link's method of the CAM family (else its first), the top-9 patches over the gallery, and
+    the optimised image (the first objective, the default steps)."""
     from cnnviz.layers import spatial_layers
 
     net, image, digest = opened.net, opened.image, opened.digest
@@ -109,12 +109,13 @@ def _prepare(opened) -> list[SharedJob]:
         params = {"layer": layer} if method in USES_LAYER else {}
         compute = functools.partial(_class_map, net, image, method, params)
         jobs.append(SharedJob(result_key(method, net, digest, **params), compute, t(f"deconv.name_{method}")))
-    family = functools.partial(CLASS_MAPS[CAM_FAMILY[0]], net, image, layer=layer)
+    method = opened.setting("family", links.choice(CAM_FAMILY), CAM_FAMILY[0])
+    family = functools.partial(CLASS_MAPS[method], net, image, layer=layer)
     jobs.append(
         SharedJob(
-            result_key(CAM_FAMILY[0], net, digest, layer=layer),
+            result_key(method, net, digest, layer=layer),
             lambda report: family(progress=report),
-            t(f"deconv.name_{CAM_FAMILY[0]}"),
+            t(f"deconv.name_{method}"),
         )
     )
     images = {name: gallery_photo(name) for name in GALLERY}
@@ -162,7 +163,14 @@ def deconvnet_page() -> None:
     if layers is None:
         return
     stages = conv_stages(spec, side)
-    LINK.read_once({"layer": links.choice(layers), "channel": links.integer(0, MAX_LINK_CHANNEL), "whole": links.flag})
+    LINK.read_once(
+        {
+            "layer": links.choice(layers),
+            "channel": links.integer(0, MAX_LINK_CHANNEL),
+            "whole": links.flag,
+            "family": links.choice(CAM_FAMILY),
+        }
+    )
     why = t("follow.no_layer", arch=spec.display)
     follow.keep_choice("deconv_layer", layers, stages[-1], setting=t("deconv.layer"), why=why)
     left, middle, right = st.columns([3, 2, 1])
@@ -353,6 +361,7 @@ def _cam_family(net, choices, layer: str, channels: int) -> None:
     method = st.selectbox(
         t("deconv.family_method"), CAM_FAMILY, format_func=labeller("deconv.name_{}"), key="deconv_family"
     )
+    LINK.write({"family": method})
     st.caption(t(f"deconv.differs_{method}"))
     key = result_key(method, net, choices.image_digest, layer=layer)
     result = shared_results().get(key)

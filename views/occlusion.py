@@ -21,7 +21,14 @@ from ui.text import class_names, column_config, error_text, labeller, t
 from ui.work_queue import on_session_thread
 
 LINK = links.page_settings(
-    "occlusion", {"window": "occl_window", "stride": "occl_stride", "fill": "occl_fill", "layer": "occl_layer"}
+    "occlusion",
+    {
+        "window": "occl_window",
+        "stride": "occl_stride",
+        "fill": "occl_fill",
+        "layer": "occl_layer",
+        "target": "occl_target",
+    },
 )
 
 
@@ -35,8 +42,8 @@ def _ranges(side: int) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _prepare(opened) -> list[SharedJob]:
     """The map a link to this page shows once its button is pressed (see :mod:`ui.prepare`): the link's window,
-    stride, fill and layer, else the page's defaults (32, 8, the first fill, the last spatial layer), for the
-    top-1 class."""
+    stride, fill, layer and class (one of the top-5), else the page's defaults (32, 8, the first fill, the last
+    spatial layer, the top-1)."""
     from cnnviz.layers import spatial_layers
 
     net, image = opened.net, opened.image
@@ -49,7 +56,9 @@ def _prepare(opened) -> list[SharedJob]:
     stride = opened.setting("stride", links.integer(*strides), min(8, strides[1]))
     fill = opened.setting("fill", links.choice(FILLS), FILLS[0])
     layer = opened.setting("layer", links.choice(layers), layers[-1])
-    target = cnnviz.predict(net, image, top=1).scores[0].index
+    top5 = [s.index for s in cnnviz.predict(net, image, top=at_most(net)).scores]
+    target = opened.setting("target", links.integer(0, len(net.categories) - 1), top5[0])
+    target = target if target in top5 else top5[0]
     key = result_key(
         "occlusion", net, opened.digest, window=window, stride=stride, fill=fill, target=target, layer=layer
     )
@@ -89,6 +98,7 @@ def occlusion_page() -> None:
             "stride": links.integer(*strides),
             "fill": links.choice(FILLS),  # the record's choices, as on the command line
             "layer": links.choice(layers),
+            "target": links.integer(0, len(net.categories) - 1),  # one of the top-5, or the top-1 (below)
         }
     )
     links.show_notices()

@@ -55,7 +55,7 @@ DIGIT_SHOWN = 160  # px of each 32 px digit map on screen
 
 LINK = links.page_settings(
     "trust",
-    {"check": "trust_check", "methods": "trust_methods", "steps": "trust_steps"},
+    {"check": "trust_check", "methods": "trust_methods", "steps": "trust_steps", "target": "trust_target"},
 )
 
 
@@ -88,13 +88,15 @@ def _work(check: str, net, image, digest, methods: list[str], target, steps: int
 
 
 def _prepare(opened) -> list[SharedJob]:
-    """What a link to this page computes once its button is pressed (see :mod:`ui.prepare`): the link's check
-    and methods (the page's defaults otherwise) for the top-1 class."""
+    """What a link to this page computes once its button is pressed (see :mod:`ui.prepare`): the link's check,
+    methods and class (one of the top-5), the page's defaults otherwise (the top-1)."""
     net = opened.net
     check = opened.setting("check", links.choice(CHECKS), CHECKS[0])
     methods = opened.setting("methods", links.choices(offered(net)), list(DEFAULT_METHODS))
     steps = opened.setting("steps", lambda text: int(links.choice([str(s) for s in STEPS])(text)), DEFAULT_STEPS)
-    target = cnnviz.predict(net, opened.image, top=1).scores[0].index
+    top5 = [s.index for s in cnnviz.predict(net, opened.image, top=at_most(net)).scores]
+    target = opened.setting("target", links.integer(0, len(net.categories) - 1), top5[0])
+    target = target if target in top5 else top5[0]
     if check == "pointing" and reference_for(opened.photo, net.categories[target]) is None:
         return []  # the page has no box to point at for this photo and class
     if check == "data":
@@ -127,6 +129,7 @@ def trust_page() -> None:
             "check": links.choice(CHECKS),
             "methods": links.choices(offered(net)),
             "steps": lambda text: int(links.choice([str(s) for s in STEPS])(text)),
+            "target": links.integer(0, len(net.categories) - 1),  # one of the top-5, or the top-1 (below)
         }
     )
     links.show_notices()
@@ -153,6 +156,7 @@ def trust_page() -> None:
             "check": check,
             "methods": ",".join(methods) or None,
             "steps": str(steps),
+            "target": str(target),
         }
     )
     st.markdown(t(f"trust.about_{check}"))

@@ -105,6 +105,20 @@ def test_a_link_sets_the_occlusion_settings_and_the_settings_go_back_into_the_li
     assert (app.query_params["window"], app.query_params["stride"]) in (("64", "32"), (["64"], ["32"]))
 
 
+def test_the_class_explained_is_in_the_link_and_must_be_one_of_the_top_5():
+    """The class a lecturer picked travels with the link (and so with a class that follows); a class outside
+    this photo's top-5 falls back to the top-1 and the page says so."""
+    import cnnviz
+    from cnnviz.gallery import gallery_image
+
+    top5 = [s.index for s in cnnviz.predict(cnnviz.load("efficientnet_lite0"), gallery_image("chelsea")).scores]
+    second = view("occlusion", {"target": str(top5[1])})
+    assert second.selectbox(key="occl_target").value == top5[1]
+    assert second.query_params["target"] in (str(top5[1]), [str(top5[1])])
+    outside = view("occlusion", {"target": "999"})
+    assert 999 not in top5 and outside.selectbox(key="occl_target").value == top5[0] and len(outside.caption) > 0
+
+
 def test_a_bad_link_falls_back_to_the_defaults():
     app = view("occlusion", {"window": "99999", "stride": "x", "fill": "pink", "layer": "nope"})
     assert app.slider(key="occl_window").value == 32 and app.slider(key="occl_stride").value == 8

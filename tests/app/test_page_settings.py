@@ -20,8 +20,9 @@ def test_pages_declare_their_own_link_settings():
         "layer": "deconv_layer",
         "channel": "_deconv_link_channel",
         "whole": "deconv_whole",
+        "family": "deconv_family",
     }
-    assert set(occlusion.LINK.fields) == {"window", "stride", "fill", "layer"}
+    assert set(occlusion.LINK.fields) == {"window", "stride", "fill", "layer", "target"}
     assert {"lang", "arch", "image", "running", "channel", "window"} <= links.known_names()
     sidebar = Path(links.__file__).with_name("sidebar.py").read_text()
     assert "deconv_" not in sidebar and "occl_" not in sidebar

@@ -29,6 +29,9 @@ def test_the_page_waits_for_the_button_and_keeps_its_settings_in_the_link():
         app.query_params["check"] == "randomisation"
         and app.query_params["methods"] == "deconvnet,guided,saliency,gradcam"
     )
+    top5 = [s.index for s in cnnviz.predict(cnnviz.load("efficientnet_lite0"), gallery_image("chelsea")).scores]
+    assert app.query_params["target"] == str(app.selectbox(key="trust_target").value) == str(top5[0])
+    assert view("trust", {"target": str(top5[2])}).selectbox(key="trust_target").value == top5[2]
     app.radio(key="trust_check").set_value("deletion").run()
     app.select_slider(key="trust_steps").set_value(20).run()
     assert app.query_params["check"] == "deletion" and app.query_params["steps"] == "20"
