@@ -9,13 +9,22 @@ import streamlit as st
 from cnnviz.explain.keys import result_key
 from cnnviz.labs.dropblock import METHODS, compare_drops, default_layer
 from cnnviz.render import colourise, tile_grid
-from ui import follow
+from ui import follow, links
 from ui.models import layers_with_maps, start_page
 from ui.pages import page
 from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, labeller, t
 
 CHANNELS_SHOWN = 4
+BLOCKS = (1, 3, 5, 7, 9)  # px a side of a dropped block
+RATES = (5, 50, 5)  # % of units dropped: least, most, step (the link holds the percentage)
+DRAWS = (4, 64, 4)  # repeated draws: least, most, step
+DEFAULTS = {"rate": 10, "block": 5, "draws": 32}
+LINK = links.page_settings(
+    "dropblock",
+    {"layer": "drop_layer", "rate": "_drop_rate", "block": "drop_block", "draws": "drop_draws"},
+    kept=("drop_layer", "drop_rate", "drop_block", "drop_draws"),
+)  # the rate arrives as a percentage and moves to drop_rate as a share
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
 
 
@@ -32,18 +41,35 @@ def _masked_tiles(activation: np.ndarray, mask: np.ndarray, channels: list[int])
 
 
 def _prepare(opened) -> list[SharedJob]:
-    """The lab's run with its first settings (see :mod:`ui.prepare`): the default layer, rate 0.1, 5 px
-    blocks, 32 draws."""
+    """The lab's run with the link's settings (see :mod:`ui.prepare`), else its first ones: the default layer,
+    10 %, 5 px blocks, 32 draws."""
     from cnnviz.layers import spatial_layers
 
     net, image = opened.net, opened.image
     side = net.preprocess.input_size
-    if not spatial_layers(net.spec, side):
+    layers = spatial_layers(net.spec, side)
+    if not layers:
         return []
-    layer, rate, block, draws = default_layer(net.spec, side), 0.1, 5, 32
+    layer = opened.setting("layer", links.choice(layers), default_layer(net.spec, side))
+    rate = opened.setting("rate", _stepped(*RATES), DEFAULTS["rate"]) / 100
+    block = opened.setting("block", lambda text: int(links.choice([str(b) for b in BLOCKS])(text)), 5)
+    draws = opened.setting("draws", _stepped(*DRAWS), DEFAULTS["draws"])
     key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
     compute = lambda report: compare_drops(net, image, layer, rate, block, draws, progress=report)  # noqa: E731
     return [SharedJob(key, compute, t("task.dropblock"))]
+
+
+def _stepped(low: int, high: int, step: int):
+    """A link parser for whole numbers from ``low`` to ``high`` on the ``step`` grid."""
+    within = links.integer(low, high)
+
+    def parse(text: str) -> int:
+        value = within(text)
+        if (value - low) % step:
+            raise ValueError("between the steps")
+        return value
+
+    return parse
 
 
 @page(
@@ -53,29 +79,44 @@ def _prepare(opened) -> list[SharedJob]:
     order=4,
     title_key="page.dropblock",
     heading_key="drop.header",
+    link=LINK,
     tasks=("dropblock",),
     prepare=_prepare,
 )
 def dropblock_page() -> None:
     """Draw the lab for the sidebar's architecture and image."""
-    choices, spec, net = start_page("drop.header", "drop.intro", markdown=True)
+    choices, spec, net = start_page("drop.header", "drop.intro", markdown=True, link=LINK)
     if net is None:
         return
     side = net.preprocess.input_size
     layers = layers_with_maps(spec, side)
     if layers is None:
         return
+    LINK.read_once(
+        {
+            "layer": links.choice(layers),
+            "rate": _stepped(*RATES),
+            "block": lambda text: int(links.choice([str(b) for b in BLOCKS])(text)),
+            "draws": _stepped(*DRAWS),
+        }
+    )
+    linked_rate = st.session_state.pop("_drop_rate", None)
+    if linked_rate is not None:
+        st.session_state["drop_rate"] = linked_rate / 100
+    links.show_notices()
     why = t("follow.no_layer", arch=spec.display)
     follow.keep_choice("drop_layer", layers, default_layer(spec, side), setting=t("drop.layer"), why=why)
+    st.session_state.setdefault("drop_rate", DEFAULTS["rate"] / 100)
+    st.session_state.setdefault("drop_block", DEFAULTS["block"])
+    st.session_state.setdefault("drop_draws", DEFAULTS["draws"])
     with st.form("dropblock"):
         cols = st.columns(4)
         layer = cols[0].selectbox(t("drop.layer"), layers, key="drop_layer")
-        rate = cols[1].slider(t("drop.rate"), 0.05, 0.5, 0.1, 0.05, key="drop_rate", help=t("drop.rate_help"))
-        block = cols[2].select_slider(
-            t("drop.block"), [1, 3, 5, 7, 9], value=5, key="drop_block", help=t("drop.block_help")
-        )
-        draws = cols[3].slider(t("drop.draws"), 4, 64, 32, 4, key="drop_draws")
+        rate = cols[1].slider(t("drop.rate"), 0.05, 0.5, step=0.05, key="drop_rate", help=t("drop.rate_help"))
+        block = cols[2].select_slider(t("drop.block"), BLOCKS, key="drop_block", help=t("drop.block_help"))
+        draws = cols[3].slider(t("drop.draws"), DRAWS[0], DRAWS[1], step=DRAWS[2], key="drop_draws")
         submitted = st.form_submit_button(t("drop.run"), type="primary")
+    LINK.write({"layer": layer, "rate": str(round(rate * 100)), "block": str(block), "draws": str(draws)})
     key = result_key("dropblock", net, choices.image_digest, layer=layer, rate=rate, block=block, draws=draws)
     result = shared_results().get(key)
     if result is None and not submitted:

@@ -83,6 +83,22 @@ def test_dropblock_lab_draws_masks_for_the_gallery_cat():
     assert all(kept.endswith("/ 8") for kept in table["Top-1 unchanged"])
 
 
+def test_dropblock_settings_are_in_the_link_and_bad_ones_fall_back():
+    """So a class follows the lecturer's run and a prepared link computes it (the rate as a percentage)."""
+    app = view("dropblock", {"layer": "blocks.5.0", "rate": "20", "block": "3", "draws": "8"})
+    assert app.selectbox(key="drop_layer").value == "blocks.5.0" and app.slider(key="drop_rate").value == 0.2
+    assert app.select_slider(key="drop_block").value == 3 and app.slider(key="drop_draws").value == 8
+    assert {name: app.query_params[name] for name in ("rate", "block", "draws")} == {
+        "rate": "20",
+        "block": "3",
+        "draws": "8",
+    }
+    bad = view("dropblock", {"rate": "12", "block": "4", "draws": "999", "layer": "../etc"})
+    assert bad.slider(key="drop_rate").value == 0.1 and bad.select_slider(key="drop_block").value == 5
+    assert bad.slider(key="drop_draws").value == 32 and bad.selectbox(key="drop_layer").value == "blocks.4.2"
+    assert len(bad.caption) > 0 and not bad.exception
+
+
 def test_pooling_lab_shows_the_precomputed_default_at_once_in_spanish():
     app = view("pooling", {"lang": "es"})
     assert any("scripts/precompute_pooling_lab.py" in c.value for c in app.caption)
