@@ -266,7 +266,7 @@ def test_random_walks_never_show_an_error_and_keep_settings_valid():
     (default: a new seed each run, named in any failure, so CI keeps exploring)."""
     seed = int(os.environ.get("CNNVIZ_FUZZ_SEED", str(random.SystemRandom().randrange(10**6))))
     for run in range(int(os.environ.get("CNNVIZ_FUZZ_RUNS", "2"))):
-        taken = random_walk(seed + run, int(os.environ.get("CNNVIZ_FUZZ_STEPS", "12")))
+        taken = random_walk(seed + run, int(os.environ.get("CNNVIZ_FUZZ_STEPS", "9")))
         if os.environ.get("CNNVIZ_FUZZ_VERBOSE"):
             print("\n".join(taken))
 

@@ -26,9 +26,10 @@ def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
 # One network per kind of block the decks draw (plain chain, 2012 groups, VGG stack, Inception, residual,
 # depthwise with squeeze-and-excitation); ZFNet, Inception-v3 and DenseNet-121 under ``-m slow`` (their
 # tables and diagrams are checked for every architecture in tests/app/test_layer_views.py).
-# One network per kind of drawing (a plain stack, grouped convolutions, Inception branches, residual blocks);
-# VGG-16 and Lite0 draw like AlexNet and ResNet here, and every architecture's table is checked in the AppTest.
-BROWSER_SWEEP = ("lenet5", "alexnet2012", "googlenet", "resnet50")
+# The two branching drawings (Inception's branches, residual blocks): a plain stack (LeNet-5, AlexNet, VGG)
+# draws as their stems do, and every architecture's page (its run, diagrams included, and its parameter count)
+# is checked in tests/app/test_layer_views.py.
+BROWSER_SWEEP = ("googlenet", "resnet50")
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_layers_page_for_every_architecture(server_url, page, rest):
         parameters = page.page.locator('[data-testid="stMetricValue"]').first
         parameters.filter(has_text=f"{spec.parameter_count():,}").wait_for(timeout=TIMEOUT_MS)
         page.page.locator('[data-testid="stGraphVizChart"]').first.wait_for(timeout=TIMEOUT_MS)
-        if name in ("alexnet2012", "resnet50", "googlenet", "densenet121"):
+        if name in BROWSER_SWEEP:
             page.page.screenshot(path=str(SCREENSHOTS / f"layers-{name}.png"))
         page.assert_clean()
 
