@@ -13,7 +13,8 @@ from cnnviz.trust.clicks import share_inside
 from cnnviz.trust.evidence import evidence_map
 from tests.e2e import class_flow
 from tests.e2e.class_flow import Browser
-from tests.e2e.conftest import PageWatch, wait_until_idle
+from tests.e2e.conftest import SCREENSHOTS, PageWatch, wait_until_idle
+from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 from ui.class_poll import GRID
 from ui.text import t
 
@@ -33,10 +34,15 @@ def test_the_class_clicks_where_it_thinks_the_network_looks_and_the_reveal_compa
     _, link = class_flow.lecturer_starts(lecturer, server_url, "arch=efficientnet_lite0&image=chelsea&lang=en")
     poll = lecturer.page.get_by_test_id("stExpander").filter(has_text=t("poll.title", "en"))
     wait_until_idle(lecturer.page)  # the panel's first run has finished: a click now is not lost to it
+    lecturer.page.wait_for_function(IMAGES_LOADED, arg=1, timeout=60_000)  # and the QR code no longer moves the page
     poll.locator("summary").click()
     poll.get_by_role("button", name=t("poll.ask", "en")).click()
     wait_until_idle(lecturer.page)
-    poll.get_by_text(t("poll.asked", "en")).wait_for(timeout=60_000)
+    try:
+        poll.get_by_text(t("poll.asked", "en")).wait_for(timeout=60_000)
+    except Exception:
+        lecturer.page.screenshot(path=str(SCREENSHOTS / "poll-not-asked.png"), full_page=True)  # to look at
+        raise
 
     student.page.goto(f"{link}&lang=pt")
     student.page.get_by_text(t("poll.click", "pt")).wait_for(timeout=60_000)

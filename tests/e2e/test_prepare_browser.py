@@ -9,6 +9,7 @@ import pytest
 from cnnviz.cli import main
 from cnnviz.streamlit_session import StreamlitSession
 from tests.e2e.conftest import wait_until_idle
+from tests.e2e.test_deconvnet_browser import IMAGES_LOADED
 from ui.text import t
 
 pytestmark = pytest.mark.e2e
@@ -22,6 +23,7 @@ def test_the_lecturer_prepares_links_in_the_browser_and_they_open_from_the_cache
     box = page.page.get_by_test_id("stExpander").filter(has_text=t("prepare.title", "en"))
     box.wait_for(timeout=120_000)
     wait_until_idle(page.page)  # the class panel's first run has finished: a click now is not lost to it
+    page.page.wait_for_function(IMAGES_LOADED, arg=1, timeout=60_000)  # and the QR code no longer moves the page
     box.locator("summary").click()
     box.get_by_label(t("prepare.links", "en")).fill(f"{link}\n{server_url}/not-a-page")
     box.get_by_role("button", name=t("prepare.run", "en")).click()
