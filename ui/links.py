@@ -140,6 +140,12 @@ def choice(options: Collection[str]) -> Callable[[str], str]:
     return parse
 
 
+def number_choice(options: Collection[int]) -> Callable[[str], int]:
+    """A parser for one of the whole numbers ``options`` (a select slider's stops), as the link writes them."""
+    pick = choice([str(option) for option in options])
+    return lambda text: int(pick(text))
+
+
 def choices(options: Collection[str]) -> Callable[[str], list[str]]:
     """A parser for a comma-separated list of distinct ``options`` (at least one; all of them fit)."""
     longest = len(",".join(options))

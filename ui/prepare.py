@@ -27,7 +27,7 @@ from PIL import Image
 
 import cnnviz
 from cnnviz.gallery import GALLERY
-from cnnviz.warm import BUTTON_KEY, MAX_LINE, MAX_LINKS
+from cnnviz.warm import BUTTON_KEY, MAX_FILE_BYTES, MAX_LINE, MAX_LINKS
 from ui import links
 from ui.pages import Page, declared_pages
 from ui.text import error_text, t
@@ -128,7 +128,7 @@ def fill_from_link() -> None:
         return
     text = st.query_params[LINK_NAME]
     del st.query_params[LINK_NAME]
-    if len(text) <= MAX_LINKS * (MAX_LINE + 1):
+    if len(text) <= MAX_FILE_BYTES:  # what cnnviz warm sends at most
         st.session_state[TEXT_KEY] = text
         st.session_state["_prepare_open"] = True
     else:

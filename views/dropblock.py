@@ -52,7 +52,7 @@ def _prepare(opened) -> list[SharedJob]:
         return []
     layer = opened.setting("layer", links.choice(layers), default_layer(net.spec, side))
     rate = opened.setting("rate", _stepped(*RATES), DEFAULTS["rate"]) / 100
-    block = opened.setting("block", lambda text: int(links.choice([str(b) for b in BLOCKS])(text)), 5)
+    block = opened.setting("block", links.number_choice(BLOCKS), 5)
     draws = opened.setting("draws", _stepped(*DRAWS), DEFAULTS["draws"])
     key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
     compute = lambda report: compare_drops(net, image, layer, rate, block, draws, progress=report)  # noqa: E731
@@ -96,7 +96,7 @@ def dropblock_page() -> None:
         {
             "layer": links.choice(layers),
             "rate": _stepped(*RATES),
-            "block": lambda text: int(links.choice([str(b) for b in BLOCKS])(text)),
+            "block": links.number_choice(BLOCKS),
             "draws": _stepped(*DRAWS),
         }
     )

@@ -93,7 +93,7 @@ def _prepare(opened) -> list[SharedJob]:
     net = opened.net
     check = opened.setting("check", links.choice(CHECKS), CHECKS[0])
     methods = opened.setting("methods", links.choices(offered(net)), list(DEFAULT_METHODS))
-    steps = opened.setting("steps", lambda text: int(links.choice([str(s) for s in STEPS])(text)), DEFAULT_STEPS)
+    steps = opened.setting("steps", links.number_choice(STEPS), DEFAULT_STEPS)
     top5 = [s.index for s in cnnviz.predict(net, opened.image, top=at_most(net)).scores]
     target = opened.setting("target", links.integer(0, len(net.categories) - 1), top5[0])
     target = target if target in top5 else top5[0]
@@ -128,7 +128,7 @@ def trust_page() -> None:
         {
             "check": links.choice(CHECKS),
             "methods": links.choices(offered(net)),
-            "steps": lambda text: int(links.choice([str(s) for s in STEPS])(text)),
+            "steps": links.number_choice(STEPS),
             "target": links.integer(0, len(net.categories) - 1),  # one of the top-5, or the top-1 (below)
         }
     )
