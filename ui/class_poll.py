@@ -15,8 +15,6 @@ Written here: Streamlit has no way to gather clicks from many sessions.
 from __future__ import annotations
 
 import base64
-import functools
-import io
 
 import altair as alt
 import numpy as np
@@ -26,13 +24,15 @@ from PIL import Image
 
 import cnnviz
 from cnnviz.explain.keys import result_key
+from cnnviz.predict import at_most
 from cnnviz.render import class_map_image
 from cnnviz.trust.clicks import TOP_SHARE, click_heat, share_inside
 from cnnviz.trust.evidence import evidence_map
 from ui import class_mode
 from ui.classroom import ClassError, new_voter
-from ui.results import SharedJob, compute_shared_all
-from ui.text import class_names, error_text, t
+from ui.pictures import encoded
+from ui.results import SharedJob, compute_shared_all, shared_prediction
+from ui.text import class_names, t
 
 GRID = 16  # cells a side of the clickable photo (14 px of the 224 px crop)
 SHOWN = 336  # px of the clickable photo on screen
@@ -133,7 +133,7 @@ def _student(number: int, shown: bool) -> None:
         if shown:
             _reveal(net, choices, number)
             return
-        label = class_names(net)[cnnviz.predict(net, choices.image, top=1).scores[0].index]
+        label = class_names(net)[_top1(net, choices)]
         st.markdown(t("poll.question", label=label))
         voter = st.session_state.setdefault(_VOTER, new_voter())
         mine = st.session_state.get(_MINE)
@@ -157,16 +157,17 @@ def _student(number: int, shown: bool) -> None:
         st.caption(t("poll.yours") if mine is not None else t("poll.click"))
 
 
-@functools.lru_cache(maxsize=32)
-def _uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
+def _top1(net, choices) -> int:
+    """The class the poll asks about: the top-1 of the process's shared prediction (the Predict page's)."""
+    return shared_prediction(net, choices.image, choices.image_digest, at_most(net)).scores[0].index
 
 
 def _crop_uri(net, choices) -> str:
-    """The network's crop of the photo as a data URI (no request leaves the page, none reaches another site)."""
-    buffer = io.BytesIO()
-    net.preprocess.crop_image(choices.image).convert("RGB").resize((SHOWN, SHOWN)).save(buffer, format="PNG")
-    return _uri(buffer.getvalue())
+    """The network's crop of the photo as a JPEG data URI (no request leaves the page, none reaches another
+    site), encoded once per process for every student."""
+    key = ("poll_crop", net.spec.name, repr(net.preprocess), choices.image_digest)
+    data = encoded(key, lambda: net.preprocess.crop_image(choices.image).convert("RGB").resize((SHOWN, SHOWN)))
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
 def _click_chart(uri: str, mine: tuple[float, float] | None) -> alt.LayerChart:
@@ -200,7 +201,7 @@ def _reveal(net, choices, number: int) -> None:
         clicks = class_mode.store().votes(class_mode.code(), number)
     except ClassError:
         return
-    target = cnnviz.predict(net, choices.image, top=1).scores[0].index
+    target = _top1(net, choices)
     jobs = [
         SharedJob(
             result_key("trust_evidence", net, choices.image_digest, explained=method, target=target),
@@ -209,27 +210,26 @@ def _reveal(net, choices, number: int) -> None:
         )
         for method in MAPS
     ]
-    try:
-        maps = compute_shared_all(jobs, "trust", device=str(net.device))
-    except cnnviz.CnnvizError as exc:
-        st.error(error_text(exc))
-        return
+    maps = compute_shared_all(jobs, "trust", device=str(net.device))  # None, the reason drawn, when refused
     if maps is None:
         return
-    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
-    side = crop.shape[0]
     label = class_names(net)[target]
     st.markdown(t("poll.revealed", count=len(clicks), label=label, top=TOP_SHARE))
+
+    def drawn(values: np.ndarray) -> np.ndarray:
+        crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+        return _with_clicks(class_map_image(crop, values), clicks)
+
+    answers = tuple(sorted(clicks))  # every follower shows the same pictures: drawn and encoded once per process
     columns = st.columns(1 + len(MAPS))
-    heat = click_heat(clicks, side)
-    dots = _with_clicks(class_map_image(crop, heat), clicks)
-    columns[0].image(dots, caption=t("poll.class_map", count=len(clicks)), width="stretch")
-    for column, method, values in zip(columns[1:], MAPS, maps, strict=True):
+    side = net.preprocess.input_size
+    heat = encoded(("poll", choices.image_digest, net.spec.name, answers), lambda: drawn(click_heat(clicks, side)))
+    columns[0].image(heat, caption=t("poll.class_map", count=len(clicks)), width="stretch")
+    for column, job, method, values in zip(columns[1:], jobs, MAPS, maps, strict=True):
         share = share_inside(clicks, values)
-        caption = (
-            t(f"poll.map_{method}") + " · " + (t("poll.no_clicks") if share is None else t("poll.inside", share=share))
-        )
-        column.image(_with_clicks(class_map_image(crop, values), clicks), caption=caption, width="stretch")
+        verdict = t("poll.no_clicks") if share is None else t("poll.inside", share=share)
+        picture = encoded((*job.key, answers), lambda values=values: drawn(values))
+        column.image(picture, caption=f"{t(f'poll.map_{method}')} · {verdict}", width="stretch")
     st.caption(t("poll.how"))
 
 
