@@ -63,6 +63,16 @@ class Opened:
         except ValueError:
             return default
 
+    def target(self) -> int:
+        """The class the link's ``target`` names when it is one of the photo's top-5, else the top-1, as the
+        pages keep their class choice (:func:`ui.follow.keep_choice`)."""
+        from cnnviz.predict import at_most
+        from ui.results import shared_prediction
+
+        top5 = [s.index for s in shared_prediction(self.net, self.image, self.digest, at_most(self.net)).scores]
+        named = self.setting("target", links.integer(0, len(self.net.categories) - 1), top5[0])
+        return named if named in top5 else top5[0]
+
 
 @dataclass(frozen=True)
 class Line:

@@ -56,9 +56,7 @@ def _prepare(opened) -> list[SharedJob]:
     stride = opened.setting("stride", links.integer(*strides), min(8, strides[1]))
     fill = opened.setting("fill", links.choice(FILLS), FILLS[0])
     layer = opened.setting("layer", links.choice(layers), layers[-1])
-    top5 = [s.index for s in cnnviz.predict(net, image, top=at_most(net)).scores]
-    target = opened.setting("target", links.integer(0, len(net.categories) - 1), top5[0])
-    target = target if target in top5 else top5[0]
+    target = opened.target()
     key = result_key(
         "occlusion", net, opened.digest, window=window, stride=stride, fill=fill, target=target, layer=layer
     )

@@ -94,9 +94,7 @@ def _prepare(opened) -> list[SharedJob]:
     check = opened.setting("check", links.choice(CHECKS), CHECKS[0])
     methods = opened.setting("methods", links.choices(offered(net)), list(DEFAULT_METHODS))
     steps = opened.setting("steps", links.number_choice(STEPS), DEFAULT_STEPS)
-    top5 = [s.index for s in cnnviz.predict(net, opened.image, top=at_most(net)).scores]
-    target = opened.setting("target", links.integer(0, len(net.categories) - 1), top5[0])
-    target = target if target in top5 else top5[0]
+    target = opened.target()
     if check == "pointing" and reference_for(opened.photo, net.categories[target]) is None:
         return []  # the page has no box to point at for this photo and class
     if check == "data":
