@@ -105,10 +105,9 @@ def _prepare(opened) -> list[SharedJob]:
             t("deconv.name_gradcam"),
         ),
     ]
-    for method in CLASS_MAPS_SHOWN:
-        params = {"layer": layer} if method in USES_LAYER else {}
+    for method, (key, params) in _class_map_calls(net, digest, layer).items():
         compute = functools.partial(_class_map, net, image, method, params)
-        jobs.append(SharedJob(result_key(method, net, digest, **params), compute, t(f"deconv.name_{method}")))
+        jobs.append(SharedJob(key, compute, t(f"deconv.name_{method}")))
     method = opened.setting("family", links.choice(CAM_FAMILY), CAM_FAMILY[0])
     family = functools.partial(CLASS_MAPS[method], net, image, layer=layer)
     jobs.append(
@@ -311,6 +310,15 @@ def _deconvnet_projection(net, choices, layer: str, channel: int, whole: bool):
     return _cached(key, lambda: project(net, choices.image, layer, [channel], whole_map=whole))[0]
 
 
+def _class_map_calls(net, digest: str, layer: str) -> dict[str, tuple[tuple, dict]]:
+    """Each method of :data:`CLASS_MAPS_SHOWN`: its shared cache key and its parameters at ``layer``."""
+    calls = {}
+    for method in CLASS_MAPS_SHOWN:
+        params = {"layer": layer} if method in USES_LAYER else {}
+        calls[method] = (result_key(method, net, digest, **params), params)
+    return calls
+
+
 def _class_map(net, image, method: str, params: dict, progress):
     """``method``'s class map of ``image`` for the top-1 class."""
     return CLASS_MAPS[method](net, image, **params, progress=progress)
@@ -319,10 +327,7 @@ def _class_map(net, image, method: str, params: dict, progress):
 def _class_maps(net, choices, layer: str) -> None:
     """The methods of :data:`CLASS_MAPS_SHOWN` for the top-1 class, side by side over the crop; computed on
     request (Integrated Gradients takes seconds on a CPU), then shown to every session that asks."""
-    calls = {}
-    for method in CLASS_MAPS_SHOWN:
-        params = {"layer": layer} if method in USES_LAYER else {}
-        calls[method] = (result_key(method, net, choices.image_digest, **params), params)
+    calls = _class_map_calls(net, choices.image_digest, layer)
     results = [shared_results().get(key) for key, _ in calls.values()]
     asked = (net.spec.name, choices.image_digest)  # once asked for this photo, a new layer needs no new click
     if any(result is None for result in results):

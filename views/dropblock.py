@@ -52,7 +52,7 @@ def _prepare(opened) -> list[SharedJob]:
         return []
     layer = opened.setting("layer", links.choice(layers), default_layer(net.spec, side))
     rate = opened.setting("rate", _stepped(*RATES), DEFAULTS["rate"]) / 100
-    block = opened.setting("block", links.number_choice(BLOCKS), 5)
+    block = opened.setting("block", links.number_choice(BLOCKS), DEFAULTS["block"])
     draws = opened.setting("draws", _stepped(*DRAWS), DEFAULTS["draws"])
     key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
     compute = lambda report: compare_drops(net, image, layer, rate, block, draws, progress=report)  # noqa: E731
