@@ -59,9 +59,13 @@ def layers_page() -> None:
     st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config=column_config(frame.columns))
     st.download_button(
         t("layers.download"),
-        display_frame(table, expand=True).to_csv(index=False).encode(),
+        # made when pressed: a file made on every run would be fetched by the browser on sight, and a 404 once the
+        # next run (another network) has replaced it
+        data=lambda: display_frame(table, expand=True).to_csv(index=False).encode(),
         file_name=f"{spec.name}_{table.input_size}px_layers.csv",
         mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
     )
     _charts(frame[frame["name"] != "Total"])
     _diagrams(spec, table)

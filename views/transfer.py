@@ -170,7 +170,7 @@ def _take_away(net: cnnviz.LoadedModel, result) -> None:
     )
     middle.download_button(
         t("transfer.download_names"),
-        data=names,
+        data=lambda: names,  # served when pressed: no file for the browser to miss after the next run
         file_name=NAMES_FILE,
         mime="text/plain",
         on_click="ignore",

@@ -4,9 +4,11 @@ script (every page opening from its link: tests/e2e/test_languages_browser.py)."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
+from cnnviz.layers import display_frame, layer_table
 from cnnviz.models.zoo import ARCHITECTURES, DEFAULT_ARCH
 from tests.e2e.conftest import SCREENSHOTS, choose, choose_architecture
 from ui.pages import declared_pages
@@ -51,7 +53,18 @@ def test_layers_page_for_every_architecture(server_url, page, rest):
         page.page.locator('[data-testid="stGraphVizChart"]').first.wait_for(timeout=TIMEOUT_MS)
         if name in BROWSER_SWEEP:
             page.page.screenshot(path=str(SCREENSHOTS / f"layers-{name}.png"))
+            _downloads_the_whole_table(page, name)
         page.assert_clean()
+
+
+def _downloads_the_whole_table(page, name: str) -> None:
+    """The CSV button gives every layer of ``name`` at its input size, blocks expanded (made when pressed)."""
+    spec = ARCHITECTURES[name]
+    with page.page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.page.get_by_role("button", name=t("layers.download", "en")).click()
+    assert download.value.suggested_filename == f"{name}_{spec.input_size}px_layers.csv"
+    expected = display_frame(layer_table(name, spec.input_size), expand=True).to_csv(index=False)
+    assert Path(download.value.path()).read_text() == expected
 
 
 def test_a_shared_link_opens_the_view_in_the_browsers_language(server_url, browser):
