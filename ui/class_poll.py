@@ -93,24 +93,41 @@ def _lecturer() -> None:
             st.caption(t("poll.about"))
             if not choices.from_gallery and not st.session_state.get(class_mode.SHARING):
                 st.caption(t("poll.share_first"))
-            if st.button(t("poll.ask"), key="poll_ask", icon=":material/ads_click:"):
-                number = st.session_state.get(_ASKED, 0) + 1
-                st.session_state[_ASKED] = number
-                st.session_state[class_mode.POLL_STATE] = str(number)
-                st.rerun()
+            st.button(t("poll.ask"), key="poll_ask", icon=":material/ads_click:", on_click=_ask)
             return
         number, shown = poll
         if not shown:
             st.markdown(t("poll.asked"))
             _count(number)
-            if st.button(t("poll.reveal"), key="poll_reveal", type="primary", icon=":material/visibility:"):
-                st.session_state[class_mode.POLL_STATE] = f"{number}-shown"
-                st.rerun()
+            st.button(
+                t("poll.reveal"),
+                key="poll_reveal",
+                type="primary",
+                icon=":material/visibility:",
+                on_click=_mark,
+                args=(f"{number}-shown",),
+            )
             return
         _reveal(net, choices, number)
-        if st.button(t("poll.close"), key="poll_close", icon=":material/close:"):
-            st.session_state.pop(class_mode.POLL_STATE, None)
-            st.rerun()
+        st.button(t("poll.close"), key="poll_close", icon=":material/close:", on_click=_mark, args=(None,))
+
+
+# The lecturer's buttons change the poll in callbacks, which run before the next script run begins: a click
+# is not lost when that run is cut short by another (a wake-up of the class, a finished computation).
+
+
+def _ask() -> None:
+    number = st.session_state.get(_ASKED, 0) + 1
+    st.session_state[_ASKED] = number
+    _mark(str(number))
+
+
+def _mark(marker: str | None) -> None:
+    """The lecturer's poll marker (:data:`ui.class_mode.POLL_STATE`), or none once the poll is closed."""
+    if marker is None:
+        st.session_state.pop(class_mode.POLL_STATE, None)
+    else:
+        st.session_state[class_mode.POLL_STATE] = marker
 
 
 @st.fragment(run_every=COUNT_EVERY_S)

@@ -77,5 +77,9 @@ def test_the_class_clicks_where_it_thinks_the_network_looks_and_the_reveal_compa
             shown = person.page.get_by_text(t(f"poll.map_{method}", lang) + " · ").all_inner_texts()
             assert shown == [caption], (shown, clicks)
         person.watch.assert_clean()
+
+    poll.get_by_role("button", name=t("poll.close", "en")).click()
+    poll.get_by_role("button", name=t("poll.ask", "en")).wait_for(timeout=60_000)  # ready for the next question
+    student.page.get_by_text(t("poll.class_map", "pt", count=1)).wait_for(state="detached", timeout=60_000)
     for context in contexts:
         context.close()
