@@ -115,3 +115,14 @@ def link_to(name: str, label_key: str) -> None:
 
     declared = page_named(name)
     st.page_link(streamlit_page(declared, t(declared.title_key)), label=t(label_key), icon=declared.icon)
+
+
+@functools.cache
+def page_icon() -> str:
+    """The app's icon (bundled: a lecture room may have no network) as a data URI, made once per process:
+    Streamlit reads and stores an icon given as a file path again on every run of every session."""
+    import base64
+
+    from cnnviz.models.bundled import asset_path
+
+    return "data:image/png;base64," + base64.b64encode(asset_path("icon.png").read_bytes()).decode()

@@ -349,12 +349,12 @@ def _class_maps(net, choices, layer: str) -> None:
         results = compute_shared_all(jobs, "classmaps", str(net.device))
         if results is None:
             return
-    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
     st.subheader(t("deconv.class_maps", label=class_names(net)[results[0].target]))
     columns = st.columns(len(results))
-    for column, result in zip(columns, results, strict=True):
+    keys = [key for key, _ in calls.values()]
+    for column, result, key in zip(columns, results, keys, strict=True):
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
-        column.image(class_map_image(crop, result.values), caption=caption, width="stretch")
+        column.image(_over_crop(key, net, choices, result.values), caption=caption, width="stretch")
     st.caption(t("deconv.class_maps_help"))
     link_to("trust", "trust.link")
 
@@ -386,14 +386,25 @@ def _cam_family(net, choices, layer: str, channels: int) -> None:
         if computed is None:
             return
         result = computed.value
-    grad_cam = _cached(
-        result_key("gradcam", net, choices.image_digest, layer=layer),
-        functools.partial(CLASS_MAPS["gradcam"], net, choices.image, layer=layer),
-    )
-    crop = np.asarray(net.preprocess.crop_image(choices.image).convert("RGB"))
+    grad_cam_key = result_key("gradcam", net, choices.image_digest, layer=layer)
+    grad_cam = _cached(grad_cam_key, functools.partial(CLASS_MAPS["gradcam"], net, choices.image, layer=layer))
     left, right = st.columns(2)
-    left.image(class_map_image(crop, grad_cam.values), caption=t("deconv.label_gradcam", layer=layer), width="stretch")
-    right.image(class_map_image(crop, result.values), caption=t(f"deconv.label_{method}", layer=layer), width="stretch")
+    left.image(
+        _over_crop(grad_cam_key, net, choices, grad_cam.values),
+        caption=t("deconv.label_gradcam", layer=layer),
+        width="stretch",
+    )
+    right.image(
+        _over_crop(key, net, choices, result.values), caption=t(f"deconv.label_{method}", layer=layer), width="stretch"
+    )
+
+
+def _over_crop(key: tuple, net, choices, values) -> bytes:
+    """The class map of result ``key`` over the network's crop of the photo, drawn once per process."""
+    return encoded(
+        ("over_crop", *key),
+        lambda: class_map_image(np.asarray(net.preprocess.crop_image(choices.image).convert("RGB")), values),
+    )
     st.caption(t("deconv.family_help"))
 
 
