@@ -8,27 +8,27 @@ then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 
 import streamlit as st
 
-from cnnviz.models.bundled import asset_path
 from ui import class_mode, class_poll, prepare
 from ui.links import show_notices
-from ui.pages import GROUPS, declared_pages, streamlit_page
+from ui.pages import GROUPS, declared_pages, page_icon, streamlit_page
+from ui.run_turns import TURNS
 from ui.sidebar import init_session, render_sidebar
 from ui.text import t
 
-ICON = asset_path("icon.png")  # local: a lecture room may have no network
-
-st.set_page_config(page_title=t("app.title"), page_icon=str(ICON), layout="wide")
+st.set_page_config(page_title=t("app.title"), page_icon=page_icon(), layout="wide")
 pages = declared_pages()  # before the link is read: the pages declare the settings and tasks it may hold
 init_session()  # language and shared-link choices next: page titles below are translated
-page = st.navigation(
-    {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
-    expanded=True,  # every page listed: Streamlit's "View more" link is English only
-)
-shown = next(p for p in pages if (p.url_path or "") == (page.url_path or ""))
-st.session_state["choices"] = render_sidebar()
-class_mode.attend(shown)  # a class: the lecturer's panel, or a student following
-class_poll.attend()  # a class's poll: where does the network look?
-prepare.offer()  # the lecturer's Prepare box: the lecture's links computed before class
-show_notices()  # what the link asked for that could not be done
-page.run()
-class_mode.publish(shown)  # the lecturer's page, as the class sees it
+class_mode.catch_up()  # a follower behind the lesson: straight to it (no turn needed to leave)
+with TURNS.run(following=class_mode.is_following()):  # a class's followers one at a time
+    page = st.navigation(
+        {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
+        expanded=True,  # every page listed: Streamlit's "View more" link is English only
+    )
+    shown = next(p for p in pages if (p.url_path or "") == (page.url_path or ""))
+    st.session_state["choices"] = render_sidebar()
+    class_mode.attend(shown)  # a class: the lecturer's panel, or a student following
+    class_poll.attend()  # a class's poll: where does the network look?
+    prepare.offer()  # the lecturer's Prepare box: the lecture's links computed before class
+    show_notices()  # what the link asked for that could not be done
+    page.run()
+    class_mode.publish(shown)  # the lecturer's page, as the class sees it

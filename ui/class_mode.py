@@ -390,6 +390,21 @@ def _follow_box() -> None:
     _followers.follow(session_id, class_code, lesson.version)  # woken by the next change
 
 
+def catch_up() -> None:
+    """Before the sidebar: a following student whose page is behind the class's lesson goes to the lesson at
+    once. The run that would draw the old page and sidebar first, only to leave them, is not made (a change
+    of lesson costs each follower one run instead of one and a half)."""
+    class_code = code()
+    if class_code is None or not is_following() or not st.session_state.get(FOLLOWING, True):
+        return
+    try:
+        lesson = _lesson(class_code)
+    except ClassError:
+        return  # the class box says so, where the student sees it
+    if st.session_state.get(_VERSION) != lesson.version:
+        _apply(class_code, lesson)
+
+
 _polled_box = st.fragment(run_every=POLL_S)(_follow_box)  # where the server cannot wake a session
 _woken_box = st.fragment(_follow_box)
 

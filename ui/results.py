@@ -23,6 +23,7 @@ from PIL import Image
 import cnnviz
 from ui import links, redis_results
 from ui.redis_results import RedisResults
+from ui.run_turns import TURNS
 from ui.text import error_text, has_text, t
 from ui.work_queue import run_queued
 
@@ -207,7 +208,12 @@ def shared_in_queue(key: tuple, compute, device: str, bar, report) -> tuple[Any,
     the replicas' through Redis), else computed once for every session asking at that moment, waiting its
     turn in ``device``'s queue of heavy work (place and wait on ``bar``; progress to ``report``; Stop
     cancels it). (value, whether another session had computed it)."""
-    return shared_results().get_or_compute(key, lambda: run_queued(device, compute, show_queue_place(bar), report))
+    cache = shared_results()
+    found = cache.get(key)
+    if found is not None:
+        return found, True
+    with TURNS.set_aside():  # a class's next follower runs meanwhile
+        return cache.get_or_compute(key, lambda: run_queued(device, compute, show_queue_place(bar), report))
 
 
 def compute_shared_all(jobs: list[SharedJob], task: str, device: str = "cpu") -> list[Any] | None:

@@ -6,12 +6,13 @@ and dropped; the lecturer takes the class back from another session with the key
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import class_mode, classroom
+from ui import class_mode, classroom, run_turns
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 DIGIT = {"arch": "lenet5", "image": "digit"}
@@ -63,6 +64,33 @@ def test_a_student_follows_in_their_language_explores_alone_and_comes_back(lectu
     assert student.session_state["arch"] == "alexnet2012"  # on their own
     student.toggle(key=classroom_toggle()).set_value(True).run()
     assert student.session_state["arch"] == "vgg16"  # back with the lecturer at once
+
+
+def test_a_followers_runs_take_turns_and_the_lecturers_do_not(lecturer, monkeypatch):
+    """Every page run goes through the process's turns (ui/run_turns.py), as a follower's only while following."""
+    runs: list[bool] = []
+
+    class Recorded(run_turns.Turns):
+        @contextmanager
+        def run(self, following):
+            runs.append(following)
+            with super().run(following):
+                yield
+
+    monkeypatch.setattr(run_turns, "TURNS", Recorded())
+    student = opened({"class": lecturer.session_state["_class_code"]})
+    assert runs and all(runs)
+    del runs[:]
+    lecturer.selectbox(key="arch").set_value("alexnet2012").run()
+    assert runs and not any(runs)
+    del runs[:]
+    poll(student)
+    assert student.session_state["arch"] == "alexnet2012" and runs and all(runs)
+    del runs[:]
+    student.toggle(key=classroom_toggle()).set_value(False).run()  # explores on their own from the next run
+    student.selectbox(key="arch").set_value("vgg16").run()
+    assert runs[-1] is False
+    assert run_turns.TURNS.in_progress() == (0, 0)
 
 
 def classroom_toggle() -> str:
