@@ -30,6 +30,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -147,16 +148,29 @@ def explorer(url: str, photo: str, stop_at: float, latencies: list[float], error
         gevent.sleep(random.uniform(3, 6))
 
 
-def explore(url: str, count: int, seconds: float) -> tuple[list[float], list[str], list]:
+def explore(url: str, count: int, seconds: float) -> tuple[list[float], list[str]]:
+    """``count`` explorers for ``seconds``: their Predict runs' seconds, and the errors."""
     latencies: list[float] = []
     errors: list[str] = []
     stop_at = time.perf_counter() + seconds
     photos = ("chelsea", "coffee", "astronaut", "rocket", "camera", "coins")
-    return (
-        latencies,
-        errors,
-        [gevent.spawn(explorer, url, photos[i % 6], stop_at, latencies, errors) for i in range(count)],
-    )
+    gevent.joinall([gevent.spawn(explorer, url, photos[i % 6], stop_at, latencies, errors) for i in range(count)])
+    return latencies, errors
+
+
+class Explorers:
+    """The explorers in a process of their own, as their own browsers would be: in the process that reads a
+    hundred followers' pages, an explorer's answer would also wait for that reading."""
+
+    def __init__(self, url: str, count: int, seconds: float) -> None:
+        command = [sys.executable, "-m", "bench.load_class", "--explore-at", url]
+        command += ["--explorers", str(count), "--explore-s", str(seconds)]
+        self._process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+
+    def result(self) -> tuple[list[float], list[str]]:
+        out, _ = self._process.communicate(timeout=600)
+        found = json.loads(out.strip().splitlines()[-1])
+        return found["latencies"], found["errors"]
 
 
 def main() -> None:
@@ -168,7 +182,13 @@ def main() -> None:
     parser.add_argument("--explorers", type=int, default=10)
     parser.add_argument("--ramp", type=float, default=20.0, help="seconds over which the followers join")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--explore-at", help="only explore the server at this URL (the explorers' own process)")
+    parser.add_argument("--explore-s", type=float, default=60.0)
     args = parser.parse_args()
+    if args.explore_at:
+        latencies, errors = explore(args.explore_at, args.explorers, args.explore_s)
+        print(json.dumps({"latencies": latencies, "errors": errors}), flush=True)
+        return
     course = Course(args.replicas)
     try:
         for page, lesson in LESSONS:  # every network and page loaded once on each replica, before the clock
@@ -179,8 +199,7 @@ def main() -> None:
         gevent.sleep(IDLE_S)
         idle1, _ = course.stats()
         cpu0, _ = course.stats()
-        alone, alone_errors, greenlets = explore(course.url, args.explorers, phase_s)
-        gevent.joinall(greenlets)
+        alone, alone_errors = Explorers(course.url, args.explorers, phase_s).result()
         cpu1, rss1 = course.stats()
 
         lecture = Lecture()
@@ -196,7 +215,7 @@ def main() -> None:
         gevent.sleep(IDLE_S)  # the class waits: what following costs while nothing changes
         quiet1, _ = course.stats()
         cpu2, rss2 = course.stats()
-        during, during_errors, greenlets = explore(course.url, args.explorers, phase_s)
+        explorers = Explorers(course.url, args.explorers, phase_s)
         for index in range(1, args.changes + 1):
             page, lesson = LESSONS[index % len(LESSONS)]
             lecturer = StreamlitSession(course.url, 300)  # the lecturer opens a prepared lecturer link
@@ -206,7 +225,7 @@ def main() -> None:
             lecture.changes.append((time.perf_counter(), lecturer.page_hash, settings(lecturer.query_string)))
             gevent.sleep(args.every)
             lecturer.close()
-        gevent.joinall(greenlets)
+        during, during_errors = explorers.result()
         gevent.sleep(LEFT_BEHIND_S)
         cpu3, rss3 = course.stats()
         final = lecture.changes[-1][1:]
