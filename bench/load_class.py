@@ -12,9 +12,10 @@ the **follow latency** runs from the end of the lecturer's script run (when the 
 end of the follower's run that shows it. Followers still
 behind 15 s after the last change are counted as left behind.
 
-Explorers (``--explorers``) open the Predict page on a gallery photo every 3–6 s, first without the class
-(the baseline) and then during it: their predict p95 with the class over without it is the class's cost to
-everyone else. CPU and resident memory of every replica are read from ``/proc`` around each phase.
+Explorers (``--explorers``, in a process of their own) open the Predict page on a gallery photo every 3–6 s,
+first without the class (the baseline) and then during it: their predict p95 with the class over without it
+is the class's cost to everyone else. CPU and resident memory of every replica are read from ``/proc``
+around each phase.
 
 Usage: ``python -m bench.load_class --followers 100 [--replicas 2] [--changes 20] [--every 6]
 [--explorers 10] [--json]``. It starts ``deploy/run_local.sh`` itself (needs nginx and redis-server).

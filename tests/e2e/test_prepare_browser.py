@@ -28,7 +28,8 @@ def test_the_lecturer_prepares_links_in_the_browser_and_they_open_from_the_cache
     box.get_by_label(t("prepare.links", "en")).fill(f"{link}\n{server_url}/not-a-page")
     box.get_by_role("button", name=t("prepare.run", "en")).click()
     box.get_by_text("✓ Line 1 · Occlusion — LeNet-5, digit: 1 results ready (0 were already)").wait_for(timeout=120_000)
-    assert box.get_by_text("Line 2 — refused: not a page of this app").count() == 1
+    box.get_by_text("Line 2 — refused: not a page of this app").wait_for(timeout=60_000)  # drawn after line 1
+    wait_until_idle(page.page)
     page.assert_clean()
 
     page.page.goto(link)
