@@ -61,7 +61,10 @@ def server_url(text: str) -> str:
 
 def warm(url: str, links: str, timeout_s: float, echo: Callable[[str], None] = print) -> Warmed:
     """Prepare ``links`` (one per line) on the server at ``url``; ``echo`` is told each text as it arrives."""
-    from cnnviz.streamlit_session import ProtocolError, StreamlitSession
+    try:
+        from cnnviz.streamlit_session import ProtocolError, StreamlitSession
+    except ImportError as exc:  # installed without the app's extra (websocket-client, Streamlit's protocol)
+        raise CnnvizError("warm_needs_app", module=exc.name or str(exc)) from None
 
     session = StreamlitSession(server_url(url), timeout_s=timeout_s)
     try:

@@ -118,6 +118,18 @@ def test_bad_input_exits_2_with_one_line_on_stderr(cli, photos, args, message):
     assert result.stdout == ""
 
 
+def test_warm_without_the_apps_packages_says_which_to_install(cli, tmp_path, monkeypatch):
+    """An engine-only install (``pip install cnnviz``) lacks websocket-client: one line naming the extra."""
+    lecture = tmp_path / "lecture.txt"
+    lecture.write_text("http://127.0.0.1:1/occlusion?arch=lenet5&image=digit\n")
+    monkeypatch.delitem(sys.modules, "cnnviz.streamlit_session", raising=False)
+    monkeypatch.setitem(sys.modules, "websocket", None)  # as if not installed: importing it fails
+    result = cli("warm", str(lecture), "--url", "http://127.0.0.1:1")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'cnnviz[app]'" in lines[0] and "websocket" in lines[0], lines
+
+
 def test_random_weights_are_flagged(cli, photos):
     result = cli("predict", str(photos["chelsea"]), "--arch", "zfnet", "--json")
     assert result.returncode == 0
