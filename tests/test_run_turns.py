@@ -39,17 +39,23 @@ def test_followers_run_at_most_so_many_at_once(at_once):
     assert _runs(Turns(follower_runs=at_once, defer_s=0.0), [True] * 6) == at_once
 
 
-def test_a_followers_run_gives_way_to_another_sessions_run_until_it_ends():
-    turns = Turns(follower_runs=1, defer_s=5.0)
+def _follower(turns: Turns) -> tuple[threading.Thread, threading.Event]:
+    """A follower's run on its own thread, started now; the event is set once it has its turn."""
     entered = threading.Event()
 
-    def follower() -> None:
+    def run() -> None:
         with turns.run(True):
             entered.set()
 
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, entered
+
+
+def test_a_followers_run_gives_way_to_another_sessions_run_until_it_ends():
+    turns = Turns(follower_runs=1, defer_s=5.0)
     with turns.run(False):
-        thread = threading.Thread(target=follower)
-        thread.start()
+        thread, entered = _follower(turns)
         assert not entered.wait(0.2)  # an explorer's run is in progress: the follower waits
     assert entered.wait(2.0)  # and starts as soon as it ends
     thread.join()
@@ -57,16 +63,9 @@ def test_a_followers_run_gives_way_to_another_sessions_run_until_it_ends():
 
 def test_a_follower_gives_way_for_at_most_the_deferral():
     turns = Turns(follower_runs=1, defer_s=0.2)
-    entered = threading.Event()
-
-    def follower() -> None:
-        with turns.run(True):
-            entered.set()
-
     with turns.run(False):
         started = time.monotonic()
-        thread = threading.Thread(target=follower)
-        thread.start()
+        thread, entered = _follower(turns)
         assert entered.wait(5.0)  # the other run is still going, the follower no longer waits for it
         assert time.monotonic() - started >= 0.19
     thread.join()
