@@ -351,8 +351,7 @@ def _class_maps(net, choices, layer: str) -> None:
             return
     st.subheader(t("deconv.class_maps", label=class_names(net)[results[0].target]))
     columns = st.columns(len(results))
-    keys = [key for key, _ in calls.values()]
-    for column, result, key in zip(columns, results, keys, strict=True):
+    for column, result, (key, _) in zip(columns, results, calls.values(), strict=True):
         caption = t(f"deconv.label_{result.method}", layer=layer, error=result.error or 0.0, steps=result.steps or 0)
         column.image(_over_crop(key, net, choices, result.values), caption=caption, width="stretch")
     st.caption(t("deconv.class_maps_help"))
@@ -397,6 +396,7 @@ def _cam_family(net, choices, layer: str, channels: int) -> None:
     right.image(
         _over_crop(key, net, choices, result.values), caption=t(f"deconv.label_{method}", layer=layer), width="stretch"
     )
+    st.caption(t("deconv.family_help"))
 
 
 def _over_crop(key: tuple, net, choices, values) -> bytes:
@@ -405,7 +405,6 @@ def _over_crop(key: tuple, net, choices, values) -> bytes:
         ("over_crop", *key),
         lambda: class_map_image(np.asarray(net.preprocess.crop_image(choices.image).convert("RGB")), values),
     )
-    st.caption(t("deconv.family_help"))
 
 
 def _activations(maps, key: tuple) -> None:

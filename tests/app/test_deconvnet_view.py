@@ -154,6 +154,7 @@ def test_a_cam_family_method_is_computed_through_the_queue_beside_grad_cam():
     family = shown.index("Score-CAM at blocks.2.1 (Wang et al. 2020)")
     assert shown[family - 1] == "Grad-CAM at blocks.2.1 (Selvaraju et al. 2017)"  # side by side
     assert any(c.value.startswith("Computed in ") for c in app.caption) and "running" not in app.query_params
+    assert any(c.value.startswith("All five come from pytorch-grad-cam") for c in app.caption)  # under the pair
     again = view("deconvnet", {"layer": "blocks.2.1", "lang": "es"})  # another session: shared, no button
     again.selectbox(key="deconv_family").set_value("scorecam").run()
     assert all(button.key != "deconv_family_run" for button in again.button)
