@@ -25,9 +25,6 @@ def heading(path: str, arch: str = DEFAULT_ARCH) -> str:
     return t(PAGES[path].heading_key, "en", arch=ARCHITECTURES[arch].display)
 
 
-# One network per kind of block the decks draw (plain chain, 2012 groups, VGG stack, Inception, residual,
-# depthwise with squeeze-and-excitation); ZFNet, Inception-v3 and DenseNet-121 under ``-m slow`` (their
-# tables and diagrams are checked for every architecture in tests/app/test_layer_views.py).
 # A branching drawing (residual blocks with their shortcuts) after the default network's: a plain stack draws
 # as its stem does (VGG-16's opens in the languages walk), Inception's branches under ``-m slow``, and every
 # architecture's page (its run, diagrams included, and its parameter count) in tests/app/test_layer_views.py.

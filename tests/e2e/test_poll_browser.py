@@ -45,7 +45,7 @@ def test_the_class_clicks_where_it_thinks_the_network_looks_and_the_reveal_compa
         asked.wait_for(timeout=20_000)
     except PlaywrightTimeout:
         # The first press went unseen in about one loaded full-suite run in four (the page idle, the button
-        # still there, nothing in the server's log); never alone. The lecturer presses again.
+        # still there, no error in the server's log); never alone. The lecturer presses again.
         lecturer.page.screenshot(path=str(SCREENSHOTS / "poll-not-asked.png"), full_page=True)  # to look at
         ask.click()
         asked.wait_for(timeout=60_000)
