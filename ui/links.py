@@ -140,10 +140,11 @@ def choice(options: Collection[str]) -> Callable[[str], str]:
     return parse
 
 
-def number_choice(options: Collection[int]) -> Callable[[str], int]:
-    """A parser for one of the whole numbers ``options`` (a select slider's stops), as the link writes them."""
-    pick = choice([str(option) for option in options])
-    return lambda text: int(pick(text))
+def number_choice(options: Collection[float]) -> Callable[[str], float]:
+    """A parser for one of the numbers ``options`` (a select slider's stops), as the link writes them (``str``)."""
+    by_text = {str(option): option for option in options}
+    pick = choice(by_text)
+    return lambda text: by_text[pick(text)]
 
 
 def choices(options: Collection[str]) -> Callable[[str], list[str]]:

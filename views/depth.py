@@ -5,26 +5,61 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.depth import DEPTHS, DepthLab, DepthSettings, depth_lab, precomputed_default
-from ui.lab_runs import lab_result
+from ui import links
+from ui.lab_runs import lab_jobs, lab_result, linked_form, opened_values, write_form
 from ui.pages import page
+from ui.results import SharedJob
 from ui.text import t
 
 SMOOTHING_STEPS = 10  # the loss curves are running means over this many SGD steps
 
 
+LINK = links.page_settings(
+    "depth",
+    {name: f"depth_{name}" for name in ("shallow", "deep", "width", "epochs", "bn")},
+)  # the link's names and the form's widget keys
+PARSERS = {
+    "shallow": links.number_choice(DEPTHS),
+    "deep": links.number_choice(DEPTHS),
+    "width": links.integer(4, 64),
+    "epochs": links.integer(1, 50),
+    "bn": links.flag,
+}
+
+
+def _settings(values: dict) -> DepthSettings:
+    return DepthSettings(values["shallow"], values["deep"], values["width"], values["epochs"], values["bn"])
+
+
+def _values(settings: DepthSettings) -> dict:
+    """The settings by link name (the learning rate and seed are not offered)."""
+    return {
+        "shallow": settings.shallow,
+        "deep": settings.deep,
+        "width": settings.width,
+        "epochs": settings.epochs,
+        "bn": settings.batch_norm,
+    }
+
+
 def _settings_form() -> tuple[DepthSettings, bool]:
-    default = DepthSettings()
+    linked_form(LINK, PARSERS, _values(DepthSettings()))
     with st.form("depth"):
         cols = st.columns(5)
-        shallow = cols[0].select_slider(t("depth.shallow"), DEPTHS, value=default.shallow, key="depth_shallow")
-        deep = cols[1].select_slider(t("depth.deep"), DEPTHS, value=default.deep, key="depth_deep")
-        width = cols[2].slider(t("depth.width"), 4, 64, default.width, key="depth_width")
-        epochs = cols[3].slider(t("depth.epochs"), 1, 50, default.epochs, key="depth_epochs")
-        batch_norm = cols[4].checkbox(
-            t("depth.batch_norm"), default.batch_norm, key="depth_bn", help=t("depth.batch_norm_help")
-        )
+        shallow = cols[0].select_slider(t("depth.shallow"), DEPTHS, key="depth_shallow")
+        deep = cols[1].select_slider(t("depth.deep"), DEPTHS, key="depth_deep")
+        width = cols[2].slider(t("depth.width"), 4, 64, key="depth_width")
+        epochs = cols[3].slider(t("depth.epochs"), 1, 50, key="depth_epochs")
+        batch_norm = cols[4].checkbox(t("depth.batch_norm"), key="depth_bn", help=t("depth.batch_norm_help"))
         submitted = st.form_submit_button(t("depth.run"), type="primary")
-    return DepthSettings(shallow, deep, width, epochs, batch_norm), submitted
+    settings = DepthSettings(shallow, deep, width, epochs, batch_norm)
+    write_form(LINK, _values(settings))
+    return settings, submitted
+
+
+def _prepare(opened) -> list[SharedJob]:
+    """The run a link's settings name (see :mod:`ui.prepare`); none for the shipped default."""
+    return lab_jobs(_settings(opened_values(opened, PARSERS, _values(DepthSettings()))), depth_lab, "depth")
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,7 +79,9 @@ def _network(depth: int, residual: bool) -> str:
     order=2,
     title_key="page.depth",
     heading_key="depth.header",
+    link=LINK,
     tasks=("depth",),
+    prepare=_prepare,
 )
 def depth_page() -> None:
     """Draw the lab."""

@@ -5,22 +5,42 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz.labs.pooling import SHIFTS, PoolingLab, PoolingSettings, pooling_lab, precomputed_default
-from ui.lab_runs import lab_result
+from ui import links
+from ui.lab_runs import lab_jobs, lab_result, linked_form, opened_values, write_form
 from ui.pages import page
+from ui.results import SharedJob
 from ui.text import t
 
 LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)
+LINK = links.page_settings("pooling", {"epochs": "pool_epochs", "lr": "pool_lr", "seeds": "pool_seeds"})
+PARSERS = {"epochs": links.integer(1, 60), "lr": links.number_choice(LEARNING_RATES), "seeds": links.integer(1, 5)}
+
+
+def _settings(values: dict) -> PoolingSettings:
+    return PoolingSettings(values["epochs"], values["lr"], values["seeds"])
+
+
+def _values(settings: PoolingSettings) -> dict:
+    """The settings by link name."""
+    return {"epochs": settings.epochs, "lr": settings.learning_rate, "seeds": settings.seeds}
 
 
 def _settings_form() -> tuple[PoolingSettings, bool]:
-    default = PoolingSettings()
+    linked_form(LINK, PARSERS, _values(PoolingSettings()))
     with st.form("pooling"):
         cols = st.columns(3)
-        epochs = cols[0].slider(t("pool.epochs"), 1, 60, default.epochs, key="pool_epochs")
-        rate = cols[1].select_slider(t("pool.learning_rate"), LEARNING_RATES, default.learning_rate, key="pool_lr")
-        seeds = cols[2].slider(t("pool.seeds"), 1, 5, default.seeds, key="pool_seeds", help=t("pool.seeds_help"))
+        epochs = cols[0].slider(t("pool.epochs"), 1, 60, key="pool_epochs")
+        rate = cols[1].select_slider(t("pool.learning_rate"), LEARNING_RATES, key="pool_lr")
+        seeds = cols[2].slider(t("pool.seeds"), 1, 5, key="pool_seeds", help=t("pool.seeds_help"))
         submitted = st.form_submit_button(t("pool.run"), type="primary")
-    return PoolingSettings(epochs, rate, seeds), submitted
+    settings = PoolingSettings(epochs, rate, seeds)
+    write_form(LINK, _values(settings))
+    return settings, submitted
+
+
+def _prepare(opened) -> list[SharedJob]:
+    """The run a link's settings name (see :mod:`ui.prepare`); none for the shipped default."""
+    return lab_jobs(_settings(opened_values(opened, PARSERS, _values(PoolingSettings()))), pooling_lab, "pooling")
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,7 +56,9 @@ def _shipped_default() -> PoolingLab | None:
     order=5,
     title_key="page.pooling",
     heading_key="pool.header",
+    link=LINK,
     tasks=("pooling",),
+    prepare=_prepare,
 )
 def pooling_page() -> None:
     """Draw the lab."""

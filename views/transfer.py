@@ -18,6 +18,8 @@ from cnnviz.labs.transfer import (
     split_uploads,
     transfer_lab,
 )
+from ui import links
+from ui.lab_runs import linked_form, opened_values, write_form
 from ui.models import shared_model
 from ui.own_networks import OwnFile, adopt
 from ui.pages import page, page_named, streamlit_page
@@ -54,10 +56,22 @@ def _own_images() -> tuple[dict, str]:
     return classes, digest.hexdigest()
 
 
+LINK = links.page_settings(
+    "transfer", {"per_class": "transfer_per_class", "size": "transfer_size", "epochs": "transfer_epochs"}
+)  # the digits' run; a lecturer's own images stay in their session
+PARSERS = {
+    "per_class": links.integer(1, 20),
+    "size": links.number_choice(INPUT_SIZES),
+    "epochs": links.integer(1, 40),
+}
+DEFAULTS = {"per_class": 5, "size": 128, "epochs": 15}
+
+
 def _prepare(opened) -> list[SharedJob]:
-    """The lab's first run (see :mod:`ui.prepare`): the digits, 5 a class, 128 px, 15 epochs, on the server's
-    default device (the sidebar's network and photo play no part)."""
-    net, (per_class, size, epochs) = shared_model(BACKBONE, "auto", "auto"), (5, 128, 15)
+    """The digits' run the link names, else the first one (5 a class, 128 px, 15 epochs), on the server's
+    default device (see :mod:`ui.prepare`; the sidebar's network and photo play no part)."""
+    net = shared_model(BACKBONE, "auto", "auto")
+    per_class, size, epochs = opened_values(opened, PARSERS, DEFAULTS).values()
     key = result_key("transfer", net, ("digits", per_class), size=size, epochs=epochs)
 
     def compute(report):
@@ -74,6 +88,7 @@ def _prepare(opened) -> list[SharedJob]:
     order=3,
     title_key="page.transfer",
     heading_key="transfer.header",
+    link=LINK,
     tasks=("transfer",),
     prepare=_prepare,
 )
@@ -81,6 +96,7 @@ def transfer_page() -> None:
     """Draw the lab."""
     st.header(t("transfer.header"))
     st.markdown(t("transfer.intro"))
+    linked_form(LINK, PARSERS, DEFAULTS)
     source = st.radio(
         t("transfer.source"),
         ("digits", "own"),
@@ -89,16 +105,17 @@ def transfer_page() -> None:
         key="transfer_source",
     )
     if source == "digits":
-        per_class = st.slider(t("transfer.per_class"), 1, 20, 5, key="transfer_per_class")
+        per_class = st.slider(t("transfer.per_class"), 1, 20, key="transfer_per_class")
         data_key = ("digits", per_class)
     else:
         classes, digest = _own_images()
         data_key = ("own", digest)
     cols = st.columns(2)
     size = cols[0].select_slider(
-        t("transfer.input_size"), INPUT_SIZES, value=128, key="transfer_size", help=t("transfer.input_size_help")
+        t("transfer.input_size"), INPUT_SIZES, key="transfer_size", help=t("transfer.input_size_help")
     )
-    epochs = cols[1].slider(t("transfer.epochs"), 1, 40, 15, key="transfer_epochs")
+    epochs = cols[1].slider(t("transfer.epochs"), 1, 40, key="transfer_epochs")
+    write_form(LINK, {"per_class": st.session_state["transfer_per_class"], "size": size, "epochs": epochs})
     submitted = st.button(t("transfer.run"), type="primary")
 
     try:

@@ -1,4 +1,5 @@
-"""The four teaching labs through AppTest: each page draws, runs on real data and refuses bad input."""
+"""The teaching labs through AppTest: each page draws, runs on real data, keeps its settings in the link and
+refuses bad input."""
 
 from __future__ import annotations
 
@@ -42,15 +43,18 @@ def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
     assert any("Como ler" in m.value for m in app.markdown)
 
 
-def test_depth_lab_trains_other_settings_when_asked():
-    app = view("depth")
-    app.select_slider(key="depth_shallow").set_value(8)
-    app.select_slider(key="depth_deep").set_value(14)
-    app.slider(key="depth_epochs").set_value(1)
+def test_depth_lab_trains_the_settings_of_its_link_and_writes_them_back():
+    """So a class follows the lecturer's run and a prepared link trains it; a bad value falls back."""
+    app = view("depth", {"shallow": "8", "deep": "14", "epochs": "1", "bn": "0", "width": "65"})
+    assert app.select_slider(key="depth_shallow").value == 8 and app.select_slider(key="depth_deep").value == 14
+    assert app.slider(key="depth_epochs").value == 1 and app.checkbox(key="depth_bn").value is False
+    assert app.slider(key="depth_width").value == 16 and "width" in " ".join(c.value for c in app.caption)
     app.button[0].click().run()
     assert not app.exception, app.exception
     assert any(c.value.startswith("Trained in") for c in app.caption)
     assert app.dataframe[0].value["Network"].iloc[0] == "8 layers, plain"
+    link = {name: app.query_params[name] for name in ("shallow", "deep", "width", "epochs", "bn")}
+    assert link == {"shallow": "8", "deep": "14", "width": "16", "epochs": "1", "bn": "0"}
 
 
 def test_depth_lab_refuses_a_deep_net_shallower_than_the_shallow_one():
@@ -109,13 +113,32 @@ def test_pooling_lab_shows_the_precomputed_default_at_once_in_spanish():
     assert len(app.get("vega_lite_chart")) == 1
 
 
-def test_pooling_lab_trains_other_settings_when_asked():
-    app = view("pooling")
-    app.slider(key="pool_epochs").set_value(1)
-    app.slider(key="pool_seeds").set_value(1)
+def test_pooling_lab_trains_the_settings_of_its_link_and_writes_them_back():
+    app = view("pooling", {"epochs": "1", "seeds": "1", "lr": "0.01"})
+    assert app.slider(key="pool_epochs").value == 1 and app.select_slider(key="pool_lr").value == 0.01
+    assert "press" in app.info[0].value.lower()  # not the shipped default: nothing trains before the press
     app.button[0].click().run(timeout=120)
     assert not app.exception, app.exception
     assert any(c.value.startswith("Trained in") for c in app.caption)
     table = app.dataframe[0].value
     assert list(table["Network"]) == ["max pooling", "stride-2 convolutions"]
     assert all(" · " not in seeds for seeds in table["Per seed"])  # one seed each
+    assert {name: app.query_params[name] for name in ("epochs", "lr", "seeds")} == {
+        "epochs": "1",
+        "lr": "0.01",
+        "seeds": "1",
+    }
+
+
+def test_pooling_lab_link_with_a_rate_it_does_not_offer_falls_back():
+    app = view("pooling", {"lr": "0.002", "epochs": "0"})
+    assert app.select_slider(key="pool_lr").value == 0.003 and app.slider(key="pool_epochs").value == 15
+    assert app.query_params["lr"] == "0.003" and len(app.caption) > 0  # the default's shipped run is shown
+
+
+def test_transfer_lab_reads_the_digits_run_from_its_link():
+    app = view("transfer", {"per_class": "3", "size": "96", "epochs": "2"})
+    assert app.slider(key="transfer_per_class").value == 3 and app.select_slider(key="transfer_size").value == 96
+    assert app.slider(key="transfer_epochs").value == 2 and not app.exception
+    app.slider(key="transfer_epochs").set_value(4).run()
+    assert app.query_params["epochs"] == "4" and app.query_params["per_class"] == "3"
