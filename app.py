@@ -7,6 +7,7 @@ then shadow the ``st.navigation`` routes. Run with ``streamlit run app.py``.
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import class_mode, class_poll, prepare
 from ui.links import show_notices
@@ -19,7 +20,9 @@ st.set_page_config(page_title=t("app.title"), page_icon=page_icon(), layout="wid
 pages = declared_pages()  # before the link is read: the pages declare the settings and tasks it may hold
 init_session()  # language and shared-link choices next: page titles below are translated
 class_mode.catch_up()  # a follower behind the lesson: straight to it (no turn needed to leave)
-with TURNS.run(following=class_mode.is_following()):  # a class's followers one at a time
+following = class_mode.is_following()
+# a class's followers one at a time, pausing between elements while another session's run goes on
+with TURNS.run(following), TURNS.between_elements(get_script_run_ctx() if following else None):
     page = st.navigation(
         {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
         expanded=True,  # every page listed: Streamlit's "View more" link is English only

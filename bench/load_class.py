@@ -15,7 +15,7 @@ behind 15 s after the last change are counted as left behind.
 Explorers (``--explorers``, in a process of their own) open the Predict page on a gallery photo every 3–6 s,
 first without the class (the baseline) and then during it: their predict p95 with the class over without it
 is the class's cost to everyone else. CPU and resident memory of every replica are read from ``/proc``
-around each phase.
+around each phase, and the CPU of this process, whose hundred followers stand for browsers on other machines.
 
 Usage: ``python -m bench.load_class --followers 100 [--replicas 2] [--changes 20] [--every 6]
 [--explorers 10] [--json]``. It starts ``deploy/run_local.sh`` itself (needs nginx and redis-server).
@@ -216,6 +216,7 @@ def main() -> None:
         gevent.sleep(IDLE_S)  # the class waits: what following costs while nothing changes
         quiet1, _ = course.stats()
         cpu2, rss2 = course.stats()
+        own2, _ = process_stats(os.getpid())
         explorers = Explorers(course.url, args.explorers, phase_s)
         for index in range(1, args.changes + 1):
             page, lesson = LESSONS[index % len(LESSONS)]
@@ -229,6 +230,7 @@ def main() -> None:
         during, during_errors = explorers.result()
         gevent.sleep(LEFT_BEHIND_S)
         cpu3, rss3 = course.stats()
+        own3, _ = process_stats(os.getpid())
         final = lecture.changes[-1][1:]
         behind = sum(1 for state in states.values() if state != final) + (args.followers - len(states))
         lecture.done = True
@@ -251,6 +253,7 @@ def main() -> None:
             "explores": [len(alone), len(during)],
             "cpu_share_alone": round((cpu1 - cpu0) / (phase_s * os.cpu_count()), 3),
             "cpu_share_with_class": round((cpu3 - cpu2) / ((phase_s + LEFT_BEHIND_S) * os.cpu_count()), 3),
+            "followers_generator_cpu_share": round((own3 - own2) / ((phase_s + LEFT_BEHIND_S) * os.cpu_count()), 3),
             "rss_mib_alone": round(rss1),
             "rss_mib_with_class": round(rss3),
             "rss_kib_per_follower": round((rss2 - rss1) * 1024 / args.followers),

@@ -1,10 +1,14 @@
-"""Turns for page runs (ui/run_turns.py) on real threads: followers' runs one at a time and after the others',
-everyone else's at once. (What the turns do to a class of a hundred on two replicas: bench/load_class.py.)"""
+"""Turns for page runs (ui/run_turns.py) on real threads: followers' runs one at a time, after the others' and
+pausing between elements while another run goes on, at a lower scheduling priority; everyone else's at once.
+(What the turns do to a class of a hundred on two replicas: bench/load_class.py.)"""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -107,3 +111,76 @@ def test_a_follower_waiting_for_heavy_work_lets_the_next_follower_run_then_takes
     thread.join()
     with turns.set_aside():  # outside a follower's run: nothing to give
         assert turns.in_progress() == (0, 0)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux schedules each thread with its own niceness")
+def test_a_followers_run_yields_the_cores_and_every_other_run_keeps_them():
+    turns = Turns(follower_runs=2, defer_s=0.0, follower_nice=7)
+    raised: dict[str, int] = {}
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def one(name: str, follows: bool) -> None:
+        thread = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        with turns.run(follows):
+            raised[name] = os.getpriority(os.PRIO_PROCESS, thread) - before
+        raised[f"{name} after"] = os.getpriority(os.PRIO_PROCESS, thread) - before
+
+    threads = [threading.Thread(target=one, args=(name, name == "follower")) for name in ("follower", "explorer")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert raised["follower"] == 7 and raised["explorer"] == 0 and raised["explorer after"] == 0
+    # Lowering it back needs privilege (CI runs as root); elsewhere the run's thread keeps it until it ends.
+    assert raised["follower after"] == (0 if os.geteuid() == 0 else 7)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the test's own thread untouched
+    with pytest.raises(ValueError):
+        Turns(follower_nice=20)
+
+
+def _explorer_running(turns: Turns, hold_s: float, ended: list[float]) -> threading.Thread:
+    """Another session's run holding ``hold_s`` seconds, started (and in progress) on return."""
+    started = threading.Event()
+
+    def run() -> None:
+        with turns.run(False):
+            started.set()
+            time.sleep(hold_s)
+            ended.append(time.monotonic())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert started.wait(5.0)
+    return thread
+
+
+def test_a_followers_run_pauses_between_elements_while_another_run_goes_on():
+    turns = Turns(defer_s=2.0)
+    sent: list[tuple[str, float]] = []
+    send = lambda message: sent.append((message, time.monotonic()))  # noqa: E731
+    context = SimpleNamespace(_enqueue=send)  # Streamlit's script run context: each element's message
+    ended: list[float] = []
+    with turns.run(True), turns.between_elements(context):
+        context._enqueue("heading")  # nobody else runs: sent at once
+        explorer = _explorer_running(turns, HOLD_S * 4, ended)
+        context._enqueue("picture")  # waits until the explorer's run has ended
+    explorer.join()
+    assert [message for message, _ in sent] == ["heading", "picture"] and sent[1][1] >= ended[0]
+    assert context._enqueue is send  # the context as it was, for the session's next run
+    with turns.run(False), turns.between_elements(context):  # an explorer's own run never pauses
+        context._enqueue("explorer's")
+    assert sent[-1][0] == "explorer's"
+
+
+def test_a_followers_run_pauses_for_at_most_the_deferral_in_all():
+    turns = Turns(defer_s=HOLD_S)
+    context = SimpleNamespace(_enqueue=lambda message: None)
+    ended: list[float] = []
+    with turns.run(True), turns.between_elements(context):
+        explorer = _explorer_running(turns, 1.0, ended)
+        began = time.monotonic()
+        for _ in range(20):
+            context._enqueue("element")
+        assert time.monotonic() - began < 0.5 and not ended  # one deferral for the whole run, not one each
+    explorer.join()

@@ -9,11 +9,16 @@ a time, and none starts while another session's run (an explorer's, the lecturer
 shared with at most :data:`FOLLOWER_RUNS` others. A run waiting for its turn holds no lock and costs no CPU;
 a follower's run waiting for heavy work gives its turn to the next (:meth:`Turns.set_aside`).
 
+A follower's run also yields the cores: on Linux its thread runs :data:`FOLLOWER_NICE` steps nicer than the
+process, so the other replica's explorers, nginx and Redis come first while a class catches up (measured in
+``docs/class.md``: explorers' predict p95 1.6× → 1.3× the class's cost).
+
 Written here: Streamlit runs every session's script on its own thread with no order between sessions.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -21,16 +26,20 @@ from contextlib import contextmanager
 
 FOLLOWER_RUNS = 1  # followers' page runs at once in one process (2 measured: explorers 2.2× instead of 1.6–1.9×)
 DEFER_S = 0.5  # seconds a follower's run gives way to others' runs before it starts anyway
+FOLLOWER_NICE = 10  # a follower's run thread's scheduling niceness above the process's (Linux; 0: off)
 
 
 class Turns:
     """The runs in progress in this process: the followers' (limited) and everyone else's (not)."""
 
-    def __init__(self, follower_runs: int = FOLLOWER_RUNS, defer_s: float = DEFER_S) -> None:
-        if follower_runs < 1 or defer_s < 0:
-            raise ValueError("at least one follower's run at a time, and a wait of zero seconds or more")
+    def __init__(
+        self, follower_runs: int = FOLLOWER_RUNS, defer_s: float = DEFER_S, follower_nice: int = FOLLOWER_NICE
+    ) -> None:
+        if follower_runs < 1 or defer_s < 0 or not 0 <= follower_nice <= 19:
+            raise ValueError("at least one follower's run at a time, a wait of zero seconds or more, niceness 0–19")
         self._follower_runs = follower_runs
         self._defer_s = defer_s
+        self._follower_nice = follower_nice
         self._changed = threading.Condition()
         self._others = 0  # runs of sessions that do not follow, in progress
         self._followers = 0  # followers' runs in progress
@@ -45,9 +54,13 @@ class Turns:
             with self._changed:
                 self._others += 1
         self._mine.holds = following
+        self._mine.deferral_left = self._defer_s
+        raised = following and _thread_niceness(self._follower_nice) is not None
         try:
             yield
         finally:
+            if raised:
+                _thread_niceness(-self._follower_nice)
             self._mine.holds = False
             with self._changed:
                 if following:
@@ -55,6 +68,37 @@ class Turns:
                 else:
                     self._others -= 1
                 self._changed.notify_all()
+
+    def give_way(self) -> None:
+        """Within a follower's run: pause while another session's run is in progress, for at most what is
+        left of this run's deferral (:data:`DEFER_S` for the whole run, its start included). Elsewhere nothing."""
+        if not self._others or not getattr(self._mine, "holds", False):
+            return
+        until = time.monotonic() + self._mine.deferral_left
+        with self._changed:
+            while self._others and (left := until - time.monotonic()) > 0:
+                self._changed.wait(timeout=left)
+        self._mine.deferral_left = max(0.0, until - time.monotonic())
+
+    @contextmanager
+    def between_elements(self, context) -> Iterator[None]:
+        """During a run: :meth:`give_way` before each message the run sends (each element it draws), so a
+        follower's page pauses mid-way while an explorer's run goes on. ``context`` is Streamlit's script
+        run context; its ``_enqueue`` is where every message of the run passes (no public hook exists)."""
+        send = getattr(context, "_enqueue", None)
+        if send is None:
+            yield
+            return
+
+        def paced(message) -> None:
+            self.give_way()
+            send(message)
+
+        context._enqueue = paced
+        try:
+            yield
+        finally:
+            context._enqueue = send
 
     @contextmanager
     def set_aside(self) -> Iterator[None]:
@@ -86,6 +130,21 @@ class Turns:
         """(followers' runs, other runs) in progress now."""
         with self._changed:
             return self._followers, self._others
+
+
+def _thread_niceness(change: int) -> int | None:
+    """Change this thread's scheduling niceness by ``change`` (Linux schedules each thread on its own); its
+    niceness before, or None where the system refuses. Lowering it back needs privilege: elsewhere the thread
+    keeps the higher niceness until it ends (Streamlit starts a thread per run)."""
+    if not change:
+        return None
+    try:
+        thread = threading.get_native_id()
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, before + change)
+        return before
+    except (AttributeError, OSError):
+        return None
 
 
 TURNS = Turns()  # the process's; every session's page run goes through it (app.py)
