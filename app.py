@@ -21,10 +21,10 @@ pages = declared_pages()  # before the link is read: the pages declare the setti
 init_session()  # language and shared-link choices next: page titles below are translated
 class_mode.catch_up()  # a follower behind the lesson: straight to it (no turn needed to leave)
 following = class_mode.is_following()
-# a class's followers one at a time, pausing between elements while another session's run goes on
-with TURNS.run(following), TURNS.between_elements(get_script_run_ctx() if following else None):
+with TURNS.page_run(following, get_script_run_ctx()):  # a class's followers one at a time, yielding to the others
+    listed = {t(f"nav.{g}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == g] for g in GROUPS}
     page = st.navigation(
-        {t(f"nav.{group}"): [streamlit_page(p, t(p.title_key)) for p in pages if p.group == group] for group in GROUPS},
+        listed,
         expanded=True,  # every page listed: Streamlit's "View more" link is English only
     )
     shown = next(p for p in pages if (p.url_path or "") == (page.url_path or ""))

@@ -35,6 +35,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections import Counter  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import parse_qsl  # noqa: E402
 
@@ -62,6 +63,8 @@ LESSONS = (
     ("", {"arch": "efficientnet_lite0", "image": "chelsea"}),  # network and photo
 )
 NOT_FOLLOWED = ("lang", "class")
+CHANGES: list = []  # (wall time published, lecturer's run seconds, replica) of each change
+TRACE: list = []  # (wall time, seconds, replica) of each explorer's run, with --trace
 LEFT_BEHIND_S = 15.0
 IDLE_S = 10.0  # seconds of a quiet server, without and with the class waiting
 
@@ -99,6 +102,7 @@ class Lecture:
         self.changes: list[tuple[float, str, dict[str, str]]] = []
         self.latencies: list[float] = []
         self.errors: list[str] = []
+        self.replicas: list[str | None] = []  # each follower's
         self.done = False
 
 
@@ -109,6 +113,7 @@ def follower(url: str, code: str, lecture: Lecture, delay: float, state: dict) -
     seen = -1
     try:
         tab.open("", f"class={code}")
+        lecture.replicas.append(tab.replica)
         while not lecture.done:
             if tab.auto_reruns:  # a server that cannot wake its followers: the browser reruns the fragment
                 gevent.sleep(min(tab.auto_reruns.values()))
@@ -142,6 +147,7 @@ def explorer(url: str, photo: str, stop_at: float, latencies: list[float], error
                 errors.append(f"explorer: {(run.exceptions or ['no top-1'])[0]}")
             else:
                 latencies.append(run.seconds)
+                TRACE.append((time.time(), run.seconds, tab.replica))
         except (ProtocolError, OSError) as exc:
             errors.append(f"explorer: {exc}")
         finally:
@@ -171,6 +177,7 @@ class Explorers:
     def result(self) -> tuple[list[float], list[str]]:
         out, _ = self._process.communicate(timeout=600)
         found = json.loads(out.strip().splitlines()[-1])
+        TRACE.extend(found.get("trace", []))
         return found["latencies"], found["errors"]
 
 
@@ -188,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.explore_at:
         latencies, errors = explore(args.explore_at, args.explorers, args.explore_s)
-        print(json.dumps({"latencies": latencies, "errors": errors}), flush=True)
+        print(json.dumps({"latencies": latencies, "errors": errors, "trace": TRACE}), flush=True)
         return
     course = Course(args.replicas)
     try:
@@ -225,6 +232,7 @@ def main() -> None:
             if run.exceptions:
                 lecture.errors.append(f"lecturer: {run.exceptions[0]}")
             lecture.changes.append((time.perf_counter(), lecturer.page_hash, settings(lecturer.query_string)))
+            CHANGES.append((time.time(), run.seconds, lecturer.replica))
             gevent.sleep(args.every)
             lecturer.close()
         during, during_errors = explorers.result()
@@ -246,6 +254,7 @@ def main() -> None:
             "follows_seen": len(lecture.latencies),
             "follows_expected": expected,
             "left_behind": behind,
+            "followers_per_replica": sorted(Counter(lecture.replicas).values()),
             "explorers": args.explorers,
             "explore_p95_alone_s": percentile(alone, 0.95),
             "explore_p95_with_class_s": percentile(during, 0.95),
@@ -266,6 +275,8 @@ def main() -> None:
         row["cpu_ms_per_follower_s"] = round(
             1000 * ((cpu3 - cpu2) / (phase_s + LEFT_BEHIND_S) - (cpu1 - cpu0) / phase_s) / args.followers, 2
         )
+        if os.environ.get("CNNVIZ_CLASS_TRACE"):
+            Path(os.environ["CNNVIZ_CLASS_TRACE"]).write_text(json.dumps({"changes": CHANGES, "explorers": TRACE}))
         print(json.dumps(row) if args.json else "\n".join(f"{k}: {v}" for k, v in row.items()), flush=True)
     finally:
         course.stop()

@@ -4,6 +4,7 @@ pausing between elements while another run goes on, at a lower scheduling priori
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import threading
@@ -122,7 +123,7 @@ def test_a_followers_run_yields_the_cores_and_every_other_run_keeps_them():
     def one(name: str, follows: bool) -> None:
         thread = threading.get_native_id()
         before = os.getpriority(os.PRIO_PROCESS, thread)
-        with turns.run(follows):
+        with turns.nicer(follows), turns.run(follows):
             raised[name] = os.getpriority(os.PRIO_PROCESS, thread) - before
         raised[f"{name} after"] = os.getpriority(os.PRIO_PROCESS, thread) - before
 
@@ -163,6 +164,7 @@ def test_a_followers_run_pauses_between_elements_while_another_run_goes_on():
     ended: list[float] = []
     with turns.run(True), turns.between_elements(context):
         context._enqueue("heading")  # nobody else runs: sent at once
+        assert inspect.unwrap(context._enqueue) is send  # the runner behind it stays reachable (ui.links)
         explorer = _explorer_running(turns, HOLD_S * 4, ended)
         context._enqueue("picture")  # waits until the explorer's run has ended
     explorer.join()
@@ -184,3 +186,27 @@ def test_a_followers_run_pauses_for_at_most_the_deferral_in_all():
             context._enqueue("element")
         assert time.monotonic() - began < 0.5 and not ended  # one deferral for the whole run, not one each
     explorer.join()
+
+
+def test_waiting_followers_take_their_turns_in_the_order_they_came():
+    """A turn that ends wakes the follower waiting longest, not all of them to race for it (a hundred woken at
+    once would crowd the interpreter an explorer's run needs)."""
+    turns = Turns(follower_runs=1, defer_s=0.0)
+    order: list[int] = []
+    release = threading.Event()
+
+    def follower(number: int) -> None:
+        with turns.run(True):
+            order.append(number)
+            if number == 0:
+                release.wait(5.0)
+
+    threads = []
+    for number in range(8):
+        threads.append(threading.Thread(target=follower, args=(number,)))
+        threads[-1].start()
+        time.sleep(0.02)  # each in the queue before the next comes
+    release.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == list(range(8))

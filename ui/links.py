@@ -12,6 +12,7 @@ browser reconnects with it still there, and the new session says the result was 
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -281,7 +282,7 @@ def _unmark() -> None:
             del st.query_params[RUNNING]
     except StopException:
         ctx = get_script_run_ctx()
-        runner = getattr(getattr(ctx, "_enqueue", None), "__self__", None)
+        runner = getattr(inspect.unwrap(getattr(ctx, "_enqueue", None)), "__self__", None)  # under ui.run_turns' pacing
         if runner is not None:
             kept = [(name, value) for name, value in parse_qsl(ctx.query_string, True) if name != RUNNING]
             message = ForwardMsg()

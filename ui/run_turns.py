@@ -9,15 +9,20 @@ a time, and none starts while another session's run (an explorer's, the lecturer
 shared with at most :data:`FOLLOWER_RUNS` others. A run waiting for its turn holds no lock and costs no CPU;
 a follower's run waiting for heavy work gives its turn to the next (:meth:`Turns.set_aside`).
 
-A follower's run also yields the cores: on Linux its thread runs :data:`FOLLOWER_NICE` steps nicer than the
-process, so the other replica's explorers, nginx and Redis come first while a class catches up (measured in
-``docs/class.md``: explorers' predict p95 1.6× → 1.3× the class's cost).
+A follower's run also yields to everyone else's. In its turn its thread runs :data:`FOLLOWER_NICE` steps nicer
+than the process (Linux schedules each thread with its own niceness), so the other replica's explorers, nginx
+and Redis come first on the cores (:meth:`Turns.nicer`). Only in its turn: fifty nicer threads waiting for the
+interpreter's lock, each preempted while holding it, would keep an explorer's run in the same process waiting.
+Within its turn it pauses before each element it draws while another session's run in its process goes on,
+within the same deferral (:meth:`Turns.between_elements`): otherwise an explorer's run that starts while a
+follower's is under way shares the interpreter with it evenly. Measured in ``docs/class.md``.
 
 Written here: Streamlit runs every session's script on its own thread with no order between sessions.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -40,7 +45,9 @@ class Turns:
         self._follower_runs = follower_runs
         self._defer_s = defer_s
         self._follower_nice = follower_nice
-        self._changed = threading.Condition()
+        lock = threading.Lock()
+        self._turn_free = threading.Condition(lock)  # followers waiting for a turn: one is woken at a time
+        self._others_done = threading.Condition(lock)  # followers pausing in their turn: woken together
         self._others = 0  # runs of sessions that do not follow, in progress
         self._followers = 0  # followers' runs in progress
         self._mine = threading.local()  # whether this thread's run holds a follower's turn
@@ -51,23 +58,41 @@ class Turns:
         if following:
             self._follower_enters()
         else:
-            with self._changed:
+            with self._turn_free:
                 self._others += 1
         self._mine.holds = following
         self._mine.deferral_left = self._defer_s
+        try:
+            yield
+        finally:
+            self._mine.holds = False
+            with self._turn_free:
+                if following:
+                    self._followers -= 1
+                    self._turn_free.notify()
+                else:
+                    self._others -= 1
+                    if not self._others:
+                        self._others_done.notify_all()
+                        self._turn_free.notify(self._follower_runs)
+
+    @contextmanager
+    def page_run(self, following: bool, context=None) -> Iterator[None]:
+        """A session's page run (``context``: its Streamlit script run context): a follower's in its turn,
+        nicer, pausing between elements while another session's run goes on; anyone else's as it is."""
+        with self.run(following), self.nicer(following), self.between_elements(context if following else None):
+            yield
+
+    @contextmanager
+    def nicer(self, following: bool) -> Iterator[None]:
+        """A follower's run in its turn: its thread yields the cores to every other thread and process
+        (``follower_nice`` steps nicer). Elsewhere nothing."""
         raised = following and _thread_niceness(self._follower_nice) is not None
         try:
             yield
         finally:
             if raised:
                 _thread_niceness(-self._follower_nice)
-            self._mine.holds = False
-            with self._changed:
-                if following:
-                    self._followers -= 1
-                else:
-                    self._others -= 1
-                self._changed.notify_all()
 
     def give_way(self) -> None:
         """Within a follower's run: pause while another session's run is in progress, for at most what is
@@ -75,9 +100,9 @@ class Turns:
         if not self._others or not getattr(self._mine, "holds", False):
             return
         until = time.monotonic() + self._mine.deferral_left
-        with self._changed:
+        with self._others_done:
             while self._others and (left := until - time.monotonic()) > 0:
-                self._changed.wait(timeout=left)
+                self._others_done.wait(timeout=left)
         self._mine.deferral_left = max(0.0, until - time.monotonic())
 
     @contextmanager
@@ -90,6 +115,7 @@ class Turns:
             yield
             return
 
+        @functools.wraps(send)  # __wrapped__: the runner stays reachable (ui.links._unmark)
         def paced(message) -> None:
             self.give_way()
             send(message)
@@ -107,9 +133,9 @@ class Turns:
         if not getattr(self._mine, "holds", False):
             yield
             return
-        with self._changed:
+        with self._turn_free:
             self._followers -= 1
-            self._changed.notify_all()
+            self._turn_free.notify()
         try:
             yield
         finally:
@@ -117,18 +143,18 @@ class Turns:
 
     def _follower_enters(self) -> None:
         give_way_until = time.monotonic() + self._defer_s
-        with self._changed:
+        with self._turn_free:
             while True:
                 left = give_way_until - time.monotonic()
                 busy = self._followers >= self._follower_runs
                 if not busy and (self._others == 0 or left <= 0):
                     break
-                self._changed.wait(timeout=None if busy and left <= 0 else max(left, 0.0))
+                self._turn_free.wait(timeout=None if busy and left <= 0 else max(left, 0.0))
             self._followers += 1
 
     def in_progress(self) -> tuple[int, int]:
         """(followers' runs, other runs) in progress now."""
-        with self._changed:
+        with self._turn_free:
             return self._followers, self._others
 
 

@@ -128,6 +128,27 @@ def test_a_map_computed_on_one_replica_is_served_from_redis_on_the_other(course)
     second.close()
 
 
+def test_a_lecture_prepared_through_the_proxy_answers_from_the_cache_on_every_replica(course, tmp_path, capsys):
+    """``cnnviz warm`` through nginx lands on one replica; each link then opens with its results on both: an
+    occlusion map, and a lab run the link's settings name."""
+    from cnnviz.cli import main
+
+    occlusion = f"occlusion?{DIGIT}&window=6&stride=3"  # a map no other test here computes
+    pooling = "pooling?epochs=1&seeds=1&lr=0.01"
+    lecture = tmp_path / "lecture.txt"
+    lecture.write_text(f"{course.url}/{occlusion}\n{course.url}/{pooling}\n")
+    assert main(["warm", str(lecture), "--url", course.url]) == 0
+    assert capsys.readouterr().out.count("1 results ready (0 were already)") == 2
+    first = course.session_on()
+    for tab in (first, course.session_on(other_than=first.replica)):
+        run = tab.open(*occlusion.split("?"))
+        assert _map_a(run) is not None and t("occl.cached", "en") in run.texts, (tab.replica, run.texts)
+        run = tab.open(*pooling.split("?"))
+        assert t("pool.press_run", "en") not in run.texts and t("pool.precomputed", "en") not in run.texts
+        assert any(text.startswith("**Reading it:**") for text in run.texts), (tab.replica, run.texts)
+        tab.close()
+
+
 def test_a_forged_redis_entry_is_refused_and_the_map_computed_again(course):
     class Explodes:
         def __reduce__(self):
