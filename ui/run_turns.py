@@ -14,7 +14,7 @@ than the process (Linux schedules each thread with its own niceness), so the oth
 and Redis come first on the cores (:meth:`Turns.nicer`). Only in its turn: fifty nicer threads waiting for the
 interpreter's lock, each preempted while holding it, would keep an explorer's run in the same process waiting.
 Within its turn it pauses before each element it draws while another session's run in its process goes on,
-within the same deferral (:meth:`Turns.between_elements`): otherwise an explorer's run that starts while a
+for at most another deferral in all (:meth:`Turns.between_elements`): otherwise an explorer's run that starts while a
 follower's is under way shares the interpreter with it evenly. Measured in ``docs/class.md``.
 
 Written here: Streamlit runs every session's script on its own thread with no order between sessions.
@@ -96,7 +96,8 @@ class Turns:
 
     def give_way(self) -> None:
         """Within a follower's run: pause while another session's run is in progress, for at most what is
-        left of this run's deferral (:data:`DEFER_S` for the whole run, its start included). Elsewhere nothing."""
+        left of this run's deferral (:data:`DEFER_S` for the whole run, besides the wait for its turn). Elsewhere
+        nothing."""
         if not self._others or not getattr(self._mine, "holds", False):
             return
         until = time.monotonic() + self._mine.deferral_left
