@@ -71,7 +71,8 @@ def _prepare(opened) -> list[SharedJob]:
     """The digits' run the link names, else the first one (5 a class, 128 px, 15 epochs), on the server's
     default device (see :mod:`ui.prepare`; the sidebar's network and photo play no part)."""
     net = shared_model(BACKBONE, "auto", "auto")
-    per_class, size, epochs = opened_values(opened, PARSERS, DEFAULTS).values()
+    linked = opened_values(opened, PARSERS, DEFAULTS)
+    per_class, size, epochs = linked["per_class"], linked["size"], linked["epochs"]
     key = result_key("transfer", net, ("digits", per_class), size=size, epochs=epochs)
 
     def compute(report):
