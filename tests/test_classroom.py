@@ -223,14 +223,42 @@ def test_the_watcher_wakes_each_follower_once_per_change_and_forgets_closed_sess
     classes.change(code, key, "layers", {"arch": "lenet5"})
     followers.check()
     followers.check()
-    assert sorted(woken) == ["a", "b", "gone"]  # once each, however many rounds
-    followers.follow("a", code, 2)  # a's page shows the change
+    assert woken == ["a", "b"]  # once each, however many rounds; two on their way at a time (WAKE_AHEAD)
+    followers.follow("a", code, 2)  # a's run reached its class box: its page shows the change
+    assert followers.wake_due() == 0 and woken == ["a", "b", "gone"]  # the next one, at once
+    followers.follow("b", code, 2)
     classes.change(code, key, "deconvnet", {"arch": "lenet5"})
     woken.clear()
     followers.check()
     assert sorted(woken) == ["a", "b"]  # the closed session was forgotten
     followers.leave("b")  # b explores on its own
+    followers.follow("a", code, 3)
     classes.end(code, key)
     woken.clear()
     followers.check()
     assert woken == ["a"]  # an ended class wakes its followers, to say so
+
+
+def test_a_change_wakes_a_hundred_followers_a_few_at_a_time_as_each_reaches_its_box(monkeypatch):
+    """Woken all at once, a hundred runs would start together and crowd the interpreter an explorer's run in
+    the same process needs (ui/run_turns.py); a woken run that never reaches its box holds nobody back for long."""
+    from ui import class_push
+
+    monkeypatch.setattr(class_push, "WAKE_TIMEOUT_S", 0.1)
+    classes = InProcessClasses()
+    code, key, first = classes.start("predict", {"arch": "lenet5"})
+    woken: list[str] = []
+    followers = Followers(classes.lesson, wake=lambda sid: woken.append(sid) or True)
+    followers._thread = object()
+    sessions = [f"s{n:03}" for n in range(100)]
+    for session in sessions:
+        followers.follow(session, code, first.version)
+    classes.change(code, key, "layers", {"arch": "lenet5"})
+    followers.check()
+    assert woken == sessions[: class_push.WAKE_AHEAD]
+    for arrived in range(50):  # each woken run reaches its box in turn, and the next is woken
+        followers.follow(woken[arrived], code, 2)
+        assert followers.wake_due() == 100 - class_push.WAKE_AHEAD - arrived - 1
+    assert woken == sessions[: 50 + class_push.WAKE_AHEAD]  # in the order they were due, each once
+    time.sleep(0.15)  # the two on their way never arrive (their tabs closed mid-run)
+    assert followers.wake_due() == 100 - 52 - 2 and len(woken) == 54

@@ -9,6 +9,10 @@ follower per second (``bench/load_class.py``: a hundred followers would take thr
 nothing changes). The rerun is asked on the server's event loop with the session's last client state (its
 page and widgets), as a browser's rerun would be. Where the internals are missing, :func:`available` is False
 and the followers poll instead.
+
+The followers of a change are woken a few at a time (:data:`WAKE_AHEAD`): the next as soon as one woken earlier
+reaches its class box. Woken all at once, fifty runs would start together and crowd the interpreter before
+taking their turns (:mod:`ui.run_turns`), and an explorer's run in the same process would wait behind them.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from ui.classroom import ClassError, Lesson
 
 LOG = logging.getLogger("cnnviz.class")
 WATCH_S = 0.2  # seconds between two reads of each followed class
+WAKE_AHEAD = 2  # woken followers whose run has not yet reached its class box, at most, per process
+WAKE_TIMEOUT_S = 2.0  # a woken follower not at its box by then no longer holds back the next
 
 
 def _runtime():
@@ -62,14 +68,20 @@ class Followers:
         self._read = read
         self._wake = wake
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # a woken session reached its class box, or left
         self._sessions: dict[str, tuple[str, int | None]] = {}
         self._asked: dict[str, int | str] = {}  # the version (or "ended") each session was last woken for
+        self._due: dict[str, None] = {}  # sessions to wake, in the order their class moved on
+        self._woken: dict[str, float] = {}  # woken sessions not yet at their class box: when (monotonic s)
         self._thread: threading.Thread | None = None
 
     def follow(self, session_id: str, code: str, shown: int | None) -> None:
-        """Session ``session_id`` follows class ``code`` and shows its version ``shown``."""
+        """Session ``session_id`` follows class ``code`` and shows its version ``shown`` (said from its class
+        box on each of its runs)."""
         with self._lock:
             self._sessions[session_id] = (code, shown)
+            if self._woken.pop(session_id, None) is not None:
+                self._arrived.notify()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="cnnviz-class-followers", daemon=True)
                 self._thread.start()
@@ -79,9 +91,13 @@ class Followers:
         with self._lock:
             self._sessions.pop(session_id, None)
             self._asked.pop(session_id, None)
+            self._due.pop(session_id, None)
+            if self._woken.pop(session_id, None) is not None:
+                self._arrived.notify()
 
     def check(self) -> None:
-        """One round: wake every following session whose class moved on (or ended) since its page."""
+        """One round: every following session whose class moved on (or ended) since its page is due to be
+        woken, once per change; as many as :data:`WAKE_AHEAD` allows are woken now."""
         with self._lock:
             sessions = dict(self._sessions)
         versions: dict[str, int | str] = {}
@@ -98,6 +114,23 @@ class Followers:
                 if now is None or now == shown or self._asked.get(session_id) == now:
                     continue
                 self._asked[session_id] = now
+                self._due[session_id] = None
+        self.wake_due()
+
+    def wake_due(self) -> int:
+        """Wake due sessions while fewer than :data:`WAKE_AHEAD` woken ones are on their way to their class box
+        (one woken more than :data:`WAKE_TIMEOUT_S` ago no longer counts); how many are still due."""
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                for session_id, woken_at in list(self._woken.items()):
+                    if now - woken_at > WAKE_TIMEOUT_S:
+                        del self._woken[session_id]
+                if not self._due or len(self._woken) >= WAKE_AHEAD:
+                    return len(self._due)
+                session_id = next(iter(self._due))
+                del self._due[session_id]
+                self._woken[session_id] = now
             if not self._wake(session_id):
                 self.leave(session_id)
 
@@ -106,6 +139,10 @@ class Followers:
             started = time.monotonic()
             try:
                 self.check()
+                while self.wake_due() and (left := WATCH_S - (time.monotonic() - started)) > 0:
+                    with self._lock:  # until the next read: the next due session as each woken one arrives
+                        if len(self._woken) >= WAKE_AHEAD:
+                            self._arrived.wait(timeout=min(left, 0.05))
             except Exception:  # never let one bad round stop the class
                 LOG.exception("waking the followers failed")
             time.sleep(max(0.0, WATCH_S - (time.monotonic() - started)))
