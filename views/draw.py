@@ -9,12 +9,14 @@ import cnnviz
 from cnnviz.digits import digit_arrays, split_indices
 from cnnviz.labs.drawing import digit_from_drawing, trace_lenet
 from cnnviz.render import colourise, tile_grid
+from ui import links
 from ui.canvas import drawing_canvas
 from ui.models import shared_model
 from ui.pages import page
 from ui.text import error_text, labeller, t
 
 CANVAS_PX = 280
+LINK = links.page_settings("draw", {"example": "_draw_link_example"}, kept=("draw_source", "draw_example"))
 MAP_ZOOM = {"C1": 4, "S2": 6, "C3": 8, "S4": 12}  # screen pixels per unit, so every map is about as large
 
 
@@ -24,7 +26,14 @@ def _examples() -> tuple[list[int], np.ndarray, np.ndarray]:
 
 
 def _the_digit() -> np.ndarray | None:
-    """The 8×8 digit to read: from the canvas, or a held-out example."""
+    """The 8×8 digit to read: from the canvas, or a held-out example (the link names it: a class follows the
+    lecturer's example; a drawing stays the student's own)."""
+    indices, images, labels = _examples()
+    LINK.read_once({"example": links.number_choice(indices)})
+    linked = st.session_state.pop("_draw_link_example", None)
+    if linked is not None:
+        st.session_state["draw_source"], st.session_state["draw_example"] = "example", linked
+    links.show_notices()
     source = st.radio(
         t("draw.source"),
         ("canvas", "example"),
@@ -33,10 +42,11 @@ def _the_digit() -> np.ndarray | None:
         key="draw_source",
     )
     if source == "example":
-        indices, images, labels = _examples()
         names = {i: t("draw.example_item", index=i, label=labels[i]) for i in indices}
         index = st.selectbox(t("draw.example"), indices, key="draw_example", format_func=names.__getitem__)
+        LINK.write({"example": str(index)})
         return images[index]
+    LINK.write({"example": None})
     st.caption(t("draw.canvas_help"))
     drawing = drawing_canvas(
         stroke_width=20,
@@ -64,7 +74,15 @@ def _vector_image(values: np.ndarray) -> np.ndarray:
     return np.kron(row, np.ones((24, 8, 1), dtype=np.uint8))
 
 
-@page(url_path="draw", icon=":material/draw:", group="labs", order=1, title_key="page.draw", heading_key="draw.header")
+@page(
+    url_path="draw",
+    icon=":material/draw:",
+    group="labs",
+    order=1,
+    title_key="page.draw",
+    heading_key="draw.header",
+    link=LINK,
+)
 def draw_page() -> None:
     """Draw the lab."""
     st.header(t("draw.header"))

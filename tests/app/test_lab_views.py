@@ -30,6 +30,20 @@ def test_draw_lab_reads_a_held_out_digit_and_shows_every_layer():
     assert len(image_captions(app)) == 7  # the input and six stages
 
 
+def test_draw_lab_opens_the_example_its_link_names_so_a_class_follows_it():
+    from cnnviz.digits import split_indices
+
+    index = int(split_indices()[1][3])
+    app = view("draw", {"example": str(index)})
+    assert app.radio(key="draw_source").value == "example" and app.selectbox(key="draw_example").value == index
+    assert app.query_params["example"] == str(index)
+    app.radio(key="draw_source").set_value("canvas").run()  # a drawing stays the student's own
+    assert "example" not in app.query_params and not app.exception
+    bad = view("draw", {"example": "99999"})
+    assert bad.radio(key="draw_source").value == "canvas"
+    assert any("example" in caption.value for caption in bad.caption)  # the link's bad value, said
+
+
 def test_depth_lab_shows_the_precomputed_default_at_once_in_portuguese():
     app = view("depth", {"lang": "pt"})
     assert any("scripts/precompute_depth_lab.py" in c.value for c in app.caption)
