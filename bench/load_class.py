@@ -18,7 +18,8 @@ is the class's cost to everyone else. CPU and resident memory of every replica a
 around each phase, and the CPU of this process, whose hundred followers stand for browsers on other machines.
 
 Usage: ``python -m bench.load_class --followers 100 [--replicas 2] [--changes 20] [--every 6]
-[--explorers 10] [--json]``. It starts ``deploy/run_local.sh`` itself (needs nginx and redis-server).
+[--explorers 10] [--json]``. It starts ``deploy/run_local.sh`` itself (needs nginx and redis-server). With
+``CNNVIZ_CLASS_TRACE=FILE`` each change and each explorer's run (when, how long, which replica) go to FILE.
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ LESSONS = (
     ("", {"arch": "efficientnet_lite0", "image": "chelsea"}),  # network and photo
 )
 NOT_FOLLOWED = ("lang", "class")
+# Written to the file CNNVIZ_CLASS_TRACE names, when set: which replica answered what, when.
 CHANGES: list = []  # (wall time published, lecturer's run seconds, replica) of each change
-TRACE: list = []  # (wall time, seconds, replica) of each explorer's run, with --trace
+TRACE: list = []  # (wall time, seconds, replica) of each explorer's run
 LEFT_BEHIND_S = 15.0
 IDLE_S = 10.0  # seconds of a quiet server, without and with the class waiting
 

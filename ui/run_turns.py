@@ -1,8 +1,8 @@
 """Turns for the page runs of one server process, so that a class's followers do not crowd out everyone else.
 
-When the lecturer changes the lesson, every following session of the process is woken at once
-(:mod:`ui.class_push`). Fifty runs at once on one interpreter share its lock evenly: each follower waits for
-all of them, and a student exploring on their own, whose run starts in the middle, waits behind the whole
+When the lecturer changes the lesson, every following session of the process is woken (:mod:`ui.class_push`,
+a few at a time). Fifty runs at once on one interpreter would share its lock evenly: each follower would wait
+for all of them, and a student exploring on their own, whose run starts in the middle, behind the whole
 class. Here a following session's run waits for its turn: at most :data:`FOLLOWER_RUNS` followers' runs at
 a time, and none starts while another session's run (an explorer's, the lecturer's) is in progress, for up to
 :data:`DEFER_S` seconds. The followers then show the lesson one after another, and an explorer's run is
@@ -14,8 +14,8 @@ than the process (Linux schedules each thread with its own niceness), so the oth
 and Redis come first on the cores (:meth:`Turns.nicer`). Only in its turn: fifty nicer threads waiting for the
 interpreter's lock, each preempted while holding it, would keep an explorer's run in the same process waiting.
 Within its turn it pauses before each element it draws while another session's run in its process goes on,
-for at most another deferral in all (:meth:`Turns.between_elements`): otherwise an explorer's run that starts while a
-follower's is under way shares the interpreter with it evenly. Measured in ``docs/class.md``.
+for at most another deferral in all (:meth:`Turns.between_elements`): otherwise an explorer's run that starts
+while a follower's is under way shares the interpreter with it evenly. Measured in ``docs/class.md``.
 
 Written here: Streamlit runs every session's script on its own thread with no order between sessions.
 """
@@ -87,7 +87,7 @@ class Turns:
     def nicer(self, following: bool) -> Iterator[None]:
         """A follower's run in its turn: its thread yields the cores to every other thread and process
         (``follower_nice`` steps nicer). Elsewhere nothing."""
-        raised = following and _thread_niceness(self._follower_nice) is not None
+        raised = following and _thread_niceness(self._follower_nice)
         try:
             yield
         finally:
@@ -159,19 +159,18 @@ class Turns:
             return self._followers, self._others
 
 
-def _thread_niceness(change: int) -> int | None:
-    """Change this thread's scheduling niceness by ``change`` (Linux schedules each thread on its own); its
-    niceness before, or None where the system refuses. Lowering it back needs privilege: elsewhere the thread
-    keeps the higher niceness until it ends (Streamlit starts a thread per run)."""
+def _thread_niceness(change: int) -> bool:
+    """Change this thread's scheduling niceness by ``change`` (Linux schedules each thread on its own); False
+    where the system refuses or ``change`` is 0. Lowering it back needs privilege: elsewhere the thread keeps
+    the higher niceness until it ends (Streamlit starts a thread per run)."""
     if not change:
-        return None
+        return False
     try:
         thread = threading.get_native_id()
-        before = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, before + change)
-        return before
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + change)
+        return True
     except (AttributeError, OSError):
-        return None
+        return False
 
 
 TURNS = Turns()  # the process's; every session's page run goes through it (app.py)
