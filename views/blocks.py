@@ -13,7 +13,17 @@ import pandas as pd
 import streamlit as st
 
 import cnnviz
-from cnnviz.blocks import KERNELS, convolve, kernel, output_side, photo_input, pool, relu, worked_example
+from cnnviz.blocks import (
+    KERNELS,
+    convolve,
+    kernel,
+    output_side,
+    photo_input,
+    pool,
+    relu,
+    spelled_kernel,
+    worked_example,
+)
 from cnnviz.blocks.network import first_layers, normalised_photo
 from cnnviz.blocks.operations import ACTIVATIONS, activated, dropout, max_pool_winners, receptive_field
 from cnnviz.blocks.pictures import (
@@ -37,6 +47,7 @@ TYPED_DEFAULT = "1 0 -1\n1 0 -1\n1 0 -1"
 SHOWN = 420  # px: the longer side of each photo-sized picture on screen
 SMALL = 300  # px: pictures shown three in a row
 MAX_SLIDER_STRIDE, MAX_SLIDER_PADDING, MAX_SLIDER_DILATION = 8, 8, 4
+MAX_FILTER_INDEX = 4095  # a link's first-layer filter index; the page then keeps it below the network's count
 MAX_SHIFT = 32  # px
 POOL_SIZES = (2, 3, 4)
 SHIFT_NETWORK = "efficientnet_lite0"  # the bundled network with real weights
@@ -46,7 +57,11 @@ DECK_DENSE = 120_000_000  # deck 001's count for a dense layer on a raw image
 LINK = links.page_settings(
     "blocks",
     {
+        "source": "blocks_source",
         "kernel": "blocks_preset",
+        "typed": "blocks_typed",
+        "filter": "blocks_filter_index",
+        "grey": "blocks_grey",
         "stride": "blocks_stride",
         "padding": "blocks_padding",
         "dilation": "blocks_dilation",
@@ -89,7 +104,11 @@ def blocks_page() -> None:
     st.markdown(t("blocks.intro"))
     LINK.read_once(
         {
+            "source": links.choice(SOURCES),
             "kernel": links.choice(tuple(KERNELS)),
+            "typed": _typed_from_link,
+            "filter": links.integer(0, MAX_FILTER_INDEX),
+            "grey": links.flag,
             "stride": links.integer(1, MAX_SLIDER_STRIDE),
             "padding": links.integer(0, MAX_SLIDER_PADDING),
             "dilation": links.integer(1, MAX_SLIDER_DILATION),
@@ -178,6 +197,16 @@ def _worked_example() -> None:
     st.caption(t("blocks.flipped"))
 
 
+def _typed_from_link(text: str) -> str:
+    """A typed kernel from the link (spelled as :func:`cnnviz.blocks.spelled_kernel` writes it) as the text
+    box shows one, a row per line; ValueError when :func:`cnnviz.blocks.kernel` refuses it."""
+    try:
+        values = kernel(text)
+    except cnnviz.CnnvizError:
+        raise ValueError("not a kernel") from None
+    return spelled_kernel(values).replace(";", "\n").replace(",", " ")
+
+
 def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
     """The kernel the student chose (k×l, or a network's C×k×l filter) and whether the photo is taken in grey;
     None after drawing why a typed kernel is refused."""
@@ -190,6 +219,7 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
         horizontal=True,
         key="blocks_source",
     )
+    LINK.write({"source": source, "kernel": None, "typed": None, "filter": None, "grey": None})
     if source == "network":
         try:
             filters = first_layer_filters(net)
@@ -198,6 +228,7 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
             return None
         left, right = st.columns([3, 1])
         index = _bounded(t("blocks.filter_index"), 0, len(filters.weights) - 1, 0, "blocks_filter_index")
+        LINK.write({"filter": str(index)})
         with left:
             st.caption(
                 t(
@@ -220,6 +251,7 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
             t("blocks.preset"), tuple(KERNELS), format_func=labeller("blocks.kernel_{}"), key="blocks_preset"
         )
         weights = kernel(name)
+        LINK.write({"kernel": name})
         st.latex(_matrix(weights.tolist()))
     else:
         st.session_state.setdefault("blocks_typed", TYPED_DEFAULT)
@@ -229,7 +261,9 @@ def _kernel_choice(net: cnnviz.LoadedModel) -> tuple[np.ndarray, bool] | None:
         except cnnviz.CnnvizError as exc:
             st.error(error_text(exc))
             return None
+        LINK.write({"typed": spelled_kernel(weights)})
     grey = st.toggle(t("blocks.grey"), key="blocks_grey")
+    LINK.write({"grey": "1" if grey else "0"})
     return weights, grey
 
 
@@ -247,10 +281,8 @@ def _filter(net: cnnviz.LoadedModel, image) -> tuple[np.ndarray, np.ndarray, np.
         padding = _bounded(t("blocks.padding"), 0, MAX_SLIDER_PADDING, 0, "blocks_padding")
     with columns[2]:
         dilation = _bounded(t("blocks.dilation"), 1, MAX_SLIDER_DILATION, 1, "blocks_dilation")
-    preset = st.session_state.get("blocks_preset") if st.session_state["blocks_source"] == "preset" else None
     LINK.write(
         {
-            "kernel": preset,
             "stride": str(stride),
             "padding": str(padding),
             "dilation": str(dilation),

@@ -21,6 +21,7 @@ from cnnviz.blocks.operations import (
     photo_input,
     pool,
     relu,
+    spelled_kernel,
     worked_example,
 )
 
@@ -42,5 +43,6 @@ __all__ = [
     "photo_input",
     "pool",
     "relu",
+    "spelled_kernel",
     "worked_example",
 ]

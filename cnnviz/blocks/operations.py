@@ -59,6 +59,19 @@ def kernel(spec: str) -> np.ndarray:
     return values
 
 
+def spelled_kernel(values: np.ndarray) -> str:
+    """``values`` (k×l) spelled as :func:`kernel` reads them, ``"a,b,c;d,e,f"``, each number the shortest
+    decimal that reads back to the same float32: ``kernel(spelled_kernel(v))`` equals ``v`` exactly."""
+    return ";".join(",".join(_shortest(np.float32(v)) for v in row) for row in values)
+
+
+def _shortest(value: np.float32) -> str:
+    """The shorter of ``value``'s positional and scientific spellings that read back to it as a float32."""
+    positional = np.format_float_positional(value, unique=True, trim="-")
+    scientific = np.format_float_scientific(value, unique=True, trim="-")
+    return min(positional, scientific, key=len)
+
+
 def _cells(row: str) -> list[str]:
     """A typed row's numbers: separated by commas, or else by spaces."""
     return [cell.strip() for cell in row.split(",")] if "," in row else row.split()

@@ -1,7 +1,8 @@
 """The Building blocks page under the real sidebar: its numbers are the engine's on the real photo and
 network (output sizes, the receptive field's unit value, batch normalisation's statistics, the dense
-layer's count), its link keeps the settings, a bad typed kernel is refused in the page's language, and the
-sliders that depend on the photo and the network are brought back in range when those change."""
+layer's count), its link keeps the settings (a typed kernel to the last bit, a network's filter), a bad
+typed kernel is refused in the page's language, and the sliders that depend on the photo and the network
+are brought back in range when those change."""
 
 from __future__ import annotations
 
@@ -59,6 +60,33 @@ def test_a_bad_kernel_is_refused_in_the_pages_language_and_ranges_follow_the_pho
     assert t("blocks.no_batch_norm", "pt", arch="LeNet-5") in [i.value for i in app.info]
     app.radio(key="blocks_source").set_value("network").run()
     assert t("blocks.output_caption", "pt", w=124, h=124, channels=1) in [c[0] for c in image_captions(app)]
+
+
+def test_a_typed_kernel_and_a_networks_filter_are_kept_in_the_link():
+    app = view("blocks", {"lang": "es"})
+    app.radio(key="blocks_source").set_value("typed").run()
+    app.text_area(key="blocks_typed").input("0.1234567 0 -1\n2 0 -2").run()
+    app.toggle(key="blocks_grey").set_value(True).run()
+    query = dict(app.query_params)
+    assert (query["source"], query["typed"], query["grey"]) == ("typed", "0.1234567,0,-1;2,0,-2", "1")
+    assert "kernel" not in query and "filter" not in query
+    opened = view("blocks", query)  # another student opening the link: the same kernel, to the last bit
+    assert (
+        opened.text_area(key="blocks_typed").value == "0.1234567 0 -1\n2 0 -2"
+        and opened.toggle(key="blocks_grey").value
+    )
+    h, w = convolve(photo_input(gallery_image("chelsea"), grey=True), kernel("0.1234567 0 -1; 2 0 -2")).shape[1:]
+    assert t("blocks.output_caption", "es", w=w, h=h, channels=1) in [c[0] for c in image_captions(opened)]
+    assert dict(opened.query_params) == query
+
+    app.radio(key="blocks_source").set_value("network").run()
+    app.slider(key="blocks_filter_index").set_value(5).run()
+    query = dict(app.query_params)
+    assert (query["source"], query["filter"]) == ("network", "5") and not {"kernel", "typed", "grey"} & set(query)
+    opened = view("blocks", query)
+    assert opened.slider(key="blocks_filter_index").value == 5 and dict(opened.query_params) == query
+    opened = view("blocks", {**query, "filter": "4095"})  # beyond Lite0's 32 filters: its last
+    assert opened.slider(key="blocks_filter_index").value == 31 and opened.query_params["filter"] == "31"
 
 
 def test_the_shift_experiment_shows_lite0s_top5_for_the_photo_and_the_shifted_photo():

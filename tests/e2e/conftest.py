@@ -45,13 +45,29 @@ def upload(page, path, lang: str = "en") -> None:
     photo.locator('input[type="file"]').set_input_files(str(path))
 
 
-def choose(page, label: str, option: str, area: str = "stSidebar") -> None:
+def choose(page, label: str, option: str, area: str = "stSidebar", tries: int = 3) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` in ``area`` (the sidebar; ``stMain`` for the page),
-    typing it (typing filters the long lists)."""
+    typing it (typing filters the long lists) and pressing Enter once the filtered list has focused it, as a
+    keyboard user would. Enter at once takes whichever option led the list before the filter; on a loaded
+    machine the list may not follow the typing at all, so the typing starts again (up to ``tries`` times)."""
+    from playwright.sync_api import expect
+
     box = page.locator(f'[data-testid="{area}"] [data-testid="stSelectbox"]').filter(has_text=label)
-    box.locator("input").click()
-    page.keyboard.type(option)
-    page.keyboard.press("Enter")
+    focused = page.locator('[role="option"][data-focused="true"]')
+    for attempt in range(tries):
+        box.locator("input").click()
+        page.keyboard.press("ControlOrMeta+A")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(option)
+        try:
+            expect(focused).to_have_text(option, timeout=15_000)
+        except AssertionError:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            continue
+        page.keyboard.press("Enter")
+        return
 
 
 def choose_architecture(page, name: str) -> None:
