@@ -47,9 +47,10 @@ def upload(page, path, lang: str = "en") -> None:
 
 def choose(page, label: str, option: str, area: str = "stSidebar", tries: int = 3) -> None:
     """Pick ``option`` in the selectbox labelled ``label`` in ``area`` (the sidebar; ``stMain`` for the page),
-    typing it (typing filters the long lists) and pressing Enter once the filtered list has focused it, as a
-    keyboard user would. Enter at once takes whichever option led the list before the filter; on a loaded
-    machine the list may not follow the typing at all, so the typing starts again (up to ``tries`` times)."""
+    typing it (typing filters the long lists; the text is all or part of the option's) and pressing Enter
+    once the filtered list has focused it, as a keyboard user would. Enter at once takes whichever option
+    led the list before the filter; on a loaded machine the list may not follow the typing at all, so the
+    typing starts again (up to ``tries`` times)."""
     from playwright.sync_api import expect
 
     box = page.locator(f'[data-testid="{area}"] [data-testid="stSelectbox"]').filter(has_text=label)
@@ -60,7 +61,7 @@ def choose(page, label: str, option: str, area: str = "stSidebar", tries: int = 
         page.keyboard.press("Backspace")
         page.keyboard.type(option)
         try:
-            expect(focused).to_have_text(option, timeout=15_000)
+            expect(focused).to_contain_text(option, timeout=15_000)
         except AssertionError:
             if attempt == tries - 1:
                 raise
