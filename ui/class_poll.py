@@ -207,7 +207,9 @@ def _click_chart(uri: str, mine: tuple[float, float] | None) -> alt.LayerChart:
         own = pd.DataFrame([{"col": mine[0] * GRID, "row": mine[1] * GRID}])
         mark = alt.Chart(own).mark_point(shape="cross", size=500, color="#ff2d2d", strokeWidth=4, filled=True)
         layers.append(mark.encode(x=x, y=y))
-    chart = alt.layer(*layers).properties(width=SHOWN, height=SHOWN, padding=0)
+    # Every side named: Streamlit replaces a padding of 0 (falsy) by its own, with 20 px at the bottom
+    no_padding = {"top": 0, "bottom": 0, "left": 0, "right": 0}
+    chart = alt.layer(*layers).properties(width=SHOWN, height=SHOWN, padding=no_padding)
     return chart.configure_view(strokeWidth=0)
 
 

@@ -286,6 +286,7 @@ def test_the_class_poll_gathers_clicks_across_replicas_and_the_reveal_compares(c
     chart = student.page.get_by_test_id("stVegaLiteChart").first
     for x, y in POLL_CLICKS:
         box = chart.locator("g.mark-image image").first.bounding_box()
+        assert abs(box["width"] - box["height"]) <= 1, box  # the square crop is drawn square, not squeezed
         student.page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
         cross = chart.locator("g.mark-symbol path").first  # the student's own click, drawn after the rerun
         cross.wait_for(timeout=60_000)
