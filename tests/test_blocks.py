@@ -151,6 +151,20 @@ def test_a_units_value_is_the_sum_over_the_taps_of_its_receptive_field(chelsea):
         assert field.size == (5, 5) and y[0, row, column] == pytest.approx(by_hand, abs=1e-5)
 
 
+def test_the_close_up_of_a_field_in_the_padding_is_its_zeros(chelsea):
+    """A corner unit with padding 8 reads only the padding's zeros: its close-up is black, the size of the field
+    and its margin; a field half in the photo shows the photo's pixels beside the zeros."""
+    from cnnviz.blocks.pictures import MARK, field_close_up
+
+    photo = np.asarray(chelsea.convert("RGB"))
+    field = operations.receptive_field(0, 0, (3, 3), stride=1, padding=8, dilation=1)
+    shown = np.asarray(field_close_up(photo, field, zoom=4))
+    colours = {tuple(int(v) for v in c) for c in shown.reshape(-1, 3)}
+    assert shown.shape == (7 * 4, 7 * 4, 3) and colours == {(0, 0, 0), MARK}  # zeros, the taps outlined
+    half = np.asarray(field_close_up(photo, operations.receptive_field(0, 0, (3, 3), 1, 1, 1), margin=1, zoom=1))
+    assert half[0, 0].tolist() == [0, 0, 0] and half[4, 4].tolist() == photo[2, 2].tolist()  # padding, photo
+
+
 def test_activations_pass_back_their_autograd_gradients_and_dropout_keeps_the_mean(chelsea):
     x = blocks.convolve(blocks.photo_input(chelsea, grey=True), blocks.kernel("sobel-x"))[0]
     for name, function in (("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)):

@@ -28,7 +28,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from ui.text import t
 
-MAX_DIGITS = 6
+MAX_DIGITS = 7  # up to 9,999,999: the arithmetic page's channel counts reach a million
 MAX_TEXT = 64
 MAX_NAME = 80  # a library network's name: "timm:" and the longest of timm's names with its tag (61)
 RUNNING = "running"
@@ -125,6 +125,19 @@ def integer(low: int, high: int) -> Callable[[str], int]:
         value = int(text)
         if not low <= value <= high:
             raise ValueError("out of range")
+        return value
+
+    return parse
+
+
+def stepped(low: int, high: int, step: int) -> Callable[[str], int]:
+    """A parser for whole numbers from ``low`` to ``high`` on the ``step`` grid (a slider's stops)."""
+    within = integer(low, high)
+
+    def parse(text: str) -> int:
+        value = within(text)
+        if (value - low) % step:
+            raise ValueError("between the steps")
         return value
 
     return parse

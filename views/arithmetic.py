@@ -6,17 +6,51 @@ import torch
 
 from cnnviz.arithmetic import YOLO_DECK, bottleneck, conv_layer, stacked_3x3, transposed_conv
 from cnnviz.errors import CnnvizError
+from ui import links
 from ui.pages import page
 from ui.text import column_label, error_text, t
 
+# Each section's inputs: (link name, label key, default, minimum, maximum); the widget key is "arith_" + name.
+LAYER = (
+    ("n", "arith.n", 227, 1, 100_000),
+    ("f", "arith.f", 11, 1, 100_000),
+    ("p", "arith.p", 0, 0, 100_000),
+    ("s", "arith.s", 4, 1, 100_000),
+    ("cin", "arith.c_in", 3, 1, 1_000_000),
+    ("cout", "arith.c_out", 96, 1, 1_000_000),
+    ("groups", "arith.groups", 1, 1, 1_000_000),
+)  # AlexNet's first layer (deck 002)
+BOTTLENECK = (
+    ("bn_n", "arith.n", 56, 1, 10_000),
+    ("bn_cin", "arith.c_in", 256, 1, 100_000),
+    ("bn_mid", "arith.c_mid", 64, 1, 100_000),
+    ("bn_f", "arith.f", 3, 1, 99),
+    ("bn_cout", "arith.c_out", 256, 1, 100_000),
+)  # a ResNet-50 bottleneck at 56×56
+STACKED = (("stack_layers", "arith.layers", 3, 1, 50), ("stack_channels", "arith.channels", 64, 1, 100_000))
+TRANSPOSED = (
+    ("tconv_n", "arith.n", 7, 1, 10_000),
+    ("tconv_f", "arith.f", 64, 1, 1_000),
+    ("tconv_p", "arith.p", 16, 0, 1_000),
+    ("tconv_s", "arith.s", 32, 1, 1_000),
+    ("tconv_op", "arith.op", 0, 0, 999),
+)  # FCN-32s' upsampling of a 7×7 map
+INPUTS = LAYER + BOTTLENECK + STACKED + TRANSPOSED
+LINK = links.page_settings("arithmetic", {name: f"arith_{name}" for name, *_ in INPUTS})
 
-def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
-    """A row of whole-number inputs, one per (label key, default, minimum, maximum, widget key)."""
+
+def _row(fields: tuple[tuple[str, str, int, int, int], ...]) -> list[int]:
+    """A row of whole-number inputs, one per (link name, label key, default, minimum, maximum); the link
+    holds those that differ from their default."""
     columns = st.columns(len(fields))
-    return [
-        int(column.number_input(t(label), min_value=low, max_value=high, value=value, step=1, key=key))
-        for column, (label, value, low, high, key) in zip(columns, fields, strict=True)
-    ]
+    values = []
+    for column, (name, label, default, low, high) in zip(columns, fields, strict=True):
+        key = f"arith_{name}"
+        st.session_state.setdefault(key, default)
+        value = int(column.number_input(t(label), min_value=low, max_value=high, step=1, key=key))
+        LINK.write({name: None if value == default else str(value)})
+        values.append(value)
+    return values
 
 
 @page(
@@ -26,20 +60,15 @@ def _row(*fields: tuple[str, int, int, int, str]) -> list[int]:
     order=9,
     title_key="page.arithmetic",
     heading_key="arith.header",
+    link=LINK,
 )
 def arithmetic_page() -> None:
     """Draw the calculators."""
     st.header(t("arith.header"))
+    LINK.read_once({name: links.integer(low, high) for name, _, _, low, high in INPUTS})
+    links.show_notices()
     st.subheader(t("arith.layer"))
-    n, f, p, s, c_in, c_out, groups = _row(
-        ("arith.n", 227, 1, 100_000, "arith_n"),
-        ("arith.f", 11, 1, 100_000, "arith_f"),
-        ("arith.p", 0, 0, 100_000, "arith_p"),
-        ("arith.s", 4, 1, 100_000, "arith_s"),
-        ("arith.c_in", 3, 1, 1_000_000, "arith_cin"),
-        ("arith.c_out", 96, 1, 1_000_000, "arith_cout"),
-        ("arith.groups", 1, 1, 1_000_000, "arith_groups"),
-    )
+    n, f, p, s, c_in, c_out, groups = _row(LAYER)
     try:
         result = conv_layer(n, f, p, s, c_in, c_out, groups)
     except CnnvizError as exc:
@@ -54,13 +83,7 @@ def arithmetic_page() -> None:
         metrics[1].metric(t("arith.macs"), f"{result.macs:,}")
 
     st.subheader(t("arith.bottleneck"))
-    bn_n, bn_in, bn_mid, bn_f, bn_out = _row(
-        ("arith.n", 56, 1, 10_000, "bn_n"),
-        ("arith.c_in", 256, 1, 100_000, "bn_cin"),
-        ("arith.c_mid", 64, 1, 100_000, "bn_mid"),
-        ("arith.f", 3, 1, 99, "bn_f"),
-        ("arith.c_out", 256, 1, 100_000, "bn_cout"),
-    )
+    bn_n, bn_in, bn_mid, bn_f, bn_out = _row(BOTTLENECK)
     try:
         comparison = bottleneck(bn_n, bn_in, bn_mid, bn_f, bn_out)
     except CnnvizError as exc:
@@ -77,10 +100,7 @@ def arithmetic_page() -> None:
         st.markdown(t("arith.ratio", weights=comparison.weight_ratio, macs=comparison.mac_ratio))
 
     st.subheader(t("arith.stacked"))
-    depth, channels = _row(
-        ("arith.layers", 3, 1, 50, "stack_layers"),
-        ("arith.channels", 64, 1, 100_000, "stack_channels"),
-    )
+    depth, channels = _row(STACKED)
     field, comparison = stacked_3x3(channels, depth)
     text = t(
         "arith.stacked_text",
@@ -95,13 +115,7 @@ def arithmetic_page() -> None:
 
     st.subheader(t("arith.transposed"))
     st.markdown(t("arith.transposed_text"))
-    tn, tf, tp, ts, top = _row(
-        ("arith.n", 7, 1, 10_000, "tconv_n"),
-        ("arith.f", 64, 1, 1_000, "tconv_f"),
-        ("arith.p", 16, 0, 1_000, "tconv_p"),
-        ("arith.s", 32, 1, 1_000, "tconv_s"),
-        ("arith.op", 0, 0, 999, "tconv_op"),
-    )
+    tn, tf, tp, ts, top = _row(TRANSPOSED)
     try:
         larger = transposed_conv(tn, tf, tp, ts, top)
     except CnnvizError as exc:

@@ -15,6 +15,7 @@ import streamlit as st
 import cnnviz
 from cnnviz.blocks import (
     KERNELS,
+    POOLS,
     convolve,
     kernel,
     output_side,
@@ -48,6 +49,9 @@ SHOWN = 420  # px: the longer side of each photo-sized picture on screen
 SMALL = 300  # px: pictures shown three in a row
 MAX_SLIDER_STRIDE, MAX_SLIDER_PADDING, MAX_SLIDER_DILATION = 8, 8, 4
 MAX_FILTER_INDEX = 4095  # a link's first-layer filter index; the page then keeps it below the network's count
+MAX_UNIT = 100_000  # a link's output row or column; the page then keeps it inside the map
+MAX_CHANNEL = 4095  # a link's batch-norm channel; the page then keeps it below the layer's count
+DROPOUT_STEP, MAX_DROPOUT = 10, 90  # % of units dropped: the slider's step and its most (the link holds %)
 MAX_SHIFT = 32  # px
 POOL_SIZES = (2, 3, 4)
 SHIFT_NETWORK = "efficientnet_lite0"  # the bundled network with real weights
@@ -66,6 +70,13 @@ LINK = links.page_settings(
         "padding": "blocks_padding",
         "dilation": "blocks_dilation",
         "shift": "blocks_shift",
+        "row": "blocks_unit_row",
+        "column": "blocks_unit_column",
+        "pool": "blocks_pool_kind",
+        "pool_size": "blocks_pool_size",
+        "pool_stride": "blocks_pool_stride",
+        "bn_channel": "blocks_bn_channel",
+        "dropout": "_blocks_link_dropout",
     },
     kept=(
         "blocks_source",
@@ -113,8 +124,18 @@ def blocks_page() -> None:
             "padding": links.integer(0, MAX_SLIDER_PADDING),
             "dilation": links.integer(1, MAX_SLIDER_DILATION),
             "shift": links.integer(0, MAX_SHIFT),
+            "row": links.integer(0, MAX_UNIT),
+            "column": links.integer(0, MAX_UNIT),
+            "pool": links.choice(POOLS),
+            "pool_size": links.number_choice(POOL_SIZES),
+            "pool_stride": links.integer(1, max(POOL_SIZES)),
+            "bn_channel": links.integer(0, MAX_CHANNEL),
+            "dropout": links.stepped(0, MAX_DROPOUT, DROPOUT_STEP),
         }
     )
+    linked_dropout = st.session_state.pop("_blocks_link_dropout", None)
+    if linked_dropout is not None:
+        st.session_state["blocks_dropout"] = linked_dropout / 100
     links.show_notices()
     _worked_example()
     net = model_for_page(choices)
@@ -319,6 +340,7 @@ def _field(
         row = _bounded(t("blocks.unit_row"), 0, rows - 1, rows // 2, "blocks_unit_row")
     with picked[1]:
         column = _bounded(t("blocks.unit_column"), 0, columns - 1, columns // 2, "blocks_unit_column")
+    LINK.write({"row": str(row), "column": str(column)})
     field = receptive_field(row, column, kernel_shape, stride, padding, dilation)
     shown = st.columns(3)
     shown[0].image(
@@ -463,12 +485,13 @@ def _pooling(rectified: np.ndarray) -> None:
     columns = st.columns(3)
     st.session_state.setdefault("blocks_pool_kind", "max")
     kind = columns[0].radio(
-        t("blocks.pool_kind"), ("max", "avg"), format_func=labeller("blocks.pool_{}"), key="blocks_pool_kind"
+        t("blocks.pool_kind"), POOLS, format_func=labeller("blocks.pool_{}"), key="blocks_pool_kind"
     )
     st.session_state.setdefault("blocks_pool_size", 2)
     size = columns[1].select_slider(t("blocks.pool_size"), POOL_SIZES, key="blocks_pool_size")
     with columns[2]:
         stride = _bounded(t("blocks.pool_stride"), 1, max(POOL_SIZES), size, "blocks_pool_stride")
+    LINK.write({"pool": kind, "pool_size": str(size), "pool_stride": str(stride)})
     if size > min(rectified.shape):
         st.info(t("blocks.pool_too_large", size=size))
         return
@@ -498,6 +521,7 @@ def _batch_norm(net: cnnviz.LoadedModel, layers) -> None:
         return
     channels = norm.before.shape[0]
     channel = _bounded(t("blocks.bn_channel"), 0, channels - 1, 0, "blocks_bn_channel")
+    LINK.write({"bn_channel": str(channel)})
     before, after = norm.before[channel], norm.after[channel]
     st.caption(t("blocks.bn_layer", layer=norm.layer, channels=channels, arch=net.spec.display))
     shown = st.columns([1, 1, 2])
@@ -535,7 +559,8 @@ def _batch_norm(net: cnnviz.LoadedModel, layers) -> None:
 def _dropout(rectified: np.ndarray) -> None:
     """Dropout on the rectified map (a fragment)."""
     st.session_state.setdefault("blocks_dropout", 0.5)
-    p = st.slider(t("blocks.dropout_p"), 0.0, 0.9, step=0.1, key="blocks_dropout")
+    p = st.slider(t("blocks.dropout_p"), 0.0, MAX_DROPOUT / 100, step=DROPOUT_STEP / 100, key="blocks_dropout")
+    LINK.write({"dropout": str(round(p * 100))})
     dropped = dropout(rectified, float(p))
     shown = st.columns(2)
     shown[0].image(fitted(grey_picture(rectified), SHOWN), caption=t("blocks.dropout_test"), width="stretch")

@@ -51,25 +51,12 @@ def _prepare(opened) -> list[SharedJob]:
     if not layers:
         return []
     layer = opened.setting("layer", links.choice(layers), default_layer(net.spec, side))
-    rate = opened.setting("rate", _stepped(*RATES), DEFAULTS["rate"]) / 100
+    rate = opened.setting("rate", links.stepped(*RATES), DEFAULTS["rate"]) / 100
     block = opened.setting("block", links.number_choice(BLOCKS), DEFAULTS["block"])
-    draws = opened.setting("draws", _stepped(*DRAWS), DEFAULTS["draws"])
+    draws = opened.setting("draws", links.stepped(*DRAWS), DEFAULTS["draws"])
     key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
     compute = lambda report: compare_drops(net, image, layer, rate, block, draws, progress=report)  # noqa: E731
     return [SharedJob(key, compute, t("task.dropblock"))]
-
-
-def _stepped(low: int, high: int, step: int):
-    """A link parser for whole numbers from ``low`` to ``high`` on the ``step`` grid."""
-    within = links.integer(low, high)
-
-    def parse(text: str) -> int:
-        value = within(text)
-        if (value - low) % step:
-            raise ValueError("between the steps")
-        return value
-
-    return parse
 
 
 @page(
@@ -95,9 +82,9 @@ def dropblock_page() -> None:
     LINK.read_once(
         {
             "layer": links.choice(layers),
-            "rate": _stepped(*RATES),
+            "rate": links.stepped(*RATES),
             "block": links.number_choice(BLOCKS),
-            "draws": _stepped(*DRAWS),
+            "draws": links.stepped(*DRAWS),
         }
     )
     linked_rate = st.session_state.pop("_drop_rate", None)

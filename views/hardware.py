@@ -27,7 +27,7 @@ SHOWN = ("display", "gmacs", "params_m", "flops_per_byte", "latency_ms", "images
          "achieved_gmacs_per_s", "peak_memory_mb")  # fmt: skip
 
 
-LINK = links.page_settings("hardware", {"archs": "hw_archs"})
+LINK = links.page_settings("hardware", {"archs": "hw_archs", "setting": "hw_setting"})
 
 
 ROUNDING = {
@@ -43,6 +43,11 @@ def _settings() -> list[tuple[str, str]]:
     for index in range(torch.cuda.device_count()):
         found += [(f"cuda:{index}", "float32"), (f"cuda:{index}", "float16")]
     return found
+
+
+def _setting_text(setting: tuple[str, str]) -> str:
+    """A (device, number type) pair as the link writes it: ``cpu-float32``, ``cuda:0-float16``."""
+    return "-".join(setting)
 
 
 def _key(arch: str, device: str, dtype: str) -> tuple:
@@ -63,9 +68,11 @@ def hardware_page() -> None:
     """Draw the measurements for the chosen device and architectures."""
     st.header(t("hw.header"))
     st.markdown(t("hw.intro"))
-    LINK.read_once({"archs": links.choices(ARCHITECTURES)})
-    links.show_notices()
     settings = _settings()
+    by_text = {_setting_text(setting): setting for setting in settings}
+    setting = links.choice(by_text)
+    LINK.read_once({"archs": links.choices(ARCHITECTURES), "setting": lambda text: by_text[setting(text)]})
+    links.show_notices()
     left, right = st.columns([1, 3])
     device, dtype = left.selectbox(
         t("hw.device"),
@@ -73,6 +80,7 @@ def hardware_page() -> None:
         format_func=lambda s: f"{describe_device(torch.device(s[0]))} · {s[1]}",
         key="hw_setting",
     )
+    LINK.write({"setting": None if (device, dtype) == settings[0] else _setting_text((device, dtype))})
     st.session_state.setdefault("hw_archs", list(SUGGESTED))
     archs = right.multiselect(
         t("hw.archs"), list(ARCHITECTURES), key="hw_archs", format_func=lambda a: ARCHITECTURES[a].display

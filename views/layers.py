@@ -1,5 +1,7 @@
 """Layers page: the layer table, parameters and memory per layer, the slide comparison, block diagrams."""
 
+import re
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -8,8 +10,23 @@ import cnnviz
 from cnnviz.diagram import block_dot, network_dot
 from cnnviz.layers import MAX_INPUT, MIN_INPUT, display_frame, layer_table
 from cnnviz.lectures import slide_comparison
+from ui import links
 from ui.pages import page
 from ui.text import column_config, error_text, note_text, t, tooltips
+
+LINK = links.page_settings(
+    "layers",
+    {"input": "_layers_link_input", "block": "_layers_link_block", "expand": "layers_expand_all"},
+    kept=("layers_expand_all",),
+)  # the input side and the block go to the sidebar network's own keys (layers_input_<arch>, layers_block_<arch>)
+_BLOCK_NAME = re.compile(r"[A-Za-z0-9_.]{1,64}")  # a module path, as torch names a block
+
+
+def _block_name(text: str) -> str:
+    """A link parser for a block's name; whether the network has it is checked once its table is known."""
+    if not _BLOCK_NAME.fullmatch(text):
+        raise ValueError("not a module path")
+    return text
 
 
 @page(
@@ -19,20 +36,28 @@ from ui.text import column_config, error_text, note_text, t, tooltips
     order=7,
     title_key="page.layers",
     heading_key="layers.header",
+    link=LINK,
 )
 def layers_page() -> None:
     """Draw the page for the architecture chosen in the sidebar."""
     spec = cnnviz.get_spec(st.session_state["choices"].arch)
     st.header(t("layers.header", arch=spec.display))
+    LINK.read_once({"input": links.integer(MIN_INPUT, MAX_INPUT), "block": _block_name, "expand": links.flag})
+    for name in ("input", "block"):
+        linked = st.session_state.pop(f"_layers_link_{name}", None)
+        if linked is not None:
+            st.session_state[f"layers_{name}_{spec.name}"] = linked
+    links.show_notices()
+    st.session_state.setdefault(f"layers_input_{spec.name}", spec.input_size)
     size = st.number_input(
         t("layers.input"),
         min_value=MIN_INPUT,
         max_value=MAX_INPUT,
-        value=spec.input_size,
         step=1,
         help=t("layers.input_help"),
         key=f"layers_input_{spec.name}",
     )
+    LINK.write({"input": None if size == spec.input_size else str(size)})
     try:
         table = layer_table(spec.name, int(size))
     except cnnviz.CnnvizError as exc:
@@ -50,8 +75,11 @@ def layers_page() -> None:
 
     st.subheader(t("layers.table"))
     expand: set[str] | bool = set()
+    LINK.write({"expand": None})
     if table.blocks:
-        if st.toggle(t("layers.expand_all"), key="layers_expand_all"):
+        expand_all = st.toggle(t("layers.expand_all"), key="layers_expand_all")
+        LINK.write({"expand": "1" if expand_all else None})
+        if expand_all:
             expand = True
         else:
             expand = set(st.multiselect(t("layers.expand"), list(table.blocks), help=t("layers.expand_help")))
@@ -121,9 +149,16 @@ def _diagrams(spec: cnnviz.ArchSpec, table) -> None:
         st.graphviz_chart(network_dot(table), width="content")
     with inside:
         if not table.blocks:
+            LINK.write({"block": None})
             st.info(t("layers.no_blocks", arch=spec.display))
             return
-        block = st.selectbox(t("layers.block_pick"), list(table.blocks), key=f"layers_block_{spec.name}")
+        key, first = f"layers_block_{spec.name}", next(iter(table.blocks))
+        if st.session_state.get(key, first) not in table.blocks:  # a link's block the network lacks
+            st.session_state.pop(key)
+            links.drop_bad("block")
+            links.show_notices()
+        block = st.selectbox(t("layers.block_pick"), list(table.blocks), key=key)
+        LINK.write({"block": None if block == first else block})
         dot = block_dot(spec, block, table)
         if dot is None:
             st.info(t("layers.untraceable"))

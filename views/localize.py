@@ -35,7 +35,31 @@ from ui.pages import page
 from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, error_text, labeller, t
 
-LINK = links.page_settings("localization", {"size": "loc_size"})
+LINK = links.page_settings(
+    "localization",
+    {
+        "size": "loc_size",
+        "rows": "loc_rows",
+        "seed": "loc_row_seed",
+        "windows_class": "loc_sliding_class",
+        "threshold": "_loc_link_threshold",
+        "iou": "_loc_link_iou",
+        "cam_class": "loc_cam_class",
+        "fraction": "_loc_link_fraction",
+    },
+    kept=(
+        *("loc_size", "loc_rows", "loc_row_seed", "loc_sliding_class"),
+        *("loc_threshold", "loc_iou", "loc_cam_class", "loc_fraction"),
+    ),
+)  # the shares arrive as percentages (5 % steps) and move to their sliders' keys as fractions
+SHARES = {  # link name: (slider key, least, most, default) in %; every share slider moves in 5 % steps
+    "threshold": ("loc_threshold", 5, 95, round(THRESHOLD * 100)),
+    "iou": ("loc_iou", 5, 95, round(IOU * 100)),
+    "fraction": ("loc_fraction", 5, 90, round(CAM_FRACTION * 100)),
+}
+SHARE_STEP = 5  # %
+ROW_SOURCES = ("held_out", "draw")
+MAX_ROW_SEED = 9999
 ROW_CANVAS = (840, 168)  # width, height of the row-drawing canvas, px
 BOX_CANVAS_WIDTH = 448  # px on screen of the photo to draw a box on
 REFERENCE_GREEN = (40, 200, 40)
@@ -44,7 +68,7 @@ REFERENCE_GREEN = (40, 200, 40)
 def _prepare(opened) -> list[SharedJob]:
     """What a link to this page computes once its buttons are pressed (see :mod:`ui.prepare`): the one-pass
     and the crop-by-crop grids at the link's size (default twice the input side), and the sliding windows
-    for any of the top-5 (the page's first choice)."""
+    for the link's class, or any of the top-5 (the page's first choice)."""
     net, image, digest = opened.net, opened.image, opened.digest
     try:
         twin = convolutional_twin(net)
@@ -55,10 +79,12 @@ def _prepare(opened) -> list[SharedJob]:
     size = opened.setting("size", links.integer(side, MAX_SCALE * side), 2 * side)
     size = int(follow.nearest_number(size, side, MAX_SCALE * side, step))
     top5 = [s.index for s in cnnviz.predict(net, image, top=at_most(net)).scores]
+    wanted = opened.setting("windows_class", links.integer(0, len(net.categories) - 1), None)
+    classes = [wanted] if wanted in top5 else top5  # as the page keeps its choice (_keep_class)
     jobs = [
         SharedJob(
-            result_key("localize_windows", net, digest, classes=top5),
-            lambda report: score_windows(net, image, top5, progress=report),
+            result_key("localize_windows", net, digest, classes=classes),
+            lambda report: score_windows(net, image, classes, progress=report),
             t("loc.tab_sliding"),
         )
     ]
@@ -100,8 +126,10 @@ def localize_page() -> None:
     try:
         twin = convolutional_twin(net)
     except CnnvizError as exc:
+        LINK.write(dict.fromkeys(LINK.fields))
         st.error(error_text(exc))
         return
+    _read_link(net)
     one_pass, rows, sliding, cam = st.tabs(
         [t("loc.tab_fcn"), t("loc.tab_rows"), t("loc.tab_sliding"), t("loc.tab_cam")]
     )
@@ -114,6 +142,36 @@ def localize_page() -> None:
         _sliding(choices, net, top5)
     with cam:
         _cam(choices, net, twin, top5)
+
+
+def _read_link(net) -> None:
+    """The link's settings, once per session, into the tabs' keys (the shares as fractions)."""
+    side = net.preprocess.input_size
+    a_class = links.integer(0, len(net.categories) - 1)  # one of the photo's top-5 (kept by _keep_class)
+    LINK.read_once(
+        {
+            "size": links.integer(side, MAX_SCALE * side),
+            "rows": links.choice(ROW_SOURCES),
+            "seed": links.integer(0, MAX_ROW_SEED),
+            "windows_class": a_class,
+            "cam_class": a_class,
+            **{name: links.stepped(low, high, SHARE_STEP) for name, (_, low, high, _) in SHARES.items()},
+        }
+    )
+    for name, (key, *_) in SHARES.items():
+        linked = st.session_state.pop(f"_loc_link_{name}", None)
+        if linked is not None:
+            st.session_state[key] = linked / 100
+    links.show_notices()
+
+
+def _share_slider(column, label: str, name: str) -> float:
+    """The slider of the share ``name`` (:data:`SHARES`), its value written to the link as a percentage."""
+    key, low, high, default = SHARES[name]
+    st.session_state.setdefault(key, default / 100)
+    value = column.slider(label, low / 100, high / 100, step=SHARE_STEP / 100, key=key)
+    LINK.write({name: str(round(value * 100))})
+    return value
 
 
 def _one_pass(choices, net, twin) -> None:
@@ -129,8 +187,6 @@ def _one_pass(choices, net, twin) -> None:
     st.caption(t("loc.fcn_gap") if twin.global_pooling else t("loc.fcn_dense"))
     step = twin.stride if side % twin.stride == 0 else 1
     high = MAX_SCALE * side
-    LINK.read_once({"size": links.integer(side, high)})
-    links.show_notices()
     why = t(
         "follow.side_step" if step > 1 else "follow.side",
         arch=net.spec.display,
@@ -219,13 +275,17 @@ def _rows(choices) -> None:
     try:
         lenet = shared_model("lenet5", "auto", choices.device)
     except cnnviz.CnnvizError as exc:
+        LINK.write({"rows": None, "seed": None})
         st.error(error_text(exc))
         return
     source = st.radio(
-        t("loc.rows_source"), ("held_out", "draw"), format_func=labeller("loc.rows_{}"), horizontal=True, key="loc_rows"
+        t("loc.rows_source"), ROW_SOURCES, format_func=labeller("loc.rows_{}"), horizontal=True, key="loc_rows"
     )
+    LINK.write({"rows": source, "seed": None})
     if source == "held_out":
-        seed = st.number_input(t("loc.rows_seed"), 0, 9999, 0, key="loc_row_seed")
+        st.session_state.setdefault("loc_row_seed", 0)
+        seed = st.number_input(t("loc.rows_seed"), 0, MAX_ROW_SEED, key="loc_row_seed")
+        LINK.write({"seed": str(seed)})
         row = held_out_row(int(seed))
     else:
         st.caption(t("loc.rows_draw_help"))
@@ -279,10 +339,11 @@ def _sliding(choices, net, top5: list[int]) -> None:
     wanted = st.selectbox(
         t("loc.sliding_class"), list(options), format_func=options.__getitem__, key="loc_sliding_class"
     )
+    LINK.write({"windows_class": None if wanted < 0 else str(wanted)})
     classes = top5 if wanted < 0 else [wanted]
     cols = st.columns(2)
-    threshold = cols[0].slider(t("loc.threshold"), 0.05, 0.95, THRESHOLD, 0.05, key="loc_threshold")
-    overlap = cols[1].slider(t("loc.iou"), 0.05, 0.95, IOU, 0.05, key="loc_iou")
+    threshold = _share_slider(cols[0], t("loc.threshold"), "threshold")
+    overlap = _share_slider(cols[1], t("loc.iou"), "iou")
     key = result_key("localize_windows", net, choices.image_digest, classes=classes)
     scored = shared_results().get(key)
     if scored is None:
@@ -318,6 +379,7 @@ def _named(boxes, names: tuple[str, ...] | dict[int, str]) -> list:
 def _cam(choices, net, twin, top5: list[int]) -> None:
     st.markdown(t("loc.cam_text"))
     if not twin.global_pooling:
+        LINK.write({"cam_class": None, "fraction": None})
         st.info(t("loc.cam_none", arch=net.spec.display))
         return
     cols = st.columns(2)
@@ -325,7 +387,8 @@ def _cam(choices, net, twin, top5: list[int]) -> None:
     top_names = {c: names[c] for c in top5}
     _keep_class("loc_cam_class", top_names, net)
     target = cols[0].selectbox(t("loc.class"), top5, format_func=top_names.__getitem__, key="loc_cam_class")
-    fraction = cols[1].slider(t("loc.fraction"), 0.05, 0.9, CAM_FRACTION, 0.05, key="loc_fraction")
+    fraction = _share_slider(cols[1], t("loc.fraction"), "fraction")
+    LINK.write({"cam_class": str(target)})
     key = result_key("localize_cam", net, choices.image_digest, target=target, fraction=fraction)
     result, _ = shared_results().get_or_compute(key, lambda: cam_box(net, choices.image, target, fraction))
     reference, source = _reference(choices, result.box.label)

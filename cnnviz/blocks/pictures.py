@@ -62,7 +62,8 @@ def field_close_up(photo: np.ndarray, field: ReceptiveField, margin: int = 2, zo
     height, width = photo.shape[:2]
     crop = np.zeros((bottom - top + 1, right - left + 1, 3), dtype=np.uint8)
     rows, columns = slice(max(top, 0), min(bottom, height - 1) + 1), slice(max(left, 0), min(right, width - 1) + 1)
-    crop[rows.start - top : rows.stop - top, columns.start - left : columns.stop - left] = photo[rows, columns]
+    if rows.stop > rows.start and columns.stop > columns.start:  # else the field and its margin lie in the padding
+        crop[rows.start - top : rows.stop - top, columns.start - left : columns.stop - left] = photo[rows, columns]
     zoom = zoom or max(4, 240 // max(crop.shape[:2]))
     shown = Image.fromarray(crop).resize((crop.shape[1] * zoom, crop.shape[0] * zoom), Image.NEAREST)
     draw = ImageDraw.Draw(shown)

@@ -133,7 +133,7 @@ def raw_options(app: AppTest, widget) -> list:
 
 
 # The link settings (and their widget keys) that name one of the photo's top-5 classes.
-PHOTO_CLASS_SETTINGS = frozenset({"target"})
+PHOTO_CLASS_SETTINGS = frozenset({"target", "windows_class", "cam_class"})
 PHOTO_CLASS_KEYS = frozenset(
     page.fields[name] for page in links._PAGES.values() for name in PHOTO_CLASS_SETTINGS if name in page.fields
 )

@@ -15,6 +15,10 @@ from tests.app.conftest import image_captions, view
 from ui.text import t
 
 
+def _widget(app, key: str):
+    return next(w for kind in ("slider", "select_slider", "radio") for w in getattr(app, kind) if w.key == key)
+
+
 def _markdown(app) -> str:
     return "\n".join(m.value for m in app.markdown)
 
@@ -87,6 +91,28 @@ def test_a_typed_kernel_and_a_networks_filter_are_kept_in_the_link():
     assert opened.slider(key="blocks_filter_index").value == 5 and dict(opened.query_params) == query
     opened = view("blocks", {**query, "filter": "4095"})  # beyond Lite0's 32 filters: its last
     assert opened.slider(key="blocks_filter_index").value == 31 and opened.query_params["filter"] == "31"
+
+
+def test_the_unit_pooling_batch_norm_and_dropout_are_kept_in_the_link():
+    app = view("blocks")
+    app.slider(key="blocks_unit_row").set_value(7).run()
+    app.slider(key="blocks_unit_column").set_value(9).run()
+    app.radio(key="blocks_pool_kind").set_value("avg").run()
+    app.select_slider(key="blocks_pool_size").set_value(3).run()
+    app.slider(key="blocks_pool_stride").set_value(1).run()
+    app.slider(key="blocks_bn_channel").set_value(4).run()
+    app.slider(key="blocks_dropout").set_value(0.3).run()
+    query = dict(app.query_params)
+    expected = {"row": "7", "column": "9", "pool": "avg", "pool_size": "3", "pool_stride": "1", "bn_channel": "4"}
+    assert {name: query[name] for name in expected} == expected and query["dropout"] == "30"
+    opened = view("blocks", query)
+    keys = ("unit_row", "unit_column", "pool_kind", "pool_size", "pool_stride", "bn_channel", "dropout")
+    assert [_widget(opened, f"blocks_{key}").value for key in keys] == [7, 9, "avg", 3, 1, 4, 0.3]
+    assert dict(opened.query_params) == query
+    assert [c[0] for c in image_captions(opened)] == [c[0] for c in image_captions(app)]  # the same pictures
+    opened = view("blocks", {"dropout": "35", "pool_size": "5", "bn_channel": "4095"})  # off the steps; too many
+    assert opened.slider(key="blocks_dropout").value == 0.5 and opened.select_slider(key="blocks_pool_size").value == 2
+    assert opened.slider(key="blocks_bn_channel").value == 31 and opened.query_params["bn_channel"] == "31"
 
 
 def test_the_shift_experiment_shows_lite0s_top5_for_the_photo_and_the_shifted_photo():

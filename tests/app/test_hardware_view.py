@@ -3,6 +3,8 @@ session, shown against MACs and intensity beside the deck's Keras table."""
 
 from __future__ import annotations
 
+import torch
+
 from tests.app.conftest import view
 
 
@@ -39,6 +41,21 @@ def test_a_link_opens_a_set_of_architectures_and_bad_lists_fall_back():
         app = view("hardware", {"archs": bad})
         assert len(app.multiselect(key="hw_archs").value) == 10  # the suggested set
         assert not app.exception
+
+
+def test_the_link_holds_the_device_and_number_type_this_server_offers():
+    app = view("hardware", {"archs": "lenet5"})
+    assert "setting" not in app.query_params  # the first: the CPU in float32
+    app = view("hardware", {"archs": "lenet5", "setting": "cpu-float32"})
+    assert app.selectbox(key="hw_setting").value == ("cpu", "float32") and not app.exception
+    if not torch.cuda.is_available():  # a lecturer's GPU link opened on a CPU server: the CPU, and a notice
+        app = view("hardware", {"archs": "lenet5", "setting": "cuda:0-float16"})
+        assert app.selectbox(key="hw_setting").value == ("cpu", "float32") and "setting" not in app.query_params
+        assert any("setting" in c.value for c in app.caption)
+        return
+    app.selectbox(key="hw_setting").set_value(("cuda:0", "float16")).run()
+    assert app.query_params["setting"] == "cuda:0-float16"
+    assert view("hardware", dict(app.query_params)).selectbox(key="hw_setting").value == ("cuda:0", "float16")
 
 
 def test_the_link_holds_any_selection_the_page_allows():

@@ -64,6 +64,26 @@ def test_blocks_expand_and_the_residual_shortcut_is_drawn(layers_view):
     assert 'label="+"' in block  # the residual addition
 
 
+def test_the_input_side_block_and_expansion_are_kept_in_the_link():
+    app = view("layers", {"arch": "resnet18"})
+    assert not {"input", "block", "expand"} & set(app.query_params)  # the network's own side, its first block
+    app.number_input(key="layers_input_resnet18").set_value(160).run()
+    app.selectbox(key="layers_block_resnet18").select("layer3.1").run()
+    app.toggle(key="layers_expand_all").set_value(True).run()
+    query = dict(app.query_params)
+    assert (query["input"], query["block"], query["expand"]) == ("160", "layer3.1", "1")
+    opened = view("layers", query)  # another student, or a class following its lecturer
+    assert opened.number_input(key="layers_input_resnet18").value == 160
+    assert opened.selectbox(key="layers_block_resnet18").value == "layer3.1"
+    assert len(opened.dataframe[0].value) == 60 + 1 and dict(opened.query_params) == query
+    assert opened.get("graphviz_chart")[1].proto.spec == app.get("graphviz_chart")[1].proto.spec
+    lacking = view("layers", {**query, "arch": "vgg16", "block": "layer3.1"})  # VGG-16 has no blocks
+    assert "block" not in lacking.query_params and "expand" not in lacking.query_params
+    assert not lacking.exception and not lacking.error
+    odd = view("layers", {**query, "block": "layer9.9"})
+    assert odd.selectbox(key="layers_block_resnet18").value == "layer1.0" and "block" not in odd.query_params
+
+
 def test_compare_view():
     app = view("compare")
     caption = " ".join(c.value for c in app.caption)
@@ -93,17 +113,41 @@ def test_conv_arithmetic_view_and_its_errors():
     assert app.error and not app.exception
 
 
+def test_the_arithmetic_pages_numbers_are_kept_in_the_link():
+    app = view("arithmetic", {"lang": "pt"})
+    assert "n" not in app.query_params  # the defaults (AlexNet's first layer) stay out of the link
+    app.number_input(key="arith_n").set_value(224).run()
+    app.number_input(key="arith_cout").set_value(1_000_000).run()
+    app.number_input(key="arith_stack_layers").set_value(5).run()
+    query = dict(app.query_params)
+    assert {name: query[name] for name in ("n", "cout", "stack_layers")} == {
+        "n": "224",
+        "cout": "1000000",
+        "stack_layers": "5",
+    }
+    opened = view("arithmetic", query)  # another student, or a class following its lecturer
+    assert [opened.number_input(key=k).value for k in ("arith_n", "arith_cout", "arith_stack_layers")] == [
+        224,
+        1_000_000,
+        5,
+    ]
+    assert dict(opened.query_params) == query and [m.value for m in opened.markdown] == [m.value for m in app.markdown]
+    refused = view("arithmetic", {"n": "0", "f": "99999999", "s": "²"})  # out of range, too long, not ASCII
+    assert refused.number_input(key="arith_n").value == 227 and not {"n", "f", "s"} & set(refused.query_params)
+    assert not refused.exception
+
+
 def test_transposed_convolution_and_yolo_grid_on_the_arithmetic_page():
     app = view("arithmetic")
     assert any("32·(7 − 1) + 64 − 2·16 = 224" in m.value for m in app.markdown)  # FCN-32s: 7 → 224
     assert "torch.nn.ConvTranspose2d gives 224×224" in " ".join(c.value for c in app.caption)
     assert any("13×13×45 = **7,605**" in m.value for m in app.markdown)
-    app.number_input(key="tconv_n").set_value(5).run()
-    app.number_input(key="tconv_f").set_value(3).run()
-    app.number_input(key="tconv_p").set_value(1).run()
-    app.number_input(key="tconv_s").set_value(2).run()
-    app.number_input(key="tconv_op").set_value(1).run()
+    app.number_input(key="arith_tconv_n").set_value(5).run()
+    app.number_input(key="arith_tconv_f").set_value(3).run()
+    app.number_input(key="arith_tconv_p").set_value(1).run()
+    app.number_input(key="arith_tconv_s").set_value(2).run()
+    app.number_input(key="arith_tconv_op").set_value(1).run()
     assert any("2·(5 − 1) + 3 − 2·1 + 1 = 10" in m.value for m in app.markdown)
     assert "gives 10×10" in " ".join(c.value for c in app.caption)
-    app.number_input(key="tconv_op").set_value(2).run()
+    app.number_input(key="arith_tconv_op").set_value(2).run()
     assert any("smaller than the stride" in e.value for e in app.error) and not app.exception
