@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from tests.e2e.conftest import PageWatch, choose, choose_architecture, upload, wait_until_idle
+from tests.e2e.conftest import PageWatch, choose, choose_architecture, slider_to_minimum, upload, wait_until_idle
 from ui.text import t
 
 FOLLOW_S = 15  # a generous bound for the browser tests on a loaded 2-core machine; bench/load.py measures p95
@@ -103,6 +103,11 @@ def pick_photo(name: str):
 
 def pick_layer(label: str, option: str):
     return lambda page: choose(page, label, option, area="stMain")
+
+
+def slide_to_minimum(label: str):
+    """Move a slider of the page (one inside a fragment too) to its first stop with the keyboard."""
+    return lambda page: slider_to_minimum(page, label)
 
 
 def set_following(student: Browser, on: bool) -> None:

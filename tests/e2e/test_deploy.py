@@ -25,7 +25,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from cnnviz import predict
 from cnnviz.gallery import gallery_image
-from cnnviz.models.zoo import ARCHITECTURES
 from cnnviz.streamlit_session import ProtocolError, StreamlitSession
 from cnnviz.trust.clicks import share_inside
 from cnnviz.trust.evidence import evidence_map
@@ -186,8 +185,8 @@ def _person(course, browser, on=None, other_than=None, lang="en", locale="en-GB"
 
 def test_a_class_follows_its_lecturer_across_replicas_in_chromium(course, browser, tmp_path):
     """The lecturer on one replica, three students (English and Portuguese) on both: they follow a network, a
-    photo, a page and a layer change; one explores alone and comes back; a wrong key follows; the lecturer's
-    own photo reaches the class only when shared."""
+    photo, a page and a layer change, and a slider inside a fragment; one explores alone and comes back; a
+    wrong key follows; the lecturer's own photo reaches the class only when shared."""
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium")
     lecturer = _person(course, browser)
@@ -215,12 +214,14 @@ def test_a_class_follows_its_lecturer_across_replicas_in_chromium(course, browse
             class_flow.pick_photo("coffee"),
             class_flow.open_page(t("page.deconvnet")),
             class_flow.pick_layer(t("deconv.layer"), "features.conv3"),
+            class_flow.open_page(t("page.blocks")),
+            class_flow.slide_to_minimum(t("blocks.dropout_p")),  # a slider in a fragment: no full run
         ):
             since = class_flow.change(lecturer, action)
             for student in students:
                 class_flow.follows(student, lecturer, since)
-        assert lecturer.path() == "deconvnet" and lecturer.query()["layer"] == "features.conv3"
-        heading = t(page_named("deconvnet").heading_key, "pt", arch=ARCHITECTURES["alexnet2012"].display)
+        assert lecturer.path() == "building_blocks" and lecturer.query()["dropout"] == "0"
+        heading = t(page_named("blocks").heading_key, "pt")
         students[1].page.get_by_text(heading).first.wait_for(timeout=30_000)  # the follower's own language
 
         class_flow.set_following(students[0], False)
