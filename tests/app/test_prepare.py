@@ -64,6 +64,7 @@ def test_lines_that_are_not_links_to_a_page_here_are_refused_with_the_reason():
     [
         ("occlusion", "window=8&stride=4&layer=conv2", ()),
         ("localize", "size=64", ("loc_fcn_run", "loc_sliding_run")),
+        ("localize", "size=64&windows_class=3", ("loc_fcn_run", "loc_sliding_run")),  # the windows for one class
         ("trust", "check=deletion&methods=gradcam,saliency&steps=10", ("trust_run_curves",)),
         ("deconvnet", "layer=conv1&channel=2", ("deconv_class_maps_run", "deconv_family_run", "deconv_fv_run")),
         ("dropblock", "rate=20&block=3&draws=4", ()),
