@@ -48,8 +48,15 @@ FEATUREVIS_STEPS = (32, 64, DEFAULT_STEPS, 256, 512)
 
 LINK = links.page_settings(
     "deconvnet",
-    {"layer": "deconv_layer", "channel": "_deconv_link_channel", "whole": "deconv_whole", "family": "deconv_family"},
-    kept=("deconv_layer", "deconv_channel", "deconv_whole", "deconv_family"),
+    {
+        "layer": "deconv_layer",
+        "channel": "_deconv_link_channel",
+        "whole": "deconv_whole",
+        "family": "deconv_family",
+        "objective": "deconv_fv_objective",
+        "steps": "deconv_fv_steps",
+    },
+    kept=("deconv_layer", "deconv_channel", "deconv_whole", "deconv_family", "deconv_fv_objective", "deconv_fv_steps"),
 )  # the channel is checked against the layer once its map is known, then moved to deconv_channel
 
 
@@ -69,7 +76,7 @@ def _prepare(opened) -> list[SharedJob]:
     """What a link to this page computes once its buttons are pressed (see :mod:`ui.prepare`), at the link's
     layer and channel (else the last conv stage and its strongest channel): the class maps beside the
     projections, the link's method of the CAM family (else its first), the top-9 patches over the gallery, and
-    the optimised image (the first objective, the default steps)."""
+    the optimised image (at the link's objective and steps, else the first objective and the default steps)."""
     from cnnviz.layers import spatial_layers
 
     net, image, digest = opened.net, opened.image, opened.digest
@@ -126,14 +133,13 @@ def _prepare(opened) -> list[SharedJob]:
             t("task.patches"),
         )
     )
-    objective = OBJECTIVES[0]
-    fv_key = result_key(
-        "featurevis", net, "", layer=layer, channel=channel, objective=objective, steps=DEFAULT_STEPS, seed=0
-    )
+    objective = opened.setting("objective", links.choice(OBJECTIVES), OBJECTIVES[0])
+    steps = opened.setting("steps", links.number_choice(FEATUREVIS_STEPS), DEFAULT_STEPS)
+    fv_key = result_key("featurevis", net, "", layer=layer, channel=channel, objective=objective, steps=steps, seed=0)
     jobs.append(
         SharedJob(
             fv_key,
-            lambda report: visualize(net, layer, channel, steps=DEFAULT_STEPS, objective=objective, progress=report),
+            lambda report: visualize(net, layer, channel, steps=steps, objective=objective, progress=report),
             t("task.featurevis"),
         )
     )
@@ -168,6 +174,8 @@ def deconvnet_page() -> None:
             "channel": links.integer(0, MAX_LINK_CHANNEL),
             "whole": links.flag,
             "family": links.choice(CAM_FAMILY),
+            "objective": links.choice(OBJECTIVES),
+            "steps": links.number_choice(FEATUREVIS_STEPS),
         }
     )
     why = t("follow.no_layer", arch=spec.display)
@@ -505,7 +513,14 @@ def _feature_visualisation(net, choices, layer: str, channel: int) -> None:
         key="deconv_fv_objective",
         horizontal=True,
     )
-    steps = right.select_slider(t("deconv.fv_steps"), FEATUREVIS_STEPS, value=DEFAULT_STEPS, key="deconv_fv_steps")
+    st.session_state.setdefault("deconv_fv_steps", DEFAULT_STEPS)
+    steps = right.select_slider(t("deconv.fv_steps"), FEATUREVIS_STEPS, key="deconv_fv_steps")
+    LINK.write(
+        {
+            "objective": None if objective == OBJECTIVES[0] else objective,
+            "steps": None if steps == DEFAULT_STEPS else str(steps),
+        }
+    )
     key = result_key("featurevis", net, "", layer=layer, channel=channel, objective=objective, steps=steps, seed=0)
     found = shared_results().get(key)
     if found is None:

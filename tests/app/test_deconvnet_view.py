@@ -136,8 +136,9 @@ def test_optimised_image_sits_beside_the_projection_and_the_patches_and_is_share
     assert "Channel 3 in real images: its top-9 patches" in [s.value for s in app.subheader]
     # the patches: searched here, or already by the patches tab's earlier search of the same channel
     assert any(b.key == "deconv_patches_run_featurevis" for b in app.button) or firsts.count(firsts[-1]) == 2
-    second = view("deconvnet", query)  # another student: the same picture, no button
-    second.select_slider(key="deconv_fv_steps").set_value(32).run()
+    assert app.query_params["steps"] == "32" and "objective" not in app.query_params  # the first objective
+    second = view("deconvnet", dict(app.query_params))  # another student opening the link: the picture, no button
+    assert second.select_slider(key="deconv_fv_steps").value == 32
     assert all(b.key != "deconv_fv_run" for b in second.button)
     assert optimised in [c[0] for c in image_captions(second)]
 

@@ -67,6 +67,7 @@ def test_lines_that_are_not_links_to_a_page_here_are_refused_with_the_reason():
         ("localize", "size=64&windows_class=3", ("loc_fcn_run", "loc_sliding_run")),  # the windows for one class
         ("trust", "check=deletion&methods=gradcam,saliency&steps=10", ("trust_run_curves",)),
         ("deconvnet", "layer=conv1&channel=2", ("deconv_class_maps_run", "deconv_family_run", "deconv_fv_run")),
+        ("deconvnet", "layer=conv1&channel=2&objective=unit&steps=32", ("deconv_fv_run",)),
         ("dropblock", "rate=20&block=3&draws=4", ()),
         ("pooling", "epochs=1&seeds=1", ()),
         ("depth", "shallow=8&deep=14&epochs=1&width=8", ()),
