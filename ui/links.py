@@ -161,11 +161,22 @@ def number_choice(options: Collection[float]) -> Callable[[str], float]:
     return lambda text: by_text[pick(text)]
 
 
+NONE = "none"  # a list setting's value when nothing is chosen (an empty value would read as a missing one)
+
+
+def listed(items: Collection[str]) -> str:
+    """A list setting's value: ``items`` comma-separated, or :data:`NONE`."""
+    return ",".join(items) or NONE
+
+
 def choices(options: Collection[str]) -> Callable[[str], list[str]]:
-    """A parser for a comma-separated list of distinct ``options`` (at least one; all of them fit)."""
+    """A parser for a comma-separated list of distinct ``options`` (all of them fit), or :data:`NONE` for none
+    of them, as :func:`listed` writes it."""
     longest = len(",".join(options))
 
     def parse(text: str) -> list[str]:
+        if text == NONE and NONE not in options:
+            return []
         items = text.split(",")
         if len(text) > longest or not all(item in options for item in items) or len(set(items)) < len(items):
             raise ValueError("not a list of the choices")

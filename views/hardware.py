@@ -85,7 +85,7 @@ def hardware_page() -> None:
     archs = right.multiselect(
         t("hw.archs"), list(ARCHITECTURES), key="hw_archs", format_func=lambda a: ARCHITECTURES[a].display
     )
-    LINK.write({"archs": ",".join(archs) if archs else None})
+    LINK.write({"archs": links.listed(archs)})
     missing = [a for a in archs if shared_results().get(_key(a, device, dtype)) is None]
     if missing:
         request = st.empty()

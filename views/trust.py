@@ -152,7 +152,7 @@ def trust_page() -> None:
     LINK.write(
         {
             "check": check,
-            "methods": ",".join(methods) or None,
+            "methods": links.listed(methods),
             "steps": str(steps),
             "target": str(target),
         }

@@ -37,10 +37,14 @@ def test_a_link_opens_a_set_of_architectures_and_bad_lists_fall_back():
     app = view("hardware", {"archs": "vgg16,lenet5"})
     assert app.multiselect(key="hw_archs").value == ["vgg16", "lenet5"]
     assert app.query_params["archs"] == "vgg16,lenet5"
-    for bad in ("vgg16,nope", "lenet5,lenet5", ""):
+    for bad in ("vgg16,nope", "lenet5,lenet5", "", "none,lenet5"):
         app = view("hardware", {"archs": bad})
         assert len(app.multiselect(key="hw_archs").value) == 10  # the suggested set
         assert not app.exception
+    app.multiselect(key="hw_archs").set_value([]).run()
+    assert app.query_params["archs"] == "none"  # nothing chosen: said, not left out (that opens the suggested set)
+    reopened = view("hardware", dict(app.query_params))
+    assert reopened.multiselect(key="hw_archs").value == [] and not reopened.exception
 
 
 def test_the_link_holds_the_device_and_number_type_this_server_offers():

@@ -12,6 +12,7 @@ from cnnviz.trust.evidence import evidence_map
 from cnnviz.trust.faithfulness import perturbation_curve
 from cnnviz.trust.localisation import box_in_input, localisation
 from tests.app.conftest import image_captions, view
+from ui.text import t
 
 
 def run(app):
@@ -38,6 +39,9 @@ def test_the_page_waits_for_the_button_and_keeps_its_settings_in_the_link():
     linked = view("trust", {"check": "pointing", "methods": "gradcam,occlusion", "steps": "100"})
     assert linked.radio(key="trust_check").value == "pointing"
     assert linked.multiselect(key="trust_methods").value == ["gradcam", "occlusion"]
+    linked.multiselect(key="trust_methods").set_value([]).run()
+    assert linked.query_params["methods"] == "none" and any(i.value == t("trust.no_methods", "en") for i in linked.info)
+    assert view("trust", dict(linked.query_params)).multiselect(key="trust_methods").value == []  # as it was left
     bad = view("trust", {"check": "telepathy", "methods": "gradcam,lime", "steps": "7"})
     assert bad.radio(key="trust_check").value == "randomisation" and len(bad.caption) > 0
     assert "telepathy" not in str(bad.query_params) and not bad.exception
