@@ -21,6 +21,8 @@ def test_pages_declare_their_own_link_settings():
         "channel": "_deconv_link_channel",
         "whole": "deconv_whole",
         "family": "deconv_family",
+        "objective": "deconv_fv_objective",
+        "steps": "deconv_fv_steps",
     }
     assert set(occlusion.LINK.fields) == {"window", "stride", "fill", "layer", "target"}
     assert {"lang", "arch", "image", "running", "channel", "window"} <= links.known_names()
