@@ -423,9 +423,8 @@ def _apply(class_code: str, lesson: Lesson) -> None:
         return
     st.session_state[_VERSION] = lesson.version
     settings = {name: value for name, value in lesson.settings.items() if name in links.known_names()}
-    for field, key in target.link.fields.items() if target.link else ():
-        if field not in settings:
-            st.session_state.pop(key, None)  # the lecturer's default, not this student's last value
+    if target.link:
+        target.link.forget(settings)
     _take_photo(class_code, lesson.settings.get(PHOTO))
     st.session_state.pop("_initialised", None)  # the sidebar reads the link again, and so does each page
     links.read_again()

@@ -16,7 +16,7 @@ import inspect
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -45,11 +45,22 @@ _NOTICES = "_link_notices"
 class PageSettings:
     """The settings one page keeps in the link: ``fields`` maps each link name to the session-state key its
     value goes to; ``kept`` are the page's widget keys to keep while the page is not drawn (Streamlit drops
-    a widget's state on the first run that does not draw it)."""
+    a widget's state on the first run that does not draw it); ``moved`` names, for a field whose value the
+    page moves on to its widget's key (a percentage become a share, a channel checked against its layer),
+    that widget key."""
 
     page: str
     fields: dict[str, str]
     kept: tuple[str, ...]
+    moved: dict[str, str] = field(default_factory=dict)
+
+    def forget(self, present: Collection[str]) -> None:
+        """Drop this session's values of the fields not in ``present`` (a lesson without them: the lecturer's
+        defaults, not this student's last values), the moved ones' widget keys too."""
+        for name, key in self.fields.items():
+            if name not in present:
+                st.session_state.pop(key, None)
+                st.session_state.pop(self.moved.get(name, key), None)
 
     @property
     def read_flag(self) -> str:
@@ -78,9 +89,11 @@ class PageSettings:
 _PAGES: dict[str, PageSettings] = {}
 
 
-def page_settings(page: str, fields: dict[str, str], kept: tuple[str, ...] = ()) -> PageSettings:
+def page_settings(
+    page: str, fields: dict[str, str], kept: tuple[str, ...] = (), moved: dict[str, str] | None = None
+) -> PageSettings:
     """Declare (once, at import) the settings page ``page`` keeps in the link; see :class:`PageSettings`."""
-    settings = PageSettings(page, dict(fields), tuple(kept) or tuple(fields.values()))
+    settings = PageSettings(page, dict(fields), tuple(kept) or tuple(fields.values()), dict(moved or {}))
     _PAGES[page] = settings
     return settings
 

@@ -96,6 +96,7 @@ LINK = links.page_settings(
         "blocks_bn_channel",
         "blocks_dropout",
     ),
+    moved={"dropout": "blocks_dropout"},
 )
 
 

@@ -57,6 +57,7 @@ LINK = links.page_settings(
         "steps": "deconv_fv_steps",
     },
     kept=("deconv_layer", "deconv_channel", "deconv_whole", "deconv_family", "deconv_fv_objective", "deconv_fv_steps"),
+    moved={"channel": "deconv_channel"},
 )  # the channel is checked against the layer once its map is known, then moved to deconv_channel
 
 

@@ -16,7 +16,9 @@ from ui.pages import page
 from ui.text import error_text, labeller, t
 
 CANVAS_PX = 280
-LINK = links.page_settings("draw", {"example": "_draw_link_example"}, kept=("draw_source", "draw_example"))
+LINK = links.page_settings(
+    "draw", {"example": "_draw_link_example"}, kept=("draw_source", "draw_example"), moved={"example": "draw_example"}
+)
 MAP_ZOOM = {"C1": 4, "S2": 6, "C3": 8, "S4": 12}  # screen pixels per unit, so every map is about as large
 
 

@@ -24,6 +24,7 @@ LINK = links.page_settings(
     "dropblock",
     {"layer": "drop_layer", "rate": "_drop_rate", "block": "drop_block", "draws": "drop_draws"},
     kept=("drop_layer", "drop_rate", "drop_block", "drop_draws"),
+    moved={"rate": "drop_rate"},
 )  # the rate arrives as a percentage and moves to drop_rate as a share
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
 

@@ -57,7 +57,7 @@ def layers_page() -> None:
         help=t("layers.input_help"),
         key=f"layers_input_{spec.name}",
     )
-    LINK.write({"input": None if size == spec.input_size else str(size)})
+    LINK.write({"input": str(size)})  # always: the network's own key, which a lesson without it would not reset
     try:
         table = layer_table(spec.name, int(size))
     except cnnviz.CnnvizError as exc:
@@ -158,7 +158,7 @@ def _diagrams(spec: cnnviz.ArchSpec, table) -> None:
             links.drop_bad("block")
             links.show_notices()
         block = st.selectbox(t("layers.block_pick"), list(table.blocks), key=key)
-        LINK.write({"block": None if block == first else block})
+        LINK.write({"block": block})  # always, as the input side
         dot = block_dot(spec, block, table)
         if dot is None:
             st.info(t("layers.untraceable"))

@@ -51,6 +51,7 @@ LINK = links.page_settings(
         *("loc_size", "loc_rows", "loc_row_seed", "loc_sliding_class"),
         *("loc_threshold", "loc_iou", "loc_cam_class", "loc_fraction"),
     ),
+    moved={"threshold": "loc_threshold", "iou": "loc_iou", "fraction": "loc_fraction"},
 )  # the shares arrive as percentages (5 % steps) and move to their sliders' keys as fractions
 SHARES = {  # link name: (slider key, least, most, default) in %; every share slider moves in 5 % steps
     "threshold": ("loc_threshold", 5, 95, round(THRESHOLD * 100)),

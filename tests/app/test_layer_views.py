@@ -66,7 +66,8 @@ def test_blocks_expand_and_the_residual_shortcut_is_drawn(layers_view):
 
 def test_the_input_side_block_and_expansion_are_kept_in_the_link():
     app = view("layers", {"arch": "resnet18"})
-    assert not {"input", "block", "expand"} & set(app.query_params)  # the network's own side, its first block
+    assert (app.query_params["input"], app.query_params["block"]) == ("224", "layer1.0")  # its own side, first block
+    assert "expand" not in app.query_params
     app.number_input(key="layers_input_resnet18").set_value(160).run()
     app.selectbox(key="layers_block_resnet18").select("layer3.1").run()
     app.toggle(key="layers_expand_all").set_value(True).run()
@@ -80,8 +81,8 @@ def test_the_input_side_block_and_expansion_are_kept_in_the_link():
     lacking = view("layers", {**query, "arch": "vgg16", "block": "layer3.1"})  # VGG-16 has no blocks
     assert "block" not in lacking.query_params and "expand" not in lacking.query_params
     assert not lacking.exception and not lacking.error
-    odd = view("layers", {**query, "block": "layer9.9"})
-    assert odd.selectbox(key="layers_block_resnet18").value == "layer1.0" and "block" not in odd.query_params
+    odd = view("layers", {**query, "block": "layer9.9"})  # refused with a notice: the first block
+    assert odd.selectbox(key="layers_block_resnet18").value == "layer1.0" == odd.query_params["block"]
 
 
 def test_compare_view():

@@ -56,3 +56,33 @@ def test_heavy_work_marks_the_link_only_with_a_task_some_page_declares():
     declared_pages()
     with pytest.raises(KeyError, match="no page declares the task 'loc'"), links.running("loc"):
         pass
+
+
+def _a_lesson_without_the_channel() -> None:
+    """A student's session: first a channel of their own, then a lesson that holds only a layer."""
+    import streamlit as st
+
+    from views import deconvnet
+
+    if "ran" not in st.session_state:
+        st.session_state.update(ran=True, deconv_channel=5, deconv_whole=True, deconv_layer="conv1")
+        st.session_state["_deconv_link_channel"] = 7
+    else:
+        deconvnet.LINK.forget({"layer"})
+
+
+def test_a_lesson_without_a_setting_resets_the_widget_its_value_moves_to():
+    """The lecturer back on "the strongest channel" leaves the channel out of the link: a follower's own channel
+    (kept under the widget's key, not the link field's) must go too, or the student would stay on it."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(_a_lesson_without_the_channel).run()
+    assert app.session_state["deconv_channel"] == 5
+    app.run()
+    assert not app.exception
+    assert "deconv_channel" not in app.session_state and "_deconv_link_channel" not in app.session_state
+    assert "deconv_whole" not in app.session_state and app.session_state["deconv_layer"] == "conv1"
+    moved = {name: key for page in links._PAGES.values() for name, key in page.moved.items()}
+    assert moved["channel"] == "deconv_channel" and set(moved.values()) <= {
+        key for page in links._PAGES.values() for key in page.kept
+    }  # every moved-to key is a widget the page keeps
