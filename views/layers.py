@@ -16,9 +16,16 @@ from ui.text import column_config, error_text, note_text, t, tooltips
 
 LINK = links.page_settings(
     "layers",
-    {"input": "_layers_link_input", "block": "_layers_link_block", "expand": "layers_expand_all"},
+    {
+        "input": "_layers_link_input",
+        "block": "_layers_link_block",
+        "expand": "layers_expand_all",
+        "open": "_layers_link_open",
+    },
     kept=("layers_expand_all",),
-)  # the input side and the block go to the sidebar network's own keys (layers_input_<arch>, layers_block_<arch>)
+)  # the input side, the block drawn and the blocks opened in the table go to the sidebar network's own keys
+# (layers_input_<arch>, layers_block_<arch>, layers_open_<arch>), so the link always holds them
+MAX_OPEN = 4000  # characters of a link's list of opened blocks
 _BLOCK_NAME = re.compile(r"[A-Za-z0-9_.]{1,64}")  # a module path, as torch names a block
 
 
@@ -27,6 +34,17 @@ def _block_name(text: str) -> str:
     if not _BLOCK_NAME.fullmatch(text):
         raise ValueError("not a module path")
     return text
+
+
+def _block_names(text: str) -> list[str]:
+    """A link parser for the blocks opened in the table (:func:`ui.links.listed`'s spelling), each checked as
+    :func:`_block_name`."""
+    if text == links.NONE:
+        return []
+    names = text.split(",")
+    if len(text) > MAX_OPEN or len(set(names)) < len(names):
+        raise ValueError("not a list of blocks")
+    return [_block_name(name) for name in names]
 
 
 @page(
@@ -42,8 +60,15 @@ def layers_page() -> None:
     """Draw the page for the architecture chosen in the sidebar."""
     spec = cnnviz.get_spec(st.session_state["choices"].arch)
     st.header(t("layers.header", arch=spec.display))
-    LINK.read_once({"input": links.integer(MIN_INPUT, MAX_INPUT), "block": _block_name, "expand": links.flag})
-    for name in ("input", "block"):
+    LINK.read_once(
+        {
+            "input": links.integer(MIN_INPUT, MAX_INPUT),
+            "block": _block_name,
+            "expand": links.flag,
+            "open": _block_names,
+        }
+    )
+    for name in ("input", "block", "open"):
         linked = st.session_state.pop(f"_layers_link_{name}", None)
         if linked is not None:
             st.session_state[f"layers_{name}_{spec.name}"] = linked
@@ -75,14 +100,11 @@ def layers_page() -> None:
 
     st.subheader(t("layers.table"))
     expand: set[str] | bool = set()
-    LINK.write({"expand": None})
+    LINK.write({"expand": None, "open": None})
     if table.blocks:
         expand_all = st.toggle(t("layers.expand_all"), key="layers_expand_all")
         LINK.write({"expand": "1" if expand_all else None})
-        if expand_all:
-            expand = True
-        else:
-            expand = set(st.multiselect(t("layers.expand"), list(table.blocks), help=t("layers.expand_help")))
+        expand = True if expand_all else set(_opened_blocks(spec, table))
     frame = display_frame(table, expand)
     st.dataframe(frame, hide_index=True, width="stretch", height=420, column_config=column_config(frame.columns))
     st.download_button(
@@ -97,6 +119,20 @@ def layers_page() -> None:
     )
     _charts(frame[frame["name"] != "Total"])
     _diagrams(spec, table)
+
+
+def _opened_blocks(spec: cnnviz.ArchSpec, table) -> list[str]:
+    """The blocks the student opens in the table (kept for each network; a link's blocks the network lacks are
+    refused with a notice), written to the link."""
+    key = f"layers_open_{spec.name}"
+    kept = st.session_state.get(key, [])
+    if any(name not in table.blocks for name in kept):
+        st.session_state[key] = [name for name in kept if name in table.blocks]
+        links.drop_bad("open")
+        links.show_notices()
+    opened = st.multiselect(t("layers.expand"), list(table.blocks), help=t("layers.expand_help"), key=key)
+    LINK.write({"open": links.listed(opened)})  # always, as the input side
+    return opened
 
 
 def _slides(arch: str, table) -> None:

@@ -81,6 +81,17 @@ def test_the_input_side_block_and_expansion_are_kept_in_the_link():
     lacking = view("layers", {**query, "arch": "vgg16", "block": "layer3.1"})  # VGG-16 has no blocks
     assert "block" not in lacking.query_params and "expand" not in lacking.query_params
     assert not lacking.exception and not lacking.error
+    opened.toggle(key="layers_expand_all").set_value(False).run()
+    assert opened.query_params["open"] == "none" and "expand" not in opened.query_params
+    opened.multiselect(key="layers_open_resnet18").select("layer1.0").select("layer4.1").run()
+    assert opened.query_params["open"] == "layer1.0,layer4.1"
+    rows = len(opened.dataframe[0].value)
+    again = view("layers", dict(opened.query_params))
+    assert again.multiselect(key="layers_open_resnet18").value == ["layer1.0", "layer4.1"]
+    assert len(again.dataframe[0].value) == rows and dict(again.query_params) == dict(opened.query_params)
+    lacking = view("layers", {**dict(opened.query_params), "open": "layer1.0,layer9.9"})  # one the network lacks
+    assert lacking.multiselect(key="layers_open_resnet18").value == ["layer1.0"]
+    assert lacking.query_params["open"] == "layer1.0" and not lacking.exception
     odd = view("layers", {**query, "block": "layer9.9"})  # refused with a notice: the first block
     assert odd.selectbox(key="layers_block_resnet18").value == "layer1.0" == odd.query_params["block"]
 
