@@ -151,6 +151,18 @@ def test_a_units_value_is_the_sum_over_the_taps_of_its_receptive_field(chelsea):
         assert field.size == (5, 5) and y[0, row, column] == pytest.approx(by_hand, abs=1e-5)
 
 
+def test_a_spelled_kernel_reads_back_to_the_same_float32_numbers():
+    """What the Building blocks link writes for a typed kernel: the shortest decimals that read back exactly."""
+    for typed in ("0.1234567 1e-9 -3\n1 2 3", "1e30,2", "3.4e38 -1e-45", "blur", "sharpen"):
+        values = blocks.kernel(typed)
+        spelled = blocks.spelled_kernel(values)
+        assert (
+            np.array_equal(blocks.kernel(spelled), values) and blocks.spelled_kernel(blocks.kernel(spelled)) == spelled
+        )
+    assert blocks.spelled_kernel(blocks.kernel("blur")) == "0.0625,0.125,0.0625;0.125,0.25,0.125;0.0625,0.125,0.0625"
+    assert blocks.spelled_kernel(blocks.kernel("1e30,2")) == "1e+30,2"  # shorter than thirty-one digits
+
+
 def test_the_close_up_of_a_field_in_the_padding_is_its_zeros(chelsea):
     """A corner unit with padding 8 reads only the padding's zeros: its close-up is black, the size of the field
     and its margin; a field half in the photo shows the photo's pixels beside the zeros."""
