@@ -156,6 +156,18 @@ def stepped(low: int, high: int, step: int) -> Callable[[str], int]:
     return parse
 
 
+def share(low: int, high: int, step: int) -> Callable[[str], float]:
+    """A parser for a share the link writes as a whole percentage (:func:`percent`) from ``low`` to ``high`` %
+    on the ``step`` grid: ``"30"`` is 0.3."""
+    stops = stepped(low, high, step)
+    return lambda text: stops(text) / 100
+
+
+def percent(value: float) -> str:
+    """A share as the link writes it, a whole percentage: 0.3 is ``"30"``."""
+    return str(round(value * 100))
+
+
 def choice(options: Collection[str]) -> Callable[[str], str]:
     """A parser for one of ``options``."""
 

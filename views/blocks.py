@@ -76,7 +76,7 @@ LINK = links.page_settings(
         "pool_size": "blocks_pool_size",
         "pool_stride": "blocks_pool_stride",
         "bn_channel": "blocks_bn_channel",
-        "dropout": "_blocks_link_dropout",
+        "dropout": "blocks_dropout",
     },
     kept=(
         "blocks_source",
@@ -96,7 +96,6 @@ LINK = links.page_settings(
         "blocks_bn_channel",
         "blocks_dropout",
     ),
-    moved={"dropout": "blocks_dropout"},
 )
 
 
@@ -131,12 +130,9 @@ def blocks_page() -> None:
             "pool_size": links.number_choice(POOL_SIZES),
             "pool_stride": links.integer(1, max(POOL_SIZES)),
             "bn_channel": links.integer(0, MAX_CHANNEL),
-            "dropout": links.stepped(0, MAX_DROPOUT, DROPOUT_STEP),
+            "dropout": links.share(0, MAX_DROPOUT, DROPOUT_STEP),
         }
     )
-    linked_dropout = st.session_state.pop("_blocks_link_dropout", None)
-    if linked_dropout is not None:
-        st.session_state["blocks_dropout"] = linked_dropout / 100
     links.show_notices()
     _worked_example()
     net = model_for_page(choices)
@@ -561,7 +557,7 @@ def _dropout(rectified: np.ndarray) -> None:
     """Dropout on the rectified map (a fragment)."""
     st.session_state.setdefault("blocks_dropout", 0.5)
     p = st.slider(t("blocks.dropout_p"), 0.0, MAX_DROPOUT / 100, step=DROPOUT_STEP / 100, key="blocks_dropout")
-    LINK.write({"dropout": str(round(p * 100))})
+    LINK.write({"dropout": links.percent(p)})
     dropped = dropout(rectified, float(p))
     shown = st.columns(2)
     shown[0].image(fitted(grey_picture(rectified), SHOWN), caption=t("blocks.dropout_test"), width="stretch")

@@ -22,10 +22,8 @@ DRAWS = (4, 64, 4)  # repeated draws: least, most, step
 DEFAULTS = {"rate": 10, "block": 5, "draws": 32}
 LINK = links.page_settings(
     "dropblock",
-    {"layer": "drop_layer", "rate": "_drop_rate", "block": "drop_block", "draws": "drop_draws"},
-    kept=("drop_layer", "drop_rate", "drop_block", "drop_draws"),
-    moved={"rate": "drop_rate"},
-)  # the rate arrives as a percentage and moves to drop_rate as a share
+    {"layer": "drop_layer", "rate": "drop_rate", "block": "drop_block", "draws": "drop_draws"},
+)  # the rate is a percentage in the link, a share in drop_rate
 DROPPED_COLOUR = np.array([255, 0, 255], np.uint8)  # magenta: not in viridis
 
 
@@ -52,7 +50,7 @@ def _prepare(opened) -> list[SharedJob]:
     if not layers:
         return []
     layer = opened.setting("layer", links.choice(layers), default_layer(net.spec, side))
-    rate = opened.setting("rate", links.stepped(*RATES), DEFAULTS["rate"]) / 100
+    rate = opened.setting("rate", links.share(*RATES), DEFAULTS["rate"] / 100)
     block = opened.setting("block", links.number_choice(BLOCKS), DEFAULTS["block"])
     draws = opened.setting("draws", links.stepped(*DRAWS), DEFAULTS["draws"])
     key = result_key("dropblock", net, opened.digest, layer=layer, rate=rate, block=block, draws=draws)
@@ -83,14 +81,11 @@ def dropblock_page() -> None:
     LINK.read_once(
         {
             "layer": links.choice(layers),
-            "rate": links.stepped(*RATES),
+            "rate": links.share(*RATES),
             "block": links.number_choice(BLOCKS),
             "draws": links.stepped(*DRAWS),
         }
     )
-    linked_rate = st.session_state.pop("_drop_rate", None)
-    if linked_rate is not None:
-        st.session_state["drop_rate"] = linked_rate / 100
     links.show_notices()
     why = t("follow.no_layer", arch=spec.display)
     follow.keep_choice("drop_layer", layers, default_layer(spec, side), setting=t("drop.layer"), why=why)
@@ -104,7 +99,7 @@ def dropblock_page() -> None:
         block = cols[2].select_slider(t("drop.block"), BLOCKS, key="drop_block", help=t("drop.block_help"))
         draws = cols[3].slider(t("drop.draws"), DRAWS[0], DRAWS[1], step=DRAWS[2], key="drop_draws")
         submitted = st.form_submit_button(t("drop.run"), type="primary")
-    LINK.write({"layer": layer, "rate": str(round(rate * 100)), "block": str(block), "draws": str(draws)})
+    LINK.write({"layer": layer, "rate": links.percent(rate), "block": str(block), "draws": str(draws)})
     key = result_key("dropblock", net, choices.image_digest, layer=layer, rate=rate, block=block, draws=draws)
     result = shared_results().get(key)
     if result is None and not submitted:

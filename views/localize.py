@@ -35,6 +35,11 @@ from ui.pages import page
 from ui.results import SharedJob, compute_shared, shared_results
 from ui.text import class_names, error_text, labeller, t
 
+SHARES = {  # link name: (slider key, least, most, default) in %; every share slider moves in 5 % steps
+    "threshold": ("loc_threshold", 5, 95, round(THRESHOLD * 100)),
+    "iou": ("loc_iou", 5, 95, round(IOU * 100)),
+    "fraction": ("loc_fraction", 5, 90, round(CAM_FRACTION * 100)),
+}
 LINK = links.page_settings(
     "localization",
     {
@@ -42,22 +47,10 @@ LINK = links.page_settings(
         "rows": "loc_rows",
         "seed": "loc_row_seed",
         "windows_class": "loc_sliding_class",
-        "threshold": "_loc_link_threshold",
-        "iou": "_loc_link_iou",
         "cam_class": "loc_cam_class",
-        "fraction": "_loc_link_fraction",
+        **{name: key for name, (key, *_) in SHARES.items()},
     },
-    kept=(
-        *("loc_size", "loc_rows", "loc_row_seed", "loc_sliding_class"),
-        *("loc_threshold", "loc_iou", "loc_cam_class", "loc_fraction"),
-    ),
-    moved={"threshold": "loc_threshold", "iou": "loc_iou", "fraction": "loc_fraction"},
-)  # the shares arrive as percentages (5 % steps) and move to their sliders' keys as fractions
-SHARES = {  # link name: (slider key, least, most, default) in %; every share slider moves in 5 % steps
-    "threshold": ("loc_threshold", 5, 95, round(THRESHOLD * 100)),
-    "iou": ("loc_iou", 5, 95, round(IOU * 100)),
-    "fraction": ("loc_fraction", 5, 90, round(CAM_FRACTION * 100)),
-}
+)  # the shares are percentages in the link, fractions in their sliders' keys
 SHARE_STEP = 5  # %
 ROW_SOURCES = ("held_out", "draw")
 MAX_ROW_SEED = 9999
@@ -146,7 +139,7 @@ def localize_page() -> None:
 
 
 def _read_link(net) -> None:
-    """The link's settings, once per session, into the tabs' keys (the shares as fractions)."""
+    """The link's settings, once per session, into the tabs' keys."""
     side = net.preprocess.input_size
     a_class = links.integer(0, len(net.categories) - 1)  # one of the photo's top-5 (kept by _keep_class)
     LINK.read_once(
@@ -156,13 +149,9 @@ def _read_link(net) -> None:
             "seed": links.integer(0, MAX_ROW_SEED),
             "windows_class": a_class,
             "cam_class": a_class,
-            **{name: links.stepped(low, high, SHARE_STEP) for name, (_, low, high, _) in SHARES.items()},
+            **{name: links.share(low, high, SHARE_STEP) for name, (_, low, high, _) in SHARES.items()},
         }
     )
-    for name, (key, *_) in SHARES.items():
-        linked = st.session_state.pop(f"_loc_link_{name}", None)
-        if linked is not None:
-            st.session_state[key] = linked / 100
     links.show_notices()
 
 
@@ -171,7 +160,7 @@ def _share_slider(column, label: str, name: str) -> float:
     key, low, high, default = SHARES[name]
     st.session_state.setdefault(key, default / 100)
     value = column.slider(label, low / 100, high / 100, step=SHARE_STEP / 100, key=key)
-    LINK.write({name: str(round(value * 100))})
+    LINK.write({name: links.percent(value)})
     return value
 
 
